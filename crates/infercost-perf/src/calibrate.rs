@@ -1,0 +1,306 @@
+//! Fitting the iteration model's efficiencies to measured operator times (Vidur's A100/H100 profiles),
+//! and the fitted values the model uses.
+//!
+//! GEMMs give the achieved compute and memory efficiencies and a launch cost; the small per-layer operators
+//! (norms, rotary embedding, activation, residual adds) give a per-layer cost; all-reduce timings give the
+//! achieved link bandwidth and latency. `infercost model calibrate --profiling DIR` reruns the fit.
+
+use serde::Serialize;
+
+/// Achieved efficiencies and overheads of one GPU generation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Efficiency {
+    /// Largest achieved fraction of peak tensor FLOP/s.
+    pub compute_max: f64,
+    /// Tokens at which the compute efficiency reaches half its maximum (small GEMMs under-fill the GPU).
+    pub compute_half_tokens: f64,
+    /// Achieved fraction of peak HBM bandwidth.
+    pub memory: f64,
+    /// Fixed cost of one GEMM launch, seconds.
+    pub gemm_launch_s: f64,
+    /// Fixed cost of a layer's small operators, seconds.
+    pub small_ops_s: f64,
+    /// Small operators' cost per token per unit of hidden size, seconds.
+    pub small_ops_per_token_hidden_s: f64,
+    /// Achieved fraction of the link bandwidth in a ring all-reduce.
+    pub link: f64,
+    /// Latency of one ring step, seconds.
+    pub link_latency_s: f64,
+    /// Fixed per-iteration cost outside the GPU kernels (scheduling, sampling), seconds. Assumed, not fitted:
+    /// the profiles measure kernels only.
+    pub iteration_overhead_s: f64,
+}
+
+/// Fit on the H100 SXM profiles (see docs/CALIBRATION.md; `infercost model calibrate` reproduces it).
+pub const EFFICIENCY_H100: Efficiency = Efficiency {
+    compute_max: 0.753,
+    compute_half_tokens: 152.0,
+    memory: 0.928,
+    gemm_launch_s: 6.9e-6,
+    small_ops_s: 13.8e-6,
+    small_ops_per_token_hidden_s: 1.30e-11,
+    link: 0.710,
+    link_latency_s: 2.9e-6,
+    iteration_overhead_s: 3e-4,
+};
+
+/// Fit on the A100 profiles (see docs/CALIBRATION.md; `infercost model calibrate` reproduces it).
+pub const EFFICIENCY_A100: Efficiency = Efficiency {
+    compute_max: 0.741,
+    compute_half_tokens: 83.4,
+    memory: 0.801,
+    gemm_launch_s: 6.5e-6,
+    small_ops_s: 15.6e-6,
+    small_ops_per_token_hidden_s: 2.49e-11,
+    link: 0.494,
+    link_latency_s: 4.5e-6,
+    iteration_overhead_s: 3e-4,
+};
+
+/// One measured GEMM: shape per GPU and median time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GemmSample {
+    /// Tokens (rows).
+    pub tokens: f64,
+    /// Inner dimension.
+    pub k: f64,
+    /// Output dimension.
+    pub n: f64,
+    /// Measured seconds.
+    pub seconds: f64,
+}
+
+/// One measured layer's small operators.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SmallOpsSample {
+    /// Tokens.
+    pub tokens: f64,
+    /// Hidden size.
+    pub hidden: f64,
+    /// Measured seconds (both norms, rope, activation, two adds).
+    pub seconds: f64,
+}
+
+/// One measured all-reduce.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AllReduceSample {
+    /// GPUs.
+    pub workers: f64,
+    /// Message bytes.
+    pub bytes: f64,
+    /// Measured seconds.
+    pub seconds: f64,
+}
+
+/// Parses the compact profile CSV (`tools/compact_profiling.py`) into GEMM and small-operator samples.
+pub fn parse_mlp_csv(text: &str) -> Result<(Vec<GemmSample>, Vec<SmallOpsSample>), String> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().ok_or("empty profile")?.split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).ok_or(format!("no column {name}"));
+    let c: Vec<usize> = [
+        "n_head", "n_kv_head", "n_embd", "n_expanded_embd", "num_tokens", "tp",
+        "attn_pre_proj", "attn_post_proj", "mlp_up_proj", "mlp_down_proj",
+        "input_layernorm", "post_attention_layernorm", "attn_rope", "mlp_act", "add",
+    ]
+    .iter()
+    .map(|n| col(n))
+    .collect::<Result<_, _>>()?;
+    let (mut gemms, mut small) = (Vec::new(), Vec::new());
+    for (i, l) in lines.enumerate() {
+        let f: Vec<&str> = l.split(',').collect();
+        let num = |j: usize| -> Result<f64, String> {
+            f.get(c[j]).and_then(|v| v.parse::<f64>().ok()).ok_or(format!("line {}: bad number", i + 2))
+        };
+        let (nh, nkv, d, ff, t, tp) = (num(0)?, num(1)?, num(2)?, num(3)?, num(4)?, num(5)?);
+        let h = d / nh;
+        let ms = 1e-3;
+        let shapes = [
+            (d, (nh + 2.0 * nkv) * h / tp, num(6)?),
+            (nh * h / tp, d, num(7)?),
+            (d, 2.0 * ff / tp, num(8)?),
+            (ff / tp, d, num(9)?),
+        ];
+        for (k, n, m) in shapes {
+            gemms.push(GemmSample { tokens: t, k, n, seconds: m * ms });
+        }
+        let s = num(10)? + num(11)? + num(12)? + num(13)? + 2.0 * num(14)?;
+        small.push(SmallOpsSample { tokens: t, hidden: d, seconds: s * ms });
+    }
+    Ok((gemms, small))
+}
+
+/// Parses the compact all-reduce CSV, keeping the intra-node rows (at most 8 GPUs): tensor parallelism never
+/// crosses a node here.
+pub fn parse_all_reduce_csv(text: &str) -> Result<Vec<AllReduceSample>, String> {
+    let all: Result<Vec<AllReduceSample>, String> = text.lines()
+        .skip(1)
+        .enumerate()
+        .map(|(i, l)| {
+            let f: Vec<f64> = l.split(',').map(|x| x.parse::<f64>()).collect::<Result<_, _>>().map_err(|_| format!("line {}: bad number", i + 2))?;
+            match f.as_slice() {
+                [w, b, ms] => Ok(AllReduceSample { workers: *w, bytes: *b, seconds: ms * 1e-3 }),
+                _ => Err(format!("line {}: expected 3 fields", i + 2)),
+            }
+        })
+        .collect();
+    Ok(all?.into_iter().filter(|s| s.workers <= 8.0).collect())
+}
+
+/// Predicted GEMM time under an efficiency set on a GPU with these peaks.
+pub fn gemm_time(s: &GemmSample, e: &Efficiency, peak_flops: f64, bandwidth: f64) -> f64 {
+    let flops = 2.0 * s.tokens * s.k * s.n;
+    let bytes = 2.0 * (s.k * s.n + s.tokens * s.k + s.tokens * s.n);
+    let ce = e.compute_max * s.tokens / (s.tokens + e.compute_half_tokens);
+    (flops / (peak_flops * ce)).max(bytes / (bandwidth * e.memory)) + e.gemm_launch_s
+}
+
+/// Predicted small-operator time of one layer.
+pub fn small_ops_time(s: &SmallOpsSample, e: &Efficiency) -> f64 {
+    e.small_ops_s + e.small_ops_per_token_hidden_s * s.tokens * s.hidden
+}
+
+/// Predicted all-reduce time on a link of `link_bytes_per_s`.
+pub fn all_reduce_time(s: &AllReduceSample, e: &Efficiency, link_bytes_per_s: f64) -> f64 {
+    let k = s.workers;
+    2.0 * (k - 1.0) / k * s.bytes / (link_bytes_per_s * e.link) + 2.0 * (k - 1.0) * e.link_latency_s
+}
+
+/// Relative errors |predicted − measured| / measured: median, 90th percentile and max.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FitError {
+    /// Samples compared.
+    pub samples: usize,
+    /// Median relative error.
+    pub median: f64,
+    /// 90th-percentile relative error.
+    pub p90: f64,
+    /// Largest relative error.
+    pub max: f64,
+}
+
+/// Error statistics of predictions against measurements.
+pub fn fit_error(pairs: impl Iterator<Item = (f64, f64)>) -> FitError {
+    let mut e: Vec<f64> = pairs.map(|(p, m)| ((p - m) / m).abs()).filter(|x| x.is_finite()).collect();
+    e.sort_by(f64::total_cmp);
+    let pick = |q: f64| if e.is_empty() { 0.0 } else { e[((q * e.len() as f64).ceil() as usize).clamp(1, e.len()) - 1] };
+    FitError { samples: e.len(), median: pick(0.5), p90: pick(0.9), max: e.last().copied().unwrap_or(0.0) }
+}
+
+fn score(pairs: impl Iterator<Item = (f64, f64)>) -> f64 {
+    // Mean absolute log error: symmetric in over- and under-prediction, robust to a few outliers.
+    let (mut s, mut n) = (0.0, 0.0);
+    for (p, m) in pairs {
+        if p > 0.0 && m > 0.0 {
+            s += (p / m).ln().abs();
+            n += 1.0;
+        }
+    }
+    if n == 0.0 { f64::INFINITY } else { s / n }
+}
+
+/// Coordinate descent over named parameters with bounds, shrinking the step until it stops improving.
+fn descend(params: &mut [f64], bounds: &[(f64, f64)], objective: &dyn Fn(&[f64]) -> f64) {
+    let mut step: Vec<f64> = bounds.iter().map(|(lo, hi)| (hi - lo) / 8.0).collect();
+    let mut best = objective(params);
+    for _ in 0..60 {
+        let mut improved = false;
+        for i in 0..params.len() {
+            for dir in [-1.0, 1.0] {
+                let old = params[i];
+                params[i] = (old + dir * step[i]).clamp(bounds[i].0, bounds[i].1);
+                let v = objective(params);
+                if v < best {
+                    best = v;
+                    improved = true;
+                } else {
+                    params[i] = old;
+                }
+            }
+        }
+        if !improved {
+            for s in &mut step {
+                *s /= 2.0;
+            }
+        }
+    }
+}
+
+/// The result of fitting one GPU's profiles.
+#[derive(Debug, Clone, Serialize)]
+pub struct Calibration {
+    /// The fitted efficiencies.
+    pub efficiency: Efficiency,
+    /// GEMM fit error.
+    pub gemm: FitError,
+    /// Small-operator fit error.
+    pub small_ops: FitError,
+    /// All-reduce fit error.
+    pub all_reduce: FitError,
+}
+
+/// Fits efficiencies to one GPU's samples. Compute and memory efficiencies are capped at 1, so the fitted
+/// model can never beat the roofline.
+pub fn fit(gemms: &[GemmSample], small: &[SmallOpsSample], reduce: &[AllReduceSample], peak_flops: f64, bandwidth: f64, link: f64, base: Efficiency) -> Calibration {
+    let mut e = base;
+    let mut p = [e.compute_max, e.compute_half_tokens, e.memory, e.gemm_launch_s * 1e6];
+    descend(&mut p, &[(0.2, 1.0), (0.0, 512.0), (0.2, 1.0), (0.0, 50.0)], &|p| {
+        let e = Efficiency { compute_max: p[0], compute_half_tokens: p[1], memory: p[2], gemm_launch_s: p[3] * 1e-6, ..base };
+        score(gemms.iter().map(|s| (gemm_time(s, &e, peak_flops, bandwidth), s.seconds)))
+    });
+    e.compute_max = p[0];
+    e.compute_half_tokens = p[1];
+    e.memory = p[2];
+    e.gemm_launch_s = p[3] * 1e-6;
+    let mut q = [e.small_ops_s * 1e6, e.small_ops_per_token_hidden_s * 1e12];
+    descend(&mut q, &[(0.0, 200.0), (0.0, 200.0)], &|q| {
+        let e = Efficiency { small_ops_s: q[0] * 1e-6, small_ops_per_token_hidden_s: q[1] * 1e-12, ..base };
+        score(small.iter().map(|s| (small_ops_time(s, &e), s.seconds)))
+    });
+    e.small_ops_s = q[0] * 1e-6;
+    e.small_ops_per_token_hidden_s = q[1] * 1e-12;
+    let mut r = [e.link, e.link_latency_s * 1e6];
+    descend(&mut r, &[(0.05, 1.0), (0.0, 50.0)], &|r| {
+        let e = Efficiency { link: r[0], link_latency_s: r[1] * 1e-6, ..base };
+        score(reduce.iter().map(|s| (all_reduce_time(s, &e, link), s.seconds)))
+    });
+    e.link = r[0];
+    e.link_latency_s = r[1] * 1e-6;
+    Calibration {
+        efficiency: e,
+        gemm: fit_error(gemms.iter().map(|s| (gemm_time(s, &e, peak_flops, bandwidth), s.seconds))),
+        small_ops: fit_error(small.iter().map(|s| (small_ops_time(s, &e), s.seconds))),
+        all_reduce: fit_error(reduce.iter().map(|s| (all_reduce_time(s, &e, link), s.seconds))),
+    }
+}
+
+/// How the shipped efficiencies score on one GPU's samples.
+pub fn evaluate(gemms: &[GemmSample], small: &[SmallOpsSample], reduce: &[AllReduceSample], peak_flops: f64, bandwidth: f64, link: f64, e: Efficiency) -> Calibration {
+    Calibration {
+        efficiency: e,
+        gemm: fit_error(gemms.iter().map(|s| (gemm_time(s, &e, peak_flops, bandwidth), s.seconds))),
+        small_ops: fit_error(small.iter().map(|s| (small_ops_time(s, &e), s.seconds))),
+        all_reduce: fit_error(reduce.iter().map(|s| (all_reduce_time(s, &e, link), s.seconds))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_recovers_known_efficiencies_from_synthetic_samples() {
+        let truth = Efficiency { compute_max: 0.7, compute_half_tokens: 64.0, memory: 0.85, gemm_launch_s: 6e-6, ..EFFICIENCY_H100 };
+        let (peak, bw) = (989e12, 3.35e12);
+        let mut gemms = Vec::new();
+        for t in [1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0] {
+            for (k, n) in [(4096.0, 6144.0), (4096.0, 28672.0), (14336.0, 4096.0)] {
+                let mut s = GemmSample { tokens: t, k, n, seconds: 0.0 };
+                s.seconds = gemm_time(&s, &truth, peak, bw);
+                gemms.push(s);
+            }
+        }
+        let c = fit(&gemms, &[], &[], peak, bw, 450e9, EFFICIENCY_H100);
+        assert!(c.gemm.median < 0.01, "{:?}", c.gemm);
+        assert!((c.efficiency.memory - 0.85).abs() < 0.03, "{:?}", c.efficiency);
+    }
+}

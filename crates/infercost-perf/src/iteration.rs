@@ -1,0 +1,451 @@
+//! The iteration-time model: how long one continuous-batching iteration takes on a deployment.
+//!
+//! time = max(compute, memory) + communication + overhead, where
+//! compute = FLOPs / (peak × efficiency(tokens)), memory = bytes / (bandwidth × efficiency),
+//! communication = two ring all-reduces per layer under tensor parallelism, and overhead = fixed per-layer and
+//! per-iteration costs. Efficiencies are at most 1 and overheads non-negative, so no prediction beats the
+//! roofline at 100% of peak.
+
+use crate::calibrate::{Efficiency, EFFICIENCY_A100, EFFICIENCY_H100};
+use crate::gpu::Gpu;
+use crate::model::ModelSpec;
+use crate::PerfError;
+use serde::Serialize;
+
+/// Bytes per stored value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// 2 bytes.
+    Bf16,
+    /// 1 byte.
+    Fp8,
+    /// Half a byte (weights only).
+    Int4,
+}
+
+impl Dtype {
+    /// Parses `bf16`, `fp8` or `int4`.
+    pub fn parse(s: &str) -> Option<Dtype> {
+        match s.to_ascii_lowercase().as_str() {
+            "bf16" | "fp16" => Some(Dtype::Bf16),
+            "fp8" => Some(Dtype::Fp8),
+            "int4" => Some(Dtype::Int4),
+            _ => None,
+        }
+    }
+    /// Bytes per value.
+    pub fn bytes(self) -> f64 {
+        match self {
+            Dtype::Bf16 => 2.0,
+            Dtype::Fp8 => 1.0,
+            Dtype::Int4 => 0.5,
+        }
+    }
+    /// The name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dtype::Bf16 => "bf16",
+            Dtype::Fp8 => "fp8",
+            Dtype::Int4 => "int4",
+        }
+    }
+}
+
+/// One iteration's work.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Batch {
+    /// New prompt tokens computed this iteration (all prefill chunks).
+    pub prefill_tokens: u64,
+    /// Prefill chunks in the batch.
+    pub prefill_seqs: u64,
+    /// Σ over prefill chunks of tokens already cached before the chunk (read from the KV cache).
+    pub prefill_cached: u64,
+    /// Σ over prefill tokens of the context each attends to (cached + position within the chunk).
+    pub prefill_attention_pairs: f64,
+    /// Sequences decoding one token.
+    pub decode_seqs: u64,
+    /// Σ of their context lengths.
+    pub decode_context: u64,
+}
+
+impl Batch {
+    /// `count` prompts of `tokens` each, with `cached` tokens already in the cache.
+    pub fn prefill(tokens: u64, count: u64, cached: u64) -> Batch {
+        Batch {
+            prefill_tokens: tokens * count,
+            prefill_seqs: count,
+            prefill_cached: cached * count,
+            prefill_attention_pairs: count as f64 * (tokens as f64 * cached as f64 + (tokens * (tokens + 1)) as f64 / 2.0),
+            ..Batch::default()
+        }
+    }
+    /// `seqs` sequences decoding at context `context` each.
+    pub fn decode(seqs: u64, context: u64) -> Batch {
+        Batch {
+            decode_seqs: seqs,
+            decode_context: seqs * context,
+            ..Batch::default()
+        }
+    }
+    /// Both batches in one iteration.
+    pub fn with(mut self, o: Batch) -> Batch {
+        self.prefill_tokens += o.prefill_tokens;
+        self.prefill_seqs += o.prefill_seqs;
+        self.prefill_cached += o.prefill_cached;
+        self.prefill_attention_pairs += o.prefill_attention_pairs;
+        self.decode_seqs += o.decode_seqs;
+        self.decode_context += o.decode_context;
+        self
+    }
+    /// Tokens computed.
+    pub fn tokens(&self) -> u64 {
+        self.prefill_tokens + self.decode_seqs
+    }
+}
+
+/// An iteration's time and its parts, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct IterationTime {
+    /// The predicted time.
+    pub total_s: f64,
+    /// FLOPs at the achieved compute rate.
+    pub compute_s: f64,
+    /// Bytes at the achieved bandwidth.
+    pub memory_s: f64,
+    /// Tensor-parallel all-reduces.
+    pub comm_s: f64,
+    /// Fixed per-layer and per-iteration costs.
+    pub overhead_s: f64,
+    /// The pure roofline at 100% of peak: max(FLOPs/peak, bytes/bandwidth), no communication or overhead.
+    pub roofline_s: f64,
+}
+
+/// A decode-only iteration's time as a function of the batch's total context S:
+/// `max(c0 + c1·S, m0 + m1·S) + fixed`, constant while the batch size is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeLine {
+    /// Compute time at S = 0, seconds.
+    pub c0: f64,
+    /// Compute seconds per context token.
+    pub c1: f64,
+    /// Memory time at S = 0, seconds.
+    pub m0: f64,
+    /// Memory seconds per context token.
+    pub m1: f64,
+    /// Communication and overhead, seconds.
+    pub fixed: f64,
+}
+
+impl DecodeLine {
+    /// Time of one iteration at total context `s`.
+    #[inline]
+    pub fn at(&self, s: f64) -> f64 {
+        (self.c0 + self.c1 * s).max(self.m0 + self.m1 * s) + self.fixed
+    }
+}
+
+/// A model served on `tp` GPUs of one type with given dtypes: everything the iteration model needs,
+/// precomputed so that one evaluation costs a few dozen floating-point operations.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// The model.
+    pub model: ModelSpec,
+    /// The GPU.
+    pub gpu: Gpu,
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Weight dtype.
+    pub weights: Dtype,
+    /// KV-cache dtype.
+    pub kv: Dtype,
+    /// The achieved efficiencies and overheads used.
+    pub eff: Efficiency,
+    peak_flops: f64,
+    bandwidth: f64,
+    flops_per_token: f64,
+    flops_head: f64,
+    flops_attention_pair: f64,
+    dense_weight_bytes: f64,
+    expert_bytes: f64,
+    moe_layers: f64,
+    experts: f64,
+    ln_miss: f64,
+    kv_bytes_token: f64,
+    comm_per_token: f64,
+    comm_fixed: f64,
+    window_pairs_per_token: f64,
+}
+
+impl Deployment {
+    /// Builds a deployment; refuses a TP that does not divide the heads or exceeds a node.
+    pub fn new(model: ModelSpec, gpu: Gpu, tp: u32, weights: Dtype, kv: Dtype) -> Result<Deployment, PerfError> {
+        if tp == 0 || !tp.is_power_of_two() {
+            return Err(PerfError::Deployment(format!("tensor parallelism must be a power of two (1, 2, 4, 8), got {tp}")));
+        }
+        if tp > gpu.gpus_per_node {
+            return Err(PerfError::Deployment(format!(
+                "tensor parallelism {tp} is more than the {} GPUs in one {} node",
+                gpu.gpus_per_node, gpu.name
+            )));
+        }
+        if model.n_q % tp != 0 {
+            return Err(PerfError::Deployment(format!(
+                "tensor parallelism {tp} does not divide {}'s {} attention heads",
+                model.name, model.n_q
+            )));
+        }
+        if kv == Dtype::Int4 {
+            return Err(PerfError::Deployment("the KV cache dtype must be bf16 or fp8".into()));
+        }
+        let eff = if gpu.calibrated_on == "a100" { EFFICIENCY_A100 } else { EFFICIENCY_H100 };
+        let t = tp as f64;
+        let peak = if weights == Dtype::Bf16 { gpu.bf16_tflops } else { gpu.fp8_tflops } * 1e12;
+        let wb = weights.bytes();
+        let (moe_layers, experts, expert_params, top) = match model.moe {
+            Some(m) => (model.moe_layers() as f64, m.experts as f64, model.expert_params() as f64, m.top_k as f64),
+            None => (0.0, 1.0, 0.0, 1.0),
+        };
+        let routed_total = moe_layers * experts * expert_params;
+        let dense_params = model.params_total() as f64 - routed_total;
+        // Under TP k the KV heads split k ways, but each rank keeps at least one head; the MLA latent is replicated.
+        let kv_split = match model.attention {
+            crate::model::Attention::Gqa { n_kv } => (n_kv as f64 / t).ceil() / n_kv as f64,
+            crate::model::Attention::Mla { .. } => 1.0,
+        };
+        let kv_bytes_token = model.kv_elements_per_token() as f64 * kv.bytes() * kv_split;
+        let link = gpu.link_gb_per_s * 1e9 * eff.link;
+        let ring = 2.0 * (t - 1.0) / t;
+        let allreduces = 2.0 * model.layers as f64;
+        let (comm_per_token, comm_fixed) = if tp > 1 {
+            (
+                allreduces * ring * model.hidden as f64 * 2.0 / link,
+                allreduces * 2.0 * (t - 1.0) * eff.link_latency_s,
+            )
+        } else {
+            (0.0, 0.0)
+        };
+        let window_pairs_per_token = match model.sliding {
+            Some((n, w)) => {
+                let per_layer = model.attention_flops_per_pair() / (model.layers as f64 - n as f64).max(1.0);
+                per_layer * n as f64 * w as f64
+            }
+            None => 0.0,
+        };
+        Ok(Deployment {
+            peak_flops: peak,
+            bandwidth: gpu.hbm_tb_per_s * 1e12,
+            flops_per_token: 2.0 * model.layer_params_active() as f64 / t + window_pairs_per_token / t,
+            flops_head: 2.0 * model.hidden as f64 * model.vocab as f64 / t,
+            flops_attention_pair: model.attention_flops_per_pair() / t,
+            dense_weight_bytes: dense_params * wb / t,
+            expert_bytes: expert_params * wb / t,
+            moe_layers,
+            experts,
+            ln_miss: if model.moe.is_some() { (1.0 - top / experts).ln() } else { 0.0 },
+            kv_bytes_token,
+            comm_per_token,
+            comm_fixed,
+            window_pairs_per_token,
+            model,
+            gpu,
+            tp,
+            weights,
+            kv,
+            eff,
+        })
+    }
+
+    /// Weight bytes per GPU.
+    pub fn weight_bytes_per_gpu(&self) -> f64 {
+        self.dense_weight_bytes + self.moe_layers * self.experts * self.expert_bytes
+    }
+
+    /// KV-cache bytes per token per GPU.
+    pub fn kv_bytes_per_token_per_gpu(&self) -> f64 {
+        self.kv_bytes_token
+    }
+
+    /// Activation and runtime memory reserved per GPU when the engine batches up to `max_batched_tokens`.
+    pub fn activation_reserve_bytes(&self, max_batched_tokens: u64) -> f64 {
+        let m = &self.model;
+        let width = 4.0 * m.hidden as f64 + 2.0 * m.ff.max(m.moe.map_or(0, |x| x.expert_ff * x.top_k as u64)) as f64 / self.tp as f64;
+        // Peak activations of the largest batch, plus 1 GiB for the CUDA context, graphs and NCCL buffers.
+        max_batched_tokens as f64 * width * 2.0 + (1u64 << 30) as f64
+    }
+
+    /// KV-cache capacity in tokens at this memory utilisation (0 when the weights do not leave room).
+    pub fn kv_capacity_tokens(&self, gpu_memory_utilization: f64, max_batched_tokens: u64) -> u64 {
+        let free = self.free_bytes(gpu_memory_utilization, max_batched_tokens);
+        if free <= 0.0 {
+            0
+        } else {
+            (free / self.kv_bytes_token) as u64
+        }
+    }
+
+    fn free_bytes(&self, util: f64, max_batched_tokens: u64) -> f64 {
+        let mem = self.gpu.memory_gib * (1u64 << 30) as f64 * util;
+        mem - self.weight_bytes_per_gpu() - self.activation_reserve_bytes(max_batched_tokens)
+    }
+
+    /// Checks that one `max_model_len`-token sequence fits; the error says how much memory is missing and what
+    /// would help.
+    pub fn check_fits(&self, util: f64, max_batched_tokens: u64, max_model_len: u32, min_tp: Option<u32>) -> Result<(), PerfError> {
+        let need = max_model_len as f64 * self.kv_bytes_token;
+        let free = self.free_bytes(util, max_batched_tokens);
+        if free >= need {
+            return Ok(());
+        }
+        let hint = match min_tp {
+            Some(t) => format!("it needs at least TP {t} on {}", self.gpu.name),
+            None if self.weights == Dtype::Bf16 => format!("no TP within one {} node fits in bf16; try --weights fp8 or a larger GPU", self.gpu.name),
+            None => format!("no TP within one {} node fits; try a larger GPU", self.gpu.name),
+        };
+        Err(PerfError::DoesNotFit {
+            model: self.model.name.clone(),
+            gpu: self.gpu.name.clone(),
+            tp: self.tp,
+            missing_gib: (need - free) / (1u64 << 30) as f64,
+            max_model_len,
+            hint,
+        })
+    }
+
+    #[inline]
+    fn compute_efficiency(&self, tokens: f64) -> f64 {
+        self.eff.compute_max * tokens / (tokens + self.eff.compute_half_tokens)
+    }
+
+    #[inline]
+    fn weight_bytes_touched(&self, tokens: f64) -> f64 {
+        if self.moe_layers == 0.0 {
+            return self.dense_weight_bytes;
+        }
+        // Expected distinct experts a batch of `tokens` routes to, per layer: E·(1 − (1 − k/E)^T).
+        let touched = self.experts * (1.0 - (self.ln_miss * tokens).exp());
+        self.dense_weight_bytes + self.moe_layers * touched * self.expert_bytes
+    }
+
+    /// Per-layer kernel launches and small operators, plus the per-iteration scheduling cost.
+    #[inline]
+    fn overhead(&self, tokens: f64) -> f64 {
+        // Four GEMMs and one attention kernel per layer, plus norms, rotary embedding, activation and adds.
+        let per_layer = 5.0 * self.eff.gemm_launch_s + self.eff.small_ops_s + self.eff.small_ops_per_token_hidden_s * self.model.hidden as f64 * tokens;
+        self.eff.iteration_overhead_s + self.model.layers as f64 * per_layer
+    }
+
+    /// The time of one iteration.
+    #[inline]
+    pub fn iteration(&self, b: &Batch) -> IterationTime {
+        let tokens = b.tokens() as f64;
+        if tokens == 0.0 {
+            return IterationTime { total_s: 0.0, compute_s: 0.0, memory_s: 0.0, comm_s: 0.0, overhead_s: 0.0, roofline_s: 0.0 };
+        }
+        let heads = (b.prefill_seqs + b.decode_seqs) as f64;
+        let flops = self.flops_per_token * tokens
+            + self.flops_head * heads
+            + self.flops_attention_pair * (b.prefill_attention_pairs + b.decode_context as f64);
+        let bytes = self.weight_bytes_touched(tokens)
+            + self.kv_bytes_token * ((b.decode_context + b.prefill_cached) as f64 + tokens);
+        let compute_s = flops / (self.peak_flops * self.compute_efficiency(tokens));
+        let memory_s = bytes / (self.bandwidth * self.eff.memory);
+        let comm_s = self.comm_per_token * tokens + self.comm_fixed;
+        let overhead_s = self.overhead(tokens);
+        let roofline_s = (flops / self.peak_flops).max(bytes / self.bandwidth);
+        IterationTime { total_s: compute_s.max(memory_s) + comm_s + overhead_s, compute_s, memory_s, comm_s, overhead_s, roofline_s }
+    }
+
+    /// The decode-only iteration time of `seqs` sequences as a linear function of their total context.
+    pub fn decode_line(&self, seqs: u64) -> DecodeLine {
+        let n = seqs as f64;
+        let ce = self.peak_flops * self.compute_efficiency(n);
+        let bw = self.bandwidth * self.eff.memory;
+        DecodeLine {
+            c0: (self.flops_per_token * n + self.flops_head * n) / ce,
+            c1: self.flops_attention_pair / ce,
+            m0: (self.weight_bytes_touched(n) + self.kv_bytes_token * n) / bw,
+            m1: self.kv_bytes_token / bw,
+            fixed: self.comm_per_token * n + self.comm_fixed + self.overhead(n),
+        }
+    }
+
+    /// Sliding-window attention FLOPs per token (already inside the per-token FLOPs).
+    pub fn window_flops_per_token(&self) -> f64 {
+        self.window_pairs_per_token
+    }
+}
+
+/// The smallest power-of-two TP within one node that divides the heads and fits a `max_model_len` sequence.
+pub fn min_tp(model: &ModelSpec, gpu: &Gpu, weights: Dtype, kv: Dtype, util: f64, max_batched_tokens: u64, max_model_len: u32) -> Option<u32> {
+    let mut tp = 1;
+    while tp <= gpu.gpus_per_node {
+        if let Ok(d) = Deployment::new(model.clone(), gpu.clone(), tp, weights, kv) {
+            if d.check_fits(util, max_batched_tokens, max_model_len, None).is_ok() {
+                return Some(tp);
+            }
+        }
+        tp *= 2;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gpu::GpuCatalog;
+    use crate::model::ModelCatalog;
+
+    fn dep(model: &str, gpu: &str, tp: u32) -> Deployment {
+        Deployment::new(ModelCatalog::get(model).unwrap(), GpuCatalog::embedded().get(gpu).unwrap().clone(), tp, Dtype::Bf16, Dtype::Bf16).unwrap()
+    }
+
+    #[test]
+    fn never_faster_than_the_roofline_and_monotone() {
+        for (m, g, tp) in [("llama-3.1-8b", "h100-sxm", 1), ("llama-3.1-70b", "a100-80gb", 4), ("mixtral-8x7b", "h100-sxm", 2), ("deepseek-v3", "h200", 8)] {
+            let d = dep(m, g, tp);
+            let mut last = 0.0;
+            for tokens in [1u64, 8, 64, 512, 4096] {
+                let t = d.iteration(&Batch::prefill(tokens, 1, 0));
+                assert!(t.total_s >= t.roofline_s, "{m} {tokens}");
+                assert!(t.total_s > last, "{m}: time must grow with tokens");
+                last = t.total_s;
+            }
+            let short = d.iteration(&Batch::decode(32, 100)).total_s;
+            let long = d.iteration(&Batch::decode(32, 8000)).total_s;
+            assert!(long > short, "{m}: time must grow with context");
+        }
+    }
+
+    #[test]
+    fn decode_line_matches_the_general_model() {
+        let d = dep("llama-3.1-8b", "h100-sxm", 1);
+        for (n, ctx) in [(1u64, 10u64), (17, 900), (256, 4000)] {
+            let a = d.iteration(&Batch::decode(n, ctx)).total_s;
+            let b = d.decode_line(n).at((n * ctx) as f64);
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn kv_capacity_and_fit() {
+        let d = dep("llama-3.1-8b", "h100-sxm", 1);
+        let cap = d.kv_capacity_tokens(0.9, 8192);
+        // 72 GiB usable − 15 GiB weights − ~1.6 GiB reserve ≈ 55 GiB of 128 KiB tokens.
+        assert!((400_000..480_000).contains(&cap), "{cap}");
+        let big = dep("llama-3.1-405b", "h100-sxm", 8);
+        assert!(big.check_fits(0.9, 8192, 8192, None).is_err());
+        let m = ModelCatalog::get("llama-3.1-70b").unwrap();
+        let g = GpuCatalog::embedded().get("h100-sxm").unwrap().clone();
+        assert_eq!(min_tp(&m, &g, Dtype::Bf16, Dtype::Bf16, 0.9, 8192, 8192), Some(2));
+    }
+
+    #[test]
+    fn bad_tp_is_explained() {
+        let m = ModelCatalog::get("llama-3.1-8b").unwrap();
+        let g = GpuCatalog::embedded().get("h100-sxm").unwrap().clone();
+        let e = Deployment::new(m.clone(), g.clone(), 16, Dtype::Bf16, Dtype::Bf16).unwrap_err().to_string();
+        assert!(e.contains("more than the 8 GPUs"), "{e}");
+        assert!(Deployment::new(m, g, 3, Dtype::Bf16, Dtype::Bf16).is_err());
+    }
+}
