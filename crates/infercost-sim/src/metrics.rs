@@ -1,0 +1,210 @@
+//! What a simulation measures: latency histograms, SLO attainment, and a timeline of busy time by bucket.
+
+use infercost_core::stats::LogHistogram;
+use infercost_core::SimTime;
+use serde::Serialize;
+
+/// A latency target: the P-th percentile of TTFT and of TPOT within these bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Slo {
+    /// Time-to-first-token target, ms.
+    pub ttft_ms: f64,
+    /// Time-per-output-token target, ms.
+    pub tpot_ms: f64,
+    /// The percentile that must meet both (e.g. 99).
+    pub percentile: f64,
+}
+
+/// Mean and percentiles of a latency, ms.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct LatencySummary {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+impl LatencySummary {
+    /// From a histogram of nanoseconds.
+    pub fn of(h: &LogHistogram) -> LatencySummary {
+        let ms = |ns: u64| ns as f64 / 1e6;
+        LatencySummary { mean: h.mean() / 1e6, p50: ms(h.percentile(50.0)), p90: ms(h.percentile(90.0)), p99: ms(h.percentile(99.0)) }
+    }
+}
+
+/// One request's outcome, kept only when asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RequestRecord {
+    /// Index of the request in the workload.
+    pub index: u32,
+    /// Replica that served it (within its group).
+    pub replica: u32,
+    /// Arrival, ns.
+    pub arrival_ns: u64,
+    /// Waiting before first scheduled, ns.
+    pub queue_ns: u64,
+    /// Time to first token, ns.
+    pub ttft_ns: u64,
+    /// Arrival to last token, ns.
+    pub e2e_ns: u64,
+    /// Prompt tokens.
+    pub input_tokens: u32,
+    /// Output tokens.
+    pub output_tokens: u32,
+    /// Times it was preempted.
+    pub preemptions: u32,
+}
+
+/// One timeline bucket, summed over the replicas of the fleet.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Bucket {
+    /// Replica-seconds spent running iterations.
+    pub busy_s: f64,
+    /// Σ batch size × iteration seconds (divide by `busy_s` for the mean batch).
+    pub batch_seq_s: f64,
+    /// Σ KV blocks in use × seconds.
+    pub kv_block_s: f64,
+    /// Replica-seconds provisioned (serving, starting up or draining).
+    pub provisioned_s: f64,
+    /// Requests that arrived.
+    pub arrivals: u64,
+    /// Output tokens produced.
+    pub output_tokens: u64,
+}
+
+/// Accumulates everything a replica group measures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    /// Time to first token.
+    pub ttft: LogHistogram,
+    /// Time per output token after the first.
+    pub tpot: LogHistogram,
+    /// End-to-end latency.
+    pub e2e: LogHistogram,
+    /// Queueing delay.
+    pub queue: LogHistogram,
+    /// Requests seen.
+    pub requests: u64,
+    /// Requests completed.
+    pub completed: u64,
+    /// Requests that can never be served (larger than one replica's KV cache).
+    pub unservable: u64,
+    /// Preemptions.
+    pub preemptions: u64,
+    /// Prompt tokens of completed requests.
+    pub input_tokens: u64,
+    /// Output tokens of completed requests.
+    pub output_tokens: u64,
+    /// Completed requests meeting both SLO targets.
+    pub slo_met: u64,
+    /// Timeline.
+    pub buckets: Vec<Bucket>,
+    /// Bucket width.
+    pub bucket: SimTime,
+    /// Last completion.
+    pub makespan: SimTime,
+    /// Longest waiting queue seen on any replica.
+    pub max_queue: u64,
+    /// Iterations executed (jumped ones counted).
+    pub iterations: u64,
+    /// Requests still queued or running when the run stopped at its horizon.
+    pub in_flight_at_end: u64,
+    /// Per-request records, when asked for.
+    pub records: Vec<RequestRecord>,
+}
+
+impl Metrics {
+    /// Empty metrics with this bucket width.
+    pub fn new(bucket: SimTime) -> Metrics {
+        Metrics {
+            ttft: LogHistogram::new(),
+            tpot: LogHistogram::new(),
+            e2e: LogHistogram::new(),
+            queue: LogHistogram::new(),
+            requests: 0,
+            completed: 0,
+            unservable: 0,
+            preemptions: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            slo_met: 0,
+            buckets: Vec::new(),
+            bucket,
+            makespan: SimTime::ZERO,
+            max_queue: 0,
+            iterations: 0,
+            in_flight_at_end: 0,
+            records: Vec::new(),
+        }
+    }
+
+    fn bucket_mut(&mut self, i: usize) -> &mut Bucket {
+        if self.buckets.len() <= i {
+            self.buckets.resize(i + 1, Bucket::default());
+        }
+        &mut self.buckets[i]
+    }
+
+    /// Spreads a quantity accrued uniformly over [start, end) across the buckets it spans.
+    pub fn spread(&mut self, start: SimTime, end: SimTime, mut f: impl FnMut(&mut Bucket, f64)) {
+        if end <= start {
+            return;
+        }
+        let w = self.bucket.0;
+        let mut t = start.0;
+        while t < end.0 {
+            let i = (t / w) as usize;
+            let edge = ((i as u64 + 1) * w).min(end.0);
+            f(self.bucket_mut(i), (edge - t) as f64 / 1e9);
+            t = edge;
+        }
+    }
+
+    /// Counts an arrival.
+    pub fn arrival(&mut self, t: SimTime) {
+        self.requests += 1;
+        let i = (t.0 / self.bucket.0) as usize;
+        self.bucket_mut(i).arrivals += 1;
+    }
+
+    /// Counts output tokens produced at time `t`.
+    pub fn tokens_out(&mut self, t: SimTime, n: u64) {
+        let i = (t.0 / self.bucket.0) as usize;
+        self.bucket_mut(i).output_tokens += n;
+    }
+
+    /// Adds another group's metrics.
+    pub fn merge(&mut self, o: &Metrics) {
+        self.ttft.merge(&o.ttft);
+        self.tpot.merge(&o.tpot);
+        self.e2e.merge(&o.e2e);
+        self.queue.merge(&o.queue);
+        self.requests += o.requests;
+        self.completed += o.completed;
+        self.unservable += o.unservable;
+        self.preemptions += o.preemptions;
+        self.input_tokens += o.input_tokens;
+        self.output_tokens += o.output_tokens;
+        self.slo_met += o.slo_met;
+        if self.buckets.len() < o.buckets.len() {
+            self.buckets.resize(o.buckets.len(), Bucket::default());
+        }
+        for (a, b) in self.buckets.iter_mut().zip(&o.buckets) {
+            a.busy_s += b.busy_s;
+            a.batch_seq_s += b.batch_seq_s;
+            a.kv_block_s += b.kv_block_s;
+            a.provisioned_s += b.provisioned_s;
+            a.arrivals += b.arrivals;
+            a.output_tokens += b.output_tokens;
+        }
+        self.makespan = self.makespan.max(o.makespan);
+        self.max_queue = self.max_queue.max(o.max_queue);
+        self.iterations += o.iterations;
+        self.in_flight_at_end += o.in_flight_at_end;
+        self.records.extend_from_slice(&o.records);
+    }
+}

@@ -1,0 +1,166 @@
+//! Simulator invariants and agreement between the coalesced and step-exact modes, on real Azure traces.
+
+use infercost_core::{Request, SimTime, Workload};
+use infercost_io::{read_trace, ReadOptions};
+use infercost_perf::{Batch, Deployment, Dtype, GpuCatalog, ModelCatalog};
+use infercost_sim::{simulate, Router, SimConfig, Slo};
+use std::path::Path;
+
+fn deployment(model: &str, gpu: &str, tp: u32) -> Deployment {
+    Deployment::new(ModelCatalog::get(model).unwrap(), GpuCatalog::embedded().get(gpu).unwrap().clone(), tp, Dtype::Bf16, Dtype::Bf16).unwrap()
+}
+
+fn azure(name: &str, first: usize) -> Workload {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/traces").join(name);
+    let (mut w, _) = read_trace(&p, &ReadOptions::default()).unwrap();
+    w.requests.truncate(first);
+    w
+}
+
+fn config(dep: &Deployment, replicas: u32) -> SimConfig {
+    let blocks = dep.kv_capacity_tokens(0.9, 8192) / 16;
+    let mut c = SimConfig::new(blocks, replicas);
+    c.record_requests = true;
+    c
+}
+
+#[test]
+fn coalesced_and_step_exact_agree_on_every_request() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = azure("azure_conv_2023.csv", 3000);
+    let mut cfg = config(&dep, 2);
+    let fast = simulate(&dep, &w, &cfg).unwrap();
+    cfg.step_exact = true;
+    let exact = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!(fast.completed, 3000);
+    assert_eq!(exact.completed, 3000);
+    assert!(fast.iterations == exact.iterations, "{} vs {}", fast.iterations, exact.iterations);
+    let mut a = fast.records.clone();
+    let mut b = exact.records.clone();
+    a.sort_by_key(|r| r.index);
+    b.sort_by_key(|r| r.index);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.index, y.index);
+        let close = |p: u64, q: u64| (p as f64 - q as f64).abs() <= 1e-4 * q as f64 + 1000.0;
+        assert!(close(x.ttft_ns, y.ttft_ns), "ttft of {}: {} vs {}", x.index, x.ttft_ns, y.ttft_ns);
+        assert!(close(x.e2e_ns, y.e2e_ns), "e2e of {}: {} vs {}", x.index, x.e2e_ns, y.e2e_ns);
+    }
+}
+
+#[test]
+fn coalesced_and_step_exact_agree_under_kv_pressure_with_preemption() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = azure("azure_code_2023.csv", 1500);
+    let mut cfg = config(&dep, 1);
+    // A cache of 20,000 tokens forces preemptions on this long-prompt trace.
+    cfg.engine.kv_blocks = 1250;
+    let fast = simulate(&dep, &w, &cfg).unwrap();
+    cfg.step_exact = true;
+    let exact = simulate(&dep, &w, &cfg).unwrap();
+    assert!(fast.preemptions > 0, "the test needs preemptions");
+    assert_eq!(fast.preemptions, exact.preemptions);
+    assert_eq!(fast.completed + fast.unfinished, 1500);
+    assert_eq!(fast.completed, exact.completed);
+    let p = |r: &infercost_sim::SimResult| r.e2e_ms.p99;
+    assert!((p(&fast) - p(&exact)).abs() <= 0.01 * p(&exact));
+}
+
+#[test]
+fn every_request_completes_exactly_once() {
+    let dep = deployment("llama-3.1-8b", "a100-80gb", 1);
+    let w = azure("azure_conv_2023.csv", 5000);
+    for router in [Router::RoundRobin, Router::Least, Router::PowerOfTwo] {
+        let mut cfg = config(&dep, 3);
+        cfg.router = router;
+        let r = simulate(&dep, &w, &cfg).unwrap();
+        let mut seen: Vec<u32> = r.records.iter().map(|x| x.index).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), 5000, "{router:?}");
+        assert_eq!(r.completed, 5000);
+        assert!(r.records.iter().all(|x| x.ttft_ns <= x.e2e_ns && x.queue_ns <= x.ttft_ns));
+        let out: u64 = r.records.iter().map(|x| x.output_tokens as u64).sum();
+        assert_eq!(out, w.output_tokens());
+    }
+}
+
+#[test]
+fn a_lone_request_sees_the_unloaded_iteration_times() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let mut w = Workload::new();
+    w.requests.push(Request::new(SimTime::ZERO, 1000, 50));
+    let r = simulate(&dep, &w, &config(&dep, 1)).unwrap();
+    let prefill = dep.iteration(&Batch::prefill(1000, 1, 0)).total_s;
+    let decode: f64 = (0..49).map(|j| dep.iteration(&Batch::decode(1, 1000 + j)).total_s).sum();
+    let rec = r.records[0];
+    assert!((rec.ttft_ns as f64 / 1e9 - prefill).abs() < 1e-6, "{} vs {prefill}", rec.ttft_ns);
+    assert!((rec.e2e_ns as f64 / 1e9 - prefill - decode).abs() < 1e-6);
+}
+
+#[test]
+fn queueing_grows_without_bound_near_capacity() {
+    let dep = deployment("llama-3.1-8b", "l40s", 1);
+    let base = azure("azure_conv_2023.csv", 19_366);
+    let mut last = 0.0;
+    let mut queues = Vec::new();
+    for k in [1.0, 3.0, 6.0, 12.0] {
+        let w = infercost_core::transform::scale_volume(&base, k, infercost_core::transform::VolumeMode::Compress, 1).unwrap();
+        let mut w = w;
+        w.requests.truncate(20_000);
+        let mut cfg = config(&dep, 1);
+        cfg.record_requests = false;
+        let r = simulate(&dep, &w, &cfg).unwrap();
+        queues.push(r.queue_ms.p99);
+        assert!(r.queue_ms.p99 >= last, "{queues:?}");
+        last = r.queue_ms.p99;
+    }
+    assert!(queues[3] > 100.0 * queues[0].max(1.0), "{queues:?}");
+}
+
+#[test]
+fn groups_give_the_same_answer_for_any_thread_count() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = azure("azure_conv_2023.csv", 8000);
+    let mut cfg = config(&dep, 8);
+    cfg.group_size = 2;
+    cfg.record_requests = false;
+    cfg.slo = Some(Slo { ttft_ms: 2000.0, tpot_ms: 100.0, percentile: 99.0 });
+    cfg.threads = 1;
+    let one = simulate(&dep, &w, &cfg).unwrap();
+    cfg.threads = 4;
+    let four = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!(one, four);
+    assert_eq!(one.groups, 4);
+    cfg.sample_groups = Some(2);
+    let sampled = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!(sampled.groups_simulated, 2);
+    assert!((sampled.requests as f64 - 8000.0).abs() < 400.0, "{}", sampled.requests);
+    assert!(sampled.busy_fraction_ci.is_some());
+}
+
+#[test]
+fn a_horizon_leaves_requests_unfinished_and_huge_ones_are_reported() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = azure("azure_conv_2023.csv", 2000);
+    let mut cfg = config(&dep, 1);
+    cfg.horizon = Some(SimTime::from_secs(60));
+    let r = simulate(&dep, &w, &cfg).unwrap();
+    assert!(r.unfinished > 0 || r.completed < r.requests);
+    assert_eq!(r.completed + r.unfinished, r.requests);
+    let mut big = Workload::new();
+    big.requests.push(Request::new(SimTime::ZERO, 10_000_000, 10));
+    big.requests.push(Request::new(SimTime(5), 100, 10));
+    let r = simulate(&dep, &big, &config(&dep, 1)).unwrap();
+    assert_eq!((r.unservable, r.completed), (1, 1));
+}
+
+#[test]
+fn bad_configuration_is_refused() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = azure("azure_conv_2023.csv", 10);
+    let mut cfg = config(&dep, 0);
+    assert!(simulate(&dep, &w, &cfg).unwrap_err().to_string().contains("replicas"));
+    cfg.replicas = 1;
+    cfg.slo = Some(Slo { ttft_ms: -1.0, tpot_ms: 10.0, percentile: 99.0 });
+    assert!(simulate(&dep, &w, &cfg).is_err());
+}
