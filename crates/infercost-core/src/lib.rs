@@ -3,6 +3,7 @@
 //! This crate does no I/O. Everything here is a plain value or a pure function over plain values.
 #![warn(missing_docs)]
 
+pub mod csv_line;
 pub mod rng;
 pub mod stats;
 pub mod transform;

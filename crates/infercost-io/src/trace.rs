@@ -284,29 +284,7 @@ fn rebase(w: &mut Workload) {
     }
 }
 
-/// Splits a CSV line into fields, honouring double quotes only when the line has any.
-fn split_csv<'a>(line: &'a str, out: &mut Vec<std::borrow::Cow<'a, str>>) {
-    out.clear();
-    if !line.contains('"') {
-        out.extend(line.split(',').map(std::borrow::Cow::Borrowed));
-        return;
-    }
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::borrow::Cow::Owned(std::mem::take(&mut field))),
-            _ => field.push(c),
-        }
-    }
-    out.push(std::borrow::Cow::Owned(field));
-}
+use infercost_core::csv_line::split as split_csv;
 
 fn parse_count(s: &str, what: &str) -> Result<u32, String> {
     let t = s.trim();
