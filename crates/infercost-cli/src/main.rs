@@ -1,1 +1,75 @@
-fn main(){}
+//! The `infercost` binary: parses the command line, loads files, calls the library crates and prints.
+//! It is the only crate that prints; data goes to stdout, logs, warnings and progress to stderr.
+
+mod bench;
+mod cmd_model;
+mod cmd_plan;
+mod cmd_prices;
+mod cmd_sim;
+mod cmd_trace;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// What will our LLM inference cost when the pilot becomes production?
+#[derive(Parser)]
+#[command(name = "infercost", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Plan the cost at 1×, 10×, 100×, 1,000× (the main job; no file plans the embedded default)
+    Plan(cmd_plan::PlanArgs),
+    /// Combine `plan --shard` results into one
+    Merge(cmd_plan::MergeArgs),
+    /// Write report.json, report.md and report.html from a saved plan result
+    Report(cmd_plan::ReportArgs),
+    /// Read, describe, scale and synthesise request traces
+    #[command(subcommand)]
+    Trace(cmd_trace::TraceCmd),
+    /// Model catalog, fit and iteration times
+    #[command(subcommand)]
+    Model(cmd_model::ModelCmd),
+    /// GPU catalog
+    #[command(subcommand)]
+    Gpu(cmd_model::GpuCmd),
+    /// Replay a trace on a fleet
+    Simulate(cmd_sim::SimulateArgs),
+    /// The smallest fleet that meets an SLO for a trace
+    Capacity(cmd_sim::CapacityArgs),
+    /// Price catalog
+    #[command(subcommand)]
+    Prices(cmd_prices::PricesCmd),
+    /// Bill a hand-made fleet on one plan or all
+    Cost(cmd_prices::CostArgs),
+    /// Benchmarks that print figures (trace parsing, iteration model, simulator)
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Plan(a) => cmd_plan::plan(a),
+        Command::Merge(a) => cmd_plan::merge(a),
+        Command::Report(a) => cmd_plan::report(a),
+        Command::Trace(c) => cmd_trace::run(c),
+        Command::Model(c) => cmd_model::run(c),
+        Command::Gpu(c) => cmd_model::run_gpu(c),
+        Command::Simulate(a) => cmd_sim::simulate(a),
+        Command::Capacity(a) => cmd_sim::capacity(a),
+        Command::Prices(c) => cmd_prices::run(c),
+        Command::Cost(a) => cmd_prices::cost(a),
+        Command::Bench(a) => bench::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(&e);
+            ExitCode::from(2)
+        }
+    }
+}

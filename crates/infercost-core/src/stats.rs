@@ -362,7 +362,11 @@ fn session_concurrency(w: &Workload) -> Concurrency {
     let total = w.span().0 as f64;
     Concurrency {
         peak: peak as u64,
-        mean: if total > 0.0 { area / total } else { peak as f64 },
+        mean: if total > 0.0 {
+            area / total
+        } else {
+            peak as f64
+        },
     }
 }
 
@@ -389,7 +393,10 @@ mod tests {
         for p in [50.0, 90.0, 99.0] {
             let exact = (p / 100.0 * 100_000.0) * 1000.0;
             let got = h.percentile(p) as f64;
-            assert!(got >= exact && got <= exact * 1.01, "p{p}: {got} vs {exact}");
+            assert!(
+                got >= exact && got <= exact * 1.01,
+                "p{p}: {got} vs {exact}"
+            );
         }
         assert_eq!(h.count(), 100_000);
         assert!((h.mean() - 50_000_500.0).abs() < 1.0);
@@ -400,10 +407,12 @@ mod tests {
         let mut w = Workload::new();
         // 1000 requests in the first second, then one every 100 s for 1000 s: gaps of 1 ms and 100 s.
         for i in 0..1000 {
-            w.requests.push(Request::new(SimTime(i * 1_000_000), 10, 10));
+            w.requests
+                .push(Request::new(SimTime(i * 1_000_000), 10, 10));
         }
         for i in 1..=10 {
-            w.requests.push(Request::new(SimTime::from_secs(i * 100), 10, 10));
+            w.requests
+                .push(Request::new(SimTime::from_secs(i * 100), 10, 10));
         }
         let s = trace_stats(&w, "test", 0);
         let p = s.peak_to_mean.unwrap();

@@ -215,7 +215,9 @@ impl Arrival {
         };
         match kind {
             "poisson" if arg.is_empty() => Ok(Arrival::Poisson),
-            "gamma" => Ok(Arrival::Gamma { cv: num("gamma cv")? }),
+            "gamma" => Ok(Arrival::Gamma {
+                cv: num("gamma cv")?,
+            }),
             "weibull" => Ok(Arrival::Weibull {
                 shape: num("weibull shape")?,
             }),
@@ -309,9 +311,13 @@ pub fn lognormal_params(mean: f64, p99: f64) -> Result<(f64, f64), TransformErro
 impl Lengths {
     /// Parses `lognormal:IN_MEAN,IN_P99,OUT_MEAN,OUT_P99`.
     pub fn parse_lognormal(s: &str) -> Result<Lengths, TransformError> {
-        let arg = s
-            .strip_prefix("lognormal:")
-            .ok_or_else(|| invalid("lengths", "lognormal:IN_MEAN,IN_P99,OUT_MEAN,OUT_P99 or a file", s))?;
+        let arg = s.strip_prefix("lognormal:").ok_or_else(|| {
+            invalid(
+                "lengths",
+                "lognormal:IN_MEAN,IN_P99,OUT_MEAN,OUT_P99 or a file",
+                s,
+            )
+        })?;
         let v: Vec<f64> = arg
             .split(',')
             .map(|x| x.trim().parse::<f64>())
@@ -332,9 +338,9 @@ impl Lengths {
 
     fn sampler(&self) -> Box<dyn Fn(&mut Rng) -> (u32, u32) + '_> {
         match self {
-            Lengths::Empirical(pairs) => Box::new(move |rng: &mut Rng| {
-                pairs[rng.below(pairs.len() as u64) as usize]
-            }),
+            Lengths::Empirical(pairs) => {
+                Box::new(move |rng: &mut Rng| pairs[rng.below(pairs.len() as u64) as usize])
+            }
             Lengths::LogNormal {
                 in_mean,
                 in_p99,
@@ -343,7 +349,8 @@ impl Lengths {
             } => {
                 // Validated at construction; fall back to a degenerate distribution rather than panic.
                 let (mi, si) = lognormal_params(*in_mean, *in_p99).unwrap_or((in_mean.ln(), 0.0));
-                let (mo, so) = lognormal_params(*out_mean, *out_p99).unwrap_or((out_mean.ln(), 0.0));
+                let (mo, so) =
+                    lognormal_params(*out_mean, *out_p99).unwrap_or((out_mean.ln(), 0.0));
                 Box::new(move |rng: &mut Rng| {
                     let i = (mi + si * rng.normal()).exp().round().max(1.0);
                     let o = (mo + so * rng.normal()).exp().round().max(1.0);
@@ -371,8 +378,13 @@ impl Diurnal {
         if weights.len() != 24 {
             return Err(invalid("diurnal", "24 hourly weights", weights.len()));
         }
-        if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0 {
-            return Err(invalid("diurnal", "non-negative weights, not all zero", format!("{weights:?}")));
+        if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0
+        {
+            return Err(invalid(
+                "diurnal",
+                "non-negative weights, not all zero",
+                format!("{weights:?}"),
+            ));
         }
         let mut a = [0.0; 24];
         a.copy_from_slice(weights);
@@ -456,11 +468,19 @@ pub fn synth(
     seed: u64,
 ) -> Result<Workload, TransformError> {
     if !(duration_s.is_finite() && duration_s > 0.0) {
-        return Err(invalid("duration", "a positive number of seconds", duration_s));
+        return Err(invalid(
+            "duration",
+            "a positive number of seconds",
+            duration_s,
+        ));
     }
     if let Lengths::Empirical(p) = lengths {
         if p.is_empty() {
-            return Err(invalid("lengths", "a file with at least one row", "an empty file"));
+            return Err(invalid(
+                "lengths",
+                "a file with at least one row",
+                "an empty file",
+            ));
         }
     }
     let mut rng = Rng::new(seed);
@@ -471,7 +491,11 @@ pub fn synth(
         return Ok(w);
     }
     if !(rate_rps.is_finite() && rate_rps > 0.0) {
-        return Err(invalid("rate", "a positive number of requests per second", rate_rps));
+        return Err(invalid(
+            "rate",
+            "a positive number of requests per second",
+            rate_rps,
+        ));
     }
     let mut u = 0.0;
     loop {
@@ -481,7 +505,8 @@ pub fn synth(
             break;
         }
         let (i, o) = sample(&mut rng);
-        w.requests.push(Request::new(SimTime::from_secs_f64(t), i, o));
+        w.requests
+            .push(Request::new(SimTime::from_secs_f64(t), i, o));
     }
     w.sort_by_arrival();
     Ok(w)
@@ -501,7 +526,11 @@ fn synth_sessions(
         return Err(invalid("turns", "a mean of at least 1", s.mean_turns));
     }
     if !(s.think_time_s.is_finite() && s.think_time_s >= 0.0) {
-        return Err(invalid("think-time", "a non-negative number of seconds", s.think_time_s));
+        return Err(invalid(
+            "think-time",
+            "a non-negative number of seconds",
+            s.think_time_s,
+        ));
     }
     let mut next_session = 0u32;
     let mut next_block = 0u64;
@@ -573,7 +602,10 @@ mod tests {
             assert!(s.requests.windows(2).all(|p| p[0].arrival <= p[1].arrival));
             let rate = s.len() as f64 / s.span().as_secs_f64();
             let base = w.len() as f64 / w.span().as_secs_f64();
-            assert!((rate / base - 7.0).abs() < 0.1, "{mode:?}: {rate} vs {base}");
+            assert!(
+                (rate / base - 7.0).abs() < 0.1,
+                "{mode:?}: {rate} vs {base}"
+            );
         }
     }
 
@@ -596,22 +628,56 @@ mod tests {
         let after = crate::stats::trace_stats(&w, "t", 0);
         assert_eq!(after.requests, 20_000);
         assert!(w.span() <= span);
-        let (b, a) = (before.peak_to_mean.unwrap().s60, after.peak_to_mean.unwrap().s60);
+        let (b, a) = (
+            before.peak_to_mean.unwrap().s60,
+            after.peak_to_mean.unwrap().s60,
+        );
         assert!(a > 2.2 * b, "peak-to-mean 60 s {b} -> {a}");
     }
 
     #[test]
     fn synth_poisson_has_rate_and_cv() {
         let l = Lengths::parse_lognormal("lognormal:1000,8000,200,1000").unwrap();
-        let w = synth(50.0, 2000.0, Arrival::Poisson, &l, &Diurnal::flat(), None, 2).unwrap();
+        let w = synth(
+            50.0,
+            2000.0,
+            Arrival::Poisson,
+            &l,
+            &Diurnal::flat(),
+            None,
+            2,
+        )
+        .unwrap();
         let s = crate::stats::trace_stats(&w, "synth", 0);
         assert!((s.mean_rate_rps.unwrap() - 50.0).abs() < 1.5);
         assert!((s.interarrival_cv.unwrap() - 1.0).abs() < 0.03);
-        assert!((s.input_tokens.mean - 1000.0).abs() < 40.0, "{}", s.input_tokens.mean);
-        let g = synth(50.0, 2000.0, Arrival::Gamma { cv: 3.0 }, &l, &Diurnal::flat(), None, 2).unwrap();
+        assert!(
+            (s.input_tokens.mean - 1000.0).abs() < 40.0,
+            "{}",
+            s.input_tokens.mean
+        );
+        let g = synth(
+            50.0,
+            2000.0,
+            Arrival::Gamma { cv: 3.0 },
+            &l,
+            &Diurnal::flat(),
+            None,
+            2,
+        )
+        .unwrap();
         let gs = crate::stats::trace_stats(&g, "synth", 0);
         assert!((gs.interarrival_cv.unwrap() - 3.0).abs() < 0.3);
-        let wb = synth(50.0, 2000.0, Arrival::Weibull { shape: 0.5 }, &l, &Diurnal::flat(), None, 2).unwrap();
+        let wb = synth(
+            50.0,
+            2000.0,
+            Arrival::Weibull { shape: 0.5 },
+            &l,
+            &Diurnal::flat(),
+            None,
+            2,
+        )
+        .unwrap();
         let ws = crate::stats::trace_stats(&wb, "synth", 0);
         assert!((ws.mean_rate_rps.unwrap() - 50.0).abs() < 3.0);
     }
@@ -636,7 +702,16 @@ mod tests {
             mean_turns: 5.0,
             think_time_s: 5.0,
         };
-        let w = synth(1.0, 600.0, Arrival::Poisson, &l, &Diurnal::flat(), Some(s), 1).unwrap();
+        let w = synth(
+            1.0,
+            600.0,
+            Arrival::Poisson,
+            &l,
+            &Diurnal::flat(),
+            Some(s),
+            1,
+        )
+        .unwrap();
         let st = crate::stats::trace_stats(&w, "s", 0);
         assert!(st.sessions > 10);
         let c = st.concurrent_sessions.unwrap();

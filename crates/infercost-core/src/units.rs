@@ -8,7 +8,9 @@ use std::ops::{Add, AddAssign, Sub};
 ///
 /// Integer time makes runs reproducible: no rounding drift, and ties are exact.
 /// A `u64` of nanoseconds spans 584 years, far beyond any horizon we simulate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct SimTime(pub u64);
 
 impl SimTime {

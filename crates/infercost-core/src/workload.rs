@@ -100,7 +100,10 @@ impl Workload {
 
     /// Sorts requests by arrival (stable); returns whether they were out of order.
     pub fn sort_by_arrival(&mut self) -> bool {
-        let sorted = self.requests.windows(2).all(|w| w[0].arrival <= w[1].arrival);
+        let sorted = self
+            .requests
+            .windows(2)
+            .all(|w| w[0].arrival <= w[1].arrival);
         if !sorted {
             self.requests.sort_by_key(|r| r.arrival);
         }

@@ -6,7 +6,7 @@ use crate::catalog::{Catalog, Plan};
 use crate::CostError;
 use infercost_core::units::HOURS_PER_MONTH;
 use infercost_core::Usd;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A stretch of the month with a constant fleet.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -40,19 +40,40 @@ impl Usage {
     /// A constant fleet of `gpus` for `hours` at `busy_fraction`, then nothing for the rest of the month.
     pub fn constant(gpus: f64, hours: f64, busy_fraction: f64) -> Result<Usage, CostError> {
         if !(gpus.is_finite() && gpus >= 0.0) {
-            return Err(CostError::Invalid(format!("gpus must be a non-negative number, got {gpus}")));
+            return Err(CostError::Invalid(format!(
+                "gpus must be a non-negative number, got {gpus}"
+            )));
         }
         if !(hours.is_finite() && (0.0..=HOURS_PER_MONTH).contains(&hours)) {
-            return Err(CostError::Invalid(format!("hours must be between 0 and {HOURS_PER_MONTH} (one month), got {hours}")));
+            return Err(CostError::Invalid(format!(
+                "hours must be between 0 and {HOURS_PER_MONTH} (one month), got {hours}"
+            )));
         }
         if !(0.0..=1.0).contains(&busy_fraction) {
-            return Err(CostError::Invalid(format!("busy fraction must be between 0 and 1, got {busy_fraction}")));
+            return Err(CostError::Invalid(format!(
+                "busy fraction must be between 0 and 1, got {busy_fraction}"
+            )));
         }
-        let mut segments = vec![Segment { hours, gpus, busy_gpus: gpus * busy_fraction }];
+        let mut segments = vec![Segment {
+            hours,
+            gpus,
+            busy_gpus: gpus * busy_fraction,
+        }];
         if hours < HOURS_PER_MONTH {
-            segments.push(Segment { hours: HOURS_PER_MONTH - hours, gpus: 0.0, busy_gpus: 0.0 });
+            segments.push(Segment {
+                hours: HOURS_PER_MONTH - hours,
+                gpus: 0.0,
+                busy_gpus: 0.0,
+            });
         }
-        Ok(Usage { segments, commit_gpus: None, requests: 0.0, output_tokens: 0.0, inter_region_gb: 0.0, api_usd: 0.0 })
+        Ok(Usage {
+            segments,
+            commit_gpus: None,
+            requests: 0.0,
+            output_tokens: 0.0,
+            inter_region_gb: 0.0,
+            api_usd: 0.0,
+        })
     }
 
     /// The most GPUs provisioned at once.
@@ -62,7 +83,7 @@ impl Usage {
 }
 
 /// How many bytes a streamed response puts on the wire per output token.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EgressModel {
     /// Text bytes per token (about 4 for English under BPE tokenizers).
     pub bytes_per_token: f64,
@@ -77,20 +98,26 @@ pub struct EgressModel {
 
 impl Default for EgressModel {
     fn default() -> Self {
-        EgressModel { bytes_per_token: 4.0, tokens_per_chunk: 1.0, chunk_overhead_bytes: 200.0, response_overhead_bytes: 1000.0 }
+        EgressModel {
+            bytes_per_token: 4.0,
+            tokens_per_chunk: 1.0,
+            chunk_overhead_bytes: 200.0,
+            response_overhead_bytes: 1000.0,
+        }
     }
 }
 
 impl EgressModel {
     /// GB (10^9 bytes) for this many requests and output tokens.
     pub fn gb(&self, requests: f64, output_tokens: f64) -> f64 {
-        let per_token = self.bytes_per_token + self.chunk_overhead_bytes / self.tokens_per_chunk.max(1e-9);
+        let per_token =
+            self.bytes_per_token + self.chunk_overhead_bytes / self.tokens_per_chunk.max(1e-9);
         (output_tokens * per_token + requests * self.response_overhead_bytes) / 1e9
     }
 }
 
 /// A month's bill on one plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bill {
     /// Plan name.
     pub plan: String,
@@ -137,9 +164,18 @@ pub struct Bill {
 /// Prices a month of usage on `plan`. On-demand and spot bill provisioned GPU-hours (spot plus its interruption
 /// overhead); term plans bill the committed GPUs for all 730 hours and any capacity above them at the plan's
 /// burst plan, or commit to the peak when the plan cannot burst.
-pub fn bill(plan: &Plan, catalog: &Catalog, usage: &Usage, egress_model: &EgressModel) -> Result<Bill, CostError> {
+pub fn bill(
+    plan: &Plan,
+    catalog: &Catalog,
+    usage: &Usage,
+    egress_model: &EgressModel,
+) -> Result<Bill, CostError> {
     for s in &usage.segments {
-        if !(s.hours >= 0.0 && s.gpus >= 0.0 && s.busy_gpus >= 0.0 && s.busy_gpus <= s.gpus * (1.0 + 1e-9)) {
+        if !(s.hours >= 0.0
+            && s.gpus >= 0.0
+            && s.busy_gpus >= 0.0
+            && s.busy_gpus <= s.gpus * (1.0 + 1e-9))
+        {
             return Err(CostError::Invalid(format!("usage segment {s:?}: hours and GPUs must be non-negative and busy GPUs at most the GPUs")));
         }
     }
@@ -158,12 +194,21 @@ pub fn bill(plan: &Plan, catalog: &Catalog, usage: &Usage, egress_model: &Egress
             (None, _) => peak,
         };
         let committed_hours = commit * HOURS_PER_MONTH;
-        let above: f64 = usage.segments.iter().map(|s| s.hours * (s.gpus - commit).max(0.0)).sum();
-        let busy_in: f64 = usage.segments.iter().map(|s| s.hours * s.busy_gpus.min(commit)).sum();
+        let above: f64 = usage
+            .segments
+            .iter()
+            .map(|s| s.hours * (s.gpus - commit).max(0.0))
+            .sum();
+        let busy_in: f64 = usage
+            .segments
+            .iter()
+            .map(|s| s.hours * s.busy_gpus.min(commit))
+            .sum();
         let busy_above = busy_hours - busy_in;
         let burst_rate = burst.unwrap_or(rate);
         let dollars = committed_hours * rate + above * burst_rate;
-        let idle = (committed_hours - busy_in).max(0.0) * rate + (above - busy_above).max(0.0) * burst_rate;
+        let idle = (committed_hours - busy_in).max(0.0) * rate
+            + (above - busy_above).max(0.0) * burst_rate;
         (dollars, idle, committed_hours + above, Some(commit))
     } else {
         let factor = 1.0 + plan.interruption_overhead;
@@ -181,14 +226,20 @@ pub fn bill(plan: &Plan, catalog: &Catalog, usage: &Usage, egress_model: &Egress
             })
             .sum::<f64>()
             * factor;
-        (billed * rate, (billed - busy_hours).max(0.0) * rate, billed, None)
+        (
+            billed * rate,
+            (billed - busy_hours).max(0.0) * rate,
+            billed,
+            None,
+        )
     };
     let table = catalog.egress_of(plan);
     let egress_gb = egress_model.gb(usage.requests, usage.output_tokens);
     let gpu_usd = Usd::from_dollars(gpu_dollars);
     let idle_usd = Usd::from_dollars(idle_dollars.min(gpu_dollars));
     let egress_usd = Usd::from_dollars(table.internet_usd(egress_gb));
-    let transfer_usd = Usd::from_dollars(usage.inter_region_gb.max(0.0) * table.inter_region_usd_per_gb);
+    let transfer_usd =
+        Usd::from_dollars(usage.inter_region_gb.max(0.0) * table.inter_region_usd_per_gb);
     let api_usd = Usd::from_dollars(usage.api_usd.max(0.0));
     let total = gpu_usd + egress_usd + transfer_usd + api_usd;
     Ok(Bill {
@@ -207,7 +258,8 @@ pub fn bill(plan: &Plan, catalog: &Catalog, usage: &Usage, egress_model: &Egress
         gpu_hours,
         busy_gpu_hours: busy_hours,
         egress_gb,
-        usd_per_million_output_tokens: (usage.output_tokens > 0.0).then(|| total.dollars() / (usage.output_tokens / 1e6)),
+        usd_per_million_output_tokens: (usage.output_tokens > 0.0)
+            .then(|| total.dollars() / (usage.output_tokens / 1e6)),
         usd_per_request: (usage.requests > 0.0).then(|| total.dollars() / usage.requests),
         committed_gpus: committed,
         source: plan.source.clone(),
@@ -236,10 +288,21 @@ mod tests {
         u.output_tokens = 3e8;
         for p in &c.plans {
             let b = bill(p, &c, &u, &EgressModel::default()).unwrap();
-            assert_eq!(b.gpu_usd + b.egress_usd + b.transfer_usd + b.api_usd, b.total_usd_per_month, "{}", p.name);
+            assert_eq!(
+                b.gpu_usd + b.egress_usd + b.transfer_usd + b.api_usd,
+                b.total_usd_per_month,
+                "{}",
+                p.name
+            );
             assert!(b.idle_usd <= b.gpu_usd);
         }
-        let od = bill(c.plan("aws-h100-on-demand").unwrap(), &c, &u, &EgressModel::default()).unwrap();
+        let od = bill(
+            c.plan("aws-h100-on-demand").unwrap(),
+            &c,
+            &u,
+            &EgressModel::default(),
+        )
+        .unwrap();
         assert!((od.gpu_usd.dollars() - 8.0 * 730.0 * 6.88).abs() < 0.01);
         assert!((od.idle_usd.dollars() - 0.6 * 8.0 * 730.0 * 6.88).abs() < 0.01);
     }
@@ -248,12 +311,28 @@ mod tests {
     fn term_plans_bill_the_month_and_burst_above_the_commitment() {
         let c = Catalog::embedded();
         let mut u = Usage::constant(8.0, 100.0, 1.0).unwrap();
-        let bm = bill(c.plan("baremetal-h100-typical").unwrap(), &c, &u, &EgressModel::default()).unwrap();
+        let bm = bill(
+            c.plan("baremetal-h100-typical").unwrap(),
+            &c,
+            &u,
+            &EgressModel::default(),
+        )
+        .unwrap();
         assert!((bm.gpu_usd.dollars() - 8.0 * 730.0 * 2.75).abs() < 0.01);
         u.commit_gpus = Some(4.0);
-        let one = bill(c.plan("aws-h100-committed-1y").unwrap(), &c, &u, &EgressModel::default()).unwrap();
+        let one = bill(
+            c.plan("aws-h100-committed-1y").unwrap(),
+            &c,
+            &u,
+            &EgressModel::default(),
+        )
+        .unwrap();
         let expect = 4.0 * 730.0 * 4.472 + 4.0 * 100.0 * 6.88;
-        assert!((one.gpu_usd.dollars() - expect).abs() < 0.01, "{}", one.gpu_usd);
+        assert!(
+            (one.gpu_usd.dollars() - expect).abs() < 0.01,
+            "{}",
+            one.gpu_usd
+        );
     }
 
     #[test]

@@ -183,34 +183,75 @@ impl Catalog {
     /// Parses and validates a catalog file's text.
     pub fn parse(text: &str, file: &str) -> Result<Catalog, CostError> {
         let f: CatalogFile = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
-            CostError::Catalog { file: file.to_string(), line, message: e.message().to_string() }
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            CostError::Catalog {
+                file: file.to_string(),
+                line,
+                message: e.message().to_string(),
+            }
         })?;
-        let err = |needle: &str, message: String| CostError::Catalog { file: file.to_string(), line: line_of(text, needle), message };
+        let err = |needle: &str, message: String| CostError::Catalog {
+            file: file.to_string(),
+            line: line_of(text, needle),
+            message,
+        };
         for p in &f.plan {
             let at = format!("\"{}\"", p.name);
             if !(p.usd_per_gpu_hour.is_finite() && p.usd_per_gpu_hour >= 0.0) {
-                return Err(err(&at, format!("plan {:?}: usd_per_gpu_hour must be a non-negative number, got {}", p.name, p.usd_per_gpu_hour)));
+                return Err(err(
+                    &at,
+                    format!(
+                        "plan {:?}: usd_per_gpu_hour must be a non-negative number, got {}",
+                        p.name, p.usd_per_gpu_hour
+                    ),
+                ));
             }
             if p.source.trim().is_empty() || p.as_of.trim().is_empty() {
-                return Err(err(&at, format!("plan {:?} needs a source and an as_of date", p.name)));
+                return Err(err(
+                    &at,
+                    format!("plan {:?} needs a source and an as_of date", p.name),
+                ));
             }
             if !(0.0..=10.0).contains(&p.interruption_overhead) {
-                return Err(err(&at, format!("plan {:?}: interruption_overhead must be between 0 and 10", p.name)));
+                return Err(err(
+                    &at,
+                    format!(
+                        "plan {:?}: interruption_overhead must be between 0 and 10",
+                        p.name
+                    ),
+                ));
             }
         }
         for e in &f.egress {
             let at = format!("\"{}\"", e.provider);
-            if e.tiers.is_empty() || e.tiers.iter().any(|t| !(t.usd_per_gb >= 0.0)) || e.inter_region_usd_per_gb < 0.0 {
-                return Err(err(&at, format!("egress {:?}: tiers must be non-empty with non-negative prices", e.provider)));
+            if e.tiers.is_empty()
+                || e.tiers.iter().any(|t| !(t.usd_per_gb >= 0.0))
+                || e.inter_region_usd_per_gb < 0.0
+            {
+                return Err(err(
+                    &at,
+                    format!(
+                        "egress {:?}: tiers must be non-empty with non-negative prices",
+                        e.provider
+                    ),
+                ));
             }
         }
         for a in &f.api {
             if a.usd_per_million_input < 0.0 || a.usd_per_million_output < 0.0 {
-                return Err(err(&format!("\"{}\"", a.name), format!("api {:?}: prices must be non-negative", a.name)));
+                return Err(err(
+                    &format!("\"{}\"", a.name),
+                    format!("api {:?}: prices must be non-negative", a.name),
+                ));
             }
         }
-        Ok(Catalog { plans: f.plan, egress: f.egress, apis: f.api })
+        Ok(Catalog {
+            plans: f.plan,
+            egress: f.egress,
+            apis: f.api,
+        })
     }
 
     /// Adds another catalog: entries with a name already present replace it (a user's negotiated price).
@@ -239,10 +280,21 @@ impl Catalog {
     pub fn check_references(&self, file: &str) -> Result<(), CostError> {
         for p in &self.plans {
             if !self.egress.iter().any(|e| e.provider == p.egress) {
-                return Err(CostError::Catalog { file: file.into(), line: None, message: format!("plan {:?} names egress table {:?}, which no [[egress]] entry defines", p.name, p.egress) });
+                return Err(CostError::Catalog {
+                    file: file.into(),
+                    line: None,
+                    message: format!(
+                        "plan {:?} names egress table {:?}, which no [[egress]] entry defines",
+                        p.name, p.egress
+                    ),
+                });
             }
             if let Some(b) = &p.burst_plan {
-                if !self.plans.iter().any(|x| &x.name == b && !x.commitment.is_term()) {
+                if !self
+                    .plans
+                    .iter()
+                    .any(|x| &x.name == b && !x.commitment.is_term())
+                {
                     return Err(CostError::Catalog { file: file.into(), line: None, message: format!("plan {:?} bursts to {b:?}, which is not an on-demand or spot plan here", p.name) });
                 }
             }
@@ -252,26 +304,46 @@ impl Catalog {
 
     /// A plan by name; unknown names list the known ones.
     pub fn plan(&self, name: &str) -> Result<&Plan, CostError> {
-        self.plans.iter().find(|p| p.name == name).ok_or_else(|| CostError::UnknownPlan {
-            name: name.to_string(),
-            known: self.plans.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
-        })
+        self.plans
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| CostError::UnknownPlan {
+                name: name.to_string(),
+                known: self
+                    .plans
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 
     /// The egress table of a plan (a free one when missing, which `check_references` rules out).
     pub fn egress_of(&self, plan: &Plan) -> EgressTable {
-        self.egress.iter().find(|e| e.provider == plan.egress).cloned().unwrap_or(EgressTable {
-            provider: plan.egress.clone(),
-            inter_region_usd_per_gb: 0.0,
-            tiers: vec![Tier { up_to_gb: None, usd_per_gb: 0.0 }],
-            source: "missing".into(),
-            as_of: String::new(),
-        })
+        self.egress
+            .iter()
+            .find(|e| e.provider == plan.egress)
+            .cloned()
+            .unwrap_or(EgressTable {
+                provider: plan.egress.clone(),
+                inter_region_usd_per_gb: 0.0,
+                tiers: vec![Tier {
+                    up_to_gb: None,
+                    usd_per_gb: 0.0,
+                }],
+                source: "missing".into(),
+                as_of: String::new(),
+            })
     }
 
     /// Plans filtered by GPU family or name (case-insensitive; `h100` matches `h100-sxm` and `h100-pcie`),
     /// provider and region.
-    pub fn filter(&self, gpu: Option<&str>, provider: Option<&str>, region: Option<&str>) -> Vec<&Plan> {
+    pub fn filter(
+        &self,
+        gpu: Option<&str>,
+        provider: Option<&str>,
+        region: Option<&str>,
+    ) -> Vec<&Plan> {
         let lower = |s: &str| s.to_ascii_lowercase();
         self.plans
             .iter()
@@ -283,14 +355,23 @@ impl Catalog {
 
     /// Serialises as a catalog file.
     pub fn to_toml(&self) -> String {
-        let f = CatalogFile { plan: self.plans.clone(), egress: self.egress.clone(), api: self.apis.clone() };
+        let f = CatalogFile {
+            plan: self.plans.clone(),
+            egress: self.egress.clone(),
+            api: self.apis.clone(),
+        };
         toml::to_string_pretty(&f).unwrap_or_default()
     }
 
     /// The cheapest API offer for a model.
     pub fn cheapest_api(&self, model: &str, input_share: f64) -> Option<&ApiPrice> {
-        let blended = |a: &ApiPrice| a.usd_per_million_input * input_share + a.usd_per_million_output * (1.0 - input_share);
-        self.apis.iter().filter(|a| a.model == model).min_by(|a, b| blended(a).total_cmp(&blended(b)))
+        let blended = |a: &ApiPrice| {
+            a.usd_per_million_input * input_share + a.usd_per_million_output * (1.0 - input_share)
+        };
+        self.apis
+            .iter()
+            .filter(|a| a.model == model)
+            .min_by(|a, b| blended(a).total_cmp(&blended(b)))
     }
 }
 
@@ -303,10 +384,19 @@ mod tests {
         let c = Catalog::embedded();
         c.check_references("data/prices.toml").unwrap();
         assert!(c.plans.len() >= 20);
-        assert!(c.plans.iter().all(|p| !p.source.is_empty() && !p.as_of.is_empty()));
+        assert!(c
+            .plans
+            .iter()
+            .all(|p| !p.source.is_empty() && !p.as_of.is_empty()));
         assert_eq!(c.plan("aws-h100-on-demand").unwrap().usd_per_gpu_hour, 6.88);
-        assert_eq!(c.plan("azure-h100-on-demand").unwrap().usd_per_gpu_hour, 12.29);
-        assert_eq!(c.filter(Some("H100"), None, None).len(), c.plans.iter().filter(|p| p.gpu.starts_with("h100")).count());
+        assert_eq!(
+            c.plan("azure-h100-on-demand").unwrap().usd_per_gpu_hour,
+            12.29
+        );
+        assert_eq!(
+            c.filter(Some("H100"), None, None).len(),
+            c.plans.iter().filter(|p| p.gpu.starts_with("h100")).count()
+        );
     }
 
     #[test]
@@ -322,9 +412,21 @@ mod tests {
     fn bad_rows_name_file_and_line() {
         let text = "[[plan]]\nname = \"x\"\nprovider = \"p\"\ngpu = \"h100-sxm\"\nregion = \"r\"\ngeo = \"us\"\ncommitment = \"on-demand\"\nusd_per_gpu_hour = -1.0\nbilling_granularity_s = 1\nbilling_minimum_s = 1\nlead_time_s = 1\negress = \"none\"\nsource = \"s\"\nas_of = \"2026\"\n";
         let e = Catalog::parse(text, "my.toml").unwrap_err().to_string();
-        assert!(e.starts_with("my.toml:2:") && e.contains("non-negative"), "{e}");
-        let e = Catalog::parse(&text.replace("source = \"s\"\n", ""), "my.toml").unwrap_err().to_string();
-        assert!(e.contains("missing field `source`") && e.starts_with("my.toml:1"), "{e}");
-        assert!(Catalog::embedded().plan("nope").unwrap_err().to_string().contains("aws-h100-on-demand"));
+        assert!(
+            e.starts_with("my.toml:2:") && e.contains("non-negative"),
+            "{e}"
+        );
+        let e = Catalog::parse(&text.replace("source = \"s\"\n", ""), "my.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("missing field `source`") && e.starts_with("my.toml:1"),
+            "{e}"
+        );
+        assert!(Catalog::embedded()
+            .plan("nope")
+            .unwrap_err()
+            .to_string()
+            .contains("aws-h100-on-demand"));
     }
 }

@@ -67,13 +67,36 @@ pub struct Import {
 /// Imports one SkyPilot `vms.csv`. `provider` names the cloud (`aws`, `gcp`, `azure`, …); `file` is used in
 /// messages and sources; `as_of` dates every figure.
 pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Import, CostError> {
-    let err = |line: Option<usize>, message: String| CostError::Catalog { file: file.to_string(), line, message };
+    let err = |line: Option<usize>, message: String| CostError::Catalog {
+        file: file.to_string(),
+        line,
+        message,
+    };
     let mut lines = text.lines();
     let mut fields = Vec::new();
-    split(lines.next().ok_or_else(|| err(Some(1), "empty file".into()))?, &mut fields);
+    split(
+        lines
+            .next()
+            .ok_or_else(|| err(Some(1), "empty file".into()))?,
+        &mut fields,
+    );
     let header: Vec<String> = fields.iter().map(|f| f.trim().to_string()).collect();
-    let col = |name: &str| header.iter().position(|h| h == name).ok_or_else(|| err(Some(1), format!("no column {name:?} (columns: {})", header.join(","))));
-    let (ci, ca, cc, cp, cs, cr) = (col("InstanceType")?, col("AcceleratorName")?, col("AcceleratorCount")?, col("Price")?, col("SpotPrice")?, col("Region")?);
+    let col = |name: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            err(
+                Some(1),
+                format!("no column {name:?} (columns: {})", header.join(",")),
+            )
+        })
+    };
+    let (ci, ca, cc, cp, cs, cr) = (
+        col("InstanceType")?,
+        col("AcceleratorName")?,
+        col("AcceleratorCount")?,
+        col("Price")?,
+        col("SpotPrice")?,
+        col("Region")?,
+    );
     let cz = header.iter().position(|h| h == "AvailabilityZone");
     let mut rows = Vec::new();
     for (i, line) in lines.enumerate() {
@@ -81,7 +104,12 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
             continue;
         }
         split(line, &mut fields);
-        let get = |c: usize| fields.get(c).map(|f| f.trim().to_string()).unwrap_or_default();
+        let get = |c: usize| {
+            fields
+                .get(c)
+                .map(|f| f.trim().to_string())
+                .unwrap_or_default()
+        };
         let price = get(cp);
         let Ok(price) = price.parse::<f64>() else {
             // Rows without an on-demand price (capacity-only listings) cannot be priced.
@@ -104,11 +132,19 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
     let hosts: BTreeMap<(String, String, u32), (f64, Option<f64>, String)> = rows
         .iter()
         .filter(|r| r.accelerator.is_empty())
-        .filter_map(|r| gcp_host_accelerator(&r.instance).map(|(acc, n)| ((r.zone.clone(), acc.to_string(), n), (r.price, r.spot, r.instance.clone()))))
+        .filter_map(|r| {
+            gcp_host_accelerator(&r.instance).map(|(acc, n)| {
+                (
+                    (r.zone.clone(), acc.to_string(), n),
+                    (r.price, r.spot, r.instance.clone()),
+                )
+            })
+        })
         .collect();
     let mut skipped = 0;
     // (gpu, region) -> candidates (count, per-GPU price, per-GPU spot, description)
-    let mut best: BTreeMap<(String, String), Vec<(u32, f64, Option<f64>, String)>> = BTreeMap::new();
+    let mut best: BTreeMap<(String, String), Vec<(u32, f64, Option<f64>, String)>> =
+        BTreeMap::new();
     for r in &rows {
         if r.accelerator.is_empty() {
             continue;
@@ -122,16 +158,36 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
         }
         let (price, spot, what) = if r.instance.is_empty() {
             match hosts.get(&(r.zone.clone(), r.accelerator.clone(), r.count)) {
-                Some((hp, hs, host)) => (r.price + hp, r.spot.zip(*hs).map(|(a, b)| a + b), format!("{} {} ${:.5}/h + host {host} ${hp:.5}/h in {}", r.count, r.accelerator, r.price, r.zone)),
+                Some((hp, hs, host)) => (
+                    r.price + hp,
+                    r.spot.zip(*hs).map(|(a, b)| a + b),
+                    format!(
+                        "{} {} ${:.5}/h + host {host} ${hp:.5}/h in {}",
+                        r.count, r.accelerator, r.price, r.zone
+                    ),
+                ),
                 None => continue,
             }
         } else {
-            (r.price, r.spot, format!("{} {} ${:.5}/h for {} {}", r.instance, r.region, r.price, r.count, r.accelerator))
+            (
+                r.price,
+                r.spot,
+                format!(
+                    "{} {} ${:.5}/h for {} {}",
+                    r.instance, r.region, r.price, r.count, r.accelerator
+                ),
+            )
         };
         let n = r.count as f64;
-        best.entry((gpu.to_string(), r.region.clone())).or_default().push((r.count, price / n, spot.map(|s| s / n), what));
+        best.entry((gpu.to_string(), r.region.clone()))
+            .or_default()
+            .push((r.count, price / n, spot.map(|s| s / n), what));
     }
-    let egress = if ["aws", "gcp", "azure"].contains(&provider) { provider } else { "none" };
+    let egress = if ["aws", "gcp", "azure"].contains(&provider) {
+        provider
+    } else {
+        "none"
+    };
     let mut plans = Vec::new();
     for ((gpu, region), mut cands) in best {
         // A whole node (the most GPUs) is what tensor parallelism rents; among its zones, the lowest price.
@@ -171,13 +227,31 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
         }
         plans.push(base);
     }
-    Ok(Import { catalog: Catalog { plans, egress: Vec::new(), apis: Vec::new() }, skipped_rows: skipped })
+    Ok(Import {
+        catalog: Catalog {
+            plans,
+            egress: Vec::new(),
+            apis: Vec::new(),
+        },
+        skipped_rows: skipped,
+    })
 }
 
 /// A region's jurisdiction from its name: European regions are `eu`, US regions `us`, anything else `other`.
 pub fn geo_of(region: &str) -> String {
     let r = region.to_ascii_lowercase();
-    let eu_words = ["europe", "france", "germany", "sweden", "norway", "switzerland", "poland", "italy", "spain", "uk"];
+    let eu_words = [
+        "europe",
+        "france",
+        "germany",
+        "sweden",
+        "norway",
+        "switzerland",
+        "poland",
+        "italy",
+        "spain",
+        "uk",
+    ];
     if r.starts_with("eu-") || r.starts_with("europe") || eu_words.iter().any(|w| r.contains(w)) {
         "eu".into()
     } else if r.starts_with("us") || r.trim_end_matches(char::is_numeric).ends_with("us") {
@@ -197,10 +271,20 @@ mod tests {
 p5.48xlarge,H100,8.0,192.0,2048.0,\"{'Gpus': [{'Name': 'H100', 'Count': 8}]}\",55.04,20.0,us-east-1,use1-az1,x86_64\n\
 p5.4xlarge,H100,1.0,16.0,256.0,\"{}\",6.88,,us-east-1,use1-az1,x86_64\n";
         let imp = import(text, "aws", "vms.csv", "2026-11-27").unwrap();
-        let od = imp.catalog.plans.iter().find(|p| p.commitment == Commitment::OnDemand).unwrap();
+        let od = imp
+            .catalog
+            .plans
+            .iter()
+            .find(|p| p.commitment == Commitment::OnDemand)
+            .unwrap();
         assert_eq!(od.usd_per_gpu_hour, 6.88);
         assert!(od.source.contains("p5.48xlarge"));
-        let spot = imp.catalog.plans.iter().find(|p| p.commitment == Commitment::Spot).unwrap();
+        let spot = imp
+            .catalog
+            .plans
+            .iter()
+            .find(|p| p.commitment == Commitment::Spot)
+            .unwrap();
         assert_eq!(spot.usd_per_gpu_hour, 2.5);
     }
 
@@ -211,8 +295,17 @@ a3-highgpu-8g,208.0,1872.0,,,,us-central1,us-central1-a,9.46006,3.86318\n\
 ,,,H100,8,{},us-central1,us-central1-a,33.60609,32.0104\n\
 ,,,T4,1,{},us-central1,us-central1-a,0.35,0.1\n";
         let imp = import(text, "gcp", "gcp_vms.csv", "2026-05-20").unwrap();
-        let od = imp.catalog.plans.iter().find(|p| p.commitment == Commitment::OnDemand).unwrap();
-        assert!((od.usd_per_gpu_hour - 5.3833).abs() < 1e-4, "{}", od.usd_per_gpu_hour);
+        let od = imp
+            .catalog
+            .plans
+            .iter()
+            .find(|p| p.commitment == Commitment::OnDemand)
+            .unwrap();
+        assert!(
+            (od.usd_per_gpu_hour - 5.3833).abs() < 1e-4,
+            "{}",
+            od.usd_per_gpu_hour
+        );
         assert_eq!(imp.skipped_rows, 1);
     }
 

@@ -23,7 +23,10 @@ fn a_40_percent_active_on_demand_cluster_pays_full_rate_for_60_percent_idle() {
 
 #[test]
 fn one_8xh100_node_on_aws_on_demand_for_a_month() {
-    let b = usd("aws-h100-on-demand", &Usage::constant(8.0, 730.0, 1.0).unwrap());
+    let b = usd(
+        "aws-h100-on-demand",
+        &Usage::constant(8.0, 730.0, 1.0).unwrap(),
+    );
     // Holds: 8 GPUs × 730 h × $6.88 = $40,179.20 a month.
     assert!((b.gpu_usd.dollars() - 40_179.20).abs() < 0.01);
 }
@@ -32,8 +35,14 @@ fn one_8xh100_node_on_aws_on_demand_for_a_month() {
 fn the_difference_between_60_and_90_percent_utilisation_on_that_node() {
     // The story says about $4,000 a month. On-demand bills provisioned hours, so if the node stays up the bill is
     // the same at 60% and 90%: utilisation changes how much of it is idle, not the bill.
-    let at60 = usd("aws-h100-on-demand", &Usage::constant(8.0, 730.0, 0.6).unwrap());
-    let at90 = usd("aws-h100-on-demand", &Usage::constant(8.0, 730.0, 0.9).unwrap());
+    let at60 = usd(
+        "aws-h100-on-demand",
+        &Usage::constant(8.0, 730.0, 0.6).unwrap(),
+    );
+    let at90 = usd(
+        "aws-h100-on-demand",
+        &Usage::constant(8.0, 730.0, 0.9).unwrap(),
+    );
     assert_eq!(at60.gpu_usd, at90.gpu_usd);
     let idle_gap = at60.idle_usd.dollars() - at90.idle_usd.dollars();
     // The idle share differs by 30% of $40,179.20 = $12,053.76, not $4,000.
@@ -50,8 +59,14 @@ fn the_difference_between_60_and_90_percent_utilisation_on_that_node() {
 
 #[test]
 fn a_reserved_285_cluster_costs_the_same_at_60_and_90_percent() {
-    let a = usd("reserved-h100-dedicated", &Usage::constant(8.0, 730.0, 0.6).unwrap());
-    let b = usd("reserved-h100-dedicated", &Usage::constant(8.0, 730.0, 0.9).unwrap());
+    let a = usd(
+        "reserved-h100-dedicated",
+        &Usage::constant(8.0, 730.0, 0.6).unwrap(),
+    );
+    let b = usd(
+        "reserved-h100-dedicated",
+        &Usage::constant(8.0, 730.0, 0.9).unwrap(),
+    );
     // Holds: $16,644 a month either way.
     assert_eq!(a.gpu_usd, b.gpu_usd);
     assert!((a.gpu_usd.dollars() - 8.0 * 730.0 * 2.85).abs() < 0.01);
@@ -59,8 +74,14 @@ fn a_reserved_285_cluster_costs_the_same_at_60_and_90_percent() {
 
 #[test]
 fn twelve_months_at_azure_1229_against_285() {
-    let azure = usd("azure-h100-on-demand", &Usage::constant(8.0, 730.0, 1.0).unwrap());
-    let reserved = usd("reserved-h100-dedicated", &Usage::constant(8.0, 730.0, 1.0).unwrap());
+    let azure = usd(
+        "azure-h100-on-demand",
+        &Usage::constant(8.0, 730.0, 1.0).unwrap(),
+    );
+    let reserved = usd(
+        "reserved-h100-dedicated",
+        &Usage::constant(8.0, 730.0, 1.0).unwrap(),
+    );
     let year_gap = 12.0 * (azure.gpu_usd.dollars() - reserved.gpu_usd.dollars());
     // Holds: 8 × 8,760 h × ($12.29 − $2.85) = $661,555.20 a year for one node, 4.3× the cost.
     assert!((year_gap - 661_555.20).abs() < 0.1);
@@ -82,7 +103,11 @@ fn egress_share_of_a_streamed_chat_bill() {
     // about $0.02 per million tokens, well under 1% of a GPU bill. Egress reaches 20% only for responses that
     // carry far more bytes than text (images, audio, large JSON payloads) or for very cheap GPUs.
     assert!(share < 0.01, "egress share {share}");
-    assert!(b.egress_gb > 200.0 && b.egress_gb < 300.0, "{}", b.egress_gb);
+    assert!(
+        b.egress_gb > 200.0 && b.egress_gb < 300.0,
+        "{}",
+        b.egress_gb
+    );
     // What it takes: egress at $0.09/GB reaches 20% of this bill at about 22 KB per output token.
     let bytes_per_token = 0.25 * b.gpu_usd.dollars() / 0.09 * 1e9 / u.output_tokens;
     assert!(bytes_per_token > 20_000.0, "{bytes_per_token}");

@@ -34,7 +34,12 @@ pub fn parse_diurnal(text: &str, path: &Path) -> Result<Vec<f64>, IoError> {
             .parse()
             .ok()
             .filter(|w: &f64| w.is_finite() && *w >= 0.0)
-            .ok_or_else(|| err(i + 1, format!("weight {value:?} is not a non-negative number")))?;
+            .ok_or_else(|| {
+                err(
+                    i + 1,
+                    format!("weight {value:?} is not a non-negative number"),
+                )
+            })?;
         weights[hour] = Some(w);
         next = hour + 1;
     }
@@ -42,7 +47,9 @@ pub fn parse_diurnal(text: &str, path: &Path) -> Result<Vec<f64>, IoError> {
     if !missing.is_empty() {
         return Err(IoError::Invalid {
             path: path.to_path_buf(),
-            message: format!("a diurnal profile needs 24 hourly weights; hours {missing:?} are missing"),
+            message: format!(
+                "a diurnal profile needs 24 hourly weights; hours {missing:?} are missing"
+            ),
         });
     }
     Ok(weights.into_iter().map(|w| w.unwrap_or(0.0)).collect())
@@ -58,11 +65,17 @@ mod tests {
         let a = parse_diurnal(&plain, Path::new("d.txt")).unwrap();
         assert_eq!(a[23], 24.0);
         let keyed: String = "# c\nhour,weight\n".to_string()
-            + &(0..24).map(|h| format!("{h},{}\n", 2 * h)).collect::<String>();
+            + &(0..24)
+                .map(|h| format!("{h},{}\n", 2 * h))
+                .collect::<String>();
         assert_eq!(parse_diurnal(&keyed, Path::new("d.csv")).unwrap()[5], 10.0);
-        let e = parse_diurnal("1\nx\n", Path::new("d.txt")).unwrap_err().to_string();
+        let e = parse_diurnal("1\nx\n", Path::new("d.txt"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("d.txt:2"), "{e}");
-        let e = parse_diurnal("1\n2\n", Path::new("d.txt")).unwrap_err().to_string();
+        let e = parse_diurnal("1\n2\n", Path::new("d.txt"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("missing"), "{e}");
     }
 }

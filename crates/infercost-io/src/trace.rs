@@ -254,7 +254,10 @@ fn detect(first: &str, path: &Path) -> Result<Format, IoError> {
             Format::Jsonl
         });
     }
-    let cols: Vec<&str> = first.split(',').map(|c| c.trim().trim_matches('"')).collect();
+    let cols: Vec<&str> = first
+        .split(',')
+        .map(|c| c.trim().trim_matches('"'))
+        .collect();
     let has = |c: &str| cols.contains(&c);
     if has("TIMESTAMP") && has("ContextTokens") && has("GeneratedTokens") {
         Ok(Format::Azure)
@@ -293,7 +296,9 @@ fn parse_count(s: &str, what: &str) -> Result<u32, String> {
     }
     // Some exporters write counts as floats ("374.0"); accept whole numbers only.
     match t.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u32::MAX as f64 => Ok(v as u32),
+        Ok(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u32::MAX as f64 => {
+            Ok(v as u32)
+        }
         Ok(v) if v < 0.0 => Err(format!("{what} {t:?} is negative")),
         Ok(v) if !v.is_finite() => Err(format!("{what} {t:?} is not finite")),
         Ok(_) => Err(format!("{what} {t:?} is not a whole number")),
@@ -305,11 +310,16 @@ fn parse_count(s: &str, what: &str) -> Result<u32, String> {
 fn time_ns(s: &str, unit: TimeUnit) -> Result<i128, String> {
     let t = s.trim();
     if unit == TimeUnit::Rfc3339 {
-        return parse_datetime_ns(t).ok_or_else(|| format!("time {t:?} is not a date-time like 2023-11-16 18:15:46.68"));
+        return parse_datetime_ns(t)
+            .ok_or_else(|| format!("time {t:?} is not a date-time like 2023-11-16 18:15:46.68"));
     }
-    let v: f64 = t
-        .parse()
-        .map_err(|_| if t.is_empty() { "time is empty".to_string() } else { format!("time {t:?} is not a number") })?;
+    let v: f64 = t.parse().map_err(|_| {
+        if t.is_empty() {
+            "time is empty".to_string()
+        } else {
+            format!("time {t:?} is not a number")
+        }
+    })?;
     if !v.is_finite() || v < 0.0 {
         return Err(format!("time {t:?} is negative or not finite"));
     }
@@ -335,7 +345,13 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// Parses `YYYY-MM-DD[ T]HH:MM:SS[.fraction][Z|±HH:MM]` into nanoseconds since the Unix epoch (UTC).
 pub fn parse_datetime_ns(s: &str) -> Option<i128> {
     let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b' ' || b[10] == b'T') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b' ' || b[10] == b'T')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
@@ -348,7 +364,14 @@ pub fn parse_datetime_ns(s: &str) -> Option<i128> {
         }
         Some(v)
     };
-    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    let (y, mo, d, h, mi, se) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
@@ -392,20 +415,45 @@ struct CsvCols {
 }
 
 fn find_col(header: &[String], name: &str, path: &Path) -> Result<usize, IoError> {
-    header.iter().position(|h| h == name).ok_or_else(|| IoError::MissingColumn {
-        path: path.to_path_buf(),
-        column: name.to_string(),
-        available: header.join(","),
-    })
+    header
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| IoError::MissingColumn {
+            path: path.to_path_buf(),
+            column: name.to_string(),
+            available: header.join(","),
+        })
 }
 
-fn csv_columns(header: &[String], format: Format, opts: &ReadOptions, path: &Path) -> Result<CsvCols, IoError> {
+fn csv_columns(
+    header: &[String],
+    format: Format,
+    opts: &ReadOptions,
+    path: &Path,
+) -> Result<CsvCols, IoError> {
     let c = &opts.columns;
-    let pick = |given: &Option<String>, default: &str| given.clone().unwrap_or_else(|| default.to_string());
+    let pick = |given: &Option<String>, default: &str| {
+        given.clone().unwrap_or_else(|| default.to_string())
+    };
     let (time, input, output, unit) = match format {
-        Format::Azure => (Some(pick(&c.time, "TIMESTAMP")), pick(&c.input, "ContextTokens"), pick(&c.output, "GeneratedTokens"), TimeUnit::Rfc3339),
-        Format::Vidur => (Some(pick(&c.time, "arrived_at")), pick(&c.input, "num_prefill_tokens"), pick(&c.output, "num_decode_tokens"), TimeUnit::S),
-        Format::Lengths => (None, pick(&c.input, "num_prefill_tokens"), pick(&c.output, "num_decode_tokens"), TimeUnit::S),
+        Format::Azure => (
+            Some(pick(&c.time, "TIMESTAMP")),
+            pick(&c.input, "ContextTokens"),
+            pick(&c.output, "GeneratedTokens"),
+            TimeUnit::Rfc3339,
+        ),
+        Format::Vidur => (
+            Some(pick(&c.time, "arrived_at")),
+            pick(&c.input, "num_prefill_tokens"),
+            pick(&c.output, "num_decode_tokens"),
+            TimeUnit::S,
+        ),
+        Format::Lengths => (
+            None,
+            pick(&c.input, "num_prefill_tokens"),
+            pick(&c.output, "num_decode_tokens"),
+            TimeUnit::S,
+        ),
         _ => (
             Some(pick(&c.time, "timestamp")),
             pick(&c.input, "input_length"),
@@ -444,7 +492,13 @@ impl Interner {
     }
 }
 
-fn read_csv(text: &[u8], format: Format, opts: &ReadOptions, w: &mut Workload, sink: &mut Sink) -> Result<(), IoError> {
+fn read_csv(
+    text: &[u8],
+    format: Format,
+    opts: &ReadOptions,
+    w: &mut Workload,
+    sink: &mut Sink,
+) -> Result<(), IoError> {
     let mut lines = text.split(|&b| b == b'\n').enumerate();
     let header: Vec<String> = loop {
         match lines.next() {
@@ -460,11 +514,17 @@ fn read_csv(text: &[u8], format: Format, opts: &ReadOptions, w: &mut Workload, s
     };
     let cols = csv_columns(&header, format, opts, sink.path)?;
     w.has_timestamps = cols.time.is_some();
-    let needed = [Some(cols.input), Some(cols.output), cols.time, cols.region, cols.session]
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap_or(0);
+    let needed = [
+        Some(cols.input),
+        Some(cols.output),
+        cols.time,
+        cols.region,
+        cols.session,
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or(0);
     let mut fields = Vec::with_capacity(header.len());
     let mut sessions = Interner::default();
     let mut origin: Option<i128> = None;
@@ -483,7 +543,10 @@ fn read_csv(text: &[u8], format: Format, opts: &ReadOptions, w: &mut Workload, s
         }
         split_csv(line, &mut fields);
         if fields.len() <= needed {
-            sink.bad(line_no, format!("{} fields, expected {}", fields.len(), header.len()))?;
+            sink.bad(
+                line_no,
+                format!("{} fields, expected {}", fields.len(), header.len()),
+            )?;
             continue;
         }
         let row = (|| -> Result<(Request, i64), String> {
@@ -564,10 +627,21 @@ fn session_key(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-fn read_jsonl(text: &[u8], format: Format, opts: &ReadOptions, w: &mut Workload, sink: &mut Sink) -> Result<(), IoError> {
+fn read_jsonl(
+    text: &[u8],
+    format: Format,
+    opts: &ReadOptions,
+    w: &mut Workload,
+    sink: &mut Sink,
+) -> Result<(), IoError> {
     let c = &opts.columns;
     let unit = opts.time_unit.unwrap_or(TimeUnit::Ms);
-    let generic = format == Format::Jsonl || c.time.is_some() || c.input.is_some() || c.output.is_some() || c.region.is_some() || c.session.is_some();
+    let generic = format == Format::Jsonl
+        || c.time.is_some()
+        || c.input.is_some()
+        || c.output.is_some()
+        || c.region.is_some()
+        || c.session.is_some();
     let time_key = c.time.clone().unwrap_or_else(|| "timestamp".into());
     let in_key = c.input.clone().unwrap_or_else(|| "input_length".into());
     let out_key = c.output.clone().unwrap_or_else(|| "output_length".into());
@@ -581,54 +655,68 @@ fn read_jsonl(text: &[u8], format: Format, opts: &ReadOptions, w: &mut Workload,
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let parsed: Result<(i128, Request, Vec<u64>, Option<String>, Option<String>), String> = if !generic {
-            match serde_json::from_slice::<MooncakeRow>(raw) {
-                Ok(row) => (|| {
-                    let t = number_time(row.timestamp.as_ref(), "timestamp", unit)?;
-                    let input = number_count(row.input_length.as_ref(), "input_length")?;
-                    let output = number_count(row.output_length.as_ref(), "output_length")?;
-                    Ok((
-                        t,
-                        Request::new(SimTime::ZERO, input, output),
-                        row.hash_ids,
-                        row.region.map(|r| r.into_owned()),
-                        row.session_id.as_ref().and_then(session_key),
-                    ))
-                })(),
-                Err(e) => Err(format!("not a JSON request object: {e}")),
-            }
-        } else {
-            match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(raw) {
-                Ok(m) => (|| {
-                    let num = |k: &str| -> Result<serde_json::Number, String> {
-                        match m.get(k) {
-                            Some(serde_json::Value::Number(n)) => Ok(n.clone()),
-                            Some(serde_json::Value::String(s)) => s.parse::<serde_json::Number>().map_err(|_| format!("{k} {s:?} is not a number")),
-                            Some(v) => Err(format!("{k} {v} is not a number")),
-                            None => Err(format!("missing key {k:?}")),
-                        }
-                    };
-                    let t = if unit == TimeUnit::Rfc3339 {
-                        match m.get(&time_key) {
-                            Some(serde_json::Value::String(s)) => time_ns(s, unit)?,
-                            _ => return Err(format!("missing date-time key {time_key:?}")),
-                        }
-                    } else {
-                        number_time(Some(&num(&time_key)?), &time_key, unit)?
-                    };
-                    let input = number_count(Some(&num(&in_key)?), &in_key)?;
-                    let output = number_count(Some(&num(&out_key)?), &out_key)?;
-                    let hash_ids = match m.get("hash_ids") {
-                        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_u64()).collect(),
-                        _ => Vec::new(),
-                    };
-                    let region = m.get(&region_key).and_then(|v| v.as_str()).map(str::to_string);
-                    let session = m.get(&session_key_name).and_then(session_key);
-                    Ok((t, Request::new(SimTime::ZERO, input, output), hash_ids, region, session))
-                })(),
-                Err(e) => Err(format!("not a JSON object: {e}")),
-            }
-        };
+        let parsed: Result<(i128, Request, Vec<u64>, Option<String>, Option<String>), String> =
+            if !generic {
+                match serde_json::from_slice::<MooncakeRow>(raw) {
+                    Ok(row) => (|| {
+                        let t = number_time(row.timestamp.as_ref(), "timestamp", unit)?;
+                        let input = number_count(row.input_length.as_ref(), "input_length")?;
+                        let output = number_count(row.output_length.as_ref(), "output_length")?;
+                        Ok((
+                            t,
+                            Request::new(SimTime::ZERO, input, output),
+                            row.hash_ids,
+                            row.region.map(|r| r.into_owned()),
+                            row.session_id.as_ref().and_then(session_key),
+                        ))
+                    })(),
+                    Err(e) => Err(format!("not a JSON request object: {e}")),
+                }
+            } else {
+                match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(raw) {
+                    Ok(m) => (|| {
+                        let num = |k: &str| -> Result<serde_json::Number, String> {
+                            match m.get(k) {
+                                Some(serde_json::Value::Number(n)) => Ok(n.clone()),
+                                Some(serde_json::Value::String(s)) => s
+                                    .parse::<serde_json::Number>()
+                                    .map_err(|_| format!("{k} {s:?} is not a number")),
+                                Some(v) => Err(format!("{k} {v} is not a number")),
+                                None => Err(format!("missing key {k:?}")),
+                            }
+                        };
+                        let t = if unit == TimeUnit::Rfc3339 {
+                            match m.get(&time_key) {
+                                Some(serde_json::Value::String(s)) => time_ns(s, unit)?,
+                                _ => return Err(format!("missing date-time key {time_key:?}")),
+                            }
+                        } else {
+                            number_time(Some(&num(&time_key)?), &time_key, unit)?
+                        };
+                        let input = number_count(Some(&num(&in_key)?), &in_key)?;
+                        let output = number_count(Some(&num(&out_key)?), &out_key)?;
+                        let hash_ids = match m.get("hash_ids") {
+                            Some(serde_json::Value::Array(a)) => {
+                                a.iter().filter_map(|v| v.as_u64()).collect()
+                            }
+                            _ => Vec::new(),
+                        };
+                        let region = m
+                            .get(&region_key)
+                            .and_then(|v| v.as_str())
+                            .map(str::to_string);
+                        let session = m.get(&session_key_name).and_then(session_key);
+                        Ok((
+                            t,
+                            Request::new(SimTime::ZERO, input, output),
+                            hash_ids,
+                            region,
+                            session,
+                        ))
+                    })(),
+                    Err(e) => Err(format!("not a JSON object: {e}")),
+                }
+            };
         match parsed {
             Ok((t, mut r, ids, region, session)) => {
                 min_time = min_time.min(t);
@@ -655,7 +743,10 @@ fn read_jsonl(text: &[u8], format: Format, opts: &ReadOptions, w: &mut Workload,
     if unit == TimeUnit::Rfc3339 && min_time != i128::MAX {
         w.epoch_origin_s = Some(min_time as f64 / 1e9);
     }
-    debug_assert!(w.requests.iter().all(|r| r.session == NO_SESSION || (r.session as usize) < sessions.sessions.len()));
+    debug_assert!(w
+        .requests
+        .iter()
+        .all(|r| r.session == NO_SESSION || (r.session as usize) < sessions.sessions.len()));
     Ok(())
 }
 
@@ -693,8 +784,15 @@ mod tests {
         assert_eq!(w.len(), 1);
         assert_eq!(r.malformed_rows, 4);
         assert_eq!(r.first_errors[0].0, 3);
-        assert!(r.first_errors[1].1.contains("negative"), "{:?}", r.first_errors);
-        let strict = ReadOptions { strict: true, ..ReadOptions::default() };
+        assert!(
+            r.first_errors[1].1.contains("negative"),
+            "{:?}",
+            r.first_errors
+        );
+        let strict = ReadOptions {
+            strict: true,
+            ..ReadOptions::default()
+        };
         let e = parse(text, &strict).unwrap_err().to_string();
         assert!(e.starts_with("t.csv:3:"), "{e}");
     }
@@ -702,7 +800,12 @@ mod tests {
     #[test]
     fn unsorted_jsonl_is_sorted_and_keeps_prefixes() {
         let text = "{\"timestamp\": 30, \"input_length\": 5, \"output_length\": 1, \"hash_ids\": [1,2]}\n{\"timestamp\": 10, \"input_length\": 6, \"output_length\": 2}\n";
-        let (w, r) = parse_trace(text.as_bytes(), Path::new("t.jsonl"), &ReadOptions::default()).unwrap();
+        let (w, r) = parse_trace(
+            text.as_bytes(),
+            Path::new("t.jsonl"),
+            &ReadOptions::default(),
+        )
+        .unwrap();
         assert!(r.sorted);
         assert_eq!(w.requests[0].input_tokens, 6);
         assert_eq!(w.requests[1].arrival.0, 20_000_000);
@@ -731,15 +834,28 @@ mod tests {
 
     #[test]
     fn unknown_header_says_what_is_expected() {
-        let e = parse("a,b,c\n1,2,3\n", &ReadOptions::default()).unwrap_err().to_string();
-        assert!(e.contains("cannot tell the trace format") && e.contains("TIMESTAMP"), "{e}");
-        let e = parse("num_prefill_tokens,num_decode_tokens\nx,y\n", &ReadOptions::default()).unwrap_err().to_string();
+        let e = parse("a,b,c\n1,2,3\n", &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cannot tell the trace format") && e.contains("TIMESTAMP"),
+            "{e}"
+        );
+        let e = parse(
+            "num_prefill_tokens,num_decode_tokens\nx,y\n",
+            &ReadOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("no valid request rows (1 malformed)"), "{e}");
     }
 
     #[test]
     fn datetimes_parse_with_offsets() {
-        assert_eq!(parse_datetime_ns("1970-01-01T00:00:01Z"), Some(1_000_000_000));
+        assert_eq!(
+            parse_datetime_ns("1970-01-01T00:00:01Z"),
+            Some(1_000_000_000)
+        );
         assert_eq!(parse_datetime_ns("1970-01-01 01:00:00+01:00"), Some(0));
         assert_eq!(parse_datetime_ns("2023-13-01 00:00:00"), None);
         assert_eq!(parse_datetime_ns("garbage"), None);

@@ -19,9 +19,17 @@ pub fn write_jsonl_to(w: &Workload, out: &mut impl Write) -> std::io::Result<()>
             let _ = write!(line, "{{\"timestamp\":{ms_whole}");
         } else {
             let frac = format!("{ms_frac:06}");
-            let _ = write!(line, "{{\"timestamp\":{ms_whole}.{}", frac.trim_end_matches('0'));
+            let _ = write!(
+                line,
+                "{{\"timestamp\":{ms_whole}.{}",
+                frac.trim_end_matches('0')
+            );
         }
-        let _ = write!(line, ",\"input_length\":{},\"output_length\":{}", r.input_tokens, r.output_tokens);
+        let _ = write!(
+            line,
+            ",\"input_length\":{},\"output_length\":{}",
+            r.input_tokens, r.output_tokens
+        );
         if r.prefix_len > 0 {
             line.push_str(",\"hash_ids\":[");
             for (i, id) in w.prefix_of(r).iter().enumerate() {
@@ -34,7 +42,11 @@ pub fn write_jsonl_to(w: &Workload, out: &mut impl Write) -> std::io::Result<()>
         }
         if r.region != NO_REGION {
             if let Some(name) = w.regions.get(r.region as usize) {
-                let _ = write!(line, ",\"region\":{}", serde_json::Value::from(name.as_str()));
+                let _ = write!(
+                    line,
+                    ",\"region\":{}",
+                    serde_json::Value::from(name.as_str())
+                );
             }
         }
         if r.session != NO_SESSION {
@@ -55,7 +67,10 @@ pub fn write_jsonl(w: &Workload, path: &Path, force: bool) -> Result<(), IoError
     let file = if force {
         std::fs::File::create(path)
     } else {
-        std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
     }
     .map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
@@ -90,7 +105,10 @@ mod tests {
         let mut out = Vec::new();
         write_jsonl_to(&w, &mut out).unwrap();
         let text = String::from_utf8(out.clone()).unwrap();
-        assert!(text.starts_with("{\"timestamp\":1.5,\"input_length\":100"), "{text}");
+        assert!(
+            text.starts_with("{\"timestamp\":1.5,\"input_length\":100"),
+            "{text}"
+        );
         let (back, _) = parse_trace(&out, Path::new("x.jsonl"), &ReadOptions::default()).unwrap();
         assert_eq!(back.requests[1].arrival.0, 2_000_000_000 - 1_500_000);
         assert_eq!(back.prefix_of(&back.requests[0]), &[4, 5]);

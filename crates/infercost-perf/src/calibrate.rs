@@ -96,11 +96,28 @@ pub struct AllReduceSample {
 pub fn parse_mlp_csv(text: &str) -> Result<(Vec<GemmSample>, Vec<SmallOpsSample>), String> {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().ok_or("empty profile")?.split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).ok_or(format!("no column {name}"));
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .ok_or(format!("no column {name}"))
+    };
     let c: Vec<usize> = [
-        "n_head", "n_kv_head", "n_embd", "n_expanded_embd", "num_tokens", "tp",
-        "attn_pre_proj", "attn_post_proj", "mlp_up_proj", "mlp_down_proj",
-        "input_layernorm", "post_attention_layernorm", "attn_rope", "mlp_act", "add",
+        "n_head",
+        "n_kv_head",
+        "n_embd",
+        "n_expanded_embd",
+        "num_tokens",
+        "tp",
+        "attn_pre_proj",
+        "attn_post_proj",
+        "mlp_up_proj",
+        "mlp_down_proj",
+        "input_layernorm",
+        "post_attention_layernorm",
+        "attn_rope",
+        "mlp_act",
+        "add",
     ]
     .iter()
     .map(|n| col(n))
@@ -109,7 +126,9 @@ pub fn parse_mlp_csv(text: &str) -> Result<(Vec<GemmSample>, Vec<SmallOpsSample>
     for (i, l) in lines.enumerate() {
         let f: Vec<&str> = l.split(',').collect();
         let num = |j: usize| -> Result<f64, String> {
-            f.get(c[j]).and_then(|v| v.parse::<f64>().ok()).ok_or(format!("line {}: bad number", i + 2))
+            f.get(c[j])
+                .and_then(|v| v.parse::<f64>().ok())
+                .ok_or(format!("line {}: bad number", i + 2))
         };
         let (nh, nkv, d, ff, t, tp) = (num(0)?, num(1)?, num(2)?, num(3)?, num(4)?, num(5)?);
         let h = d / nh;
@@ -121,10 +140,19 @@ pub fn parse_mlp_csv(text: &str) -> Result<(Vec<GemmSample>, Vec<SmallOpsSample>
             (ff / tp, d, num(9)?),
         ];
         for (k, n, m) in shapes {
-            gemms.push(GemmSample { tokens: t, k, n, seconds: m * ms });
+            gemms.push(GemmSample {
+                tokens: t,
+                k,
+                n,
+                seconds: m * ms,
+            });
         }
         let s = num(10)? + num(11)? + num(12)? + num(13)? + 2.0 * num(14)?;
-        small.push(SmallOpsSample { tokens: t, hidden: d, seconds: s * ms });
+        small.push(SmallOpsSample {
+            tokens: t,
+            hidden: d,
+            seconds: s * ms,
+        });
     }
     Ok((gemms, small))
 }
@@ -132,13 +160,22 @@ pub fn parse_mlp_csv(text: &str) -> Result<(Vec<GemmSample>, Vec<SmallOpsSample>
 /// Parses the compact all-reduce CSV, keeping the intra-node rows (at most 8 GPUs): tensor parallelism never
 /// crosses a node here.
 pub fn parse_all_reduce_csv(text: &str) -> Result<Vec<AllReduceSample>, String> {
-    let all: Result<Vec<AllReduceSample>, String> = text.lines()
+    let all: Result<Vec<AllReduceSample>, String> = text
+        .lines()
         .skip(1)
         .enumerate()
         .map(|(i, l)| {
-            let f: Vec<f64> = l.split(',').map(|x| x.parse::<f64>()).collect::<Result<_, _>>().map_err(|_| format!("line {}: bad number", i + 2))?;
+            let f: Vec<f64> = l
+                .split(',')
+                .map(|x| x.parse::<f64>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| format!("line {}: bad number", i + 2))?;
             match f.as_slice() {
-                [w, b, ms] => Ok(AllReduceSample { workers: *w, bytes: *b, seconds: ms * 1e-3 }),
+                [w, b, ms] => Ok(AllReduceSample {
+                    workers: *w,
+                    bytes: *b,
+                    seconds: ms * 1e-3,
+                }),
                 _ => Err(format!("line {}: expected 3 fields", i + 2)),
             }
         })
@@ -180,10 +217,24 @@ pub struct FitError {
 
 /// Error statistics of predictions against measurements.
 pub fn fit_error(pairs: impl Iterator<Item = (f64, f64)>) -> FitError {
-    let mut e: Vec<f64> = pairs.map(|(p, m)| ((p - m) / m).abs()).filter(|x| x.is_finite()).collect();
+    let mut e: Vec<f64> = pairs
+        .map(|(p, m)| ((p - m) / m).abs())
+        .filter(|x| x.is_finite())
+        .collect();
     e.sort_by(f64::total_cmp);
-    let pick = |q: f64| if e.is_empty() { 0.0 } else { e[((q * e.len() as f64).ceil() as usize).clamp(1, e.len()) - 1] };
-    FitError { samples: e.len(), median: pick(0.5), p90: pick(0.9), max: e.last().copied().unwrap_or(0.0) }
+    let pick = |q: f64| {
+        if e.is_empty() {
+            0.0
+        } else {
+            e[((q * e.len() as f64).ceil() as usize).clamp(1, e.len()) - 1]
+        }
+    };
+    FitError {
+        samples: e.len(),
+        median: pick(0.5),
+        p90: pick(0.9),
+        max: e.last().copied().unwrap_or(0.0),
+    }
 }
 
 fn score(pairs: impl Iterator<Item = (f64, f64)>) -> f64 {
@@ -195,7 +246,11 @@ fn score(pairs: impl Iterator<Item = (f64, f64)>) -> f64 {
             n += 1.0;
         }
     }
-    if n == 0.0 { f64::INFINITY } else { s / n }
+    if n == 0.0 {
+        f64::INFINITY
+    } else {
+        s / n
+    }
 }
 
 /// Coordinate descent over named parameters with bounds, shrinking the step until it stops improving.
@@ -240,46 +295,109 @@ pub struct Calibration {
 
 /// Fits efficiencies to one GPU's samples. Compute and memory efficiencies are capped at 1, so the fitted
 /// model can never beat the roofline.
-pub fn fit(gemms: &[GemmSample], small: &[SmallOpsSample], reduce: &[AllReduceSample], peak_flops: f64, bandwidth: f64, link: f64, base: Efficiency) -> Calibration {
+pub fn fit(
+    gemms: &[GemmSample],
+    small: &[SmallOpsSample],
+    reduce: &[AllReduceSample],
+    peak_flops: f64,
+    bandwidth: f64,
+    link: f64,
+    base: Efficiency,
+) -> Calibration {
     let mut e = base;
-    let mut p = [e.compute_max, e.compute_half_tokens, e.memory, e.gemm_launch_s * 1e6];
-    descend(&mut p, &[(0.2, 1.0), (0.0, 512.0), (0.2, 1.0), (0.0, 50.0)], &|p| {
-        let e = Efficiency { compute_max: p[0], compute_half_tokens: p[1], memory: p[2], gemm_launch_s: p[3] * 1e-6, ..base };
-        score(gemms.iter().map(|s| (gemm_time(s, &e, peak_flops, bandwidth), s.seconds)))
-    });
+    let mut p = [
+        e.compute_max,
+        e.compute_half_tokens,
+        e.memory,
+        e.gemm_launch_s * 1e6,
+    ];
+    descend(
+        &mut p,
+        &[(0.2, 1.0), (0.0, 512.0), (0.2, 1.0), (0.0, 50.0)],
+        &|p| {
+            let e = Efficiency {
+                compute_max: p[0],
+                compute_half_tokens: p[1],
+                memory: p[2],
+                gemm_launch_s: p[3] * 1e-6,
+                ..base
+            };
+            score(
+                gemms
+                    .iter()
+                    .map(|s| (gemm_time(s, &e, peak_flops, bandwidth), s.seconds)),
+            )
+        },
+    );
     e.compute_max = p[0];
     e.compute_half_tokens = p[1];
     e.memory = p[2];
     e.gemm_launch_s = p[3] * 1e-6;
     let mut q = [e.small_ops_s * 1e6, e.small_ops_per_token_hidden_s * 1e12];
     descend(&mut q, &[(0.0, 200.0), (0.0, 200.0)], &|q| {
-        let e = Efficiency { small_ops_s: q[0] * 1e-6, small_ops_per_token_hidden_s: q[1] * 1e-12, ..base };
+        let e = Efficiency {
+            small_ops_s: q[0] * 1e-6,
+            small_ops_per_token_hidden_s: q[1] * 1e-12,
+            ..base
+        };
         score(small.iter().map(|s| (small_ops_time(s, &e), s.seconds)))
     });
     e.small_ops_s = q[0] * 1e-6;
     e.small_ops_per_token_hidden_s = q[1] * 1e-12;
     let mut r = [e.link, e.link_latency_s * 1e6];
     descend(&mut r, &[(0.05, 1.0), (0.0, 50.0)], &|r| {
-        let e = Efficiency { link: r[0], link_latency_s: r[1] * 1e-6, ..base };
-        score(reduce.iter().map(|s| (all_reduce_time(s, &e, link), s.seconds)))
+        let e = Efficiency {
+            link: r[0],
+            link_latency_s: r[1] * 1e-6,
+            ..base
+        };
+        score(
+            reduce
+                .iter()
+                .map(|s| (all_reduce_time(s, &e, link), s.seconds)),
+        )
     });
     e.link = r[0];
     e.link_latency_s = r[1] * 1e-6;
     Calibration {
         efficiency: e,
-        gemm: fit_error(gemms.iter().map(|s| (gemm_time(s, &e, peak_flops, bandwidth), s.seconds))),
+        gemm: fit_error(
+            gemms
+                .iter()
+                .map(|s| (gemm_time(s, &e, peak_flops, bandwidth), s.seconds)),
+        ),
         small_ops: fit_error(small.iter().map(|s| (small_ops_time(s, &e), s.seconds))),
-        all_reduce: fit_error(reduce.iter().map(|s| (all_reduce_time(s, &e, link), s.seconds))),
+        all_reduce: fit_error(
+            reduce
+                .iter()
+                .map(|s| (all_reduce_time(s, &e, link), s.seconds)),
+        ),
     }
 }
 
 /// How the shipped efficiencies score on one GPU's samples.
-pub fn evaluate(gemms: &[GemmSample], small: &[SmallOpsSample], reduce: &[AllReduceSample], peak_flops: f64, bandwidth: f64, link: f64, e: Efficiency) -> Calibration {
+pub fn evaluate(
+    gemms: &[GemmSample],
+    small: &[SmallOpsSample],
+    reduce: &[AllReduceSample],
+    peak_flops: f64,
+    bandwidth: f64,
+    link: f64,
+    e: Efficiency,
+) -> Calibration {
     Calibration {
         efficiency: e,
-        gemm: fit_error(gemms.iter().map(|s| (gemm_time(s, &e, peak_flops, bandwidth), s.seconds))),
+        gemm: fit_error(
+            gemms
+                .iter()
+                .map(|s| (gemm_time(s, &e, peak_flops, bandwidth), s.seconds)),
+        ),
         small_ops: fit_error(small.iter().map(|s| (small_ops_time(s, &e), s.seconds))),
-        all_reduce: fit_error(reduce.iter().map(|s| (all_reduce_time(s, &e, link), s.seconds))),
+        all_reduce: fit_error(
+            reduce
+                .iter()
+                .map(|s| (all_reduce_time(s, &e, link), s.seconds)),
+        ),
     }
 }
 
@@ -289,18 +407,33 @@ mod tests {
 
     #[test]
     fn fit_recovers_known_efficiencies_from_synthetic_samples() {
-        let truth = Efficiency { compute_max: 0.7, compute_half_tokens: 64.0, memory: 0.85, gemm_launch_s: 6e-6, ..EFFICIENCY_H100 };
+        let truth = Efficiency {
+            compute_max: 0.7,
+            compute_half_tokens: 64.0,
+            memory: 0.85,
+            gemm_launch_s: 6e-6,
+            ..EFFICIENCY_H100
+        };
         let (peak, bw) = (989e12, 3.35e12);
         let mut gemms = Vec::new();
         for t in [1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0] {
             for (k, n) in [(4096.0, 6144.0), (4096.0, 28672.0), (14336.0, 4096.0)] {
-                let mut s = GemmSample { tokens: t, k, n, seconds: 0.0 };
+                let mut s = GemmSample {
+                    tokens: t,
+                    k,
+                    n,
+                    seconds: 0.0,
+                };
                 s.seconds = gemm_time(&s, &truth, peak, bw);
                 gemms.push(s);
             }
         }
         let c = fit(&gemms, &[], &[], peak, bw, 450e9, EFFICIENCY_H100);
         assert!(c.gemm.median < 0.01, "{:?}", c.gemm);
-        assert!((c.efficiency.memory - 0.85).abs() < 0.03, "{:?}", c.efficiency);
+        assert!(
+            (c.efficiency.memory - 0.85).abs() < 0.03,
+            "{:?}",
+            c.efficiency
+        );
     }
 }

@@ -59,7 +59,13 @@ impl GpuCatalog {
             message: e.to_string(),
         })?;
         for g in &f.gpu {
-            let positive = [g.memory_gib, g.hbm_tb_per_s, g.bf16_tflops, g.fp8_tflops, g.link_gb_per_s];
+            let positive = [
+                g.memory_gib,
+                g.hbm_tb_per_s,
+                g.bf16_tflops,
+                g.fp8_tflops,
+                g.link_gb_per_s,
+            ];
             if positive.iter().any(|v| !(v.is_finite() && *v > 0.0)) || g.gpus_per_node == 0 {
                 return Err(PerfError::Invalid {
                     source_name: source_name.to_string(),
@@ -83,7 +89,12 @@ impl GpuCatalog {
             .ok_or_else(|| PerfError::Unknown {
                 kind: "gpu",
                 name: name.to_string(),
-                known: self.gpus.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(", "),
+                known: self
+                    .gpus
+                    .iter()
+                    .map(|g| g.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
 }

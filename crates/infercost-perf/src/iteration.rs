@@ -10,10 +10,10 @@ use crate::calibrate::{Efficiency, EFFICIENCY_A100, EFFICIENCY_H100};
 use crate::gpu::Gpu;
 use crate::model::ModelSpec;
 use crate::PerfError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Bytes per stored value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dtype {
     /// 2 bytes.
@@ -76,7 +76,8 @@ impl Batch {
             prefill_tokens: tokens * count,
             prefill_seqs: count,
             prefill_cached: cached * count,
-            prefill_attention_pairs: count as f64 * (tokens as f64 * cached as f64 + (tokens * (tokens + 1)) as f64 / 2.0),
+            prefill_attention_pairs: count as f64
+                * (tokens as f64 * cached as f64 + (tokens * (tokens + 1)) as f64 / 2.0),
             ..Batch::default()
         }
     }
@@ -179,9 +180,17 @@ pub struct Deployment {
 
 impl Deployment {
     /// Builds a deployment; refuses a TP that does not divide the heads or exceeds a node.
-    pub fn new(model: ModelSpec, gpu: Gpu, tp: u32, weights: Dtype, kv: Dtype) -> Result<Deployment, PerfError> {
+    pub fn new(
+        model: ModelSpec,
+        gpu: Gpu,
+        tp: u32,
+        weights: Dtype,
+        kv: Dtype,
+    ) -> Result<Deployment, PerfError> {
         if tp == 0 || !tp.is_power_of_two() {
-            return Err(PerfError::Deployment(format!("tensor parallelism must be a power of two (1, 2, 4, 8), got {tp}")));
+            return Err(PerfError::Deployment(format!(
+                "tensor parallelism must be a power of two (1, 2, 4, 8), got {tp}"
+            )));
         }
         if tp > gpu.gpus_per_node {
             return Err(PerfError::Deployment(format!(
@@ -196,14 +205,29 @@ impl Deployment {
             )));
         }
         if kv == Dtype::Int4 {
-            return Err(PerfError::Deployment("the KV cache dtype must be bf16 or fp8".into()));
+            return Err(PerfError::Deployment(
+                "the KV cache dtype must be bf16 or fp8".into(),
+            ));
         }
-        let eff = if gpu.calibrated_on == "a100" { EFFICIENCY_A100 } else { EFFICIENCY_H100 };
+        let eff = if gpu.calibrated_on == "a100" {
+            EFFICIENCY_A100
+        } else {
+            EFFICIENCY_H100
+        };
         let t = tp as f64;
-        let peak = if weights == Dtype::Bf16 { gpu.bf16_tflops } else { gpu.fp8_tflops } * 1e12;
+        let peak = if weights == Dtype::Bf16 {
+            gpu.bf16_tflops
+        } else {
+            gpu.fp8_tflops
+        } * 1e12;
         let wb = weights.bytes();
         let (moe_layers, experts, expert_params, top) = match model.moe {
-            Some(m) => (model.moe_layers() as f64, m.experts as f64, model.expert_params() as f64, m.top_k as f64),
+            Some(m) => (
+                model.moe_layers() as f64,
+                m.experts as f64,
+                model.expert_params() as f64,
+                m.top_k as f64,
+            ),
             None => (0.0, 1.0, 0.0, 1.0),
         };
         let routed_total = moe_layers * experts * expert_params;
@@ -227,7 +251,8 @@ impl Deployment {
         };
         let window_pairs_per_token = match model.sliding {
             Some((n, w)) => {
-                let per_layer = model.attention_flops_per_pair() / (model.layers as f64 - n as f64).max(1.0);
+                let per_layer =
+                    model.attention_flops_per_pair() / (model.layers as f64 - n as f64).max(1.0);
                 per_layer * n as f64 * w as f64
             }
             None => 0.0,
@@ -235,14 +260,19 @@ impl Deployment {
         Ok(Deployment {
             peak_flops: peak,
             bandwidth: gpu.hbm_tb_per_s * 1e12,
-            flops_per_token: 2.0 * model.layer_params_active() as f64 / t + window_pairs_per_token / t,
+            flops_per_token: 2.0 * model.layer_params_active() as f64 / t
+                + window_pairs_per_token / t,
             flops_head: 2.0 * model.hidden as f64 * model.vocab as f64 / t,
             flops_attention_pair: model.attention_flops_per_pair() / t,
             dense_weight_bytes: dense_params * wb / t,
             expert_bytes: expert_params * wb / t,
             moe_layers,
             experts,
-            ln_miss: if model.moe.is_some() { (1.0 - top / experts).ln() } else { 0.0 },
+            ln_miss: if model.moe.is_some() {
+                (1.0 - top / experts).ln()
+            } else {
+                0.0
+            },
             kv_bytes_token,
             comm_per_token,
             comm_fixed,
@@ -269,7 +299,9 @@ impl Deployment {
     /// Activation and runtime memory reserved per GPU when the engine batches up to `max_batched_tokens`.
     pub fn activation_reserve_bytes(&self, max_batched_tokens: u64) -> f64 {
         let m = &self.model;
-        let width = 4.0 * m.hidden as f64 + 2.0 * m.ff.max(m.moe.map_or(0, |x| x.expert_ff * x.top_k as u64)) as f64 / self.tp as f64;
+        let width = 4.0 * m.hidden as f64
+            + 2.0 * m.ff.max(m.moe.map_or(0, |x| x.expert_ff * x.top_k as u64)) as f64
+                / self.tp as f64;
         // Peak activations of the largest batch, plus 1 GiB for the CUDA context, graphs and NCCL buffers.
         max_batched_tokens as f64 * width * 2.0 + (1u64 << 30) as f64
     }
@@ -291,7 +323,13 @@ impl Deployment {
 
     /// Checks that one `max_model_len`-token sequence fits; the error says how much memory is missing and what
     /// would help.
-    pub fn check_fits(&self, util: f64, max_batched_tokens: u64, max_model_len: u32, min_tp: Option<u32>) -> Result<(), PerfError> {
+    pub fn check_fits(
+        &self,
+        util: f64,
+        max_batched_tokens: u64,
+        max_model_len: u32,
+        min_tp: Option<u32>,
+    ) -> Result<(), PerfError> {
         let need = max_model_len as f64 * self.kv_bytes_token;
         let free = self.free_bytes(util, max_batched_tokens);
         if free >= need {
@@ -299,8 +337,14 @@ impl Deployment {
         }
         let hint = match min_tp {
             Some(t) => format!("it needs at least TP {t} on {}", self.gpu.name),
-            None if self.weights == Dtype::Bf16 => format!("no TP within one {} node fits in bf16; try --weights fp8 or a larger GPU", self.gpu.name),
-            None => format!("no TP within one {} node fits; try a larger GPU", self.gpu.name),
+            None if self.weights == Dtype::Bf16 => format!(
+                "no TP within one {} node fits in bf16; try --weights fp8 or a larger GPU",
+                self.gpu.name
+            ),
+            None => format!(
+                "no TP within one {} node fits; try a larger GPU",
+                self.gpu.name
+            ),
         };
         Err(PerfError::DoesNotFit {
             model: self.model.name.clone(),
@@ -331,7 +375,9 @@ impl Deployment {
     #[inline]
     fn overhead(&self, tokens: f64) -> f64 {
         // Four GEMMs and one attention kernel per layer, plus norms, rotary embedding, activation and adds.
-        let per_layer = 5.0 * self.eff.gemm_launch_s + self.eff.small_ops_s + self.eff.small_ops_per_token_hidden_s * self.model.hidden as f64 * tokens;
+        let per_layer = 5.0 * self.eff.gemm_launch_s
+            + self.eff.small_ops_s
+            + self.eff.small_ops_per_token_hidden_s * self.model.hidden as f64 * tokens;
         self.eff.iteration_overhead_s + self.model.layers as f64 * per_layer
     }
 
@@ -340,7 +386,14 @@ impl Deployment {
     pub fn iteration(&self, b: &Batch) -> IterationTime {
         let tokens = b.tokens() as f64;
         if tokens == 0.0 {
-            return IterationTime { total_s: 0.0, compute_s: 0.0, memory_s: 0.0, comm_s: 0.0, overhead_s: 0.0, roofline_s: 0.0 };
+            return IterationTime {
+                total_s: 0.0,
+                compute_s: 0.0,
+                memory_s: 0.0,
+                comm_s: 0.0,
+                overhead_s: 0.0,
+                roofline_s: 0.0,
+            };
         }
         let heads = (b.prefill_seqs + b.decode_seqs) as f64;
         let flops = self.flops_per_token * tokens
@@ -353,7 +406,14 @@ impl Deployment {
         let comm_s = self.comm_per_token * tokens + self.comm_fixed;
         let overhead_s = self.overhead(tokens);
         let roofline_s = (flops / self.peak_flops).max(bytes / self.bandwidth);
-        IterationTime { total_s: compute_s.max(memory_s) + comm_s + overhead_s, compute_s, memory_s, comm_s, overhead_s, roofline_s }
+        IterationTime {
+            total_s: compute_s.max(memory_s) + comm_s + overhead_s,
+            compute_s,
+            memory_s,
+            comm_s,
+            overhead_s,
+            roofline_s,
+        }
     }
 
     /// The decode-only iteration time of `seqs` sequences as a linear function of their total context.
@@ -377,11 +437,21 @@ impl Deployment {
 }
 
 /// The smallest power-of-two TP within one node that divides the heads and fits a `max_model_len` sequence.
-pub fn min_tp(model: &ModelSpec, gpu: &Gpu, weights: Dtype, kv: Dtype, util: f64, max_batched_tokens: u64, max_model_len: u32) -> Option<u32> {
+pub fn min_tp(
+    model: &ModelSpec,
+    gpu: &Gpu,
+    weights: Dtype,
+    kv: Dtype,
+    util: f64,
+    max_batched_tokens: u64,
+    max_model_len: u32,
+) -> Option<u32> {
     let mut tp = 1;
     while tp <= gpu.gpus_per_node {
         if let Ok(d) = Deployment::new(model.clone(), gpu.clone(), tp, weights, kv) {
-            if d.check_fits(util, max_batched_tokens, max_model_len, None).is_ok() {
+            if d.check_fits(util, max_batched_tokens, max_model_len, None)
+                .is_ok()
+            {
                 return Some(tp);
             }
         }
@@ -397,12 +467,24 @@ mod tests {
     use crate::model::ModelCatalog;
 
     fn dep(model: &str, gpu: &str, tp: u32) -> Deployment {
-        Deployment::new(ModelCatalog::get(model).unwrap(), GpuCatalog::embedded().get(gpu).unwrap().clone(), tp, Dtype::Bf16, Dtype::Bf16).unwrap()
+        Deployment::new(
+            ModelCatalog::get(model).unwrap(),
+            GpuCatalog::embedded().get(gpu).unwrap().clone(),
+            tp,
+            Dtype::Bf16,
+            Dtype::Bf16,
+        )
+        .unwrap()
     }
 
     #[test]
     fn never_faster_than_the_roofline_and_monotone() {
-        for (m, g, tp) in [("llama-3.1-8b", "h100-sxm", 1), ("llama-3.1-70b", "a100-80gb", 4), ("mixtral-8x7b", "h100-sxm", 2), ("deepseek-v3", "h200", 8)] {
+        for (m, g, tp) in [
+            ("llama-3.1-8b", "h100-sxm", 1),
+            ("llama-3.1-70b", "a100-80gb", 4),
+            ("mixtral-8x7b", "h100-sxm", 2),
+            ("deepseek-v3", "h200", 8),
+        ] {
             let d = dep(m, g, tp);
             let mut last = 0.0;
             for tokens in [1u64, 8, 64, 512, 4096] {
@@ -437,14 +519,19 @@ mod tests {
         assert!(big.check_fits(0.9, 8192, 8192, None).is_err());
         let m = ModelCatalog::get("llama-3.1-70b").unwrap();
         let g = GpuCatalog::embedded().get("h100-sxm").unwrap().clone();
-        assert_eq!(min_tp(&m, &g, Dtype::Bf16, Dtype::Bf16, 0.9, 8192, 8192), Some(2));
+        assert_eq!(
+            min_tp(&m, &g, Dtype::Bf16, Dtype::Bf16, 0.9, 8192, 8192),
+            Some(2)
+        );
     }
 
     #[test]
     fn bad_tp_is_explained() {
         let m = ModelCatalog::get("llama-3.1-8b").unwrap();
         let g = GpuCatalog::embedded().get("h100-sxm").unwrap().clone();
-        let e = Deployment::new(m.clone(), g.clone(), 16, Dtype::Bf16, Dtype::Bf16).unwrap_err().to_string();
+        let e = Deployment::new(m.clone(), g.clone(), 16, Dtype::Bf16, Dtype::Bf16)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("more than the 8 GPUs"), "{e}");
         assert!(Deployment::new(m, g, 3, Dtype::Bf16, Dtype::Bf16).is_err());
     }

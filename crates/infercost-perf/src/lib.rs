@@ -10,7 +10,7 @@ pub mod iteration;
 pub mod model;
 
 pub use gpu::{Gpu, GpuCatalog};
-pub use iteration::{Batch, Deployment, DecodeLine, Dtype, IterationTime};
+pub use iteration::{Batch, DecodeLine, Deployment, Dtype, IterationTime};
 pub use model::{ModelCatalog, ModelSpec};
 
 use thiserror::Error;

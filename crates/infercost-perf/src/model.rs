@@ -104,7 +104,9 @@ impl ModelSpec {
         let head_dim = get_u64(&v, &["head_dim"]).unwrap_or(hidden / n_q as u64);
         let n_kv = get_u64(&v, &["num_key_value_heads"]).unwrap_or(n_q as u64) as u32;
         if n_kv == 0 || n_q % n_kv != 0 {
-            return Err(invalid(format!("num_key_value_heads {n_kv} must divide num_attention_heads {n_q}")));
+            return Err(invalid(format!(
+                "num_key_value_heads {n_kv} must divide num_attention_heads {n_q}"
+            )));
         }
         let attention = match get_u64(&v, &["kv_lora_rank"]) {
             Some(kv_lora_rank) => Attention::Mla {
@@ -116,11 +118,19 @@ impl ModelSpec {
             },
             None => Attention::Gqa { n_kv },
         };
-        let moe = match get_u64(&v, &["num_local_experts", "num_experts", "n_routed_experts"]) {
+        let moe = match get_u64(
+            &v,
+            &["num_local_experts", "num_experts", "n_routed_experts"],
+        ) {
             Some(experts) if experts > 1 => {
-                let top_k = need(&["num_experts_per_tok", "experts_per_token"], "num_experts_per_tok")? as u32;
+                let top_k = need(
+                    &["num_experts_per_tok", "experts_per_token"],
+                    "num_experts_per_tok",
+                )? as u32;
                 if top_k == 0 || top_k as u64 > experts {
-                    return Err(invalid(format!("num_experts_per_tok {top_k} must be between 1 and the {experts} experts")));
+                    return Err(invalid(format!(
+                        "num_experts_per_tok {top_k} must be between 1 and the {experts} experts"
+                    )));
                 }
                 Some(Moe {
                     experts: experts as u32,
@@ -132,9 +142,15 @@ impl ModelSpec {
             }
             _ => None,
         };
-        let sliding = match (v.get("layer_types").and_then(Value::as_array), get_u64(&v, &["sliding_window"])) {
+        let sliding = match (
+            v.get("layer_types").and_then(Value::as_array),
+            get_u64(&v, &["sliding_window"]),
+        ) {
             (Some(types), Some(w)) => {
-                let n = types.iter().filter(|t| t.as_str() == Some("sliding_attention")).count() as u32;
+                let n = types
+                    .iter()
+                    .filter(|t| t.as_str() == Some("sliding_attention"))
+                    .count() as u32;
                 (n > 0).then_some((n, w))
             }
             _ => None,
@@ -147,7 +163,10 @@ impl ModelSpec {
             head_dim,
             ff,
             vocab,
-            tied: v.get("tie_word_embeddings").and_then(Value::as_bool).unwrap_or(false),
+            tied: v
+                .get("tie_word_embeddings")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             attention,
             moe,
             sliding,
@@ -168,9 +187,22 @@ impl ModelSpec {
         let d = self.hidden;
         let nq = self.n_q as u64;
         match self.attention {
-            Attention::Gqa { n_kv } => d * self.head_dim * (nq + 2 * n_kv as u64) + nq * self.head_dim * d,
-            Attention::Mla { kv_lora_rank, rope_dim, nope_dim, v_head_dim, q_lora_rank } => {
-                let (kvl, r, n, vh) = (kv_lora_rank as u64, rope_dim as u64, nope_dim as u64, v_head_dim as u64);
+            Attention::Gqa { n_kv } => {
+                d * self.head_dim * (nq + 2 * n_kv as u64) + nq * self.head_dim * d
+            }
+            Attention::Mla {
+                kv_lora_rank,
+                rope_dim,
+                nope_dim,
+                v_head_dim,
+                q_lora_rank,
+            } => {
+                let (kvl, r, n, vh) = (
+                    kv_lora_rank as u64,
+                    rope_dim as u64,
+                    nope_dim as u64,
+                    v_head_dim as u64,
+                );
                 let q = match q_lora_rank {
                     Some(ql) => d * ql as u64 + ql as u64 * nq * (n + r) + ql as u64,
                     None => d * nq * (n + r),
@@ -186,12 +218,14 @@ impl ModelSpec {
 
     /// MoE layers (layers after the leading dense ones).
     pub fn moe_layers(&self) -> u32 {
-        self.moe.map_or(0, |m| self.layers - m.dense_layers.min(self.layers))
+        self.moe
+            .map_or(0, |m| self.layers - m.dense_layers.min(self.layers))
     }
 
     /// Parameters of one routed expert.
     pub fn expert_params(&self) -> u64 {
-        self.moe.map_or(0, |m| Self::mlp_params(m.expert_ff, self.hidden))
+        self.moe
+            .map_or(0, |m| Self::mlp_params(m.expert_ff, self.hidden))
     }
 
     /// All transformer-layer parameters (attention, MLP or experts, norms).
@@ -207,7 +241,8 @@ impl ModelSpec {
                     + m.shared_experts as u64 * self.expert_params()
                     + d * m.experts as u64;
                 let dense = (self.layers - self.moe_layers()) as u64;
-                dense * (attn + dense_mlp + norms) + self.moe_layers() as u64 * (attn + moe_layer + norms)
+                dense * (attn + dense_mlp + norms)
+                    + self.moe_layers() as u64 * (attn + moe_layer + norms)
             }
         }
     }
@@ -221,8 +256,10 @@ impl ModelSpec {
                 let norms = 2 * d;
                 let attn = self.attention_params();
                 let dense = (self.layers - self.moe_layers()) as u64;
-                let moe_layer = (m.top_k + m.shared_experts) as u64 * self.expert_params() + d * m.experts as u64;
-                dense * (attn + Self::mlp_params(self.ff, d) + norms) + self.moe_layers() as u64 * (attn + moe_layer + norms)
+                let moe_layer = (m.top_k + m.shared_experts) as u64 * self.expert_params()
+                    + d * m.experts as u64;
+                dense * (attn + Self::mlp_params(self.ff, d) + norms)
+                    + self.moe_layers() as u64 * (attn + moe_layer + norms)
             }
         }
     }
@@ -248,7 +285,11 @@ impl ModelSpec {
         let full_layers = self.layers as u64 - self.sliding.map_or(0, |(n, _)| n as u64);
         match self.attention {
             Attention::Gqa { n_kv } => 2 * full_layers * n_kv as u64 * self.head_dim,
-            Attention::Mla { kv_lora_rank, rope_dim, .. } => full_layers * (kv_lora_rank + rope_dim) as u64,
+            Attention::Mla {
+                kv_lora_rank,
+                rope_dim,
+                ..
+            } => full_layers * (kv_lora_rank + rope_dim) as u64,
         }
     }
 
@@ -258,7 +299,11 @@ impl ModelSpec {
         let per_layer = match self.attention {
             Attention::Gqa { .. } => 4.0 * nq * self.head_dim as f64,
             // With the absorbed projections vLLM uses, scores and values are computed in the latent space.
-            Attention::Mla { kv_lora_rank, rope_dim, .. } => 2.0 * nq * (2 * kv_lora_rank + rope_dim) as f64,
+            Attention::Mla {
+                kv_lora_rank,
+                rope_dim,
+                ..
+            } => 2.0 * nq * (2 * kv_lora_rank + rope_dim) as f64,
         };
         let full_layers = self.layers as f64 - self.sliding.map_or(0.0, |(n, _)| n as f64);
         per_layer * full_layers
@@ -274,17 +319,50 @@ impl ModelSpec {
 pub struct ModelCatalog;
 
 const MODELS: &[(&str, &str)] = &[
-    ("llama-3.1-8b", include_str!("../../../data/models/llama-3.1-8b.json")),
-    ("llama-3.1-70b", include_str!("../../../data/models/llama-3.1-70b.json")),
-    ("llama-3.1-405b", include_str!("../../../data/models/llama-3.1-405b.json")),
-    ("mixtral-8x7b", include_str!("../../../data/models/mixtral-8x7b.json")),
-    ("mixtral-8x22b", include_str!("../../../data/models/mixtral-8x22b.json")),
-    ("deepseek-v3", include_str!("../../../data/models/deepseek-v3.json")),
-    ("qwen3-8b", include_str!("../../../data/models/qwen3-8b.json")),
-    ("qwen3-32b", include_str!("../../../data/models/qwen3-32b.json")),
-    ("qwen3-30b-a3b", include_str!("../../../data/models/qwen3-30b-a3b.json")),
-    ("qwen3-235b-a22b", include_str!("../../../data/models/qwen3-235b-a22b.json")),
-    ("gpt-oss-120b", include_str!("../../../data/models/gpt-oss-120b.json")),
+    (
+        "llama-3.1-8b",
+        include_str!("../../../data/models/llama-3.1-8b.json"),
+    ),
+    (
+        "llama-3.1-70b",
+        include_str!("../../../data/models/llama-3.1-70b.json"),
+    ),
+    (
+        "llama-3.1-405b",
+        include_str!("../../../data/models/llama-3.1-405b.json"),
+    ),
+    (
+        "mixtral-8x7b",
+        include_str!("../../../data/models/mixtral-8x7b.json"),
+    ),
+    (
+        "mixtral-8x22b",
+        include_str!("../../../data/models/mixtral-8x22b.json"),
+    ),
+    (
+        "deepseek-v3",
+        include_str!("../../../data/models/deepseek-v3.json"),
+    ),
+    (
+        "qwen3-8b",
+        include_str!("../../../data/models/qwen3-8b.json"),
+    ),
+    (
+        "qwen3-32b",
+        include_str!("../../../data/models/qwen3-32b.json"),
+    ),
+    (
+        "qwen3-30b-a3b",
+        include_str!("../../../data/models/qwen3-30b-a3b.json"),
+    ),
+    (
+        "qwen3-235b-a22b",
+        include_str!("../../../data/models/qwen3-235b-a22b.json"),
+    ),
+    (
+        "gpt-oss-120b",
+        include_str!("../../../data/models/gpt-oss-120b.json"),
+    ),
 ];
 
 impl ModelCatalog {
@@ -329,27 +407,57 @@ mod tests {
         for (name, total, active) in cases {
             let m = ModelCatalog::get(name).unwrap();
             let (t, a) = (b(m.params_total()), b(m.params_active()));
-            assert!((t - total).abs() / total < 0.01, "{name}: total {t:.2} B vs {total}");
-            assert!((a - active).abs() / active < 0.03, "{name}: active {a:.2} B vs {active}");
+            assert!(
+                (t - total).abs() / total < 0.01,
+                "{name}: total {t:.2} B vs {total}"
+            );
+            assert!(
+                (a - active).abs() / active < 0.03,
+                "{name}: active {a:.2} B vs {active}"
+            );
         }
     }
 
     #[test]
     fn kv_bytes_per_token() {
         // Llama-3.1-8B: 2 × 32 layers × 8 KV heads × 128 = 65,536 elements, 128 KiB in bf16.
-        assert_eq!(ModelCatalog::get("llama-3.1-8b").unwrap().kv_elements_per_token(), 65_536);
+        assert_eq!(
+            ModelCatalog::get("llama-3.1-8b")
+                .unwrap()
+                .kv_elements_per_token(),
+            65_536
+        );
         // DeepSeek-V3 MLA: 61 × (512 + 64) = 35,136 elements.
-        assert_eq!(ModelCatalog::get("deepseek-v3").unwrap().kv_elements_per_token(), 35_136);
+        assert_eq!(
+            ModelCatalog::get("deepseek-v3")
+                .unwrap()
+                .kv_elements_per_token(),
+            35_136
+        );
         // gpt-oss-120b: only its 18 full-attention layers grow with context.
-        assert_eq!(ModelCatalog::get("gpt-oss-120b").unwrap().kv_elements_per_token(), 2 * 18 * 8 * 64);
+        assert_eq!(
+            ModelCatalog::get("gpt-oss-120b")
+                .unwrap()
+                .kv_elements_per_token(),
+            2 * 18 * 8 * 64
+        );
     }
 
     #[test]
     fn missing_and_nonsense_fields_are_named() {
         let e = ModelSpec::from_config("{\"hidden_size\": 10}", "x.json").unwrap_err();
-        assert_eq!(e.to_string(), "x.json: missing field \"num_hidden_layers\" in config.json");
+        assert_eq!(
+            e.to_string(),
+            "x.json: missing field \"num_hidden_layers\" in config.json"
+        );
         let zero = r#"{"hidden_size": 8, "num_hidden_layers": 0, "num_attention_heads": 2, "vocab_size": 10, "intermediate_size": 4}"#;
-        assert!(ModelSpec::from_config(zero, "z").unwrap_err().to_string().contains("must be positive"));
-        assert!(ModelCatalog::get("gpt-5").unwrap_err().to_string().contains("llama-3.1-8b"));
+        assert!(ModelSpec::from_config(zero, "z")
+            .unwrap_err()
+            .to_string()
+            .contains("must be positive"));
+        assert!(ModelCatalog::get("gpt-5")
+            .unwrap_err()
+            .to_string()
+            .contains("llama-3.1-8b"));
     }
 }

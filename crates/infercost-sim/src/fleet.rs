@@ -87,7 +87,14 @@ impl SimConfig {
     /// deployment's capacity.
     pub fn new(kv_blocks: u64, replicas: u32) -> SimConfig {
         SimConfig {
-            engine: EngineConfig { max_num_seqs: 256, max_batched_tokens: 8192, block_size: 16, kv_blocks, prefix_caching: true, prefix_block_tokens: 512 },
+            engine: EngineConfig {
+                max_num_seqs: 256,
+                max_batched_tokens: 8192,
+                block_size: 16,
+                kv_blocks,
+                prefix_caching: true,
+                prefix_block_tokens: 512,
+            },
             replicas,
             router: Router::PowerOfTwo,
             slo: None,
@@ -195,7 +202,10 @@ fn validate(cfg: &SimConfig) -> Result<(), SimError> {
         return bad("replicas must be at least 1".into());
     }
     if e.max_num_seqs == 0 || e.max_batched_tokens < e.max_num_seqs {
-        return bad(format!("max-batched-tokens ({}) must be at least max-num-seqs ({}), which must be positive", e.max_batched_tokens, e.max_num_seqs));
+        return bad(format!(
+            "max-batched-tokens ({}) must be at least max-num-seqs ({}), which must be positive",
+            e.max_batched_tokens, e.max_num_seqs
+        ));
     }
     if e.block_size == 0 || e.kv_blocks == 0 {
         return bad("the KV cache has no blocks: the model leaves no memory for it".into());
@@ -209,7 +219,11 @@ fn validate(cfg: &SimConfig) -> Result<(), SimError> {
         return bad("the timeline bucket must be positive".into());
     }
     if let Some(a) = cfg.autoscaler {
-        if !(a.target_utilization > 0.0 && a.target_utilization <= 1.0) || a.min_replicas == 0 || a.max_replicas < a.min_replicas || a.interval.0 == 0 {
+        if !(a.target_utilization > 0.0 && a.target_utilization <= 1.0)
+            || a.min_replicas == 0
+            || a.max_replicas < a.min_replicas
+            || a.interval.0 == 0
+        {
             return bad("autoscaler: target utilisation in (0, 1], 1 ≤ min ≤ max replicas and a positive interval".into());
         }
     }
@@ -243,11 +257,25 @@ struct Member<'a> {
 }
 
 /// Simulates one group of replicas on the requests given by `indices`.
-fn simulate_group(dep: &Deployment, wl: &Workload, indices: &[u32], replicas: u32, cfg: &SimConfig, seed: u64) -> Metrics {
+fn simulate_group(
+    dep: &Deployment,
+    wl: &Workload,
+    indices: &[u32],
+    replicas: u32,
+    cfg: &SimConfig,
+    seed: u64,
+) -> Metrics {
     let mut m = Metrics::new(cfg.bucket);
     let mut rng = Rng::new(seed);
     let new_member = |id: u32, since: SimTime, state: State| Member {
-        replica: Replica::new(dep, cfg.engine, cfg.slo, cfg.step_exact, cfg.record_requests, id),
+        replica: Replica::new(
+            dep,
+            cfg.engine,
+            cfg.slo,
+            cfg.step_exact,
+            cfg.record_requests,
+            id,
+        ),
         state,
         since,
         until: None,
@@ -256,7 +284,9 @@ fn simulate_group(dep: &Deployment, wl: &Workload, indices: &[u32], replicas: u3
         Some(a) => replicas.clamp(a.min_replicas, a.max_replicas),
         None => replicas,
     };
-    let mut members: Vec<Member> = (0..start_count).map(|i| new_member(i, SimTime::ZERO, State::Serving)).collect();
+    let mut members: Vec<Member> = (0..start_count)
+        .map(|i| new_member(i, SimTime::ZERO, State::Serving))
+        .collect();
     let mut serving: Vec<usize> = (0..members.len()).collect();
     let mut rr = 0usize;
     let mut next_decision = cfg.autoscaler.map(|a| a.interval);
@@ -291,7 +321,9 @@ fn simulate_group(dep: &Deployment, wl: &Workload, indices: &[u32], replicas: u3
                 let mut best = serving[0];
                 for &i in &serving {
                     members[i].replica.run_until(t, &mut m, wl);
-                    if members[i].replica.outstanding_tokens() < members[best].replica.outstanding_tokens() {
+                    if members[i].replica.outstanding_tokens()
+                        < members[best].replica.outstanding_tokens()
+                    {
                         best = i;
                     }
                 }
@@ -309,7 +341,9 @@ fn simulate_group(dep: &Deployment, wl: &Workload, indices: &[u32], replicas: u3
                     let (a, b) = (serving[a], serving[b]);
                     members[a].replica.run_until(t, &mut m, wl);
                     members[b].replica.run_until(t, &mut m, wl);
-                    if members[b].replica.outstanding_tokens() < members[a].replica.outstanding_tokens() {
+                    if members[b].replica.outstanding_tokens()
+                        < members[a].replica.outstanding_tokens()
+                    {
                         b
                     } else {
                         a
@@ -327,7 +361,11 @@ fn simulate_group(dep: &Deployment, wl: &Workload, indices: &[u32], replicas: u3
     }
     let unfinished: u64 = members.iter().map(|x| x.replica.unfinished()).sum();
     // Provisioned time: each replica from its start to its release (or the end of the run).
-    let run_end = if cfg.horizon.is_some() { horizon } else { end.max(last_arrival).max(m.makespan) };
+    let run_end = if cfg.horizon.is_some() {
+        horizon
+    } else {
+        end.max(last_arrival).max(m.makespan)
+    };
     for mem in &members {
         let stop = mem.until.unwrap_or(run_end).min(run_end);
         m.spread(mem.since, stop, |b, s| b.provisioned_s += s);
@@ -377,13 +415,21 @@ fn autoscale<'a>(
     }
     let active = serving.len().max(1) as f64;
     let utilization = busy / (active * w);
-    let starting = members.iter().filter(|x| matches!(x.state, State::Starting(_))).count() as u32;
-    let desired = ((active * utilization / a.target_utilization).ceil() as u32).clamp(a.min_replicas, a.max_replicas);
+    let starting = members
+        .iter()
+        .filter(|x| matches!(x.state, State::Starting(_)))
+        .count() as u32;
+    let desired = ((active * utilization / a.target_utilization).ceil() as u32)
+        .clamp(a.min_replicas, a.max_replicas);
     let have = serving.len() as u32 + starting;
     if desired > have {
         for _ in 0..desired - have {
             let id = members.len() as u32;
-            members.push(new_member(id, now, State::Starting(now + a.provisioning_delay)));
+            members.push(new_member(
+                id,
+                now,
+                State::Starting(now + a.provisioning_delay),
+            ));
         }
     } else if desired < serving.len() as u32 {
         let mut remove = serving.len() as u32 - desired;
@@ -402,7 +448,15 @@ fn autoscale<'a>(
     }
 }
 
-fn summarize(m: &Metrics, cfg: &SimConfig, groups: u32, simulated: u32, scale: f64, per_group: &[(f64, f64)], replica_blocks: u64) -> SimResult {
+fn summarize(
+    m: &Metrics,
+    cfg: &SimConfig,
+    groups: u32,
+    simulated: u32,
+    scale: f64,
+    per_group: &[(f64, f64)],
+    replica_blocks: u64,
+) -> SimResult {
     let sc = |x: u64| (x as f64 * scale).round() as u64;
     let replica_seconds: f64 = m.buckets.iter().map(|b| b.provisioned_s).sum();
     let busy: f64 = m.buckets.iter().map(|b| b.busy_s).sum();
@@ -411,7 +465,11 @@ fn summarize(m: &Metrics, cfg: &SimConfig, groups: u32, simulated: u32, scale: f
     let tpot_ms = LatencySummary::of(&m.tpot);
     let meets = cfg.slo.map(|s| {
         let p = |h: &infercost_core::stats::LogHistogram| h.percentile(s.percentile) as f64 / 1e6;
-        m.completed > 0 && p(&m.ttft) <= s.ttft_ms && p(&m.tpot) <= s.tpot_ms && m.in_flight_at_end == 0 && m.unservable == 0
+        m.completed > 0
+            && p(&m.ttft) <= s.ttft_ms
+            && p(&m.tpot) <= s.tpot_ms
+            && m.in_flight_at_end == 0
+            && m.unservable == 0
     });
     let last_arrival_bucket = m.buckets.iter().rposition(|b| b.arrivals > 0).unwrap_or(0);
     let last_arrival_s = (last_arrival_bucket as u64 + 1) as f64 * cfg.bucket.as_secs_f64();
@@ -425,7 +483,10 @@ fn summarize(m: &Metrics, cfg: &SimConfig, groups: u32, simulated: u32, scale: f
         let mean = xs.iter().sum::<f64>() / n;
         let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
         let half = 1.96 * sd / n.sqrt();
-        Some(Interval { low: mean - half, high: mean + half })
+        Some(Interval {
+            low: mean - half,
+            high: mean + half,
+        })
     };
     SimResult {
         requests: sc(m.requests),
@@ -437,12 +498,32 @@ fn summarize(m: &Metrics, cfg: &SimConfig, groups: u32, simulated: u32, scale: f
         tpot_ms,
         e2e_ms: LatencySummary::of(&m.e2e),
         queue_ms: LatencySummary::of(&m.queue),
-        output_tokens_per_s: if makespan_s > 0.0 { m.output_tokens as f64 * scale / makespan_s } else { 0.0 },
-        gpu_busy_fraction: if replica_seconds > 0.0 { busy / replica_seconds } else { 0.0 },
+        output_tokens_per_s: if makespan_s > 0.0 {
+            m.output_tokens as f64 * scale / makespan_s
+        } else {
+            0.0
+        },
+        gpu_busy_fraction: if replica_seconds > 0.0 {
+            busy / replica_seconds
+        } else {
+            0.0
+        },
         makespan_s,
-        slo_attainment: cfg.slo.map(|_| if m.completed > 0 { m.slo_met as f64 / m.completed as f64 } else { 0.0 }),
+        slo_attainment: cfg.slo.map(|_| {
+            if m.completed > 0 {
+                m.slo_met as f64 / m.completed as f64
+            } else {
+                0.0
+            }
+        }),
         meets_slo: meets,
-        goodput_rps: cfg.slo.map(|_| if makespan_s > 0.0 { m.slo_met as f64 * scale / makespan_s } else { 0.0 }),
+        goodput_rps: cfg.slo.map(|_| {
+            if makespan_s > 0.0 {
+                m.slo_met as f64 * scale / makespan_s
+            } else {
+                0.0
+            }
+        }),
         overloaded,
         max_queue: m.max_queue,
         replica_seconds: replica_seconds * scale,
@@ -461,9 +542,21 @@ fn summarize(m: &Metrics, cfg: &SimConfig, groups: u32, simulated: u32, scale: f
                 TimelineRow {
                     t_s: i as f64 * w,
                     replicas: b.provisioned_s * scale / w,
-                    busy_fraction: if b.provisioned_s > 0.0 { b.busy_s / b.provisioned_s } else { 0.0 },
-                    mean_batch: if b.busy_s > 0.0 { b.batch_seq_s / b.busy_s } else { 0.0 },
-                    kv_use: if b.provisioned_s > 0.0 { b.kv_block_s / (b.provisioned_s * replica_blocks as f64) } else { 0.0 },
+                    busy_fraction: if b.provisioned_s > 0.0 {
+                        b.busy_s / b.provisioned_s
+                    } else {
+                        0.0
+                    },
+                    mean_batch: if b.busy_s > 0.0 {
+                        b.batch_seq_s / b.busy_s
+                    } else {
+                        0.0
+                    },
+                    kv_use: if b.provisioned_s > 0.0 {
+                        b.kv_block_s / (b.provisioned_s * replica_blocks as f64)
+                    } else {
+                        0.0
+                    },
                     arrivals: (b.arrivals as f64 * scale).round() as u64,
                 }
             })
@@ -527,7 +620,14 @@ pub fn simulate(dep: &Deployment, wl: &Workload, cfg: &SimConfig) -> Result<SimR
                     break;
                 }
                 let g = chosen[i];
-                let metrics = simulate_group(dep, wl, &indices[i], sizes[g as usize], cfg, Rng::derive(cfg.seed, 1000 + g as u64).next_u64());
+                let metrics = simulate_group(
+                    dep,
+                    wl,
+                    &indices[i],
+                    sizes[g as usize],
+                    cfg,
+                    Rng::derive(cfg.seed, 1000 + g as u64).next_u64(),
+                );
                 if let Ok(mut o) = out.lock() {
                     o[i] = Some(metrics);
                 }
@@ -539,10 +639,21 @@ pub fn simulate(dep: &Deployment, wl: &Workload, cfg: &SimConfig) -> Result<SimR
     for m in results.into_iter().flatten() {
         let prov: f64 = m.buckets.iter().map(|b| b.provisioned_s).sum();
         let busy: f64 = m.buckets.iter().map(|b| b.busy_s).sum();
-        per_group.push((if prov > 0.0 { busy / prov } else { 0.0 }, m.ttft.percentile(99.0) as f64 / 1e6));
+        per_group.push((
+            if prov > 0.0 { busy / prov } else { 0.0 },
+            m.ttft.percentile(99.0) as f64 / 1e6,
+        ));
         total.merge(&m);
     }
     let simulated_replicas: u32 = chosen.iter().map(|&g| sizes[g as usize]).sum();
     let scale = cfg.replicas as f64 / simulated_replicas as f64;
-    Ok(summarize(&total, cfg, groups, chosen.len() as u32, scale, &per_group, cfg.engine.kv_blocks))
+    Ok(summarize(
+        &total,
+        cfg,
+        groups,
+        chosen.len() as u32,
+        scale,
+        &per_group,
+        cfg.engine.kv_blocks,
+    ))
 }

@@ -2,10 +2,10 @@
 
 use infercost_core::stats::LogHistogram;
 use infercost_core::SimTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A latency target: the P-th percentile of TTFT and of TPOT within these bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Slo {
     /// Time-to-first-token target, ms.
     pub ttft_ms: f64,
@@ -16,7 +16,7 @@ pub struct Slo {
 }
 
 /// Mean and percentiles of a latency, ms.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct LatencySummary {
     /// Mean.
     pub mean: f64,
@@ -32,7 +32,12 @@ impl LatencySummary {
     /// From a histogram of nanoseconds.
     pub fn of(h: &LogHistogram) -> LatencySummary {
         let ms = |ns: u64| ns as f64 / 1e6;
-        LatencySummary { mean: h.mean() / 1e6, p50: ms(h.percentile(50.0)), p90: ms(h.percentile(90.0)), p99: ms(h.percentile(99.0)) }
+        LatencySummary {
+            mean: h.mean() / 1e6,
+            p50: ms(h.percentile(50.0)),
+            p90: ms(h.percentile(90.0)),
+            p99: ms(h.percentile(99.0)),
+        }
     }
 }
 

@@ -81,7 +81,9 @@ impl PrefixCache {
     }
     /// Leading ids already cached; looking does not change recency, so a failed admission leaves no trace.
     fn hits(&self, ids: &[u64]) -> usize {
-        ids.iter().take_while(|id| self.map.contains_key(id)).count()
+        ids.iter()
+            .take_while(|id| self.map.contains_key(id))
+            .count()
     }
 }
 
@@ -117,9 +119,17 @@ fn ceil_div(a: u64, b: u64) -> u64 {
 }
 
 impl<'a> Replica<'a> {
-    pub(crate) fn new(dep: &'a Deployment, cfg: EngineConfig, slo: Option<Slo>, step_exact: bool, record: bool, id: u32) -> Replica<'a> {
+    pub(crate) fn new(
+        dep: &'a Deployment,
+        cfg: EngineConfig,
+        slo: Option<Slo>,
+        step_exact: bool,
+        record: bool,
+        id: u32,
+    ) -> Replica<'a> {
         let cache = cfg.prefix_caching.then(|| PrefixCache {
-            cap: (cfg.kv_blocks * cfg.block_size as u64 / cfg.prefix_block_tokens.max(1) as u64).max(1) as usize,
+            cap: (cfg.kv_blocks * cfg.block_size as u64 / cfg.prefix_block_tokens.max(1) as u64)
+                .max(1) as usize,
             ..PrefixCache::default()
         });
         Replica {
@@ -151,7 +161,10 @@ impl<'a> Replica<'a> {
 
     /// Whether one request can ever fit in this replica's KV cache.
     pub(crate) fn can_serve(&self, r: &Request) -> bool {
-        ceil_div(r.input_tokens as u64 + r.output_tokens as u64, self.cfg.block_size as u64) <= self.cfg.kv_blocks
+        ceil_div(
+            r.input_tokens as u64 + r.output_tokens as u64,
+            self.cfg.block_size as u64,
+        ) <= self.cfg.kv_blocks
     }
 
     /// Tokens of work queued or running: prompt tokens left plus output tokens left.
@@ -285,7 +298,11 @@ impl<'a> Replica<'a> {
         let s = &self.slab[slot as usize];
         let e2e = end.0 - s.arrival.0;
         let ttft = s.first_token - s.arrival.0;
-        let tpot = if s.output > 1 { (end.0 - s.first_token) / (s.output as u64 - 1) } else { 0 };
+        let tpot = if s.output > 1 {
+            (end.0 - s.first_token) / (s.output as u64 - 1)
+        } else {
+            0
+        };
         m.ttft.record(ttft);
         m.e2e.record(e2e);
         m.queue.record(s.scheduled - s.arrival.0);
@@ -360,7 +377,9 @@ impl<'a> Replica<'a> {
     }
 
     fn waiting_blocked(&self) -> bool {
-        let Some(&head) = self.waiting.front() else { return true };
+        let Some(&head) = self.waiting.front() else {
+            return true;
+        };
         if self.running >= self.cfg.max_num_seqs as u64 {
             return true;
         }
@@ -388,7 +407,11 @@ impl<'a> Replica<'a> {
             }
             x0 * cnt + x1 * (from + to - 1.0) * cnt / 2.0
         };
-        let ((l0, l1), (o0, o1)) = if a0 >= b0 { ((a0, a1), (b0, b1)) } else { ((b0, b1), (a0, a1)) };
+        let ((l0, l1), (o0, o1)) = if a0 >= b0 {
+            ((a0, a1), (b0, b1))
+        } else {
+            ((b0, b1), (a0, a1))
+        };
         let total = if l1 >= o1 {
             // The line that leads at j = 0 grows at least as fast: it leads throughout.
             sum_line(l0, l1, 0.0, kf)
@@ -503,7 +526,12 @@ impl<'a> Replica<'a> {
             // Make room by preempting later-admitted prefills that are not yet in this batch.
             while need > self.free_blocks {
                 match self.latest_running() {
-                    Some(v) if !self.slab[v as usize].decoding && self.slab[v as usize].admit_no > admit => self.preempt(v, m),
+                    Some(v)
+                        if !self.slab[v as usize].decoding
+                            && self.slab[v as usize].admit_no > admit =>
+                    {
+                        self.preempt(v, m)
+                    }
                     _ => break,
                 }
             }
@@ -519,13 +547,16 @@ impl<'a> Replica<'a> {
         }
         // 3. Waiting requests, first come first served, while the budget, sequence limit and cache allow.
         while budget > 0 && self.running < self.cfg.max_num_seqs as u64 {
-            let Some(&slot) = self.waiting.front() else { break };
+            let Some(&slot) = self.waiting.front() else {
+                break;
+            };
             let mut cached = 0u64;
             let mut hit_ids = 0usize;
             if let Some(cache) = self.cache.as_ref() {
                 let s = &self.slab[slot as usize];
                 if s.prefix.1 > 0 {
-                    let ids = &wl.hash_ids[s.prefix.0 as usize..s.prefix.0 as usize + s.prefix.1 as usize];
+                    let ids = &wl.hash_ids
+                        [s.prefix.0 as usize..s.prefix.0 as usize + s.prefix.1 as usize];
                     hit_ids = cache.hits(ids);
                     let hits = hit_ids as u64 * self.cfg.prefix_block_tokens as u64;
                     // Keep at least one token to compute, and whole blocks.
@@ -571,7 +602,12 @@ impl<'a> Replica<'a> {
         let t = self.dep.iteration(&batch).total_s;
         let start = self.clock;
         let end = SimTime(start.0 + (t * 1e9).round().max(1.0) as u64);
-        self.account(start, end, (batch.decode_seqs + batch.prefill_seqs) as f64, m);
+        self.account(
+            start,
+            end,
+            (batch.decode_seqs + batch.prefill_seqs) as f64,
+            m,
+        );
         self.clock = end;
         self.g += 1;
         m.iterations += 1;
@@ -592,7 +628,9 @@ impl<'a> Replica<'a> {
             }
             if let Some(cache) = self.cache.as_mut() {
                 if s.prefix.1 > 0 {
-                    for &id in &wl.hash_ids[s.prefix.0 as usize..s.prefix.0 as usize + s.prefix.1 as usize] {
+                    for &id in
+                        &wl.hash_ids[s.prefix.0 as usize..s.prefix.0 as usize + s.prefix.1 as usize]
+                    {
                         cache.touch(id);
                     }
                 }

@@ -7,11 +7,20 @@ use infercost_sim::{simulate, Router, SimConfig, Slo};
 use std::path::Path;
 
 fn deployment(model: &str, gpu: &str, tp: u32) -> Deployment {
-    Deployment::new(ModelCatalog::get(model).unwrap(), GpuCatalog::embedded().get(gpu).unwrap().clone(), tp, Dtype::Bf16, Dtype::Bf16).unwrap()
+    Deployment::new(
+        ModelCatalog::get(model).unwrap(),
+        GpuCatalog::embedded().get(gpu).unwrap().clone(),
+        tp,
+        Dtype::Bf16,
+        Dtype::Bf16,
+    )
+    .unwrap()
 }
 
 fn azure(name: &str, first: usize) -> Workload {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/traces").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/traces")
+        .join(name);
     let (mut w, _) = read_trace(&p, &ReadOptions::default()).unwrap();
     w.requests.truncate(first);
     w
@@ -34,7 +43,12 @@ fn coalesced_and_step_exact_agree_on_every_request() {
     let exact = simulate(&dep, &w, &cfg).unwrap();
     assert_eq!(fast.completed, 3000);
     assert_eq!(exact.completed, 3000);
-    assert!(fast.iterations == exact.iterations, "{} vs {}", fast.iterations, exact.iterations);
+    assert!(
+        fast.iterations == exact.iterations,
+        "{} vs {}",
+        fast.iterations,
+        exact.iterations
+    );
     let mut a = fast.records.clone();
     let mut b = exact.records.clone();
     a.sort_by_key(|r| r.index);
@@ -42,8 +56,20 @@ fn coalesced_and_step_exact_agree_on_every_request() {
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x.index, y.index);
         let close = |p: u64, q: u64| (p as f64 - q as f64).abs() <= 1e-4 * q as f64 + 1000.0;
-        assert!(close(x.ttft_ns, y.ttft_ns), "ttft of {}: {} vs {}", x.index, x.ttft_ns, y.ttft_ns);
-        assert!(close(x.e2e_ns, y.e2e_ns), "e2e of {}: {} vs {}", x.index, x.e2e_ns, y.e2e_ns);
+        assert!(
+            close(x.ttft_ns, y.ttft_ns),
+            "ttft of {}: {} vs {}",
+            x.index,
+            x.ttft_ns,
+            y.ttft_ns
+        );
+        assert!(
+            close(x.e2e_ns, y.e2e_ns),
+            "e2e of {}: {} vs {}",
+            x.index,
+            x.e2e_ns,
+            y.e2e_ns
+        );
     }
 }
 
@@ -78,7 +104,10 @@ fn every_request_completes_exactly_once() {
         seen.dedup();
         assert_eq!(seen.len(), 5000, "{router:?}");
         assert_eq!(r.completed, 5000);
-        assert!(r.records.iter().all(|x| x.ttft_ns <= x.e2e_ns && x.queue_ns <= x.ttft_ns));
+        assert!(r
+            .records
+            .iter()
+            .all(|x| x.ttft_ns <= x.e2e_ns && x.queue_ns <= x.ttft_ns));
         let out: u64 = r.records.iter().map(|x| x.output_tokens as u64).sum();
         assert_eq!(out, w.output_tokens());
     }
@@ -91,9 +120,15 @@ fn a_lone_request_sees_the_unloaded_iteration_times() {
     w.requests.push(Request::new(SimTime::ZERO, 1000, 50));
     let r = simulate(&dep, &w, &config(&dep, 1)).unwrap();
     let prefill = dep.iteration(&Batch::prefill(1000, 1, 0)).total_s;
-    let decode: f64 = (0..49).map(|j| dep.iteration(&Batch::decode(1, 1000 + j)).total_s).sum();
+    let decode: f64 = (0..49)
+        .map(|j| dep.iteration(&Batch::decode(1, 1000 + j)).total_s)
+        .sum();
     let rec = r.records[0];
-    assert!((rec.ttft_ns as f64 / 1e9 - prefill).abs() < 1e-6, "{} vs {prefill}", rec.ttft_ns);
+    assert!(
+        (rec.ttft_ns as f64 / 1e9 - prefill).abs() < 1e-6,
+        "{} vs {prefill}",
+        rec.ttft_ns
+    );
     assert!((rec.e2e_ns as f64 / 1e9 - prefill - decode).abs() < 1e-6);
 }
 
@@ -104,7 +139,13 @@ fn queueing_grows_without_bound_near_capacity() {
     let mut last = 0.0;
     let mut queues = Vec::new();
     for k in [1.0, 3.0, 6.0, 12.0] {
-        let w = infercost_core::transform::scale_volume(&base, k, infercost_core::transform::VolumeMode::Compress, 1).unwrap();
+        let w = infercost_core::transform::scale_volume(
+            &base,
+            k,
+            infercost_core::transform::VolumeMode::Compress,
+            1,
+        )
+        .unwrap();
         let mut w = w;
         w.requests.truncate(20_000);
         let mut cfg = config(&dep, 1);
@@ -124,7 +165,11 @@ fn groups_give_the_same_answer_for_any_thread_count() {
     let mut cfg = config(&dep, 8);
     cfg.group_size = 2;
     cfg.record_requests = false;
-    cfg.slo = Some(Slo { ttft_ms: 2000.0, tpot_ms: 100.0, percentile: 99.0 });
+    cfg.slo = Some(Slo {
+        ttft_ms: 2000.0,
+        tpot_ms: 100.0,
+        percentile: 99.0,
+    });
     cfg.threads = 1;
     let one = simulate(&dep, &w, &cfg).unwrap();
     cfg.threads = 4;
@@ -134,7 +179,11 @@ fn groups_give_the_same_answer_for_any_thread_count() {
     cfg.sample_groups = Some(2);
     let sampled = simulate(&dep, &w, &cfg).unwrap();
     assert_eq!(sampled.groups_simulated, 2);
-    assert!((sampled.requests as f64 - 8000.0).abs() < 400.0, "{}", sampled.requests);
+    assert!(
+        (sampled.requests as f64 - 8000.0).abs() < 400.0,
+        "{}",
+        sampled.requests
+    );
     assert!(sampled.busy_fraction_ci.is_some());
 }
 
@@ -148,7 +197,8 @@ fn a_horizon_leaves_requests_unfinished_and_huge_ones_are_reported() {
     assert!(r.unfinished > 0 || r.completed < r.requests);
     assert_eq!(r.completed + r.unfinished, r.requests);
     let mut big = Workload::new();
-    big.requests.push(Request::new(SimTime::ZERO, 10_000_000, 10));
+    big.requests
+        .push(Request::new(SimTime::ZERO, 10_000_000, 10));
     big.requests.push(Request::new(SimTime(5), 100, 10));
     let r = simulate(&dep, &big, &config(&dep, 1)).unwrap();
     assert_eq!((r.unservable, r.completed), (1, 1));
@@ -159,8 +209,15 @@ fn bad_configuration_is_refused() {
     let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
     let w = azure("azure_conv_2023.csv", 10);
     let mut cfg = config(&dep, 0);
-    assert!(simulate(&dep, &w, &cfg).unwrap_err().to_string().contains("replicas"));
+    assert!(simulate(&dep, &w, &cfg)
+        .unwrap_err()
+        .to_string()
+        .contains("replicas"));
     cfg.replicas = 1;
-    cfg.slo = Some(Slo { ttft_ms: -1.0, tpot_ms: 10.0, percentile: 99.0 });
+    cfg.slo = Some(Slo {
+        ttft_ms: -1.0,
+        tpot_ms: 10.0,
+        percentile: 99.0,
+    });
     assert!(simulate(&dep, &w, &cfg).is_err());
 }

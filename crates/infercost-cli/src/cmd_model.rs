@@ -1,0 +1,502 @@
+//! `infercost model list|show|step|calibrate` and `infercost gpu list`.
+
+use crate::output;
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use infercost_perf::calibrate;
+use infercost_perf::iteration::min_tp;
+use infercost_perf::{Batch, Deployment, Dtype, GpuCatalog, ModelCatalog, ModelSpec};
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Subcommand)]
+pub(crate) enum ModelCmd {
+    /// Models in the catalog
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Parameters, memory, KV capacity and decode throughput of a model on a GPU
+    Show(ShowArgs),
+    /// The time of one engine iteration
+    Step(StepArgs),
+    /// Refit the efficiencies to measured operator times and print the error
+    Calibrate {
+        /// Folder with {a100,h100}_mlp.csv and _all_reduce.csv (tools/compact_profiling.py)
+        #[arg(long, default_value = "tests/data/profiling")]
+        profiling: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum GpuCmd {
+    /// GPUs in the catalog
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A model, a GPU and how it is deployed.
+#[derive(Args, Clone)]
+pub(crate) struct DeployArgs {
+    /// Catalog name or path to a config.json
+    pub(crate) model: String,
+    /// GPU catalog name
+    #[arg(long)]
+    pub(crate) gpu: String,
+    /// Tensor parallelism (default: the smallest that fits)
+    #[arg(long)]
+    pub(crate) tp: Option<u32>,
+    /// Weight dtype: bf16, fp8 or int4
+    #[arg(long, default_value = "bf16")]
+    pub(crate) weights: String,
+    /// KV-cache dtype: bf16 or fp8
+    #[arg(long, default_value = "bf16")]
+    pub(crate) kv_dtype: String,
+    /// Fraction of GPU memory the engine uses
+    #[arg(long, default_value_t = 0.9)]
+    pub(crate) gpu_memory_utilization: f64,
+    /// Longest sequence that must fit
+    #[arg(long, default_value_t = 8192)]
+    pub(crate) max_model_len: u32,
+    /// Token budget per iteration (sizes the activation reserve)
+    #[arg(long, default_value_t = 8192)]
+    pub(crate) max_batched_tokens: u32,
+}
+
+#[derive(Args)]
+pub(crate) struct ShowArgs {
+    #[command(flatten)]
+    deploy: DeployArgs,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct StepArgs {
+    #[command(flatten)]
+    deploy: DeployArgs,
+    /// Prompt tokens per sequence, optionally xCOUNT (512x8 is eight 512-token prompts)
+    #[arg(long)]
+    prefill: Option<String>,
+    /// Tokens already cached before each prompt chunk
+    #[arg(long, default_value_t = 0)]
+    cached: u64,
+    /// Sequences decoding one token each
+    #[arg(long, default_value_t = 0)]
+    decode_batch: u64,
+    /// Context length of each decoding sequence
+    #[arg(long, default_value_t = 1024)]
+    context: u64,
+    #[arg(long)]
+    json: bool,
+}
+
+/// Loads a model from the catalog or a config.json path.
+pub(crate) fn load_model(name: &str) -> Result<ModelSpec> {
+    if name.ends_with(".json") || Path::new(name).is_file() {
+        let text = std::fs::read_to_string(name)
+            .with_context(|| format!("cannot read model config {name}"))?;
+        return Ok(ModelSpec::from_config(&text, name)?);
+    }
+    Ok(ModelCatalog::get(name)?)
+}
+
+fn dtype(s: &str, flag: &str) -> Result<Dtype> {
+    Dtype::parse(s).with_context(|| format!("{flag} {s:?}: expected bf16, fp8 or int4"))
+}
+
+/// Builds a deployment; also returns the smallest TP that fits.
+pub(crate) fn deployment(a: &DeployArgs) -> Result<(Deployment, Option<u32>)> {
+    let model = load_model(&a.model)?;
+    let gpu = GpuCatalog::embedded().get(&a.gpu)?.clone();
+    let (w, kv) = (
+        dtype(&a.weights, "--weights")?,
+        dtype(&a.kv_dtype, "--kv-dtype")?,
+    );
+    if !(a.gpu_memory_utilization > 0.0 && a.gpu_memory_utilization <= 1.0) {
+        anyhow::bail!(
+            "--gpu-memory-utilization must be in (0, 1], got {}",
+            a.gpu_memory_utilization
+        );
+    }
+    let fit = min_tp(
+        &model,
+        &gpu,
+        w,
+        kv,
+        a.gpu_memory_utilization,
+        a.max_batched_tokens as u64,
+        a.max_model_len,
+    );
+    let tp = a.tp.or(fit).unwrap_or(gpu.gpus_per_node);
+    Ok((Deployment::new(model, gpu, tp, w, kv)?, fit))
+}
+
+#[derive(Serialize)]
+struct ModelRow {
+    name: String,
+    params_total: u64,
+    params_active: u64,
+    layers: u32,
+    hidden: u64,
+    attention: String,
+    moe: bool,
+}
+
+#[derive(Serialize)]
+struct Throughput {
+    batch: u64,
+    context: u64,
+    iteration_ms: f64,
+    tokens_per_s: f64,
+    fits_in_kv: bool,
+}
+
+#[derive(Serialize)]
+struct Show {
+    model: String,
+    gpu: String,
+    tp: u32,
+    weights: Dtype,
+    kv_dtype: Dtype,
+    fits: bool,
+    missing_gib: Option<f64>,
+    min_tp: Option<u32>,
+    hint: Option<String>,
+    params_total: u64,
+    params_active: u64,
+    weight_bytes: f64,
+    weight_bytes_per_gpu: f64,
+    kv_bytes_per_token: f64,
+    kv_bytes_per_token_per_gpu: f64,
+    kv_capacity_tokens: u64,
+    flops_per_token: f64,
+    max_decode_tokens_per_s: Vec<Throughput>,
+}
+
+pub(crate) fn run(cmd: ModelCmd) -> Result<()> {
+    match cmd {
+        ModelCmd::List { json } => {
+            let rows: Vec<ModelRow> = ModelCatalog::names()
+                .into_iter()
+                .map(|n| {
+                    let m = ModelCatalog::get(n).map_err(anyhow::Error::from)?;
+                    Ok(ModelRow {
+                        name: n.to_string(),
+                        params_total: m.params_total(),
+                        params_active: m.params_active(),
+                        layers: m.layers,
+                        hidden: m.hidden,
+                        attention: match m.attention {
+                            infercost_perf::model::Attention::Gqa { n_kv } => {
+                                format!("gqa({}q/{}kv)", m.n_q, n_kv)
+                            }
+                            infercost_perf::model::Attention::Mla { .. } => "mla".into(),
+                        },
+                        moe: m.moe.is_some(),
+                    })
+                })
+                .collect::<Result<_>>()?;
+            if json {
+                return output::json(&rows);
+            }
+            output::line(&format!(
+                "{:<18} {:>10} {:>10} {:>7} {:>7}  attention",
+                "model", "params", "active", "layers", "hidden"
+            ));
+            for r in rows {
+                output::line(&format!(
+                    "{:<18} {:>9.1}B {:>9.1}B {:>7} {:>7}  {}{}",
+                    r.name,
+                    r.params_total as f64 / 1e9,
+                    r.params_active as f64 / 1e9,
+                    r.layers,
+                    r.hidden,
+                    r.attention,
+                    if r.moe { ", MoE" } else { "" }
+                ));
+            }
+            Ok(())
+        }
+        ModelCmd::Show(a) => show(a),
+        ModelCmd::Step(a) => step(a),
+        ModelCmd::Calibrate { profiling, json } => calibrate_cmd(&profiling, json),
+    }
+}
+
+fn show(a: ShowArgs) -> Result<()> {
+    let (d, fit) = deployment(&a.deploy)?;
+    let util = a.deploy.gpu_memory_utilization;
+    let mbt = a.deploy.max_batched_tokens as u64;
+    let check = d.check_fits(util, mbt, a.deploy.max_model_len, fit);
+    let (fits, missing, hint) = match &check {
+        Ok(()) => (true, None, None),
+        Err(infercost_perf::PerfError::DoesNotFit {
+            missing_gib, hint, ..
+        }) => (false, Some(*missing_gib), Some(hint.clone())),
+        Err(e) => (false, None, Some(e.to_string())),
+    };
+    let cap = d.kv_capacity_tokens(util, mbt);
+    let kv_token = d.model.kv_elements_per_token() as f64 * d.kv.bytes();
+    let tp = [1u64, 8, 32, 64, 128, 256]
+        .into_iter()
+        .map(|b| {
+            let ctx = 1024;
+            let t = d.iteration(&Batch::decode(b, ctx)).total_s;
+            Throughput {
+                batch: b,
+                context: ctx,
+                iteration_ms: t * 1e3,
+                tokens_per_s: b as f64 / t,
+                fits_in_kv: b * ctx <= cap,
+            }
+        })
+        .collect();
+    let s = Show {
+        model: d.model.name.clone(),
+        gpu: d.gpu.name.clone(),
+        tp: d.tp,
+        weights: d.weights,
+        kv_dtype: d.kv,
+        fits,
+        missing_gib: missing,
+        min_tp: fit,
+        hint,
+        params_total: d.model.params_total(),
+        params_active: d.model.params_active(),
+        weight_bytes: d.model.params_total() as f64 * d.weights.bytes(),
+        weight_bytes_per_gpu: d.weight_bytes_per_gpu(),
+        kv_bytes_per_token: kv_token,
+        kv_bytes_per_token_per_gpu: d.kv_bytes_per_token_per_gpu(),
+        kv_capacity_tokens: cap,
+        flops_per_token: d.model.flops_per_token(1024),
+        max_decode_tokens_per_s: tp,
+    };
+    if a.json {
+        return output::json(&s);
+    }
+    let l = output::line;
+    l(&format!(
+        "{} on {}× {} ({} weights, {} KV)",
+        s.model,
+        s.tp,
+        s.gpu,
+        s.weights.name(),
+        s.kv_dtype.name()
+    ));
+    l(&format!(
+        "  parameters      {:.2} B total, {:.2} B active",
+        s.params_total as f64 / 1e9,
+        s.params_active as f64 / 1e9
+    ));
+    l(&format!(
+        "  weights         {:.1} GB ({:.1} GB per GPU)",
+        s.weight_bytes / 1e9,
+        s.weight_bytes_per_gpu / 1e9
+    ));
+    l(&format!(
+        "  KV cache        {:.0} KiB per token ({:.0} KiB per GPU), capacity {} tokens",
+        s.kv_bytes_per_token / 1024.0,
+        s.kv_bytes_per_token_per_gpu / 1024.0,
+        output::int(s.kv_capacity_tokens as f64)
+    ));
+    match (&check, s.min_tp) {
+        (Ok(()), _) => l(&format!(
+            "  fits            yes (smallest TP that fits: {})",
+            s.min_tp.map_or("none".into(), |t| t.to_string())
+        )),
+        (Err(e), _) => l(&format!("  fits            no: {e}")),
+    }
+    l("  decode at 1,024-token context:");
+    for t in &s.max_decode_tokens_per_s {
+        l(&format!(
+            "    batch {:>4}: {:>7.2} ms/iteration, {:>9} tokens/s{}",
+            t.batch,
+            t.iteration_ms,
+            output::int(t.tokens_per_s),
+            if t.fits_in_kv {
+                ""
+            } else {
+                " (exceeds the KV cache)"
+            }
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct StepOut {
+    iteration_ms: f64,
+    roofline_ms: f64,
+    compute_ms: f64,
+    memory_ms: f64,
+    comm_ms: f64,
+    overhead_ms: f64,
+    bound: &'static str,
+    tokens: u64,
+}
+
+fn step(a: StepArgs) -> Result<()> {
+    let (d, fit) = deployment(&a.deploy)?;
+    d.check_fits(
+        a.deploy.gpu_memory_utilization,
+        a.deploy.max_batched_tokens as u64,
+        a.deploy.max_model_len,
+        fit,
+    )?;
+    let mut batch = Batch::default();
+    if let Some(p) = &a.prefill {
+        let (tokens, count) = match p.split_once('x') {
+            Some((t, c)) => (t.parse::<u64>().ok(), c.parse::<u64>().ok()),
+            None => (p.parse::<u64>().ok(), Some(1)),
+        };
+        let (Some(t), Some(c)) = (tokens, count) else {
+            anyhow::bail!("--prefill {p:?}: expected TOKENS or TOKENSxCOUNT, e.g. 512x8");
+        };
+        batch = batch.with(Batch::prefill(t, c, a.cached));
+    }
+    if a.decode_batch > 0 {
+        batch = batch.with(Batch::decode(a.decode_batch, a.context));
+    }
+    if batch.tokens() == 0 {
+        anyhow::bail!("an empty iteration: give --prefill TOKENS[xCOUNT] and/or --decode-batch B");
+    }
+    let t = d.iteration(&batch);
+    let out = StepOut {
+        iteration_ms: t.total_s * 1e3,
+        roofline_ms: t.roofline_s * 1e3,
+        compute_ms: t.compute_s * 1e3,
+        memory_ms: t.memory_s * 1e3,
+        comm_ms: t.comm_s * 1e3,
+        overhead_ms: t.overhead_s * 1e3,
+        bound: if t.compute_s >= t.memory_s {
+            "compute"
+        } else {
+            "memory"
+        },
+        tokens: batch.tokens(),
+    };
+    if a.json {
+        return output::json(&out);
+    }
+    output::line(&format!(
+        "{} on {}× {}: {} tokens in {:.3} ms ({}-bound; roofline {:.3} ms)\n  compute {:.3} ms, memory {:.3} ms, communication {:.3} ms, overhead {:.3} ms",
+        d.model.name, d.tp, d.gpu.name, out.tokens, out.iteration_ms, out.bound, out.roofline_ms, out.compute_ms, out.memory_ms, out.comm_ms, out.overhead_ms
+    ));
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct CalOut {
+    gpu: String,
+    calibration: calibrate::Calibration,
+    shipped: calibrate::Calibration,
+}
+
+fn calibrate_cmd(dir: &str, json: bool) -> Result<()> {
+    let gpus = GpuCatalog::embedded();
+    let mut out = Vec::new();
+    for (g, name, base) in [
+        ("h100", "h100-sxm", calibrate::EFFICIENCY_H100),
+        ("a100", "a100-80gb", calibrate::EFFICIENCY_A100),
+    ] {
+        let read = |f: String| {
+            std::fs::read_to_string(&f).with_context(|| {
+                format!("cannot read {f} (run from the repository root, or pass --profiling)")
+            })
+        };
+        let (gemms, small) = calibrate::parse_mlp_csv(&read(format!("{dir}/{g}_mlp.csv"))?)
+            .map_err(anyhow::Error::msg)?;
+        let reduce = calibrate::parse_all_reduce_csv(&read(format!("{dir}/{g}_all_reduce.csv"))?)
+            .map_err(anyhow::Error::msg)?;
+        let spec = gpus.get(name)?;
+        let (p, b, l) = (
+            spec.bf16_tflops * 1e12,
+            spec.hbm_tb_per_s * 1e12,
+            spec.link_gb_per_s * 1e9,
+        );
+        out.push(CalOut {
+            gpu: name.to_string(),
+            calibration: calibrate::fit(&gemms, &small, &reduce, p, b, l, base),
+            shipped: calibrate::evaluate(&gemms, &small, &reduce, p, b, l, base),
+        });
+    }
+    if json {
+        return output::json(&out);
+    }
+    for c in &out {
+        let e = &c.calibration.efficiency;
+        output::line(&format!("{}: refit compute {:.3} (half at {:.0} tokens), memory {:.3}, GEMM launch {:.1} µs, link {:.3}, ring step {:.1} µs", c.gpu, e.compute_max, e.compute_half_tokens, e.memory, e.gemm_launch_s * 1e6, e.link, e.link_latency_s * 1e6));
+        for (what, f, s) in [
+            ("GEMM", &c.calibration.gemm, &c.shipped.gemm),
+            ("small ops", &c.calibration.small_ops, &c.shipped.small_ops),
+            (
+                "all-reduce",
+                &c.calibration.all_reduce,
+                &c.shipped.all_reduce,
+            ),
+        ] {
+            output::line(&format!("  {what:<10} {:>6} samples: shipped median {:.1}%, p90 {:.1}%, max {:.0}% | refit median {:.1}%", s.samples, s.median * 100.0, s.p90 * 100.0, s.max * 100.0, f.median * 100.0));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct GpuRow<'a> {
+    name: &'a str,
+    memory_gib: f64,
+    hbm_tb_per_s: f64,
+    bf16_tflops: f64,
+    fp8_tflops: f64,
+    link_gb_per_s: f64,
+    gpus_per_node: u32,
+    source: &'a str,
+    as_of: &'a str,
+}
+
+pub(crate) fn run_gpu(cmd: GpuCmd) -> Result<()> {
+    let GpuCmd::List { json } = cmd;
+    let cat = GpuCatalog::embedded();
+    let rows: Vec<GpuRow> = cat
+        .all()
+        .iter()
+        .map(|g| GpuRow {
+            name: &g.name,
+            memory_gib: g.memory_gib,
+            hbm_tb_per_s: g.hbm_tb_per_s,
+            bf16_tflops: g.bf16_tflops,
+            fp8_tflops: g.fp8_tflops,
+            link_gb_per_s: g.link_gb_per_s,
+            gpus_per_node: g.gpus_per_node,
+            source: &g.source,
+            as_of: &g.as_of,
+        })
+        .collect();
+    if json {
+        return output::json(&rows);
+    }
+    output::line(&format!(
+        "{:<10} {:>8} {:>8} {:>9} {:>9} {:>9} {:>5}  source",
+        "gpu", "mem GiB", "HBM TB/s", "bf16 TF/s", "fp8 TF/s", "link GB/s", "node"
+    ));
+    for r in rows {
+        output::line(&format!(
+            "{:<10} {:>8} {:>8} {:>9} {:>9} {:>9} {:>5}  {} ({})",
+            r.name,
+            r.memory_gib,
+            r.hbm_tb_per_s,
+            r.bf16_tflops,
+            r.fp8_tflops,
+            r.link_gb_per_s,
+            r.gpus_per_node,
+            r.source,
+            r.as_of
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! `infercost plan`, `infercost merge` and `infercost report`.
+
+use crate::cmd_model::load_model;
+use crate::cmd_prices::catalog;
+use crate::cmd_trace::{diurnal_arg, load, TraceInput};
+use crate::output;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use infercost_core::transform::Diurnal;
+use infercost_plan::analysis;
+use infercost_plan::result::PlanResult;
+use infercost_plan::scenario::{Diurnal as ScenarioDiurnal, DEFAULT_SCENARIO};
+use infercost_plan::sweep::Inputs;
+use infercost_plan::Scenario;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub(crate) struct PlanArgs {
+    /// Scenario file (TOML); without one, the embedded default
+    scenario: Option<PathBuf>,
+    /// Print the default scenario, commented, as a starting point
+    #[arg(long)]
+    example: bool,
+    /// Write report.json, report.md and report.html here
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print the result as JSON on stdout
+    #[arg(long)]
+    json: bool,
+    /// Worker threads (results do not depend on it)
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Hide the progress bar
+    #[arg(long)]
+    no_progress: bool,
+    /// Run one slice I/N of the sweep (combine with `infercost merge`)
+    #[arg(long)]
+    shard: Option<String>,
+    /// More price catalogs
+    #[arg(long)]
+    catalog: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub(crate) struct MergeArgs {
+    /// Shard results (JSON from `plan --shard I/N --json`)
+    files: Vec<PathBuf>,
+    /// More price catalogs (the same as the shards used)
+    #[arg(long)]
+    catalog: Vec<PathBuf>,
+    /// Write the reports here
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print the merged JSON on stdout
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct ReportArgs {
+    /// A saved `plan --json` result
+    result: PathBuf,
+    /// Folder for report.json, report.md and report.html
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn resolve(base: &Path, p: &str) -> PathBuf {
+    let path = Path::new(p);
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32)> {
+    let (i, n) = s
+        .split_once('/')
+        .with_context(|| format!("--shard {s:?}: expected I/N, e.g. 0/4"))?;
+    let (i, n) = (i.parse::<u32>().ok(), n.parse::<u32>().ok());
+    match (i, n) {
+        (Some(i), Some(n)) if n > 0 && i < n => Ok((i, n)),
+        _ => bail!("--shard {s:?}: expected I/N with 0 ≤ I < N"),
+    }
+}
+
+pub(crate) fn plan(a: PlanArgs) -> Result<()> {
+    if a.example {
+        print!("{DEFAULT_SCENARIO}");
+        return Ok(());
+    }
+    let (scenario, base) = match &a.scenario {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read scenario {}", p.display()))?;
+            (
+                Scenario::parse(&text, &p.display().to_string())?,
+                p.parent().map(Path::to_path_buf).unwrap_or_default(),
+            )
+        }
+        None => (Scenario::default_scenario(), PathBuf::new()),
+    };
+    let trace = if scenario.trace.starts_with("embedded:") {
+        scenario.trace.clone()
+    } else {
+        resolve(&base, &scenario.trace).display().to_string()
+    };
+    let (pilot, _) = load(&TraceInput {
+        file: trace.clone(),
+        format: scenario.format.clone(),
+        strict: false,
+        col_time: None,
+        col_input: None,
+        col_output: None,
+        col_region: None,
+        col_session: None,
+        time_unit: None,
+    })?;
+    if !pilot.has_timestamps {
+        bail!("{trace}: the pilot trace needs arrival times");
+    }
+    let diurnal = match &scenario.diurnal {
+        ScenarioDiurnal::Weights(w) => Diurnal::new(w)?,
+        ScenarioDiurnal::Named(n) if n == "flat" || n.starts_with("embedded:") => diurnal_arg(n)?,
+        ScenarioDiurnal::Named(n) => diurnal_arg(&resolve(&base, n).display().to_string())?,
+    };
+    let models = scenario
+        .deployments
+        .iter()
+        .map(|d| {
+            if d.model.ends_with(".json") {
+                load_model(&resolve(&base, &d.model).display().to_string())
+            } else {
+                load_model(&d.model)
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let cat = catalog(&a.catalog)?;
+    let shard = a.shard.as_deref().map(parse_shard).transpose()?;
+    let threads = a.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let progress = output::Progress::new("planning", a.no_progress);
+    let started = std::time::Instant::now();
+    let result = infercost_plan::plan(
+        &Inputs {
+            scenario: &scenario,
+            pilot: &pilot,
+            diurnal: &diurnal,
+            models: &models,
+            catalog: &cat,
+        },
+        threads,
+        shard,
+        &|d, t| progress.update(d, t),
+    )?;
+    let sims: u32 = result.points.iter().map(|p| p.simulations).sum();
+    output::note(&format!(
+        "planned {} points with {} simulations in {:.1} s on {threads} threads",
+        result.points.len(),
+        sims,
+        started.elapsed().as_secs_f64()
+    ));
+    finish(&result, a.out.as_deref(), a.json)
+}
+
+fn finish(result: &PlanResult, out: Option<&Path>, json: bool) -> Result<()> {
+    if let Some(dir) = out {
+        let written = infercost_report::write_all(result, dir)
+            .with_context(|| format!("cannot write the report to {}", dir.display()))?;
+        for f in written {
+            output::note(&format!("wrote {}", f.display()));
+        }
+    }
+    if json {
+        output::json(result)
+    } else {
+        for l in infercost_report::summary(result) {
+            output::line(&l);
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn merge(a: MergeArgs) -> Result<()> {
+    if a.files.is_empty() {
+        bail!("give the shard results to merge");
+    }
+    let mut shards = Vec::new();
+    for f in &a.files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let r: PlanResult = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a plan result", f.display()))?;
+        if r.schema_version != infercost_plan::SCHEMA_VERSION {
+            bail!(
+                "{}: schema_version {} but this infercost reads {}",
+                f.display(),
+                r.schema_version,
+                infercost_plan::SCHEMA_VERSION
+            );
+        }
+        shards.push(r);
+    }
+    let mut merged = shards[0].clone();
+    let n = merged
+        .shard
+        .map(|s| s[1])
+        .context("the first file is not a shard (no `shard` field)")?;
+    let mut seen = vec![false; n as usize];
+    for (r, f) in shards.iter().zip(&a.files) {
+        if r.scenario != merged.scenario {
+            bail!("{} was planned from a different scenario", f.display());
+        }
+        match r.shard {
+            Some([i, m]) if m == n && !seen[i as usize] => seen[i as usize] = true,
+            _ => bail!("{}: not a distinct shard of {n}", f.display()),
+        }
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        bail!("shard {missing}/{n} is missing");
+    }
+    let s = &merged.scenario;
+    let key = |p: &infercost_plan::result::Point| {
+        let pos = |v: &[f64], x: f64| {
+            v.iter()
+                .position(|y| (y - x).abs() < 1e-12)
+                .unwrap_or(usize::MAX)
+        };
+        (
+            s.deployments
+                .iter()
+                .position(|d| d.name == p.deployment)
+                .unwrap_or(usize::MAX),
+            s.gpus
+                .iter()
+                .position(|g| *g == p.gpu)
+                .unwrap_or(usize::MAX),
+            pos(&s.volume, p.volume),
+            pos(&s.context, p.context),
+            pos(&s.burst, p.burst),
+        )
+    };
+    let mut points: Vec<_> = shards.into_iter().flat_map(|r| r.points).collect();
+    points.sort_by_key(key);
+    merged.points = points;
+    merged.shard = None;
+    let mut cat = catalog(&a.catalog)?;
+    cat.extend(infercost_cost::Catalog {
+        plans: merged.scenario.prices.clone(),
+        egress: Vec::new(),
+        apis: Vec::new(),
+    });
+    let mut used: Vec<infercost_plan::result::PriceRef> = Vec::new();
+    for p in &merged.points {
+        for b in &p.bills {
+            if !used.iter().any(|x| x.plan == b.bill.plan) {
+                used.push(infercost_plan::result::PriceRef {
+                    plan: b.bill.plan.clone(),
+                    usd_per_gpu_hour: b.bill.usd_per_gpu_hour,
+                    commitment: b.bill.commitment.clone(),
+                    source: b.bill.source.clone(),
+                    as_of: b.bill.as_of.clone(),
+                });
+            }
+        }
+    }
+    used.sort_by(|a, b| a.plan.cmp(&b.plan));
+    merged.prices_used = used;
+    analysis::analyze(&mut merged, &cat);
+    finish(&merged, a.out.as_deref(), a.json)
+}
+
+pub(crate) fn report(a: ReportArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&a.result)
+        .with_context(|| format!("cannot read {}", a.result.display()))?;
+    let r: PlanResult = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a plan result (from `infercost plan --json`)",
+            a.result.display()
+        )
+    })?;
+    if r.schema_version != infercost_plan::SCHEMA_VERSION {
+        bail!(
+            "{}: schema_version {} but this infercost reads {}",
+            a.result.display(),
+            r.schema_version,
+            infercost_plan::SCHEMA_VERSION
+        );
+    }
+    for f in infercost_report::write_all(&r, &a.out)
+        .with_context(|| format!("cannot write the report to {}", a.out.display()))?
+    {
+        output::note(&format!("wrote {}", f.display()));
+    }
+    Ok(())
+}

@@ -1,0 +1,333 @@
+//! `infercost simulate` and `infercost capacity`.
+
+use crate::cmd_model::{deployment, DeployArgs};
+use crate::cmd_trace::{load, TraceInput};
+use crate::output;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use infercost_core::SimTime;
+use infercost_plan::capacity::{self, SearchConfig};
+use infercost_sim::{simulate as run_sim, EngineConfig, Router, SimConfig, Slo};
+use serde::Serialize;
+use std::io::Write;
+
+#[derive(Args)]
+pub(crate) struct EngineArgs {
+    /// Most sequences per batch
+    #[arg(long, default_value_t = 256)]
+    max_num_seqs: u32,
+    /// Disable prefix caching
+    #[arg(long)]
+    no_prefix_caching: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct SimulateArgs {
+    /// Trace file (or embedded:azure-conv)
+    #[arg(long)]
+    trace: String,
+    #[command(flatten)]
+    deploy: DeployArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Replicas
+    #[arg(long)]
+    replicas: u32,
+    /// p2c, rr or least
+    #[arg(long, default_value = "p2c")]
+    router: String,
+    /// TTFT target, ms
+    #[arg(long)]
+    slo_ttft_ms: Option<f64>,
+    /// TPOT target, ms
+    #[arg(long)]
+    slo_tpot_ms: Option<f64>,
+    /// SLO percentile
+    #[arg(long, default_value_t = 99.0)]
+    percentile: f64,
+    /// Stop at this many seconds (otherwise drain)
+    #[arg(long)]
+    horizon: Option<f64>,
+    /// Step every iteration instead of jumping over decode-only stretches
+    #[arg(long)]
+    step_exact: bool,
+    /// Seed
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Worker threads for replica groups
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Replicas per independent group (0: one group)
+    #[arg(long, default_value_t = 0)]
+    group_size: u32,
+    /// Simulate only this many groups and extrapolate
+    #[arg(long)]
+    sample_groups: Option<u32>,
+    /// Timeline bucket, seconds
+    #[arg(long, default_value_t = 60.0)]
+    bucket_s: f64,
+    /// Hide the progress line
+    #[arg(long)]
+    no_progress: bool,
+    /// Write one CSV row per request
+    #[arg(long)]
+    requests_out: Option<std::path::PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+fn slo(ttft: Option<f64>, tpot: Option<f64>, p: f64) -> Result<Option<Slo>> {
+    match (ttft, tpot) {
+        (None, None) => Ok(None),
+        (Some(t), Some(o)) => {
+            if !(t > 0.0 && o > 0.0) {
+                bail!("SLO targets must be positive, got --slo-ttft-ms {t} --slo-tpot-ms {o}");
+            }
+            Ok(Some(Slo {
+                ttft_ms: t,
+                tpot_ms: o,
+                percentile: p,
+            }))
+        }
+        _ => bail!("give both --slo-ttft-ms and --slo-tpot-ms"),
+    }
+}
+
+fn trace_input(file: &str) -> TraceInput {
+    TraceInput {
+        file: file.to_string(),
+        format: "auto".into(),
+        strict: false,
+        col_time: None,
+        col_input: None,
+        col_output: None,
+        col_region: None,
+        col_session: None,
+        time_unit: None,
+    }
+}
+
+fn engine(dep: &infercost_perf::Deployment, d: &DeployArgs, e: &EngineArgs) -> EngineConfig {
+    EngineConfig {
+        max_num_seqs: e.max_num_seqs,
+        max_batched_tokens: d.max_batched_tokens,
+        block_size: 16,
+        kv_blocks: dep.kv_capacity_tokens(d.gpu_memory_utilization, d.max_batched_tokens as u64)
+            / 16,
+        prefix_caching: !e.no_prefix_caching,
+        prefix_block_tokens: 512,
+    }
+}
+
+pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
+    let (dep, fit) = deployment(&a.deploy)?;
+    dep.check_fits(
+        a.deploy.gpu_memory_utilization,
+        a.deploy.max_batched_tokens as u64,
+        a.deploy.max_model_len,
+        fit,
+    )?;
+    let (w, _) = load(&trace_input(&a.trace))?;
+    if !w.has_timestamps {
+        bail!(
+            "{} has no timestamps; simulate needs arrival times",
+            a.trace
+        );
+    }
+    let router = Router::parse(&a.router)
+        .with_context(|| format!("unknown --router {:?}; expected p2c, rr or least", a.router))?;
+    if !(a.bucket_s > 0.0) {
+        bail!("--bucket-s must be positive");
+    }
+    let mut cfg = SimConfig::new(0, a.replicas);
+    cfg.engine = engine(&dep, &a.deploy, &a.engine);
+    cfg.router = router;
+    cfg.slo = slo(a.slo_ttft_ms, a.slo_tpot_ms, a.percentile)?;
+    cfg.horizon = match a.horizon {
+        Some(h) if h > 0.0 => Some(SimTime::from_secs_f64(h)),
+        Some(h) => bail!("--horizon must be positive, got {h}"),
+        None => None,
+    };
+    cfg.step_exact = a.step_exact;
+    cfg.seed = a.seed;
+    cfg.threads = a.threads;
+    cfg.group_size = a.group_size;
+    cfg.sample_groups = a.sample_groups;
+    cfg.bucket = SimTime::from_secs_f64(a.bucket_s);
+    cfg.record_requests = a.requests_out.is_some();
+    let progress = crate::output::Progress::new("simulating", a.no_progress);
+    progress.update(0, 1);
+    let r = run_sim(&dep, &w, &cfg)?;
+    progress.update(1, 1);
+    if r.unservable > 0 {
+        output::warn(&format!(
+            "{} requests are larger than one replica's KV cache ({} tokens) and were not served",
+            r.unservable,
+            cfg.engine.kv_blocks * 16
+        ));
+    }
+    if r.overloaded {
+        output::warn("the fleet cannot keep up: requests kept queueing long after the last arrival (see queue_ms and makespan_s)");
+    }
+    if let Some(path) = &a.requests_out {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .with_context(|| format!("cannot create {} (it must not exist)", path.display()))?;
+        let mut f = std::io::BufWriter::new(file);
+        writeln!(f, "index,replica,arrival_ms,queue_ms,ttft_ms,e2e_ms,input_tokens,output_tokens,preemptions")?;
+        let mut recs = r.records.clone();
+        recs.sort_by_key(|x| x.index);
+        for x in recs {
+            writeln!(
+                f,
+                "{},{},{:.3},{:.3},{:.3},{:.3},{},{},{}",
+                x.index,
+                x.replica,
+                x.arrival_ns as f64 / 1e6,
+                x.queue_ns as f64 / 1e6,
+                x.ttft_ns as f64 / 1e6,
+                x.e2e_ns as f64 / 1e6,
+                x.input_tokens,
+                x.output_tokens,
+                x.preemptions
+            )?;
+        }
+    }
+    if a.json {
+        return output::json(&r);
+    }
+    let l = output::line;
+    l(&format!(
+        "{} requests on {} × {} ({}× {}), {} router",
+        output::int(r.requests as f64),
+        a.replicas,
+        dep.model.name,
+        dep.tp,
+        dep.gpu.name,
+        a.router
+    ));
+    l(&format!(
+        "  completed {}, unfinished {}, preemptions {}, makespan {:.1} s",
+        output::int(r.completed as f64),
+        r.unfinished,
+        r.preemptions,
+        r.makespan_s
+    ));
+    for (n, s) in [
+        ("TTFT", r.ttft_ms),
+        ("TPOT", r.tpot_ms),
+        ("end-to-end", r.e2e_ms),
+        ("queueing", r.queue_ms),
+    ] {
+        l(&format!(
+            "  {n:<11} mean {:>9.1} ms  p50 {:>9.1}  p90 {:>9.1}  p99 {:>9.1}",
+            s.mean, s.p50, s.p90, s.p99
+        ));
+    }
+    l(&format!(
+        "  throughput {:.0} output tokens/s, GPUs busy {:.0}% of provisioned time",
+        r.output_tokens_per_s,
+        r.gpu_busy_fraction * 100.0
+    ));
+    if let (Some(att), Some(m)) = (r.slo_attainment, r.meets_slo) {
+        l(&format!(
+            "  SLO: {:.1}% of requests within both targets; p{} {}",
+            att * 100.0,
+            a.percentile,
+            if m { "met" } else { "NOT met" }
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub(crate) struct CapacityArgs {
+    /// Trace file (or embedded:azure-conv)
+    #[arg(long)]
+    trace: String,
+    #[command(flatten)]
+    deploy: DeployArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// TTFT target, ms
+    #[arg(long)]
+    slo_ttft_ms: f64,
+    /// TPOT target, ms
+    #[arg(long)]
+    slo_tpot_ms: f64,
+    /// SLO percentile
+    #[arg(long, default_value_t = 99.0)]
+    percentile: f64,
+    /// Seed
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Fleets above about this many replicas are sized by simulating one group of this size
+    #[arg(long, default_value_t = 12)]
+    group_replicas: u32,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct CapacityOut {
+    min_replicas: Option<u32>,
+    gpus: Option<u32>,
+    tp: u32,
+    groups: u32,
+    max_rps_per_replica: f64,
+    ttft_ms: infercost_sim::LatencySummary,
+    tpot_ms: infercost_sim::LatencySummary,
+    reason: Option<String>,
+    simulations: u32,
+}
+
+pub(crate) fn capacity(a: CapacityArgs) -> Result<()> {
+    let (dep, fit) = deployment(&a.deploy)?;
+    dep.check_fits(
+        a.deploy.gpu_memory_utilization,
+        a.deploy.max_batched_tokens as u64,
+        a.deploy.max_model_len,
+        fit,
+    )?;
+    let (w, _) = load(&trace_input(&a.trace))?;
+    let slo = slo(Some(a.slo_ttft_ms), Some(a.slo_tpot_ms), a.percentile)?
+        .context("an SLO is required")?;
+    let cfg = SearchConfig {
+        engine: engine(&dep, &a.deploy, &a.engine),
+        slo,
+        seed: a.seed,
+        group_replicas: a.group_replicas.max(1),
+    };
+    let max_rps = capacity::max_rps_per_replica(&dep, &w, 1.0, &cfg);
+    let rate = w.len() as f64 / w.span().as_secs_f64().max(1.0);
+    let estimate = if max_rps > 0.0 {
+        (rate / max_rps).ceil() as u32
+    } else {
+        1
+    };
+    let c = capacity::min_replicas(&dep, &w, 1.0, 1.0, 1.0, &cfg, estimate.max(1));
+    let out = CapacityOut {
+        min_replicas: c.failure.is_none().then_some(c.replicas),
+        gpus: c.failure.is_none().then_some(c.replicas * dep.tp),
+        tp: dep.tp,
+        groups: c.groups,
+        max_rps_per_replica: max_rps,
+        ttft_ms: c.sim.ttft_ms,
+        tpot_ms: c.sim.tpot_ms,
+        reason: c.failure.clone(),
+        simulations: c.sims,
+    };
+    if a.json {
+        return output::json(&out);
+    }
+    match out.min_replicas {
+        Some(r) => output::line(&format!(
+            "{r} replicas ({} GPUs) of {} on {}× {} meet p{} TTFT ≤ {} ms and TPOT ≤ {} ms (p99 TTFT {:.0} ms, TPOT {:.1} ms); one replica sustains {:.2} requests/s of this mix",
+            r * dep.tp, dep.model.name, dep.tp, dep.gpu.name, a.percentile, a.slo_ttft_ms, a.slo_tpot_ms, out.ttft_ms.p99, out.tpot_ms.p99, max_rps
+        )),
+        None => output::line(&format!("no fleet meets the SLO: {}", out.reason.unwrap_or_default())),
+    }
+    Ok(())
+}

@@ -1,0 +1,351 @@
+//! `infercost trace stats|scale|synth`.
+
+use crate::output;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use infercost_core::stats::{trace_stats, TraceStats};
+use infercost_core::transform::{self, Arrival, Diurnal, Lengths, Sessions, VolumeMode};
+use infercost_core::Workload;
+use infercost_io::{parse_trace, read_trace, ColumnMap, Format, ReadOptions, ReadReport, TimeUnit};
+use std::path::{Path, PathBuf};
+
+/// The vendored Azure conversation trace (CC-BY-4.0).
+pub(crate) const AZURE_CONV: &[u8] = include_bytes!("../../../data/traces/azure_conv_2023.csv");
+/// The vendored Azure code trace (CC-BY-4.0).
+pub(crate) const AZURE_CODE: &[u8] = include_bytes!("../../../data/traces/azure_code_2023.csv");
+/// The ServeGen-derived diurnal profile.
+pub(crate) const DIURNAL_SERVEGEN: &str = include_str!("../../../data/diurnal_servegen.csv");
+
+#[derive(Subcommand)]
+pub(crate) enum TraceCmd {
+    /// Describe a trace: counts, lengths, rate, burstiness, sessions
+    Stats {
+        #[command(flatten)]
+        input: TraceInput,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Scale volume, context and burstiness; write canonical JSONL
+    Scale(ScaleArgs),
+    /// Make a synthetic workload; write canonical JSONL
+    Synth(SynthArgs),
+}
+
+/// How to read a trace.
+#[derive(Args, Clone)]
+pub(crate) struct TraceInput {
+    /// Trace file (.csv, .jsonl, optionally .gz), or embedded:azure-conv / embedded:azure-code
+    pub(crate) file: String,
+    /// auto, azure, mooncake, vidur, lengths, csv or jsonl
+    #[arg(long, default_value = "auto")]
+    pub(crate) format: String,
+    /// Stop at the first malformed row (exit code 2)
+    #[arg(long)]
+    pub(crate) strict: bool,
+    /// Column (or key) with the arrival time
+    #[arg(long)]
+    pub(crate) col_time: Option<String>,
+    /// Column with prompt tokens
+    #[arg(long)]
+    pub(crate) col_input: Option<String>,
+    /// Column with output tokens
+    #[arg(long)]
+    pub(crate) col_output: Option<String>,
+    /// Column with the user's region
+    #[arg(long)]
+    pub(crate) col_region: Option<String>,
+    /// Column with the session id
+    #[arg(long)]
+    pub(crate) col_session: Option<String>,
+    /// Unit of the time column: s, ms, us or rfc3339
+    #[arg(long)]
+    pub(crate) time_unit: Option<String>,
+}
+
+/// Reads a trace, reporting malformed rows and sorting on stderr.
+pub(crate) fn load(input: &TraceInput) -> Result<(Workload, ReadReport)> {
+    let format = Format::parse(&input.format).with_context(|| {
+        format!(
+            "unknown --format {:?}; expected auto, azure, mooncake, vidur, lengths, csv or jsonl",
+            input.format
+        )
+    })?;
+    let time_unit = match &input.time_unit {
+        Some(u) => Some(TimeUnit::parse(u).with_context(|| {
+            format!("unknown --time-unit {u:?}; expected s, ms, us or rfc3339")
+        })?),
+        None => None,
+    };
+    let opts = ReadOptions {
+        format,
+        strict: input.strict,
+        columns: ColumnMap {
+            time: input.col_time.clone(),
+            input: input.col_input.clone(),
+            output: input.col_output.clone(),
+            region: input.col_region.clone(),
+            session: input.col_session.clone(),
+        },
+        time_unit,
+    };
+    let (w, report) = match input.file.as_str() {
+        "embedded:azure-conv" => parse_trace(AZURE_CONV, Path::new("embedded:azure-conv"), &opts)?,
+        "embedded:azure-code" => parse_trace(AZURE_CODE, Path::new("embedded:azure-code"), &opts)?,
+        f => read_trace(Path::new(f), &opts)?,
+    };
+    for (line, msg) in &report.first_errors {
+        output::warn(&format!("{}:{line}: skipped: {msg}", input.file));
+    }
+    if report.malformed_rows > report.first_errors.len() as u64 {
+        output::warn(&format!(
+            "{}: {} malformed rows skipped in all (--strict stops at the first)",
+            input.file, report.malformed_rows
+        ));
+    }
+    if report.sorted {
+        output::warn(&format!(
+            "{}: arrivals were not in time order; sorted them",
+            input.file
+        ));
+    }
+    Ok((w, report))
+}
+
+#[derive(Args)]
+pub(crate) struct ScaleArgs {
+    #[command(flatten)]
+    input: TraceInput,
+    /// Volume multiple K (more users, or a faster replay)
+    #[arg(long, default_value_t = 1.0)]
+    volume: f64,
+    /// users (superpose K shifted copies) or compress (replay K times faster)
+    #[arg(long, default_value = "users")]
+    volume_mode: String,
+    /// Multiply prompt lengths
+    #[arg(long, default_value_t = 1.0)]
+    context_mult: f64,
+    /// Add tokens to every prompt
+    #[arg(long, default_value_t = 0)]
+    context_add: i64,
+    /// Multiply output lengths
+    #[arg(long, default_value_t = 1.0)]
+    output_mult: f64,
+    /// Raise the peak-to-mean ratio about B times, keeping the mean
+    #[arg(long, default_value_t = 1.0)]
+    burst: f64,
+    /// Seed
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output JSONL
+    #[arg(short = 'o', long)]
+    output: PathBuf,
+    /// Overwrite an existing output
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct SynthArgs {
+    /// Mean requests per second
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Seconds of traffic
+    #[arg(long)]
+    duration: f64,
+    /// poisson, gamma:CV or weibull:SHAPE
+    #[arg(long, default_value = "poisson")]
+    arrival: String,
+    /// A trace to sample (input, output) pairs from, or lognormal:IN_MEAN,IN_P99,OUT_MEAN,OUT_P99
+    #[arg(long, default_value = "embedded:azure-conv")]
+    lengths: String,
+    /// flat, embedded:servegen, hourly:W0,...,W23 or a file of 24 weights
+    #[arg(long, default_value = "flat")]
+    diurnal: String,
+    /// Concurrent multi-turn sessions instead of independent requests
+    #[arg(long)]
+    sessions: Option<u32>,
+    /// Mean turns per session
+    #[arg(long, default_value_t = 4.0)]
+    turns: f64,
+    /// Mean think time between turns, seconds
+    #[arg(long, default_value_t = 30.0)]
+    think_time: f64,
+    /// Seed
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output JSONL
+    #[arg(short = 'o', long)]
+    output: PathBuf,
+    /// Overwrite an existing output
+    #[arg(long)]
+    force: bool,
+}
+
+/// Parses a diurnal argument.
+pub(crate) fn diurnal_arg(s: &str) -> Result<Diurnal> {
+    let weights = if s == "flat" {
+        return Ok(Diurnal::flat());
+    } else if s == "embedded:servegen" {
+        infercost_io::diurnal::parse_diurnal(DIURNAL_SERVEGEN, Path::new("embedded:servegen"))?
+    } else if let Some(list) = s.strip_prefix("hourly:") {
+        list.split(',')
+            .map(|x| {
+                x.trim()
+                    .parse::<f64>()
+                    .with_context(|| format!("--diurnal hourly: {x:?} is not a number"))
+            })
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        let text = std::fs::read_to_string(s)
+            .with_context(|| format!("cannot read diurnal profile {s}"))?;
+        infercost_io::diurnal::parse_diurnal(&text, Path::new(s))?
+    };
+    Ok(Diurnal::new(&weights)?)
+}
+
+pub(crate) fn run(cmd: TraceCmd) -> Result<()> {
+    match cmd {
+        TraceCmd::Stats { input, json } => {
+            let (w, report) = load(&input)?;
+            let st = trace_stats(&w, report.format.name(), report.malformed_rows);
+            if json {
+                output::json(&st)
+            } else {
+                print_stats(&input.file, &st);
+                Ok(())
+            }
+        }
+        TraceCmd::Scale(a) => {
+            let (w, _) = load(&a.input)?;
+            let mode = match a.volume_mode.as_str() {
+                "users" => VolumeMode::Users,
+                "compress" => VolumeMode::Compress,
+                m => bail!("unknown --volume-mode {m:?}; expected users or compress"),
+            };
+            if !w.has_timestamps {
+                bail!("{} has no timestamps; scale needs arrival times (use `trace synth --lengths {}` to give it some)", a.input.file, a.input.file);
+            }
+            let mut out = transform::scale_volume(&w, a.volume, mode, a.seed)?;
+            transform::scale_context(&mut out, a.context_mult, a.context_add)?;
+            transform::scale_output(&mut out, a.output_mult)?;
+            transform::burst(&mut out, a.burst, a.seed.wrapping_add(1))?;
+            infercost_io::write_jsonl(&out, &a.output, a.force)?;
+            output::note(&format!(
+                "wrote {} requests to {}",
+                out.len(),
+                a.output.display()
+            ));
+            Ok(())
+        }
+        TraceCmd::Synth(a) => {
+            let arrival = Arrival::parse(&a.arrival)?;
+            let lengths = if a.lengths.starts_with("lognormal:") {
+                Lengths::parse_lognormal(&a.lengths)?
+            } else {
+                let (w, _) = load(&TraceInput {
+                    file: a.lengths.clone(),
+                    format: "auto".into(),
+                    strict: false,
+                    col_time: None,
+                    col_input: None,
+                    col_output: None,
+                    col_region: None,
+                    col_session: None,
+                    time_unit: None,
+                })?;
+                Lengths::Empirical(
+                    w.requests
+                        .iter()
+                        .map(|r| (r.input_tokens, r.output_tokens))
+                        .collect(),
+                )
+            };
+            let diurnal = diurnal_arg(&a.diurnal)?;
+            let sessions = a.sessions.map(|n| Sessions {
+                concurrent: n,
+                mean_turns: a.turns,
+                think_time_s: a.think_time,
+            });
+            let rate = match (a.rate, sessions) {
+                (Some(r), _) => r,
+                (None, Some(_)) => 1.0,
+                (None, None) => bail!("--rate is required unless --sessions is given"),
+            };
+            let w = transform::synth(
+                rate, a.duration, arrival, &lengths, &diurnal, sessions, a.seed,
+            )?;
+            infercost_io::write_jsonl(&w, &a.output, a.force)?;
+            output::note(&format!(
+                "wrote {} requests to {}",
+                w.len(),
+                a.output.display()
+            ));
+            Ok(())
+        }
+    }
+}
+
+fn print_stats(file: &str, s: &TraceStats) {
+    let l = output::line;
+    l(&format!("{file} ({} format)", s.format));
+    l(&format!(
+        "  requests        {}{}",
+        output::int(s.requests as f64),
+        if s.malformed_rows > 0 {
+            format!(" ({} malformed rows skipped)", s.malformed_rows)
+        } else {
+            String::new()
+        }
+    ));
+    if let (Some(d), Some(r)) = (s.duration_s, s.mean_rate_rps) {
+        l(&format!(
+            "  duration        {d:.1} s, mean rate {r:.2} requests/s"
+        ));
+    } else {
+        l("  duration        no timestamps (lengths only)");
+    }
+    for (name, t) in [
+        ("input tokens", &s.input_tokens),
+        ("output tokens", &s.output_tokens),
+    ] {
+        l(&format!(
+            "  {name:<15} mean {:.1}  p50 {}  p90 {}  p99 {}  max {}  total {}",
+            t.mean,
+            t.p50,
+            t.p90,
+            t.p99,
+            t.max,
+            output::int(t.total)
+        ));
+    }
+    if let Some(cv) = s.interarrival_cv {
+        l(&format!("  inter-arrival   CV {cv:.2} (1 = Poisson)"));
+    }
+    if let Some(p) = &s.peak_to_mean {
+        l(&format!(
+            "  peak / mean     1 s: {:.1}×   60 s: {:.2}×   3600 s: {:.2}×",
+            p.s1, p.s60, p.s3600
+        ));
+    }
+    if let Some(h) = &s.rate_by_hour {
+        let busy: Vec<String> = h
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| format!("{i:02}h:{n}"))
+            .collect();
+        l(&format!("  requests by hour {}", busy.join(" ")));
+    }
+    if s.sessions > 0 {
+        let c = s.concurrent_sessions.clone().unwrap_or_default();
+        l(&format!(
+            "  sessions        {} (concurrent: peak {}, mean {:.1})",
+            s.sessions, c.peak, c.mean
+        ));
+    }
+    if !s.regions.is_empty() {
+        let r: Vec<String> = s.regions.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        l(&format!("  regions         {}", r.join(", ")));
+    }
+}

@@ -1,0 +1,111 @@
+//! Printing helpers: JSON to stdout, messages and progress to stderr, numbers formatted for people.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Write};
+
+/// Prints a value as pretty JSON on stdout.
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Prints a line on stdout.
+pub(crate) fn line(s: &str) {
+    println!("{s}");
+}
+
+/// A warning on stderr.
+pub(crate) fn warn(s: &str) {
+    eprintln!("warning: {s}");
+}
+
+/// A note on stderr.
+pub(crate) fn note(s: &str) {
+    eprintln!("{s}");
+}
+
+/// Prints an error and its causes, then a hint when one applies.
+pub(crate) fn error(e: &anyhow::Error) {
+    eprintln!("error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    let text = format!("{e:#}");
+    if text.contains("does not fit") {
+        eprintln!("hint: try a larger --tp, --weights fp8, or a GPU with more memory (`infercost gpu list`)");
+    } else if text.contains("cannot tell the trace format") {
+        eprintln!("hint: pass --format csv or --format jsonl with --col-time, --col-input and --col-output");
+    }
+}
+
+/// A progress bar on stderr, shown only on a terminal and unless disabled.
+pub(crate) struct Progress {
+    enabled: bool,
+    label: String,
+    last: std::sync::Mutex<usize>,
+}
+
+impl Progress {
+    /// A bar with a label; `hidden` disables it.
+    pub(crate) fn new(label: &str, hidden: bool) -> Progress {
+        Progress {
+            enabled: !hidden && std::io::stderr().is_terminal(),
+            label: label.to_string(),
+            last: std::sync::Mutex::new(usize::MAX),
+        }
+    }
+
+    /// Shows `done` of `total`.
+    pub(crate) fn update(&self, done: usize, total: usize) {
+        if !self.enabled || total == 0 {
+            return;
+        }
+        let width = 30;
+        let filled = done * width / total;
+        if let Ok(mut last) = self.last.lock() {
+            if *last == filled && done != total {
+                return;
+            }
+            *last = filled;
+        }
+        eprint!(
+            "\r{} [{}{}] {done}/{total}",
+            self.label,
+            "#".repeat(filled),
+            " ".repeat(width - filled)
+        );
+        if done == total {
+            eprintln!();
+        }
+    }
+}
+
+/// Thousands separators.
+pub(crate) fn int(x: f64) -> String {
+    let s = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if x < 0.0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// Dollars, compact for large amounts.
+pub(crate) fn usd(x: f64) -> String {
+    if x.abs() >= 1e6 {
+        format!("${:.2}M", x / 1e6)
+    } else if x.abs() >= 1e4 {
+        format!("${}", int(x))
+    } else {
+        format!("${x:.2}")
+    }
+}

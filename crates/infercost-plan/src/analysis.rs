@@ -1,0 +1,640 @@
+//! Analysis over the sweep's points: Shapley attribution of cost growth, inflections, break-evens, months ahead
+//! and placement by region. Pure functions of the points, the scenario and the catalog, so merged shards give
+//! the same answer as one run.
+
+use crate::result::*;
+use crate::scenario::Scenario;
+use infercost_cost::Catalog;
+
+fn same(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// The cheapest lawful point over GPUs for a deployment at (volume, context, burst).
+pub fn best<'a>(
+    points: &'a [Point],
+    deployment: &str,
+    v: f64,
+    c: f64,
+    b: f64,
+) -> Option<&'a Point> {
+    points
+        .iter()
+        .filter(|p| {
+            p.deployment == deployment
+                && same(p.volume, v)
+                && same(p.context, c)
+                && same(p.burst, b)
+        })
+        .filter(|p| p.cheapest_usd_per_month.is_some())
+        .min_by(|x, y| {
+            x.cheapest_usd_per_month
+                .unwrap_or(f64::MAX)
+                .total_cmp(&y.cheapest_usd_per_month.unwrap_or(f64::MAX))
+        })
+}
+
+fn cost(points: &[Point], d: &str, v: f64, c: f64, b: f64) -> Option<f64> {
+    best(points, d, v, c, b).and_then(|p| p.cheapest_usd_per_month)
+}
+
+/// Interpolates y(x) on log–log axes through sorted (x, y) pairs; below the first x it holds the first y (a fleet
+/// does not shrink below its floor), above the last it extends the last segment.
+pub fn interpolate(curve: &[(f64, f64)], x: f64) -> Option<f64> {
+    let pts: Vec<(f64, f64)> = curve
+        .iter()
+        .copied()
+        .filter(|(a, b)| *a > 0.0 && *b > 0.0)
+        .collect();
+    match pts.len() {
+        0 => None,
+        1 => Some(pts[0].1),
+        _ => {
+            if x <= pts[0].0 {
+                return Some(pts[0].1);
+            }
+            let i = pts
+                .windows(2)
+                .position(|w| x <= w[1].0)
+                .unwrap_or(pts.len() - 2);
+            let ((x0, y0), (x1, y1)) = (pts[i], pts[i + 1]);
+            let t = (x.ln() - x0.ln()) / (x1.ln() - x0.ln());
+            Some((y0.ln() + t * (y1.ln() - y0.ln())).exp())
+        }
+    }
+}
+
+/// Fills the analysis fields of a result from its points.
+pub fn analyze(r: &mut PlanResult, catalog: &Catalog) {
+    let s = r.scenario.clone();
+    r.attribution = attribution(&r.points, &s);
+    r.inflections = inflections(&r.points, &s);
+    r.placement = placement(&r.points, &s, catalog);
+    r.breakevens = breakevens(&r.points, &s, catalog, &r.placement);
+    r.months = months(&r.points, &s, catalog);
+}
+
+fn max_of(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::MIN, f64::max)
+}
+
+/// Shapley values of volume, context and concurrency over the 2³ corners from the pilot to each target.
+pub fn attribution(points: &[Point], s: &Scenario) -> Vec<Attribution> {
+    let (c1, b1) = (max_of(&s.context), max_of(&s.burst));
+    let mut out = Vec::new();
+    for d in &s.deployments {
+        for &v1 in s.volume.iter().filter(|v| !same(**v, 1.0)) {
+            // f over subsets {V, C, B} by bit mask.
+            let mut f = [0.0; 8];
+            let mut complete = true;
+            for (mask, slot) in f.iter_mut().enumerate() {
+                let v = if mask & 1 != 0 { v1 } else { 1.0 };
+                let c = if mask & 2 != 0 { c1 } else { 1.0 };
+                let b = if mask & 4 != 0 { b1 } else { 1.0 };
+                match cost(points, &d.name, v, c, b) {
+                    Some(x) => *slot = x,
+                    None => complete = false,
+                }
+            }
+            if !complete {
+                continue;
+            }
+            let shapley = |i: usize| -> f64 {
+                let bit = 1 << i;
+                let mut phi = 0.0;
+                for mask in 0..8usize {
+                    if mask & bit != 0 {
+                        continue;
+                    }
+                    let size = mask.count_ones();
+                    let weight = match size {
+                        0 | 2 => 1.0 / 3.0,
+                        _ => 1.0 / 6.0,
+                    };
+                    phi += weight * (f[mask | bit] - f[mask]);
+                }
+                phi
+            };
+            let (pv, pc, pb) = (shapley(0), shapley(1), shapley(2));
+            let total = f[7] - f[0];
+            let singles = (f[1] - f[0]) + (f[2] - f[0]) + (f[4] - f[0]);
+            let driver = [("volume", pv), ("context", pc), ("concurrency", pb)]
+                .into_iter()
+                .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+                .map(|x| x.0)
+                .unwrap_or("volume");
+            out.push(Attribution {
+                deployment: d.name.clone(),
+                volume: v1,
+                context: c1,
+                burst: b1,
+                pilot_usd: f[0],
+                target_usd: f[7],
+                volume_usd: pv,
+                context_usd: pc,
+                concurrency_usd: pb,
+                interaction_usd: total - singles,
+                total_growth_usd: total,
+                driver: driver.to_string(),
+            });
+        }
+    }
+    out
+}
+
+fn money(x: f64) -> String {
+    if x >= 1e6 {
+        format!("${:.2}M", x / 1e6)
+    } else if x >= 1e3 {
+        format!("${:.1}k", x / 1e3)
+    } else {
+        format!("${x:.0}")
+    }
+}
+
+/// Regime changes along the volume axis at the pilot's context and burstiness.
+pub fn inflections(points: &[Point], s: &Scenario) -> Vec<Inflection> {
+    let mut out = Vec::new();
+    let mut vols = s.volume.clone();
+    vols.sort_by(f64::total_cmp);
+    for d in &s.deployments {
+        let series: Vec<(f64, &Point)> = vols
+            .iter()
+            .filter_map(|&v| best(points, &d.name, v, 1.0, 1.0).map(|p| (v, p)))
+            .collect();
+        for w in series.windows(2) {
+            let ((v0, p0), (v1, p1)) = (w[0], w[1]);
+            let per_req =
+                |p: &Point| p.cheapest_usd_per_month.unwrap_or(0.0) / p.requests_per_month.max(1.0);
+            let mut push = |kind: &str, description: String| {
+                out.push(Inflection {
+                    kind: kind.into(),
+                    deployment: d.name.clone(),
+                    at_volume: v1,
+                    description,
+                })
+            };
+            if p0.replicas_peak == 1 && p1.replicas_peak > 1 {
+                push("floor_to_linear", format!(
+                    "{}: up to {v0}× one replica ({} GPU{}) carries the load and its floor sets the bill; by {v1}× the fleet grows with the load ({} replicas), and cost per request falls from ${:.5} to ${:.5}.",
+                    d.name, p0.gpus_peak, if p0.gpus_peak == 1 { "" } else { "s" }, p1.replicas_peak, per_req(p0), per_req(p1)
+                ));
+            }
+            let node = |p: &Point| p.gpus_peak.div_ceil(8);
+            if node(p1) > node(p0) && node(p1) >= 2 {
+                push("new_node", format!("{}: at {v1}× the busiest hour needs {} GPUs, more than one 8-GPU node ({} nodes).", d.name, p1.gpus_peak, node(p1)));
+            }
+            if p0.gpu != p1.gpu {
+                push(
+                    "gpu_change",
+                    format!(
+                        "{}: the cheapest GPU changes from {} at {v0}× to {} at {v1}×.",
+                        d.name, p0.gpu, p1.gpu
+                    ),
+                );
+            }
+            if p0.cheapest_plan != p1.cheapest_plan {
+                push(
+                    "plan_change",
+                    format!(
+                        "{}: the cheapest plan changes from {} at {v0}× to {} at {v1}×.",
+                        d.name,
+                        p0.cheapest_plan.as_deref().unwrap_or("none"),
+                        p1.cheapest_plan.as_deref().unwrap_or("none")
+                    ),
+                );
+            }
+            let ratio = per_req(p1) / per_req(p0).max(1e-12);
+            if !(0.5..=2.0).contains(&ratio) {
+                push("regime_change", format!("{}: cost per request changes {ratio:.2}× between {v0}× and {v1}× (${:.5} → ${:.5}).", d.name, per_req(p0), per_req(p1)));
+            }
+        }
+    }
+    out
+}
+
+/// Committed-vs-on-demand utilisation, self-hosting vs a per-token API, and the second region.
+pub fn breakevens(
+    points: &[Point],
+    s: &Scenario,
+    catalog: &Catalog,
+    placement: &[Placement],
+) -> Vec<Breakeven> {
+    let mut out = Vec::new();
+    let used: Vec<&str> = {
+        let mut v: Vec<&str> = points
+            .iter()
+            .flat_map(|p| p.bills.iter().map(|b| b.bill.plan.as_str()))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    for name in &used {
+        let Ok(plan) = catalog.plan(name) else {
+            continue;
+        };
+        if !plan.commitment.is_term() {
+            continue;
+        }
+        // Against its burst plan, or the cheapest on-demand plan for the same GPU in the same jurisdiction
+        // (anywhere, when that jurisdiction has none).
+        let on_demand = |same_geo: bool| {
+            catalog
+                .plans
+                .iter()
+                .filter(|p| {
+                    p.gpu == plan.gpu
+                        && p.commitment == infercost_cost::Commitment::OnDemand
+                        && used.contains(&p.name.as_str())
+                        && (!same_geo || p.geo == plan.geo)
+                })
+                .min_by(|a, b| a.usd_per_gpu_hour.total_cmp(&b.usd_per_gpu_hour))
+        };
+        let reference = plan
+            .burst_plan
+            .as_ref()
+            .and_then(|b| catalog.plan(b).ok())
+            .or_else(|| on_demand(true))
+            .or_else(|| on_demand(false));
+        if let Some(od) = reference {
+            let u = infercost_cost::bill::committed_breakeven_utilization(
+                plan.usd_per_gpu_hour,
+                od.usd_per_gpu_hour,
+            );
+            let description = if u < 1.0 {
+                format!("{} (${:.2}/GPU-h) beats {} (${:.2}/GPU-h) for any GPU that would be provisioned on demand more than {:.0}% of the month.", plan.name, plan.usd_per_gpu_hour, od.name, od.usd_per_gpu_hour, u * 100.0)
+            } else {
+                format!("{} (${:.2}/GPU-h) never beats {} (${:.2}/GPU-h): it costs more per hour even when fully used.", plan.name, plan.usd_per_gpu_hour, od.name, od.usd_per_gpu_hour)
+            };
+            out.push(Breakeven {
+                kind: "committed_vs_on_demand".into(),
+                deployment: None,
+                value: Some(u),
+                unit: "utilization".into(),
+                description,
+            });
+        }
+    }
+    let mut vols = s.volume.clone();
+    vols.sort_by(f64::total_cmp);
+    for d in &s.deployments {
+        let base = d
+            .model
+            .rsplit('/')
+            .next()
+            .unwrap_or(&d.model)
+            .trim_end_matches(".json");
+        let series: Vec<&Point> = vols
+            .iter()
+            .filter_map(|&v| best(points, &d.name, v, 1.0, 1.0))
+            .collect();
+        let Some(first) = series.first() else {
+            continue;
+        };
+        let share = first.input_tokens_per_month
+            / (first.input_tokens_per_month + first.output_tokens_per_month).max(1.0);
+        let Some(api) = catalog.cheapest_api(base, share) else {
+            out.push(Breakeven {
+                kind: "self_host_vs_api".into(),
+                deployment: Some(d.name.clone()),
+                value: None,
+                unit: "volume".into(),
+                description: format!(
+                    "{}: no per-token API price for {base} in the catalog.",
+                    d.name
+                ),
+            });
+            continue;
+        };
+        let api_cost = |p: &Point| {
+            (p.input_tokens_per_month * api.usd_per_million_input
+                + p.output_tokens_per_month * api.usd_per_million_output)
+                / 1e6
+        };
+        // Self-hosting wins where its cost falls below the API's; find the first crossing on log–log axes.
+        let mut crossing = None;
+        for w in series.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let (ga, gb) = (
+                a.cheapest_usd_per_month.unwrap_or(0.0) / api_cost(a),
+                b.cheapest_usd_per_month.unwrap_or(0.0) / api_cost(b),
+            );
+            if ga > 1.0 && gb <= 1.0 {
+                let t = ga.ln() / (ga.ln() - gb.ln());
+                crossing = Some((a.volume.ln() + t * (b.volume.ln() - a.volume.ln())).exp());
+                break;
+            }
+        }
+        let self_always = series
+            .iter()
+            .all(|p| p.cheapest_usd_per_month.unwrap_or(f64::MAX) <= api_cost(p));
+        let last = series.last().copied().unwrap_or(first);
+        let note = if d.fine_tuned {
+            " It is fine-tuned, so this API serves only the base model: no fallback exists, shown for information."
+        } else {
+            ""
+        };
+        let description = match crossing {
+            Some(v) => format!("{}: self-hosting beats {} (${}/M in, ${}/M out) above about {v:.0}× the pilot's volume ({}/month of tokens).{note}", d.name, api.name, api.usd_per_million_input, api.usd_per_million_output, tokens((first.input_tokens_per_month + first.output_tokens_per_month) * v)),
+            None if self_always => format!("{}: self-hosting is cheaper than {} at every volume swept.{note}", d.name, api.name),
+            None => format!("{}: {} stays cheaper than self-hosting up to {}× ({} vs {} a month at {}×).{note}", d.name, api.name, last.volume, money(api_cost(last)), money(last.cheapest_usd_per_month.unwrap_or(0.0)), last.volume),
+        };
+        out.push(Breakeven {
+            kind: "self_host_vs_api".into(),
+            deployment: Some(d.name.clone()),
+            value: crossing,
+            unit: "volume".into(),
+            description,
+        });
+    }
+    // The second region, from placement.
+    for d in &s.deployments {
+        let mine: Vec<&Placement> = placement
+            .iter()
+            .filter(|p| p.deployment == d.name)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let forced = mine.iter().all(|p| {
+            p.options.iter().filter(|o| o.allowed).all(|o| {
+                o.routes
+                    .iter()
+                    .map(|r| &r.served_in)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len()
+                    > 1
+            })
+        });
+        let pays = mine.iter().find(|p| p.chosen.as_deref() == Some("split"));
+        let (value, description) = if forced {
+            (None, format!("{}: the residency rules require serving from more than one region at every volume.", d.name))
+        } else if let Some(p) = pays {
+            (
+                Some(p.volume),
+                format!(
+                    "{}: serving each user group in its own region pays for itself from {}× on.",
+                    d.name, p.volume
+                ),
+            )
+        } else {
+            (None, format!("{}: one region stays cheapest at every volume swept; a second region does not pay for itself.", d.name))
+        };
+        out.push(Breakeven {
+            kind: "second_region".into(),
+            deployment: Some(d.name.clone()),
+            value,
+            unit: "volume".into(),
+            description,
+        });
+    }
+    out
+}
+
+fn tokens(x: f64) -> String {
+    if x >= 1e12 {
+        format!("{:.1}T", x / 1e12)
+    } else if x >= 1e9 {
+        format!("{:.1}B", x / 1e9)
+    } else {
+        format!("{:.1}M", x / 1e6)
+    }
+}
+
+/// The bill month by month under growth, interpolated between sweep points.
+pub fn months(points: &[Point], s: &Scenario, catalog: &Catalog) -> Vec<Month> {
+    let Some(g) = s.growth else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut ctxs = s.context.clone();
+    ctxs.sort_by(f64::total_cmp);
+    let mut vols = s.volume.clone();
+    vols.sort_by(f64::total_cmp);
+    for d in &s.deployments {
+        let curve = |c: f64, pick: &dyn Fn(&Point) -> f64| -> Vec<(f64, f64)> {
+            vols.iter()
+                .filter_map(|&v| best(points, &d.name, v, c, 1.0).map(|p| (v, pick(p))))
+                .collect()
+        };
+        let at = |v: f64, c: f64, pick: &dyn Fn(&Point) -> f64| -> Option<f64> {
+            // Interpolate in volume at each swept context, then in log-context between them.
+            let ys: Vec<(f64, f64)> = ctxs
+                .iter()
+                .filter_map(|&cc| interpolate(&curve(cc, pick), v).map(|y| (cc, y)))
+                .collect();
+            if ys.len() == 1 || c <= ys.first()?.0 {
+                return Some(ys.first()?.1);
+            }
+            let i = ys
+                .windows(2)
+                .position(|w| c <= w[1].0)
+                .unwrap_or(ys.len() - 2);
+            let ((c0, y0), (c1, y1)) = (ys[i], ys[i + 1]);
+            let t = (c.ln() - c0.ln()) / (c1.ln() - c0.ln());
+            Some((y0.ln() + t * (y1.ln() - y0.ln())).exp())
+        };
+        for m in 1..=g.months {
+            let users = s.users * (g.users_end / s.users).powf(m as f64 / g.months as f64);
+            let volume = users / s.users;
+            let context = (1.0 + g.context_per_month).powi(m as i32);
+            let Some(usd) = at(volume, context, &|p| {
+                p.cheapest_usd_per_month.unwrap_or(0.0)
+            }) else {
+                continue;
+            };
+            let gpus = at(volume, context, &|p| p.gpus_peak as f64).unwrap_or(0.0);
+            let near = vols
+                .iter()
+                .copied()
+                .min_by(|a, b| {
+                    (a.ln() - volume.ln())
+                        .abs()
+                        .total_cmp(&(b.ln() - volume.ln()).abs())
+                })
+                .unwrap_or(1.0);
+            let plan = best(points, &d.name, near, 1.0, 1.0).and_then(|p| p.cheapest_plan.clone());
+            let lead_days = plan
+                .as_ref()
+                .and_then(|p| catalog.plan(p).ok())
+                .map_or(0.0, |p| p.lead_time_s as f64 / 86_400.0);
+            out.push(Month {
+                deployment: d.name.clone(),
+                month: m,
+                users,
+                volume,
+                context,
+                usd_per_month: usd,
+                gpus_peak: gpus,
+                plan,
+                order_by_day: ((m as f64 - 1.0) * 365.0 / 12.0 - lead_days).max(0.0),
+            });
+        }
+    }
+    out
+}
+
+/// Placement of user groups on serving jurisdictions at each volume (pilot context and burstiness).
+pub fn placement(points: &[Point], s: &Scenario, catalog: &Catalog) -> Vec<Placement> {
+    let Some(geo) = &s.geography else {
+        return Vec::new();
+    };
+    let geo_of = |plan: &str| {
+        catalog
+            .plan(plan)
+            .map(|p| p.geo.clone())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    let mut vols = s.volume.clone();
+    vols.sort_by(f64::total_cmp);
+    let jurisdictions: Vec<String> = {
+        let mut v: Vec<String> = points
+            .iter()
+            .flat_map(|p| p.bills.iter().map(|b| geo_of(&b.bill.plan)))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    for d in &s.deployments {
+        // Cheapest (plan, cost) serving jurisdiction g at each swept volume.
+        let cheapest_in = |g: &str, v: f64| -> Option<(String, f64, &Point)> {
+            points
+                .iter()
+                .filter(|p| {
+                    p.deployment == d.name
+                        && same(p.volume, v)
+                        && same(p.context, 1.0)
+                        && same(p.burst, 1.0)
+                        && p.slo_met
+                })
+                .flat_map(|p| p.bills.iter().map(move |b| (b, p)))
+                .filter(|(b, _)| geo_of(&b.bill.plan) == g)
+                .min_by_key(|(b, _)| b.bill.total_usd_per_month)
+                .map(|(b, p)| (b.bill.plan.clone(), b.bill.total_usd_per_month.dollars(), p))
+        };
+        let curve = |g: &str| -> Vec<(f64, f64)> {
+            vols.iter()
+                .filter_map(|&v| cheapest_in(g, v).map(|(_, c, _)| (v, c)))
+                .collect()
+        };
+        let allowed = |group: &str, g: &str| {
+            geo.residency
+                .get(group)
+                .is_none_or(|a| a.iter().any(|x| x == g))
+        };
+        for &v in &vols {
+            let mut options = Vec::new();
+            for g in &jurisdictions {
+                let Some((plan, usd, p)) = cheapest_in(g, v) else {
+                    continue;
+                };
+                let mut routes = Vec::new();
+                let mut reasons = Vec::new();
+                let mut transfer = 0.0;
+                for (group, share) in &geo.users {
+                    let rtt = if group == g {
+                        0.0
+                    } else {
+                        geo.cross_region_rtt_ms
+                    };
+                    if !allowed(group, g) {
+                        reasons.push(format!(
+                            "{group} users must be served in {:?}",
+                            geo.residency.get(group).cloned().unwrap_or_default()
+                        ));
+                    }
+                    if p.ttft_ms.p99 + rtt > s.slo.ttft_ms {
+                        reasons.push(format!(
+                            "{group} users would see p99 TTFT {:.0} ms with {rtt:.0} ms added",
+                            p.ttft_ms.p99 + rtt
+                        ));
+                    }
+                    if group != g {
+                        let gb =
+                            s.egress_model.gb(
+                                p.requests_per_month * share,
+                                p.output_tokens_per_month * share,
+                            ) + p.input_tokens_per_month * share * s.egress_model.bytes_per_token
+                                / 1e9;
+                        let rate = catalog
+                            .plan(&plan)
+                            .map(|pl| catalog.egress_of(pl).inter_region_usd_per_gb)
+                            .unwrap_or(0.0);
+                        transfer += gb * rate;
+                    }
+                    routes.push(Route {
+                        users: group.clone(),
+                        share: *share,
+                        plan: plan.clone(),
+                        served_in: g.clone(),
+                        added_rtt_ms: rtt,
+                    });
+                }
+                options.push(PlacementOption {
+                    name: format!("all-in-{g}"),
+                    routes,
+                    usd_per_month: usd + transfer,
+                    transfer_usd: transfer,
+                    allowed: reasons.is_empty(),
+                    reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+                });
+            }
+            // Each group in its home jurisdiction, with a fleet sized for its share.
+            let mut routes = Vec::new();
+            let mut total = 0.0;
+            let mut feasible = true;
+            for (group, share) in &geo.users {
+                match (interpolate(&curve(group), v * share), cheapest_in(group, v)) {
+                    (Some(c), Some((plan, _, _))) if allowed(group, group) => {
+                        total += c;
+                        routes.push(Route {
+                            users: group.clone(),
+                            share: *share,
+                            plan,
+                            served_in: group.clone(),
+                            added_rtt_ms: 0.0,
+                        });
+                    }
+                    _ => feasible = false,
+                }
+            }
+            if feasible && geo.users.len() > 1 {
+                options.push(PlacementOption {
+                    name: "split".into(),
+                    routes,
+                    usd_per_month: total,
+                    transfer_usd: 0.0,
+                    allowed: true,
+                    reason: None,
+                });
+            }
+            let chosen = options
+                .iter()
+                .filter(|o| o.allowed)
+                .min_by(|a, b| a.usd_per_month.total_cmp(&b.usd_per_month))
+                .map(|o| o.name.clone());
+            out.push(Placement {
+                deployment: d.name.clone(),
+                volume: v,
+                options,
+                chosen,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolation_holds_the_floor_and_is_log_linear() {
+        let c = [(1.0, 100.0), (10.0, 100.0), (100.0, 1000.0)];
+        assert_eq!(interpolate(&c, 0.3), Some(100.0));
+        let mid = interpolate(&c, 31.622_776_601_683_793).unwrap();
+        assert!((mid - 316.227_766).abs() < 1e-3, "{mid}");
+        assert!((interpolate(&c, 1000.0).unwrap() - 10_000.0).abs() < 1e-6);
+    }
+}

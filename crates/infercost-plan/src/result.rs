@@ -1,0 +1,302 @@
+//! The planner's result: what `infercost plan --json` prints and the report reads. Field names are a contract.
+
+use crate::scenario::Scenario;
+use infercost_cost::Bill;
+use infercost_sim::LatencySummary;
+use serde::{Deserialize, Serialize};
+
+/// Version of this JSON layout; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One hour of the representative day at a point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hour {
+    /// Hour of day.
+    pub hour: u32,
+    /// Mean requests per second.
+    pub load_rps: f64,
+    /// Replicas the autoscaled policy provisions.
+    pub replicas_autoscaled: u32,
+    /// Replicas the static policy provisions (the peak).
+    pub replicas_static: u32,
+    /// Load over the static fleet's capacity.
+    pub busy_fraction_static: f64,
+}
+
+/// A bill on one plan under the provisioning policy that is cheapest for that plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointBill {
+    /// `static`, `autoscaled` or `committed-plus-burst`.
+    pub policy: String,
+    /// Whether this plan may serve every user group under the residency rules.
+    pub lawful: bool,
+    /// The bill.
+    #[serde(flatten)]
+    pub bill: Bill,
+}
+
+/// One point of the sweep on one GPU.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Deployment name.
+    pub deployment: String,
+    /// Volume multiple.
+    pub volume: f64,
+    /// Context multiple.
+    pub context: f64,
+    /// Burst multiple.
+    pub burst: f64,
+    /// GPU.
+    pub gpu: String,
+    /// Tensor parallelism.
+    pub tp: u32,
+    /// Whether the model fits.
+    pub fits: bool,
+    /// Whether the SLO was met at the busiest hour.
+    pub slo_met: bool,
+    /// Why not, when the point has no fleet.
+    pub reason: Option<String>,
+    /// Replicas at the busiest hour.
+    pub replicas_peak: u32,
+    /// GPUs at the busiest hour.
+    pub gpus_peak: u32,
+    /// Traffic groups simulated (group sampling when above 1).
+    pub groups: u32,
+    /// Requests in the busiest hour.
+    pub requests_peak_hour: u64,
+    /// One replica's capacity within the SLO, requests/s.
+    pub max_rps_per_replica: f64,
+    /// GPU-hours a month on the cheapest plan.
+    pub gpu_hours_per_month: f64,
+    /// Busy over billed GPU-hours on the cheapest plan.
+    pub utilization: f64,
+    /// TTFT at the busiest hour, ms.
+    pub ttft_ms: LatencySummary,
+    /// TPOT at the busiest hour, ms.
+    pub tpot_ms: LatencySummary,
+    /// Requests a month.
+    pub requests_per_month: f64,
+    /// Output tokens a month.
+    pub output_tokens_per_month: f64,
+    /// Input tokens a month.
+    pub input_tokens_per_month: f64,
+    /// The day, hour by hour.
+    pub hourly: Vec<Hour>,
+    /// One bill per plan for this GPU.
+    pub bills: Vec<PointBill>,
+    /// The cheapest lawful plan.
+    pub cheapest_plan: Option<String>,
+    /// Its monthly total.
+    pub cheapest_usd_per_month: Option<f64>,
+    /// How far each other plan is from the cheapest, as a ratio (plan → total / cheapest).
+    pub vs_cheapest: Vec<(String, f64)>,
+    /// Simulations run for this point.
+    pub simulations: u32,
+}
+
+/// Cost growth from the pilot to a target, split over the three variables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attribution {
+    /// Deployment.
+    pub deployment: String,
+    /// Target volume.
+    pub volume: f64,
+    /// Target context.
+    pub context: f64,
+    /// Target burst.
+    pub burst: f64,
+    /// Pilot monthly cost (volume 1, context 1, burst 1), cheapest lawful plan over GPUs.
+    pub pilot_usd: f64,
+    /// Target monthly cost.
+    pub target_usd: f64,
+    /// Shapley share of volume.
+    pub volume_usd: f64,
+    /// Shapley share of context length.
+    pub context_usd: f64,
+    /// Shapley share of concurrency (burst).
+    pub concurrency_usd: f64,
+    /// Growth no single variable explains alone: growth − the three one-at-a-time effects.
+    pub interaction_usd: f64,
+    /// target − pilot = volume + context + concurrency.
+    pub total_growth_usd: f64,
+    /// The variable with the largest share.
+    pub driver: String,
+}
+
+/// A change of regime or a notable threshold along the volume axis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inflection {
+    /// `floor_to_linear`, `new_node`, `gpu_change`, `plan_change`, `regime_change`.
+    pub kind: String,
+    /// Deployment.
+    pub deployment: String,
+    /// The volume at which it shows.
+    pub at_volume: f64,
+    /// A sentence a CFO can read.
+    pub description: String,
+}
+
+/// A break-even.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Breakeven {
+    /// `committed_vs_on_demand`, `self_host_vs_api`, `second_region`.
+    pub kind: String,
+    /// Deployment, when it depends on one.
+    pub deployment: Option<String>,
+    /// The threshold's value: a utilisation fraction, or a volume multiple.
+    pub value: Option<f64>,
+    /// Unit of `value`.
+    pub unit: String,
+    /// A sentence.
+    pub description: String,
+}
+
+/// One month ahead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Month {
+    /// Deployment.
+    pub deployment: String,
+    /// Month index (1 = next month).
+    pub month: u32,
+    /// Users.
+    pub users: f64,
+    /// Volume multiple of the pilot.
+    pub volume: f64,
+    /// Context multiple.
+    pub context: f64,
+    /// Monthly cost on the cheapest plan (interpolated between sweep points).
+    pub usd_per_month: f64,
+    /// GPUs at the busiest hour (interpolated).
+    pub gpus_peak: f64,
+    /// The plan.
+    pub plan: Option<String>,
+    /// Days from now by which to order the capacity this month needs, given the plan's lead time.
+    pub order_by_day: f64,
+}
+
+/// Where each user group is served.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    /// User jurisdiction.
+    pub users: String,
+    /// Share of traffic.
+    pub share: f64,
+    /// Serving plan.
+    pub plan: String,
+    /// Serving jurisdiction.
+    pub served_in: String,
+    /// Added round trip, ms.
+    pub added_rtt_ms: f64,
+}
+
+/// A placement of users on serving regions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlacementOption {
+    /// Short name.
+    pub name: String,
+    /// Routes.
+    pub routes: Vec<Route>,
+    /// Monthly cost, GPU fleets plus inter-region transfer.
+    pub usd_per_month: f64,
+    /// Inter-region transfer in it.
+    pub transfer_usd: f64,
+    /// Whether it obeys the residency rules and the SLO with the added latency.
+    pub allowed: bool,
+    /// Why not, when not.
+    pub reason: Option<String>,
+}
+
+/// Placement at one volume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Placement {
+    /// Deployment.
+    pub deployment: String,
+    /// Volume.
+    pub volume: f64,
+    /// The options considered.
+    pub options: Vec<PlacementOption>,
+    /// The cheapest allowed option.
+    pub chosen: Option<String>,
+}
+
+/// The performance model's calibration, for the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationNote {
+    /// Measured GPU.
+    pub gpu: String,
+    /// Median relative error of GEMM times.
+    pub gemm_median_error: f64,
+    /// 90th percentile.
+    pub gemm_p90_error: f64,
+    /// Median relative error of all-reduce times.
+    pub all_reduce_median_error: f64,
+    /// Where it is documented.
+    pub reference: String,
+}
+
+/// A summary of the pilot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pilot {
+    /// Trace reference.
+    pub trace: String,
+    /// Requests.
+    pub requests: u64,
+    /// Seconds from first to last request.
+    pub duration_s: f64,
+    /// Mean rate.
+    pub mean_rate_rps: f64,
+    /// Mean prompt tokens.
+    pub input_tokens_mean: f64,
+    /// Mean output tokens.
+    pub output_tokens_mean: f64,
+    /// Busiest minute over the mean.
+    pub peak_to_mean_60s: f64,
+    /// The day's shape relative to the busiest hour (24 values, max 1).
+    pub diurnal: Vec<f64>,
+}
+
+/// What `infercost plan` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanResult {
+    /// Layout version.
+    pub schema_version: u32,
+    /// Program version.
+    pub infercost_version: String,
+    /// The scenario as validated.
+    pub scenario: Scenario,
+    /// The pilot.
+    pub pilot: Pilot,
+    /// Calibration error of the performance model.
+    pub calibration: Vec<CalibrationNote>,
+    /// Shard `[i, n]` when this is one slice of a sweep.
+    pub shard: Option<[u32; 2]>,
+    /// Every point.
+    pub points: Vec<Point>,
+    /// Growth attribution per target.
+    pub attribution: Vec<Attribution>,
+    /// Inflections.
+    pub inflections: Vec<Inflection>,
+    /// Break-evens.
+    pub breakevens: Vec<Breakeven>,
+    /// Months ahead.
+    pub months: Vec<Month>,
+    /// Placement by region.
+    pub placement: Vec<Placement>,
+    /// The price plans the bills used, with sources and dates.
+    pub prices_used: Vec<PriceRef>,
+}
+
+/// A price the bills used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceRef {
+    /// Plan.
+    pub plan: String,
+    /// Price.
+    pub usd_per_gpu_hour: f64,
+    /// Commitment.
+    pub commitment: String,
+    /// Source.
+    pub source: String,
+    /// Date.
+    pub as_of: String,
+}
