@@ -69,7 +69,7 @@ fn bench_perf(full: bool) {
         ModelCatalog::get("llama-3.1-70b").unwrap_or_else(|e| panic!("{e}")),
         GpuCatalog::embedded()
             .get("h100-sxm")
-            .map(Clone::clone)
+            .cloned()
             .unwrap_or_else(|e| panic!("{e}")),
         4,
         Dtype::Bf16,

@@ -87,7 +87,7 @@ fn parse_shard(s: &str) -> Result<(u32, u32)> {
 
 pub(crate) fn plan(a: PlanArgs) -> Result<()> {
     if a.example {
-        print!("{DEFAULT_SCENARIO}");
+        output::raw(DEFAULT_SCENARIO);
         return Ok(());
     }
     let (scenario, base) = match &a.scenario {

@@ -16,6 +16,11 @@ pub(crate) fn line(s: &str) {
     println!("{s}");
 }
 
+/// Text on stdout as it is.
+pub(crate) fn raw(s: &str) {
+    print!("{s}");
+}
+
 /// A warning on stderr.
 pub(crate) fn warn(s: &str) {
     eprintln!("warning: {s}");

@@ -267,6 +267,9 @@ pub fn ln_gamma(x: f64) -> f64 {
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
 
+/// Draws one (input, output) pair.
+type LengthSampler<'a> = Box<dyn Fn(&mut Rng) -> (u32, u32) + 'a>;
+
 /// Where synthetic lengths come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lengths {
@@ -336,7 +339,7 @@ impl Lengths {
         })
     }
 
-    fn sampler(&self) -> Box<dyn Fn(&mut Rng) -> (u32, u32) + '_> {
+    fn sampler(&self) -> LengthSampler<'_> {
         match self {
             Lengths::Empirical(pairs) => {
                 Box::new(move |rng: &mut Rng| pairs[rng.below(pairs.len() as u64) as usize])

@@ -45,6 +45,13 @@ fn gcp_host_accelerator(instance: &str) -> Option<(&'static str, u32)> {
     None
 }
 
+/// (zone, accelerator, GPU count) of a GCP host VM.
+type HostKey = (String, String, u32);
+/// (price, spot price, instance type) of a GCP host VM.
+type HostPrice = (f64, Option<f64>, String);
+/// (GPUs, per-GPU price, per-GPU spot price, description) of one way to rent a GPU in a region.
+type Candidate = (u32, f64, Option<f64>, String);
+
 struct Row {
     instance: String,
     accelerator: String,
@@ -125,11 +132,11 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
             price,
             spot: get(cs).parse::<f64>().ok().filter(|s| *s > 0.0),
             region: get(cr),
-            zone: cz.map(|c| get(c)).unwrap_or_default(),
+            zone: cz.map(get).unwrap_or_default(),
         });
     }
     // GCP: add the host VM's price to each GPU row.
-    let hosts: BTreeMap<(String, String, u32), (f64, Option<f64>, String)> = rows
+    let hosts: BTreeMap<HostKey, HostPrice> = rows
         .iter()
         .filter(|r| r.accelerator.is_empty())
         .filter_map(|r| {
@@ -143,8 +150,7 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
         .collect();
     let mut skipped = 0;
     // (gpu, region) -> candidates (count, per-GPU price, per-GPU spot, description)
-    let mut best: BTreeMap<(String, String), Vec<(u32, f64, Option<f64>, String)>> =
-        BTreeMap::new();
+    let mut best: BTreeMap<(String, String), Vec<Candidate>> = BTreeMap::new();
     for r in &rows {
         if r.accelerator.is_empty() {
             continue;

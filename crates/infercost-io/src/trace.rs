@@ -593,6 +593,9 @@ fn read_csv(
     Ok(())
 }
 
+/// One parsed JSONL row: time (ns), the request, its prefix ids, region and session key.
+type JsonRow = (i128, Request, Vec<u64>, Option<String>, Option<String>);
+
 #[derive(Deserialize)]
 struct MooncakeRow<'a> {
     timestamp: Option<serde_json::Number>,
@@ -655,68 +658,67 @@ fn read_jsonl(
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let parsed: Result<(i128, Request, Vec<u64>, Option<String>, Option<String>), String> =
-            if !generic {
-                match serde_json::from_slice::<MooncakeRow>(raw) {
-                    Ok(row) => (|| {
-                        let t = number_time(row.timestamp.as_ref(), "timestamp", unit)?;
-                        let input = number_count(row.input_length.as_ref(), "input_length")?;
-                        let output = number_count(row.output_length.as_ref(), "output_length")?;
-                        Ok((
-                            t,
-                            Request::new(SimTime::ZERO, input, output),
-                            row.hash_ids,
-                            row.region.map(|r| r.into_owned()),
-                            row.session_id.as_ref().and_then(session_key),
-                        ))
-                    })(),
-                    Err(e) => Err(format!("not a JSON request object: {e}")),
-                }
-            } else {
-                match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(raw) {
-                    Ok(m) => (|| {
-                        let num = |k: &str| -> Result<serde_json::Number, String> {
-                            match m.get(k) {
-                                Some(serde_json::Value::Number(n)) => Ok(n.clone()),
-                                Some(serde_json::Value::String(s)) => s
-                                    .parse::<serde_json::Number>()
-                                    .map_err(|_| format!("{k} {s:?} is not a number")),
-                                Some(v) => Err(format!("{k} {v} is not a number")),
-                                None => Err(format!("missing key {k:?}")),
-                            }
-                        };
-                        let t = if unit == TimeUnit::Rfc3339 {
-                            match m.get(&time_key) {
-                                Some(serde_json::Value::String(s)) => time_ns(s, unit)?,
-                                _ => return Err(format!("missing date-time key {time_key:?}")),
-                            }
-                        } else {
-                            number_time(Some(&num(&time_key)?), &time_key, unit)?
-                        };
-                        let input = number_count(Some(&num(&in_key)?), &in_key)?;
-                        let output = number_count(Some(&num(&out_key)?), &out_key)?;
-                        let hash_ids = match m.get("hash_ids") {
-                            Some(serde_json::Value::Array(a)) => {
-                                a.iter().filter_map(|v| v.as_u64()).collect()
-                            }
-                            _ => Vec::new(),
-                        };
-                        let region = m
-                            .get(&region_key)
-                            .and_then(|v| v.as_str())
-                            .map(str::to_string);
-                        let session = m.get(&session_key_name).and_then(session_key);
-                        Ok((
-                            t,
-                            Request::new(SimTime::ZERO, input, output),
-                            hash_ids,
-                            region,
-                            session,
-                        ))
-                    })(),
-                    Err(e) => Err(format!("not a JSON object: {e}")),
-                }
-            };
+        let parsed: Result<JsonRow, String> = if !generic {
+            match serde_json::from_slice::<MooncakeRow>(raw) {
+                Ok(row) => (|| {
+                    let t = number_time(row.timestamp.as_ref(), "timestamp", unit)?;
+                    let input = number_count(row.input_length.as_ref(), "input_length")?;
+                    let output = number_count(row.output_length.as_ref(), "output_length")?;
+                    Ok((
+                        t,
+                        Request::new(SimTime::ZERO, input, output),
+                        row.hash_ids,
+                        row.region.map(|r| r.into_owned()),
+                        row.session_id.as_ref().and_then(session_key),
+                    ))
+                })(),
+                Err(e) => Err(format!("not a JSON request object: {e}")),
+            }
+        } else {
+            match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(raw) {
+                Ok(m) => (|| {
+                    let num = |k: &str| -> Result<serde_json::Number, String> {
+                        match m.get(k) {
+                            Some(serde_json::Value::Number(n)) => Ok(n.clone()),
+                            Some(serde_json::Value::String(s)) => s
+                                .parse::<serde_json::Number>()
+                                .map_err(|_| format!("{k} {s:?} is not a number")),
+                            Some(v) => Err(format!("{k} {v} is not a number")),
+                            None => Err(format!("missing key {k:?}")),
+                        }
+                    };
+                    let t = if unit == TimeUnit::Rfc3339 {
+                        match m.get(&time_key) {
+                            Some(serde_json::Value::String(s)) => time_ns(s, unit)?,
+                            _ => return Err(format!("missing date-time key {time_key:?}")),
+                        }
+                    } else {
+                        number_time(Some(&num(&time_key)?), &time_key, unit)?
+                    };
+                    let input = number_count(Some(&num(&in_key)?), &in_key)?;
+                    let output = number_count(Some(&num(&out_key)?), &out_key)?;
+                    let hash_ids = match m.get("hash_ids") {
+                        Some(serde_json::Value::Array(a)) => {
+                            a.iter().filter_map(|v| v.as_u64()).collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                    let region = m
+                        .get(&region_key)
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string);
+                    let session = m.get(&session_key_name).and_then(session_key);
+                    Ok((
+                        t,
+                        Request::new(SimTime::ZERO, input, output),
+                        hash_ids,
+                        region,
+                        session,
+                    ))
+                })(),
+                Err(e) => Err(format!("not a JSON object: {e}")),
+            }
+        };
         match parsed {
             Ok((t, mut r, ids, region, session)) => {
                 min_time = min_time.min(t);
@@ -774,7 +776,7 @@ mod tests {
         assert_eq!(w.requests[1].arrival.0, 4_314_579_000);
         assert_eq!(w.requests[0].input_tokens, 374);
         let origin = w.epoch_origin_s.unwrap();
-        assert!((origin - 1_700_158_546.68059).abs() < 1e-3, "{origin}");
+        assert!((origin - 1_700_158_546.680_59).abs() < 1e-3, "{origin}");
     }
 
     #[test]

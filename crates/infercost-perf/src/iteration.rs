@@ -198,7 +198,7 @@ impl Deployment {
                 gpu.gpus_per_node, gpu.name
             )));
         }
-        if model.n_q % tp != 0 {
+        if !model.n_q.is_multiple_of(tp) {
             return Err(PerfError::Deployment(format!(
                 "tensor parallelism {tp} does not divide {}'s {} attention heads",
                 model.name, model.n_q

@@ -103,7 +103,7 @@ impl ModelSpec {
         }
         let head_dim = get_u64(&v, &["head_dim"]).unwrap_or(hidden / n_q as u64);
         let n_kv = get_u64(&v, &["num_key_value_heads"]).unwrap_or(n_q as u64) as u32;
-        if n_kv == 0 || n_q % n_kv != 0 {
+        if n_kv == 0 || !n_q.is_multiple_of(n_kv) {
             return Err(invalid(format!(
                 "num_key_value_heads {n_kv} must divide num_attention_heads {n_q}"
             )));

@@ -259,7 +259,7 @@ pub(crate) fn stacked(
         .collect();
     let mut body = axes(&x, &y, "", y_label, Some(&ticks));
     let bw = pw / categories.len().max(1) as f64 * 0.6;
-    for i in 0..categories.len() {
+    for (i, category) in categories.iter().enumerate() {
         let mut acc = 0.0;
         let cx = LEFT + pw * x.frac(i as f64 + 0.5);
         for (li, (name, vals)) in layers.iter().enumerate() {
@@ -268,7 +268,7 @@ pub(crate) fn stacked(
                 TOP + ph * (1.0 - y.frac(acc)),
                 TOP + ph * (1.0 - y.frac(acc + v)),
             );
-            body.push_str(&format!("<rect class=\"bar\" data-name=\"{}\" x=\"{:.1}\" y=\"{y1:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {}</title></rect>", esc(name), cx - bw / 2.0, (y0 - y1).max(0.0), PALETTE[li % PALETTE.len()], esc(&categories[i]), fmt_num(v)));
+            body.push_str(&format!("<rect class=\"bar\" data-name=\"{}\" x=\"{:.1}\" y=\"{y1:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {}</title></rect>", esc(name), cx - bw / 2.0, (y0 - y1).max(0.0), PALETTE[li % PALETTE.len()], esc(category), fmt_num(v)));
             acc += v;
         }
     }
@@ -312,12 +312,12 @@ pub(crate) fn grouped(
     let slot = pw / categories.len().max(1) as f64;
     let bw = slot * 0.8 / groups.len().max(1) as f64;
     let zero = TOP + ph * (1.0 - y.frac(0.0));
-    for i in 0..categories.len() {
+    for (i, category) in categories.iter().enumerate() {
         for (gi, (name, vals)) in groups.iter().enumerate() {
             let v = vals.get(i).copied().unwrap_or(0.0);
             let py = TOP + ph * (1.0 - y.frac(v));
             let bx = LEFT + slot * i as f64 + slot * 0.1 + bw * gi as f64;
-            body.push_str(&format!("<rect class=\"bar\" data-name=\"{}\" x=\"{bx:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {}</title></rect>", esc(name), py.min(zero), bw * 0.95, (py - zero).abs(), PALETTE[gi % PALETTE.len()], esc(&categories[i]), fmt_num(v)));
+            body.push_str(&format!("<rect class=\"bar\" data-name=\"{}\" x=\"{bx:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {}</title></rect>", esc(name), py.min(zero), bw * 0.95, (py - zero).abs(), PALETTE[gi % PALETTE.len()], esc(category), fmt_num(v)));
         }
     }
     body.push_str(&format!(

@@ -211,7 +211,7 @@ fn validate(cfg: &SimConfig) -> Result<(), SimError> {
         return bad("the KV cache has no blocks: the model leaves no memory for it".into());
     }
     if let Some(s) = cfg.slo {
-        if !(s.ttft_ms > 0.0 && s.tpot_ms > 0.0) || !(s.percentile > 0.0 && s.percentile <= 100.0) {
+        if !(s.ttft_ms > 0.0 && s.tpot_ms > 0.0 && s.percentile > 0.0 && s.percentile <= 100.0) {
             return bad(format!("SLO targets must be positive and the percentile in (0, 100]; got ttft {} ms, tpot {} ms, p{}", s.ttft_ms, s.tpot_ms, s.percentile));
         }
     }

@@ -661,12 +661,6 @@ impl<'a> Replica<'a> {
     pub(crate) fn unfinished(&self) -> u64 {
         self.in_flight()
     }
-
-    /// KV blocks in use.
-    #[cfg(test)]
-    pub(crate) fn used_blocks(&self) -> u64 {
-        self.cfg.kv_blocks - self.free_blocks
-    }
 }
 
 fn chunk_batch(cached: u64, chunk: u64) -> Batch {
