@@ -200,13 +200,13 @@ pub(crate) fn run(cmd: PricesCmd) -> Result<()> {
 #[derive(Args)]
 pub(crate) struct CostArgs {
     /// GPUs provisioned
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     gpus: f64,
     /// Hours in the month they are provisioned (730 = all month)
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     hours: f64,
     /// Fraction of those hours they do work
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     busy_fraction: f64,
     /// Output tokens streamed in the month (for egress)
     #[arg(long, default_value_t = 0.0)]

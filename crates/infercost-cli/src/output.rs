@@ -33,9 +33,16 @@ pub(crate) fn note(s: &str) {
 
 /// Prints an error and its causes, then a hint when one applies.
 pub(crate) fn error(e: &anyhow::Error) {
-    eprintln!("error: {e}");
+    let top = e.to_string();
+    eprintln!("error: {top}");
+    // Library errors already include their cause in their message; print only causes that add something.
+    let mut said = top.clone();
     for cause in e.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        let c = cause.to_string();
+        if !said.contains(&c) {
+            eprintln!("  caused by: {c}");
+            said.push_str(&c);
+        }
     }
     let text = format!("{e:#}");
     if text.contains("does not fit") {

@@ -242,6 +242,11 @@ fn peak_over(arrivals: &[SimTime], window: SimTime, mean_rate: f64) -> f64 {
     if arrivals.is_empty() || mean_rate <= 0.0 {
         return 0.0;
     }
+    // A window longer than the trace is the whole trace: its rate is the mean.
+    let span = arrivals[arrivals.len() - 1].since(arrivals[0]);
+    if window > span {
+        return 1.0;
+    }
     // Sliding window: the most arrivals in any half-open window of this length.
     let mut best = 0usize;
     let mut lo = 0usize;

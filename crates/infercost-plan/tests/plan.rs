@@ -36,11 +36,33 @@ users_end = 100
 context_per_month = 0.1
 "#;
 
-fn run(text: &str, pilot: &Workload, diurnal: &Diurnal, threads: usize, shard: Option<(u32, u32)>) -> PlanResult {
+fn run(
+    text: &str,
+    pilot: &Workload,
+    diurnal: &Diurnal,
+    threads: usize,
+    shard: Option<(u32, u32)>,
+) -> PlanResult {
     let s = Scenario::parse(text, "test.toml").unwrap();
-    let models: Vec<_> = s.deployments.iter().map(|d| ModelCatalog::get(&d.model).unwrap()).collect();
+    let models: Vec<_> = s
+        .deployments
+        .iter()
+        .map(|d| ModelCatalog::get(&d.model).unwrap())
+        .collect();
     let cat = Catalog::embedded();
-    plan(&Inputs { scenario: &s, pilot, diurnal, models: &models, catalog: &cat }, threads, shard, &|_, _| {}).unwrap()
+    plan(
+        &Inputs {
+            scenario: &s,
+            pilot,
+            diurnal,
+            models: &models,
+            catalog: &cat,
+        },
+        threads,
+        shard,
+        &|_, _| {},
+    )
+    .unwrap()
 }
 
 #[test]
@@ -57,41 +79,92 @@ fn shapley_parts_sum_to_the_growth_and_cost_grows_with_volume() {
     // For every plan, cost is non-decreasing in volume at a fixed context, burst and GPU.
     for p in &r.points {
         for q in &r.points {
-            if p.gpu == q.gpu && p.context == q.context && p.burst == q.burst && p.volume < q.volume {
+            if p.gpu == q.gpu && p.context == q.context && p.burst == q.burst && p.volume < q.volume
+            {
                 for b in &p.bills {
                     if let Some(c) = q.bills.iter().find(|c| c.bill.plan == b.bill.plan) {
-                        assert!(c.bill.total_usd_per_month >= b.bill.total_usd_per_month, "{} at {} vs {}", b.bill.plan, p.volume, q.volume);
+                        assert!(
+                            c.bill.total_usd_per_month >= b.bill.total_usd_per_month,
+                            "{} at {} vs {}",
+                            b.bill.plan,
+                            p.volume,
+                            q.volume
+                        );
                     }
                 }
             }
         }
     }
     assert_eq!(r.months.len(), 3);
-    assert!(r.months.windows(2).all(|m| m[1].usd_per_month >= m[0].usd_per_month));
+    assert!(r
+        .months
+        .windows(2)
+        .all(|m| m[1].usd_per_month >= m[0].usd_per_month));
 }
 
 #[test]
 fn a_constant_load_has_near_zero_idle_when_autoscaled() {
     // A Poisson pilot with a flat day: the load never varies, so an autoscaled fleet idles only for the rounding
     // to whole replicas and the headroom the SLO needs for a Poisson process's own fluctuations.
-    let lengths = Lengths::Empirical(azure().requests.iter().map(|r| (r.input_tokens, r.output_tokens)).collect());
-    let pilot = transform::synth(5.0, 3600.0, Arrival::Poisson, &lengths, &Diurnal::flat(), None, 3).unwrap();
-    let text = SMALL.replace("volume = [1, 3, 10]", "volume = [1, 100]").replace("context = [1, 2]", "context = [1]").replace("burst = [1, 2]", "burst = [1]").replace("gpus = [\"h100-sxm\", \"a100-80gb\"]", "gpus = [\"h100-sxm\"]");
+    let lengths = Lengths::Empirical(
+        azure()
+            .requests
+            .iter()
+            .map(|r| (r.input_tokens, r.output_tokens))
+            .collect(),
+    );
+    let pilot = transform::synth(
+        5.0,
+        3600.0,
+        Arrival::Poisson,
+        &lengths,
+        &Diurnal::flat(),
+        None,
+        3,
+    )
+    .unwrap();
+    let text = SMALL
+        .replace("volume = [1, 3, 10]", "volume = [1, 100]")
+        .replace("context = [1, 2]", "context = [1]")
+        .replace("burst = [1, 2]", "burst = [1]")
+        .replace(
+            "gpus = [\"h100-sxm\", \"a100-80gb\"]",
+            "gpus = [\"h100-sxm\"]",
+        );
     let r = run(&text, &pilot, &Diurnal::flat(), 2, None);
     let big = r.points.iter().find(|p| p.volume == 100.0).unwrap();
-    let od = big.bills.iter().find(|b| b.bill.plan == "aws-h100-on-demand").unwrap();
+    let od = big
+        .bills
+        .iter()
+        .find(|b| b.bill.plan == "aws-h100-on-demand")
+        .unwrap();
     // With a flat day the autoscaler holds the peak fleet all day, so static and autoscaled bill the same.
-    assert!(od.policy == "autoscaled" || od.policy == "static", "{}", od.policy);
-    assert!(big.hourly.iter().all(|h| h.replicas_autoscaled == big.replicas_peak));
+    assert!(
+        od.policy == "autoscaled" || od.policy == "static",
+        "{}",
+        od.policy
+    );
+    assert!(big
+        .hourly
+        .iter()
+        .all(|h| h.replicas_autoscaled == big.replicas_peak));
     let idle = od.bill.idle_usd.dollars() / od.bill.gpu_usd.dollars();
     // What remains is the headroom the p99 SLO needs for Poisson fluctuations within the hour and the rounding
     // to whole replicas per simulated group, measured against one replica's sustainable rate (about 18% here).
     assert!(idle < 0.25, "idle share {idle} on a constant load");
     // The diurnal day adds idle to a static fleet: the same load shaped by ServeGen's day idles more.
-    let servegen: Vec<f64> = include_str!("../../../data/diurnal_servegen.csv").lines().filter(|l| !l.starts_with('#') && !l.starts_with("hour")).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    let servegen: Vec<f64> = include_str!("../../../data/diurnal_servegen.csv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("hour"))
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
     let shaped = run(&text, &pilot, &Diurnal::new(&servegen).unwrap(), 2, None);
     let p = shaped.points.iter().find(|p| p.volume == 100.0).unwrap();
-    let bm = p.bills.iter().find(|b| b.bill.plan == "baremetal-h100-typical").unwrap();
+    let bm = p
+        .bills
+        .iter()
+        .find(|b| b.bill.plan == "baremetal-h100-typical")
+        .unwrap();
     assert!(bm.bill.idle_usd.dollars() / bm.bill.gpu_usd.dollars() > idle);
 }
 
@@ -106,7 +179,18 @@ fn the_same_scenario_gives_the_same_json_for_any_threads_and_shards() {
     let other = run(SMALL, &pilot, &Diurnal::flat(), 2, Some((1, 2)));
     assert!(merged.attribution.is_empty());
     let whole: PlanResult = serde_json::from_str(&one).unwrap();
-    let order = |p: &infercost_plan::result::Point| whole.points.iter().position(|q| q.gpu == p.gpu && q.volume == p.volume && q.context == p.context && q.burst == p.burst).unwrap();
+    let order = |p: &infercost_plan::result::Point| {
+        whole
+            .points
+            .iter()
+            .position(|q| {
+                q.gpu == p.gpu
+                    && q.volume == p.volume
+                    && q.context == p.context
+                    && q.burst == p.burst
+            })
+            .unwrap()
+    };
     merged.points.extend(other.points);
     merged.points.sort_by_key(order);
     merged.shard = None;
@@ -117,9 +201,18 @@ fn the_same_scenario_gives_the_same_json_for_any_threads_and_shards() {
 
 #[test]
 fn a_model_that_does_not_fit_is_a_result_not_a_crash() {
-    let text = SMALL.replace("model = \"llama-3.1-8b\"", "model = \"llama-3.1-405b\"").replace("gpus = [\"h100-sxm\", \"a100-80gb\"]", "gpus = [\"l40s\"]").replace("volume = [1, 3, 10]", "volume = [1]").replace("context = [1, 2]", "context = [1]").replace("burst = [1, 2]", "burst = [1]");
+    let text = SMALL
+        .replace("model = \"llama-3.1-8b\"", "model = \"llama-3.1-405b\"")
+        .replace("gpus = [\"h100-sxm\", \"a100-80gb\"]", "gpus = [\"l40s\"]")
+        .replace("volume = [1, 3, 10]", "volume = [1]")
+        .replace("context = [1, 2]", "context = [1]")
+        .replace("burst = [1, 2]", "burst = [1]");
     let r = run(&text, &azure(), &Diurnal::flat(), 1, None);
     let p = &r.points[0];
     assert!(!p.fits && !p.slo_met);
-    assert!(p.reason.as_deref().unwrap_or("").contains("does not fit"), "{:?}", p.reason);
+    assert!(
+        p.reason.as_deref().unwrap_or("").contains("does not fit"),
+        "{:?}",
+        p.reason
+    );
 }

@@ -12,7 +12,7 @@ const H: f64 = 360.0;
 const LEFT: f64 = 80.0;
 const RIGHT: f64 = 230.0;
 const TOP: f64 = 30.0;
-const BOTTOM: f64 = 50.0;
+const BOTTOM: f64 = 70.0;
 
 /// Escapes text for XML.
 pub(crate) fn esc(s: &str) -> String {
@@ -116,9 +116,24 @@ fn axes(
         Some(t) => t.to_vec(),
         None => x.ticks().into_iter().map(|t| (t, fmt_num(t))).collect(),
     };
+    // Many category labels are slanted so they do not run into each other.
+    let slant = x_ticks.is_some_and(|t| t.len() > 4);
     for (t, label) in xt {
         let px = LEFT + pw * x.frac(t);
-        s.push_str(&format!("<line x1=\"{px:.1}\" y1=\"{:.1}\" x2=\"{px:.1}\" y2=\"{:.1}\" stroke=\"#444\"/><text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>", TOP + ph, TOP + ph + 4.0, TOP + ph + 16.0, esc(&label)));
+        let ty = TOP + ph + 16.0;
+        let text = if slant {
+            format!("<text x=\"{px:.1}\" y=\"{ty:.1}\" text-anchor=\"end\" font-size=\"9\" transform=\"rotate(-25 {px:.1} {ty:.1})\">{}</text>", esc(&label))
+        } else {
+            format!(
+                "<text x=\"{px:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\">{}</text>",
+                esc(&label)
+            )
+        };
+        s.push_str(&format!(
+            "<line x1=\"{px:.1}\" y1=\"{:.1}\" x2=\"{px:.1}\" y2=\"{:.1}\" stroke=\"#444\"/>{text}",
+            TOP + ph,
+            TOP + ph + 4.0
+        ));
     }
     s.push_str(&format!(
         "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text><text transform=\"translate(14 {:.1}) rotate(-90)\" text-anchor=\"middle\">{}</text></g>",

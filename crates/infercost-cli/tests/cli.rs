@@ -1,0 +1,496 @@
+//! End-to-end tests of the `infercost` binary: real invocations, their exit codes, stdout and stderr.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn infercost(args: &[&str], dir: &Path) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_infercost"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("infercost-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn json(r: &Run) -> serde_json::Value {
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+#[test]
+fn trace_stats_on_the_azure_traces_matches_independent_counts() {
+    // Row counts and nearest-rank percentiles computed independently with Python's csv module.
+    let conv = json(&infercost(
+        &[
+            "trace",
+            "stats",
+            "data/traces/azure_conv_2023.csv",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert_eq!(conv["format"], "azure");
+    assert_eq!(conv["requests"], 19_366);
+    assert_eq!(conv["malformed_rows"], 0);
+    assert_eq!(conv["input_tokens"]["p50"], 1020.0);
+    assert_eq!(conv["input_tokens"]["p99"], 4142.0);
+    assert_eq!(conv["input_tokens"]["max"], 14_050.0);
+    assert_eq!(conv["input_tokens"]["total"], 22_361_870.0);
+    assert_eq!(conv["output_tokens"]["p90"], 424.0);
+    assert_eq!(conv["output_tokens"]["total"], 4_088_665.0);
+    assert!(conv["peak_to_mean"]["60s"].as_f64().unwrap() > 1.0);
+    assert_eq!(
+        conv["rate_by_hour"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>(),
+        19_366
+    );
+    for key in ["duration_s", "mean_rate_rps", "interarrival_cv"] {
+        assert!(conv[key].as_f64().unwrap() > 0.0, "{key}");
+    }
+    let code = json(&infercost(
+        &[
+            "trace",
+            "stats",
+            "data/traces/azure_code_2023.csv",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert_eq!(code["requests"], 8_819);
+    assert_eq!(code["input_tokens"]["p99"], 7436.0);
+    assert_eq!(code["output_tokens"]["p50"], 13.0);
+}
+
+#[test]
+fn scale_is_seeded_and_never_overwrites() {
+    let d = temp("scale");
+    let args = |out: &str| {
+        vec![
+            "trace",
+            "scale",
+            "embedded:azure-conv",
+            "--volume",
+            "3",
+            "--context-mult",
+            "2",
+            "--burst",
+            "2",
+            "--seed",
+            "7",
+            "-o",
+            out,
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>()
+    };
+    let run = |out: &str| {
+        infercost(
+            &args(out).iter().map(String::as_str).collect::<Vec<_>>(),
+            &d,
+        )
+    };
+    assert_eq!(run("a.jsonl").code, 0);
+    assert_eq!(run("b.jsonl").code, 0);
+    let (a, b) = (
+        std::fs::read(d.join("a.jsonl")).unwrap(),
+        std::fs::read(d.join("b.jsonl")).unwrap(),
+    );
+    assert_eq!(a, b);
+    let st = json(&infercost(&["trace", "stats", "a.jsonl", "--json"], &d));
+    assert_eq!(st["format"], "mooncake");
+    assert_eq!(st["requests"], 3 * 19_366);
+    assert_eq!(st["input_tokens"]["total"], 2.0 * 3.0 * 22_361_870.0);
+    let again = run("a.jsonl");
+    assert_eq!(again.code, 2);
+    assert_eq!(
+        again.stderr,
+        "error: a.jsonl already exists; pass --force to overwrite it\n"
+    );
+}
+
+#[test]
+fn synth_with_sessions_reports_them() {
+    let d = temp("synth");
+    let r = infercost(
+        &[
+            "trace",
+            "synth",
+            "--duration",
+            "600",
+            "--sessions",
+            "20",
+            "--turns",
+            "5",
+            "--think-time",
+            "10",
+            "-o",
+            "s.jsonl",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let st = json(&infercost(&["trace", "stats", "s.jsonl", "--json"], &d));
+    assert!(st["sessions"].as_u64().unwrap() >= 20);
+    assert!(st["concurrent_sessions"]["peak"].as_u64().unwrap() <= 20);
+    let r = infercost(
+        &[
+            "trace",
+            "synth",
+            "--rate",
+            "2",
+            "--duration",
+            "3600",
+            "--arrival",
+            "gamma:4",
+            "--lengths",
+            "lognormal:1000,6000,200,900",
+            "--diurnal",
+            "embedded:servegen",
+            "-o",
+            "g.jsonl",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let st = json(&infercost(&["trace", "stats", "g.jsonl", "--json"], &d));
+    assert!(
+        st["interarrival_cv"].as_f64().unwrap() > 2.5,
+        "{}",
+        st["interarrival_cv"]
+    );
+}
+
+#[test]
+fn bad_input_is_exit_code_2_with_a_message_that_names_it() {
+    let d = temp("errors");
+    std::fs::write(
+        d.join("bad.csv"),
+        "arrived_at,num_prefill_tokens,num_decode_tokens\n0.5,10,5\nx,1,1\n1.5,-2,1\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("weird.csv"), "a,b,c\n1,2,3\n").unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["trace", "stats", "nope.csv"], "error: cannot read nope.csv: No such file or directory (os error 2)\n"),
+        (vec!["trace", "stats", "bad.csv", "--strict"], "error: bad.csv:3: time \"x\" is not a number\n"),
+        (
+            vec!["trace", "stats", "weird.csv"],
+            "error: weird.csv: cannot tell the trace format from its first line \"a,b,c\"; expected an Azure (TIMESTAMP,ContextTokens,GeneratedTokens), Vidur (arrived_at,num_prefill_tokens,num_decode_tokens) or lengths (num_prefill_tokens,num_decode_tokens) CSV header, or a JSON object per line; use --format csv|jsonl with --col-* for other files\nhint: pass --format csv or --format jsonl with --col-time, --col-input and --col-output\n",
+        ),
+        (vec!["model", "show", "gpt-5", "--gpu", "h100-sxm"], "error: unknown model \"gpt-5\"; known: llama-3.1-8b, llama-3.1-70b, llama-3.1-405b, mixtral-8x7b, mixtral-8x22b, deepseek-v3, qwen3-8b, qwen3-32b, qwen3-30b-a3b, qwen3-235b-a22b, gpt-oss-120b (or a path to a config.json)\n"),
+        (vec!["model", "show", "llama-3.1-8b", "--gpu", "h900"], "error: unknown gpu \"h900\"; known: a100-40gb, a100-80gb, h100-sxm, h100-pcie, h200, b200, l40s, l4, mi300x\n"),
+        (vec!["model", "show", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "3"], "error: tensor parallelism must be a power of two (1, 2, 4, 8), got 3\n"),
+        (vec!["cost", "--gpus", "8", "--hours", "-1", "--busy-fraction", "0.5"], "error: hours must be between 0 and 730 (one month), got -1\n"),
+        (vec!["simulate", "--trace", "embedded:azure-conv", "llama-3.1-8b", "--gpu", "h100-sxm", "--replicas", "0"], "error: replicas must be at least 1\n"),
+    ];
+    for (args, expected) in cases {
+        let r = infercost(&args, &d);
+        assert_eq!((r.code, r.stderr.as_str()), (2, expected), "{args:?}");
+    }
+    // Without --strict the bad rows are skipped, counted and named.
+    let r = infercost(&["trace", "stats", "bad.csv", "--json"], &d);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stderr, "warning: bad.csv:3: skipped: time \"x\" is not a number\nwarning: bad.csv:4: skipped: num_prefill_tokens \"-2\" is negative\n");
+    assert_eq!(json(&r)["malformed_rows"], 2);
+    let r = infercost(
+        &[
+            "cost",
+            "--gpus",
+            "8",
+            "--hours",
+            "730",
+            "--busy-fraction",
+            "0.5",
+            "--plan",
+            "nope",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .starts_with("error: unknown plan \"nope\"; known plans: aws-h100-on-demand, "),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(
+        d.join("s.toml"),
+        infercost_default_scenario().replace("ttft_ms = 2000", "ttft_ms = 2000\nttft_p99 = 5"),
+    )
+    .unwrap();
+    let r = infercost(&["plan", "s.toml"], &d);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("error: s.toml:") && r.stderr.contains("unknown field `ttft_p99`"),
+        "{}",
+        r.stderr
+    );
+}
+
+fn infercost_default_scenario() -> String {
+    infercost(&["plan", "--example"], &root()).stdout
+}
+
+#[test]
+fn model_show_reports_a_deployment_that_does_not_fit() {
+    let v = json(&infercost(
+        &[
+            "model",
+            "show",
+            "llama-3.1-405b",
+            "--gpu",
+            "h100-sxm",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert_eq!(v["fits"], false);
+    assert!(v["min_tp"].is_null());
+    assert!(v["missing_gib"].as_f64().unwrap() > 0.0);
+    assert!(v["hint"].as_str().unwrap().contains("fp8"));
+    let v = json(&infercost(
+        &[
+            "model",
+            "show",
+            "llama-3.1-70b",
+            "--gpu",
+            "h100-sxm",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert_eq!(
+        (v["fits"].as_bool(), v["min_tp"].as_u64(), v["tp"].as_u64()),
+        (Some(true), Some(2), Some(2))
+    );
+    for k in [
+        "params_total",
+        "params_active",
+        "weight_bytes",
+        "kv_bytes_per_token",
+        "kv_capacity_tokens",
+        "max_decode_tokens_per_s",
+    ] {
+        assert!(!v[k].is_null(), "{k}");
+    }
+    let s = json(&infercost(
+        &[
+            "model",
+            "step",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--prefill",
+            "512x8",
+            "--decode-batch",
+            "32",
+            "--context",
+            "2000",
+            "--json",
+        ],
+        &root(),
+    ));
+    let parts = ["compute_ms", "memory_ms"]
+        .iter()
+        .map(|k| s[k].as_f64().unwrap())
+        .fold(0.0, f64::max)
+        + s["comm_ms"].as_f64().unwrap()
+        + s["overhead_ms"].as_f64().unwrap();
+    assert!((s["iteration_ms"].as_f64().unwrap() - parts).abs() < 1e-9);
+    assert!(s["iteration_ms"].as_f64().unwrap() >= s["roofline_ms"].as_f64().unwrap());
+}
+
+#[test]
+fn prices_and_cost_speak_the_contract() {
+    let rows = json(&infercost(
+        &["prices", "list", "--gpu", "H100", "--json"],
+        &root(),
+    ));
+    let rows = rows.as_array().unwrap();
+    assert!(rows
+        .iter()
+        .all(|r| r["gpu"].as_str().unwrap().starts_with("h100")
+            && r["usd_per_gpu_hour"].is_number()
+            && !r["source"].as_str().unwrap().is_empty()));
+    let bills = json(&infercost(
+        &[
+            "cost",
+            "--gpus",
+            "8",
+            "--hours",
+            "730",
+            "--busy-fraction",
+            "0.6",
+            "--output-tokens",
+            "1e9",
+            "--requests",
+            "4e6",
+            "--all-plans",
+            "--json",
+        ],
+        &root(),
+    ));
+    for b in bills["bills"].as_array().unwrap() {
+        let f = |k: &str| (b[k].as_f64().unwrap() * 1e6).round() as i64;
+        assert_eq!(
+            f("gpu_usd") + f("egress_usd") + f("transfer_usd") + f("api_usd"),
+            f("total_usd_per_month"),
+            "{}",
+            b["plan"]
+        );
+    }
+    let d = temp("import");
+    let vms = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone,Arch\np5.48xlarge,H100,8.0,192.0,2048.0,\"{'Gpus': []}\",55.04,20.0,us-east-1,use1-az1,x86_64\n";
+    std::fs::write(d.join("aws_vms.csv"), vms).unwrap();
+    let r = infercost(
+        &[
+            "prices",
+            "import-skypilot",
+            "aws_vms.csv",
+            "--as-of",
+            "2026-11-27",
+            "-o",
+            "mine.toml",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = json(&infercost(
+        &[
+            "prices",
+            "list",
+            "--catalog",
+            "mine.toml",
+            "--region",
+            "us-east-1",
+            "--provider",
+            "aws",
+            "--json",
+        ],
+        &d,
+    ));
+    assert!(rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["plan"] == "aws-h100-sxm-on-demand-us-east-1" && r["usd_per_gpu_hour"] == 6.88));
+    let r = infercost(
+        &[
+            "prices",
+            "import-skypilot",
+            "aws_vms.csv",
+            "-o",
+            "mine.toml",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn simulate_and_capacity_print_the_contract_fields() {
+    let d = temp("sim");
+    let r = infercost(
+        &[
+            "trace",
+            "scale",
+            "embedded:azure-conv",
+            "--volume",
+            "0.2",
+            "-o",
+            "small.jsonl",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 0);
+    let v = json(&infercost(
+        &[
+            "simulate",
+            "--trace",
+            "small.jsonl",
+            "llama-3.1-8b",
+            "--gpu",
+            "a100-80gb",
+            "--replicas",
+            "1",
+            "--slo-ttft-ms",
+            "2000",
+            "--slo-tpot-ms",
+            "100",
+            "--json",
+            "--requests-out",
+            "req.csv",
+        ],
+        &d,
+    ));
+    for k in [
+        "requests",
+        "completed",
+        "unfinished",
+        "preemptions",
+        "ttft_ms",
+        "tpot_ms",
+        "e2e_ms",
+        "queue_ms",
+        "output_tokens_per_s",
+        "gpu_busy_fraction",
+        "makespan_s",
+        "slo_attainment",
+        "timeline",
+    ] {
+        assert!(!v[k].is_null(), "{k}");
+    }
+    assert_eq!(v["requests"], v["completed"]);
+    let lines = std::fs::read_to_string(d.join("req.csv"))
+        .unwrap()
+        .lines()
+        .count() as u64;
+    assert_eq!(lines, v["requests"].as_u64().unwrap() + 1);
+    let c = json(&infercost(
+        &[
+            "capacity",
+            "--trace",
+            "small.jsonl",
+            "llama-3.1-8b",
+            "--gpu",
+            "a100-80gb",
+            "--slo-ttft-ms",
+            "2000",
+            "--slo-tpot-ms",
+            "100",
+            "--json",
+        ],
+        &d,
+    ));
+    assert!(c["min_replicas"].as_u64().unwrap() >= 1);
+    assert!(c["max_rps_per_replica"].as_f64().unwrap() > 0.0);
+}
