@@ -2,6 +2,7 @@
 //! snapshot, and the HTML report renders in headless Chromium without console errors with every chart present.
 
 use std::path::{Path, PathBuf};
+use std::io::Write;
 use std::process::Command;
 
 fn root() -> PathBuf {
@@ -146,7 +147,8 @@ fn default_plan_round_trips_and_its_report_renders() {
         if std::env::var_os("INFERCOST_REQUIRE_CHROMIUM").is_some() {
             panic!("INFERCOST_REQUIRE_CHROMIUM is set but no Chromium was found");
         }
-        eprintln!("note: the headless-Chromium check of report.html did not run: no /usr/bin/chromium. Install it (apt-get install chromium) and rerun `cargo test -p infercost-cli --test report`.");
+        // Written to the process's stderr directly so the test harness does not swallow it.
+        let _ = writeln!(std::io::stderr(), "\nNOTE: the headless-Chromium check of report.html did not run: no /usr/bin/chromium. Install it (apt-get install chromium) and rerun `cargo test -p infercost-cli --test report`.\n");
         return;
     };
     let profile = dir.join("chromium-profile");
@@ -201,5 +203,5 @@ fn default_plan_round_trips_and_its_report_renders() {
     }
     let keep = root().join("target/report-screenshot.png");
     let _ = std::fs::copy(&shot, &keep);
-    eprintln!("screenshot of the rendered report: {}", keep.display());
+    let _ = writeln!(std::io::stderr(), "screenshot of the rendered report: {}", keep.display());
 }
