@@ -1,8 +1,8 @@
 //! The default plan end to end: `plan --example` round-trips to the same JSON, the Markdown matches its
 //! snapshot, and the HTML report renders in headless Chromium without console errors with every chart present.
 
-use std::path::{Path, PathBuf};
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
@@ -203,5 +203,9 @@ fn default_plan_round_trips_and_its_report_renders() {
     }
     let keep = root().join("target/report-screenshot.png");
     let _ = std::fs::copy(&shot, &keep);
-    let _ = writeln!(std::io::stderr(), "screenshot of the rendered report: {}", keep.display());
+    let _ = writeln!(
+        std::io::stderr(),
+        "screenshot of the rendered report: {}",
+        keep.display()
+    );
 }

@@ -438,6 +438,16 @@ impl<'a> Replica<'a> {
             k_c = g_end - self.g;
             break;
         }
+        // Cheap exits first: most calls under heavy traffic end here, and the step runs as if no jump was tried.
+        if k_c < 2 {
+            return false;
+        }
+        let line = self.dep.decode_line(self.n_dec);
+        let s0 = (self.sum_c + (self.n_dec * self.g) as i64) as f64;
+        let window = (until.0 - self.clock.0) as f64 / 1e9;
+        if until != SimTime::MAX && self.stretch_seconds(&line, s0, 1) >= window {
+            return false;
+        }
         // Iterations until the KV cache is full: each block-size cycle needs one block per sequence.
         let bs = self.cfg.block_size as u64;
         let cycles = self.free_blocks / self.n_dec;
@@ -455,9 +465,6 @@ impl<'a> Replica<'a> {
         if k < 2 {
             return false;
         }
-        let line = self.dep.decode_line(self.n_dec);
-        let s0 = (self.sum_c + (self.n_dec * self.g) as i64) as f64;
-        let window = (until.0 - self.clock.0) as f64 / 1e9;
         // Iterations that start before `until`: the smallest j with cumulative time ≥ window.
         if until != SimTime::MAX && self.stretch_seconds(&line, s0, k - 1) >= window {
             let (mut lo, mut hi) = (1u64, k - 1);
