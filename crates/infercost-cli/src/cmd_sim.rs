@@ -66,6 +66,21 @@ pub(crate) struct SimulateArgs {
     /// Timeline bucket, seconds
     #[arg(long, default_value_t = 60.0)]
     bucket_s: f64,
+    /// Autoscale toward this busy fraction (0–1); --replicas is then the starting count
+    #[arg(long)]
+    autoscale_target: Option<f64>,
+    /// Seconds from ordering a replica to its serving
+    #[arg(long, default_value_t = 300.0)]
+    provisioning_delay_s: f64,
+    /// Seconds a replica is kept at least
+    #[arg(long, default_value_t = 600.0)]
+    min_lifetime_s: f64,
+    /// Fewest replicas when autoscaled
+    #[arg(long, default_value_t = 1)]
+    min_replicas: u32,
+    /// Most replicas when autoscaled
+    #[arg(long, default_value_t = 1024)]
+    max_replicas: u32,
     /// Hide the progress line
     #[arg(long)]
     no_progress: bool,
@@ -155,6 +170,19 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
     cfg.sample_groups = a.sample_groups;
     cfg.bucket = SimTime::from_secs_f64(a.bucket_s);
     cfg.record_requests = a.requests_out.is_some();
+    if let Some(target) = a.autoscale_target {
+        if a.provisioning_delay_s < 0.0 || a.min_lifetime_s < 0.0 {
+            bail!("--provisioning-delay-s and --min-lifetime-s must be non-negative");
+        }
+        cfg.autoscaler = Some(infercost_sim::Autoscaler {
+            target_utilization: target,
+            provisioning_delay: SimTime::from_secs_f64(a.provisioning_delay_s),
+            min_lifetime: SimTime::from_secs_f64(a.min_lifetime_s),
+            min_replicas: a.min_replicas,
+            max_replicas: a.max_replicas,
+            interval: cfg.bucket,
+        });
+    }
     let progress = crate::output::Progress::new("simulating", a.no_progress);
     progress.update(0, 1);
     let r = run_sim(&dep, &w, &cfg)?;

@@ -34,7 +34,8 @@ impl Router {
     }
 }
 
-/// Target-utilisation autoscaling: every `interval` the replica count moves toward busy / target.
+/// Target-utilisation autoscaling: every `interval` the replica count moves toward occupancy / target, where
+/// occupancy is the time-averaged running sequences over the serving replicas' `max_num_seqs` slots.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Autoscaler {
     /// Busy fraction to aim for.
@@ -302,7 +303,16 @@ fn simulate_group(
             if d > t {
                 break;
             }
-            autoscale(&mut members, &mut serving, &a, d, &mut m, wl, &new_member);
+            autoscale(
+                cfg.engine.max_num_seqs as f64,
+                &mut members,
+                &mut serving,
+                &a,
+                d,
+                &mut m,
+                wl,
+                &new_member,
+            );
             next_decision = Some(d + a.interval);
         }
         last_arrival = t;
@@ -375,7 +385,9 @@ fn simulate_group(
     m
 }
 
+#[allow(clippy::too_many_arguments)]
 fn autoscale<'a>(
+    slots: f64,
     members: &mut Vec<Member<'a>>,
     serving: &mut Vec<usize>,
     a: &Autoscaler,
@@ -404,17 +416,19 @@ fn autoscale<'a>(
         }
     }
     let window_start = SimTime(now.0.saturating_sub(a.interval.0));
+    // Utilisation is batch occupancy: the time-averaged running sequences over the replicas' max_num_seqs slots.
+    // (Engine busy time is no signal: continuous batching iterates whenever anything at all is in flight.)
     let mut busy = 0.0;
     let (w, bw) = (a.interval.as_secs_f64(), m.bucket.as_secs_f64());
     let first = (window_start.0 / m.bucket.0) as usize;
     let last = (now.0.saturating_sub(1) / m.bucket.0) as usize;
     for i in first..=last.min(m.buckets.len().saturating_sub(1)) {
         if i < m.buckets.len() {
-            busy += m.buckets[i].busy_s * (w / bw).min(1.0);
+            busy += m.buckets[i].batch_seq_s * (w / bw).min(1.0);
         }
     }
     let active = serving.len().max(1) as f64;
-    let utilization = busy / (active * w);
+    let utilization = busy / (active * w * slots);
     let starting = members
         .iter()
         .filter(|x| matches!(x.state, State::Starting(_)))

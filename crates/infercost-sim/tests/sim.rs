@@ -221,3 +221,65 @@ fn bad_configuration_is_refused() {
     });
     assert!(simulate(&dep, &w, &cfg).is_err());
 }
+
+#[test]
+fn the_autoscaler_follows_the_load_and_bills_less_than_the_peak() {
+    use infercost_core::transform::{synth, Arrival, Diurnal, Lengths};
+    use infercost_sim::Autoscaler;
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    // Two hours: quiet, then eight times busier.
+    let lengths = Lengths::Empirical(
+        azure("azure_conv_2023.csv", 5000)
+            .requests
+            .iter()
+            .map(|r| (r.input_tokens, r.output_tokens))
+            .collect(),
+    );
+    let mut w = synth(
+        2.0,
+        3600.0,
+        Arrival::Poisson,
+        &lengths,
+        &Diurnal::flat(),
+        None,
+        1,
+    )
+    .unwrap();
+    let busy = synth(
+        40.0,
+        3600.0,
+        Arrival::Poisson,
+        &lengths,
+        &Diurnal::flat(),
+        None,
+        2,
+    )
+    .unwrap();
+    for mut r in busy.requests {
+        r.arrival = r.arrival + SimTime::from_secs(3600);
+        w.requests.push(r);
+    }
+    let mut cfg = config(&dep, 1);
+    cfg.record_requests = false;
+    cfg.autoscaler = Some(Autoscaler {
+        target_utilization: 0.1,
+        provisioning_delay: SimTime::from_secs(120),
+        min_lifetime: SimTime::from_secs(300),
+        min_replicas: 1,
+        max_replicas: 16,
+        interval: SimTime::from_secs(60),
+    });
+    let r = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!(r.completed, r.requests);
+    let early: f64 = r.timeline[5..50].iter().map(|b| b.replicas).sum::<f64>() / 45.0;
+    let late: f64 = r.timeline[70..110].iter().map(|b| b.replicas).sum::<f64>() / 40.0;
+    assert!(
+        early < 2.0 && late > early + 1.0,
+        "replicas {early:.2} then {late:.2}"
+    );
+    let peak = r.timeline.iter().map(|b| b.replicas).fold(0.0, f64::max);
+    assert!(
+        r.replica_seconds < peak * r.makespan_s,
+        "autoscaled time must be below a static fleet at the peak"
+    );
+}
