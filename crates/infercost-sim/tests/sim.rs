@@ -256,7 +256,7 @@ fn the_autoscaler_follows_the_load_and_bills_less_than_the_peak() {
     )
     .unwrap();
     for mut r in busy.requests {
-        r.arrival = r.arrival + SimTime::from_secs(3600);
+        r.arrival += SimTime::from_secs(3600);
         w.requests.push(r);
     }
     let mut cfg = config(&dep, 1);
