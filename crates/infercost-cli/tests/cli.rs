@@ -494,3 +494,38 @@ fn simulate_and_capacity_print_the_contract_fields() {
     assert!(c["min_replicas"].as_u64().unwrap() >= 1);
     assert!(c["max_rps_per_replica"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn shards_merge_into_the_same_plan() {
+    let d = temp("shard");
+    let scenario = "[pilot]\ntrace = \"embedded:azure-conv\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1, 2, 4]\ngpus = [\"a100-80gb\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n";
+    std::fs::write(d.join("s.toml"), scenario).unwrap();
+    let whole = infercost(&["plan", "s.toml", "--json", "--no-progress"], &d);
+    assert_eq!(whole.code, 0, "{}", whole.stderr);
+    for i in 0..2 {
+        let shard = infercost(
+            &[
+                "plan",
+                "s.toml",
+                "--json",
+                "--no-progress",
+                "--shard",
+                &format!("{i}/2"),
+            ],
+            &d,
+        );
+        assert_eq!(shard.code, 0, "{}", shard.stderr);
+        std::fs::write(d.join(format!("shard{i}.json")), shard.stdout).unwrap();
+    }
+    let merged = infercost(&["merge", "shard1.json", "shard0.json", "--json"], &d);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    assert!(
+        merged.stdout == whole.stdout,
+        "merged shards differ from the whole plan"
+    );
+    let missing = infercost(&["merge", "shard0.json"], &d);
+    assert_eq!(
+        (missing.code, missing.stderr.as_str()),
+        (2, "error: shard 1/2 is missing\n")
+    );
+}

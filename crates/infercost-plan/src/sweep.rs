@@ -220,15 +220,15 @@ pub fn plan(
         seed,
         group_replicas: s.group_replicas,
     };
-    let rps: Vec<f64> = par_map(&rps_keys, threads, &|i, &(si, context)| {
+    let rps: Vec<f64> = par_map(&rps_keys, threads, &|_, &(si, context)| {
         let setup = &setups[si];
         let r = match &setup.dep {
-            Some(dep) => capacity::max_rps_per_replica(
-                dep,
-                inp.pilot,
-                context,
-                &search(setup, Rng::derive(s.seed, 10_000 + i as u64).next_u64()),
-            ),
+            // Seeded by the setup and context, not by position, so a shard draws what the whole sweep draws.
+            Some(dep) => {
+                let ci = s.context.iter().position(|c| *c == context).unwrap_or(0) as u64;
+                let seed = Rng::derive(s.seed, 10_000 + si as u64 * 1_000 + ci).next_u64();
+                capacity::max_rps_per_replica(dep, inp.pilot, context, &search(setup, seed))
+            }
             None => 0.0,
         };
         tick();
