@@ -619,6 +619,18 @@ fn number_count(v: Option<&serde_json::Number>, key: &str) -> Result<u32, String
 
 fn number_time(v: Option<&serde_json::Number>, key: &str, unit: TimeUnit) -> Result<i128, String> {
     let n = v.ok_or_else(|| format!("missing key {key:?}"))?;
+    // The common case, a plain number in a numeric unit, converts without going through text.
+    if let (Some(x), false) = (n.as_f64(), unit == TimeUnit::Rfc3339) {
+        if !x.is_finite() || x < 0.0 {
+            return Err(format!("{key} {n} is negative or not finite"));
+        }
+        let scale = match unit {
+            TimeUnit::S => 1e9,
+            TimeUnit::Ms => 1e6,
+            _ => 1e3,
+        };
+        return Ok((x * scale).round() as i128);
+    }
     time_ns(&n.to_string(), unit)
 }
 
