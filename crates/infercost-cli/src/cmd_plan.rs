@@ -106,17 +106,7 @@ pub(crate) fn plan(a: PlanArgs) -> Result<()> {
     } else {
         resolve(&base, &scenario.trace).display().to_string()
     };
-    let (pilot, _) = load(&TraceInput {
-        file: trace.clone(),
-        format: scenario.format.clone(),
-        strict: false,
-        col_time: None,
-        col_input: None,
-        col_output: None,
-        col_region: None,
-        col_session: None,
-        time_unit: None,
-    })?;
+    let (pilot, _) = load(&TraceInput::plain(&trace, &scenario.format))?;
     if !pilot.has_timestamps {
         bail!("{trace}: the pilot trace needs arrival times");
     }

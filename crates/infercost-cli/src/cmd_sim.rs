@@ -109,17 +109,7 @@ fn slo(ttft: Option<f64>, tpot: Option<f64>, p: f64) -> Result<Option<Slo>> {
 }
 
 fn trace_input(file: &str) -> TraceInput {
-    TraceInput {
-        file: file.to_string(),
-        format: "auto".into(),
-        strict: false,
-        col_time: None,
-        col_input: None,
-        col_output: None,
-        col_region: None,
-        col_session: None,
-        time_unit: None,
-    }
+    TraceInput::plain(file, "auto")
 }
 
 fn engine(dep: &infercost_perf::Deployment, d: &DeployArgs, e: &EngineArgs) -> EngineConfig {

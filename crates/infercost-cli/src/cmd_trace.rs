@@ -63,6 +63,23 @@ pub(crate) struct TraceInput {
     pub(crate) time_unit: Option<String>,
 }
 
+impl TraceInput {
+    /// A file read with a format and no column mapping.
+    pub(crate) fn plain(file: &str, format: &str) -> TraceInput {
+        TraceInput {
+            file: file.to_string(),
+            format: format.to_string(),
+            strict: false,
+            col_time: None,
+            col_input: None,
+            col_output: None,
+            col_region: None,
+            col_session: None,
+            time_unit: None,
+        }
+    }
+}
+
 /// Reads a trace, reporting malformed rows and sorting on stderr.
 pub(crate) fn load(input: &TraceInput) -> Result<(Workload, ReadReport)> {
     let format = Format::parse(&input.format).with_context(|| {
@@ -243,17 +260,7 @@ pub(crate) fn run(cmd: TraceCmd) -> Result<()> {
             let lengths = if a.lengths.starts_with("lognormal:") {
                 Lengths::parse_lognormal(&a.lengths)?
             } else {
-                let (w, _) = load(&TraceInput {
-                    file: a.lengths.clone(),
-                    format: "auto".into(),
-                    strict: false,
-                    col_time: None,
-                    col_input: None,
-                    col_output: None,
-                    col_region: None,
-                    col_session: None,
-                    time_unit: None,
-                })?;
+                let (w, _) = load(&TraceInput::plain(&a.lengths, "auto"))?;
                 Lengths::Empirical(
                     w.requests
                         .iter()

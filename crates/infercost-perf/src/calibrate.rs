@@ -359,20 +359,7 @@ pub fn fit(
     });
     e.link = r[0];
     e.link_latency_s = r[1] * 1e-6;
-    Calibration {
-        efficiency: e,
-        gemm: fit_error(
-            gemms
-                .iter()
-                .map(|s| (gemm_time(s, &e, peak_flops, bandwidth), s.seconds)),
-        ),
-        small_ops: fit_error(small.iter().map(|s| (small_ops_time(s, &e), s.seconds))),
-        all_reduce: fit_error(
-            reduce
-                .iter()
-                .map(|s| (all_reduce_time(s, &e, link), s.seconds)),
-        ),
-    }
+    evaluate(gemms, small, reduce, peak_flops, bandwidth, link, e)
 }
 
 /// How the shipped efficiencies score on one GPU's samples.

@@ -112,6 +112,8 @@ pub(crate) struct Replica<'a> {
     outstanding_prefill: u64,
     sum_g_end: u64,
     cache: Option<PrefixCache>,
+    /// This iteration's prefill chunks (slot, tokens); kept to reuse its allocation.
+    chunks: Vec<(u32, u32)>,
 }
 
 fn ceil_div(a: u64, b: u64) -> u64 {
@@ -156,6 +158,7 @@ impl<'a> Replica<'a> {
             outstanding_prefill: 0,
             sum_g_end: 0,
             cache,
+            chunks: Vec::new(),
         }
     }
 
@@ -520,7 +523,8 @@ impl<'a> Replica<'a> {
         batch.decode_context = (self.sum_c + (self.n_dec * self.g) as i64) as u64;
         budget -= self.n_dec.min(budget);
         // 2. Sequences part-way through their prompt, in admission order.
-        let mut chunks: Vec<(u32, u32)> = Vec::new();
+        let mut chunks = std::mem::take(&mut self.chunks);
+        chunks.clear();
         let mut i = 0;
         while i < self.prefilling.len() && budget > 0 {
             let slot = self.prefilling[i];
@@ -604,6 +608,7 @@ impl<'a> Replica<'a> {
             budget -= chunk;
         }
         if batch.tokens() == 0 {
+            self.chunks = chunks;
             return false;
         }
         let t = self.dep.iteration(&batch).total_s;
@@ -619,7 +624,7 @@ impl<'a> Replica<'a> {
         self.g += 1;
         m.iterations += 1;
         self.finish_completions(end, m);
-        for (slot, chunk) in chunks {
+        for &(slot, chunk) in &chunks {
             self.outstanding_prefill -= chunk as u64;
             let s = &mut self.slab[slot as usize];
             s.done += chunk;
@@ -660,6 +665,7 @@ impl<'a> Replica<'a> {
             self.hist[c.rem_euclid(bs as i64) as usize] += 1;
             self.heap.push(Reverse((g_end, slot, stamp)));
         }
+        self.chunks = chunks;
         self.compact_order();
         true
     }
