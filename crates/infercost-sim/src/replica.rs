@@ -114,6 +114,8 @@ pub(crate) struct Replica<'a> {
     cache: Option<PrefixCache>,
     /// This iteration's prefill chunks (slot, tokens); kept to reuse its allocation.
     chunks: Vec<(u32, u32)>,
+    /// Decode-only iteration time by batch size, computed once per size.
+    lines: Vec<Option<infercost_perf::DecodeLine>>,
 }
 
 fn ceil_div(a: u64, b: u64) -> u64 {
@@ -159,6 +161,7 @@ impl<'a> Replica<'a> {
             sum_g_end: 0,
             cache,
             chunks: Vec::new(),
+            lines: Vec::new(),
         }
     }
 
@@ -445,25 +448,47 @@ impl<'a> Replica<'a> {
         if k_c < 2 {
             return false;
         }
-        let line = self.dep.decode_line(self.n_dec);
+        let n = self.n_dec as usize;
+        if self.lines.len() <= n {
+            self.lines.resize(n + 1, None);
+        }
+        let line = match self.lines[n] {
+            Some(l) => l,
+            None => {
+                let l = self.dep.decode_line(self.n_dec);
+                self.lines[n] = Some(l);
+                l
+            }
+        };
         let s0 = (self.sum_c + (self.n_dec * self.g) as i64) as f64;
         let window = (until.0 - self.clock.0) as f64 / 1e9;
         if until != SimTime::MAX && self.stretch_seconds(&line, s0, 1) >= window {
             return false;
         }
         // Iterations until the KV cache is full: each block-size cycle needs one block per sequence.
+        // Step j needs hist[(−(G + j)) mod bs] new blocks; walk the residues downwards without dividing.
         let bs = self.cfg.block_size as u64;
+        let first = ((bs - self.g % bs) % bs) as usize;
+        let prev = |i: usize| if i == 0 { bs as usize - 1 } else { i - 1 };
         let cycles = self.free_blocks / self.n_dec;
-        let mut rem = self.free_blocks - cycles * self.n_dec;
-        let mut k_kv = cycles.saturating_mul(bs);
-        for j in 0..bs {
-            let need = self.hist[((bs - (self.g + j) % bs) % bs) as usize];
-            if need > rem {
-                break;
+        let k_kv = if cycles.saturating_mul(bs) >= k_c {
+            // Whole cycles alone outlast the next completion.
+            u64::MAX
+        } else {
+            let mut rem = self.free_blocks - cycles * self.n_dec;
+            let mut k_kv = cycles * bs;
+            let mut idx = first;
+            for _ in 0..bs {
+                let need = self.hist[idx];
+                if need > rem {
+                    break;
+                }
+                rem -= need;
+                k_kv += 1;
+                idx = prev(idx);
             }
-            rem -= need;
-            k_kv += 1;
-        }
+            k_kv
+        };
         let mut k = k_c.min(k_kv);
         if k < 2 {
             return false;
@@ -487,8 +512,10 @@ impl<'a> Replica<'a> {
         // Allocate the blocks the stretch needs.
         let full = k / bs;
         let mut need = full * self.n_dec;
-        for j in 0..(k % bs) {
-            need += self.hist[((bs - (self.g + full * bs + j) % bs) % bs) as usize];
+        let mut idx = first;
+        for _ in 0..(k % bs) {
+            need += self.hist[idx];
+            idx = prev(idx);
         }
         self.free_blocks -= need;
         let secs = self.stretch_seconds(&line, s0, k);
