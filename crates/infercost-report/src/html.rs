@@ -144,7 +144,7 @@ pub fn html(r: &PlanResult) -> String {
                     .iter()
                     .find(|b| Some(&b.bill.plan) == p.cheapest_plan.as_ref())
                 {
-                    entries.push((format!("{} cheapest", times(v)), b));
+                    entries.push((format!("{} {} (cheapest)", times(v), b.bill.plan), b));
                 }
             }
         }
