@@ -613,6 +613,43 @@ mod tests {
     }
 
     #[test]
+    fn transforms_keep_their_invariants_for_random_inputs() {
+        // Property test over seeds and parameters: counts, token sums, mean rate, order and determinism.
+        for seed in 0..25u64 {
+            let mut rng = Rng::new(seed);
+            let w = pilot(100 + rng.below(900));
+            let k = 1 + rng.below(20);
+            let mode = if seed % 2 == 0 {
+                VolumeMode::Users
+            } else {
+                VolumeMode::Compress
+            };
+            let s = scale_volume(&w, k as f64, mode, seed).unwrap();
+            assert_eq!(s.len() as u64, k * w.len() as u64);
+            assert_eq!(s.output_tokens(), k * w.output_tokens());
+            assert!(s.requests.windows(2).all(|p| p[0].arrival <= p[1].arrival));
+            assert!(s.span() <= w.span() + SimTime::from_secs(1));
+            assert_eq!(s, scale_volume(&w, k as f64, mode, seed).unwrap());
+            let mut c = s.clone();
+            let mult = 0.5 + rng.f64() * 4.0;
+            scale_context(&mut c, mult, 0).unwrap();
+            let expect: u64 = s
+                .requests
+                .iter()
+                .map(|r| ((r.input_tokens as f64 * mult).round() as u64).max(1))
+                .sum();
+            assert_eq!(c.input_tokens(), expect);
+            let b = 1.0 + rng.f64() * 4.0;
+            let mut bursty = s.clone();
+            burst(&mut bursty, b, seed).unwrap();
+            assert_eq!(bursty.len(), s.len());
+            assert_eq!(bursty.input_tokens(), s.input_tokens());
+            // The mean rate is kept: arrivals stay within the same cycles, so the span moves by under a cycle.
+            assert!(bursty.span().0 <= s.span().0 + BURST_CYCLE.0);
+        }
+    }
+
+    #[test]
     fn fractional_volume_is_seeded() {
         let w = pilot(1000);
         let a = scale_volume(&w, 2.5, VolumeMode::Users, 9).unwrap();

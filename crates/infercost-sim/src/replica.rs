@@ -638,6 +638,19 @@ impl<'a> Replica<'a> {
             self.chunks = chunks;
             return false;
         }
+        // The engine's limits hold in every iteration (checked in test builds).
+        debug_assert!(
+            self.running <= self.cfg.max_num_seqs as u64,
+            "more sequences than max_num_seqs"
+        );
+        debug_assert!(
+            batch.tokens() <= self.cfg.max_batched_tokens as u64,
+            "more tokens than the budget"
+        );
+        debug_assert!(
+            self.free_blocks <= self.cfg.kv_blocks,
+            "KV accounting out of range"
+        );
         let t = self.dep.iteration(&batch).total_s;
         let start = self.clock;
         let end = SimTime(start.0 + (t * 1e9).round().max(1.0) as u64);

@@ -283,3 +283,64 @@ fn the_autoscaler_follows_the_load_and_bills_less_than_the_peak() {
         "autoscaled time must be below a static fleet at the peak"
     );
 }
+
+#[test]
+fn random_workloads_keep_every_invariant() {
+    // Property test over seeds: tiny KV caches, few sequences and small budgets force preemption and queueing;
+    // test builds check the engine limits on every iteration (debug assertions), and every request must finish
+    // exactly once with consistent times, in both modes and for every router.
+    use infercost_core::Rng;
+    let dep = deployment("llama-3.1-8b", "l4", 1);
+    for seed in 0..12u64 {
+        let mut rng = Rng::new(seed);
+        let mut w = Workload::new();
+        let mut t = 0.0;
+        let n = 200 + rng.below(400) as usize;
+        for _ in 0..n {
+            t += rng.exp1() * 0.05;
+            w.requests.push(Request::new(
+                SimTime::from_secs_f64(t),
+                1 + rng.below(3000) as u32,
+                1 + rng.below(400) as u32,
+            ));
+        }
+        let mut cfg = config(&dep, 1 + rng.below(3) as u32);
+        cfg.engine.kv_blocks = 300 + rng.below(2000);
+        cfg.engine.max_num_seqs = 1 + rng.below(64) as u32;
+        cfg.engine.max_batched_tokens = cfg.engine.max_num_seqs.max(256 + rng.below(4096) as u32);
+        cfg.router = [Router::PowerOfTwo, Router::RoundRobin, Router::Least][seed as usize % 3];
+        cfg.seed = seed;
+        let mut results = Vec::new();
+        for exact in [false, true] {
+            cfg.step_exact = exact;
+            let r = simulate(&dep, &w, &cfg).unwrap();
+            assert_eq!(r.completed + r.unservable, n as u64, "seed {seed}");
+            let mut seen: Vec<u32> = r.records.iter().map(|x| x.index).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(
+                seen.len() as u64,
+                r.completed,
+                "seed {seed}: a request finished twice"
+            );
+            for x in &r.records {
+                assert!(
+                    x.queue_ns <= x.ttft_ns && x.ttft_ns <= x.e2e_ns,
+                    "seed {seed}: times out of order"
+                );
+            }
+            results.push(r);
+        }
+        assert_eq!(results[0].completed, results[1].completed);
+        assert_eq!(
+            results[0],
+            simulate(&dep, &w, &{
+                let mut c = cfg.clone();
+                c.step_exact = false;
+                c
+            })
+            .unwrap(),
+            "seed {seed}: not deterministic"
+        );
+    }
+}
