@@ -529,3 +529,73 @@ fn shards_merge_into_the_same_plan() {
         (2, "error: shard 1/2 is missing\n")
     );
 }
+
+#[test]
+fn lengths_only_mooncake_and_gzip_files_are_read() {
+    // Expected figures computed independently with Python from the fixtures in tests/data.
+    let v = json(&infercost(
+        &[
+            "trace",
+            "stats",
+            "tests/data/sharegpt_lengths_200.csv",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert_eq!(
+        (
+            v["format"].as_str(),
+            v["requests"].as_u64(),
+            v["has_timestamps"].as_bool()
+        ),
+        (Some("lengths"), Some(200), Some(false))
+    );
+    assert_eq!(v["input_tokens"]["p50"], 1413.0);
+    assert_eq!(v["input_tokens"]["total"], 398_909.0);
+    assert!(v["duration_s"].is_null() && v["peak_to_mean"].is_null());
+    let m = json(&infercost(
+        &["trace", "stats", "tests/data/mooncake_100.jsonl", "--json"],
+        &root(),
+    ));
+    assert_eq!(
+        (m["format"].as_str(), m["requests"].as_u64()),
+        (Some("mooncake"), Some(100))
+    );
+    assert_eq!(m["input_tokens"]["total"], 1_309_898.0);
+    assert!((m["duration_s"].as_f64().unwrap() - 28.356).abs() < 1e-9);
+    // A gzip copy reads the same.
+    let d = temp("gz");
+    std::fs::copy(
+        root().join("tests/data/mooncake_100.jsonl"),
+        d.join("m.jsonl"),
+    )
+    .unwrap();
+    assert!(Command::new("gzip")
+        .arg("m.jsonl")
+        .current_dir(&d)
+        .status()
+        .unwrap()
+        .success());
+    let g = json(&infercost(&["trace", "stats", "m.jsonl.gz", "--json"], &d));
+    assert_eq!(g["input_tokens"], m["input_tokens"]);
+    // Synthesis can sample lengths from a length-only file.
+    let r = infercost(
+        &[
+            "trace",
+            "synth",
+            "--rate",
+            "5",
+            "--duration",
+            "100",
+            "--lengths",
+            &root()
+                .join("tests/data/sharegpt_lengths_200.csv")
+                .display()
+                .to_string(),
+            "-o",
+            "s.jsonl",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
