@@ -2,7 +2,7 @@
 //! and the `trace stats` summary of a workload.
 
 use crate::units::SimTime;
-use crate::workload::{Workload, NO_SESSION};
+use crate::workload::{Request, Workload, NO_SESSION};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -238,12 +238,14 @@ pub struct TraceStats {
     pub regions: BTreeMap<String, u64>,
 }
 
-fn peak_over(arrivals: &[SimTime], window: SimTime, mean_rate: f64) -> f64 {
+fn peak_over(arrivals: &[Request], window: SimTime, mean_rate: f64) -> f64 {
     if arrivals.is_empty() || mean_rate <= 0.0 {
         return 0.0;
     }
     // A window longer than the trace is the whole trace: its rate is the mean.
-    let span = arrivals[arrivals.len() - 1].since(arrivals[0]);
+    let span = arrivals[arrivals.len() - 1]
+        .arrival
+        .since(arrivals[0].arrival);
     if window > span {
         return 1.0;
     }
@@ -251,7 +253,7 @@ fn peak_over(arrivals: &[SimTime], window: SimTime, mean_rate: f64) -> f64 {
     let mut best = 0usize;
     let mut lo = 0usize;
     for hi in 0..arrivals.len() {
-        while arrivals[hi].0 - arrivals[lo].0 >= window.0 {
+        while arrivals[hi].arrival.0 - arrivals[lo].arrival.0 >= window.0 {
             lo += 1;
         }
         best = best.max(hi - lo + 1);
@@ -294,7 +296,8 @@ pub fn trace_stats(w: &Workload, format: &str, malformed_rows: u64) -> TraceStat
     if !w.has_timestamps || n == 0 {
         return st;
     }
-    let arrivals: Vec<SimTime> = w.requests.iter().map(|r| r.arrival).collect();
+    // Computed straight from the requests: no copy of the arrival times.
+    let arrivals = &w.requests;
     let duration = w.span();
     let duration_s = duration.as_secs_f64();
     st.duration_s = Some(duration_s);
@@ -310,13 +313,15 @@ pub fn trace_stats(w: &Workload, format: &str, malformed_rows: u64) -> TraceStat
         n as f64
     });
     if n >= 3 {
-        let gaps: Vec<f64> = arrivals
-            .windows(2)
-            .map(|p| (p[1].0 - p[0].0) as f64)
-            .collect();
-        let m = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        let gaps = || {
+            arrivals
+                .windows(2)
+                .map(|p| (p[1].arrival.0 - p[0].arrival.0) as f64)
+        };
+        let count = (n - 1) as f64;
+        let m = gaps().sum::<f64>() / count;
         if m > 0.0 {
-            let var = gaps.iter().map(|g| (g - m) * (g - m)).sum::<f64>() / gaps.len() as f64;
+            let var = gaps().map(|g| (g - m) * (g - m)).sum::<f64>() / count;
             st.interarrival_cv = Some(var.sqrt() / m);
         }
     }
@@ -327,8 +332,8 @@ pub fn trace_stats(w: &Workload, format: &str, malformed_rows: u64) -> TraceStat
     });
     let origin = w.epoch_origin_s.unwrap_or(0.0);
     let mut by_hour = vec![0u64; 24];
-    for t in &arrivals {
-        let s = origin + t.as_secs_f64();
+    for r in arrivals {
+        let s = origin + r.arrival.as_secs_f64();
         let h = ((s / 3600.0).floor() as i64).rem_euclid(24) as usize;
         by_hour[h] += 1;
     }
@@ -378,7 +383,6 @@ fn session_concurrency(w: &Workload) -> Concurrency {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::Request;
 
     #[test]
     fn nearest_rank_matches_definition() {

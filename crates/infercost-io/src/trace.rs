@@ -7,7 +7,6 @@ use crate::IoError;
 use infercost_core::{Request, SimTime, Workload, NO_SESSION};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// A trace format.
@@ -138,23 +137,91 @@ pub struct ReadReport {
 
 const KEPT_ERRORS: usize = 5;
 
-/// Reads a trace file (gzip when its name ends in `.gz`).
+/// Reads a trace file (gzip when its name ends in `.gz`), streaming it line by line: memory holds the requests,
+/// not the file.
 pub fn read_trace(path: &Path, opts: &ReadOptions) -> Result<(Workload, ReadReport), IoError> {
-    let read_err = |source| IoError::Read {
+    let file = std::fs::File::open(path).map_err(|source| IoError::Read {
         path: path.to_path_buf(),
         source,
-    };
-    let raw = std::fs::read(path).map_err(read_err)?;
-    let bytes = if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(read_err)?;
-        out
+    })?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        let gz =
+            flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, file));
+        read_lines(
+            LineReader::new(std::io::BufReader::with_capacity(1 << 20, gz), path),
+            path,
+            opts,
+        )
     } else {
-        raw
-    };
-    parse_trace(&bytes, path, opts)
+        read_lines(
+            LineReader::new(std::io::BufReader::with_capacity(1 << 20, file), path),
+            path,
+            opts,
+        )
+    }
+}
+
+/// Lines of a trace, numbered from 1, with the first non-blank line available before reading starts.
+struct LineReader<'p, R> {
+    inner: R,
+    path: &'p Path,
+    buf: Vec<u8>,
+    line_no: u64,
+    pending: Option<(u64, Vec<u8>)>,
+}
+
+impl<'p, R: std::io::BufRead> LineReader<'p, R> {
+    fn new(inner: R, path: &'p Path) -> Self {
+        LineReader {
+            inner,
+            path,
+            buf: Vec::with_capacity(256),
+            line_no: 0,
+            pending: None,
+        }
+    }
+
+    /// The next line without its newline, or None at the end.
+    fn next_line(&mut self) -> Result<Option<(u64, &[u8])>, IoError> {
+        if let Some((n, l)) = self.pending.take() {
+            self.buf = l;
+            return Ok(Some((n, &self.buf)));
+        }
+        self.buf.clear();
+        let read = self
+            .inner
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|source| IoError::Read {
+                path: self.path.to_path_buf(),
+                source,
+            })?;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.line_no += 1;
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+        }
+        if self.line_no == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
+            self.buf.drain(..3);
+        }
+        Ok(Some((self.line_no, &self.buf)))
+    }
+
+    /// The first non-blank line, which `next_line` will return again.
+    fn peek_first(&mut self) -> Result<Option<String>, IoError> {
+        loop {
+            match self.next_line()? {
+                None => return Ok(None),
+                Some((_, l)) if l.iter().all(u8::is_ascii_whitespace) => continue,
+                Some((n, l)) => {
+                    let text = String::from_utf8_lossy(l).trim().to_string();
+                    self.pending = Some((n, l.to_vec()));
+                    return Ok(Some(text));
+                }
+            }
+        }
+    }
 }
 
 struct Sink<'a> {
@@ -187,12 +254,15 @@ pub fn parse_trace(
     path: &Path,
     opts: &ReadOptions,
 ) -> Result<(Workload, ReadReport), IoError> {
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let first_line = text
-        .split(|&b| b == b'\n')
-        .find(|l| !l.iter().all(u8::is_ascii_whitespace))
-        .unwrap_or(b"");
-    let first = String::from_utf8_lossy(first_line).trim().to_string();
+    read_lines(LineReader::new(bytes, path), path, opts)
+}
+
+fn read_lines<R: std::io::BufRead>(
+    mut lines: LineReader<'_, R>,
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<(Workload, ReadReport), IoError> {
+    let first = lines.peek_first()?.unwrap_or_default();
     let format = match opts.format {
         Format::Auto => detect(&first, path)?,
         f => f,
@@ -205,8 +275,10 @@ pub fn parse_trace(
     };
     let mut w = Workload::new();
     match format {
-        Format::Mooncake | Format::Jsonl => read_jsonl(text, format, opts, &mut w, &mut sink)?,
-        _ => read_csv(text, format, opts, &mut w, &mut sink)?,
+        Format::Mooncake | Format::Jsonl => {
+            read_jsonl(&mut lines, format, opts, &mut w, &mut sink)?
+        }
+        _ => read_csv(&mut lines, format, opts, &mut w, &mut sink)?,
     }
     if w.is_empty() {
         return Err(IoError::Empty {
@@ -405,6 +477,47 @@ pub fn parse_datetime_ns(s: &str) -> Option<i128> {
     Some(secs as i128 * 1_000_000_000 + frac_ns)
 }
 
+/// The fields of one CSV line: byte ranges into the line for the common unquoted case (no allocation), owned
+/// strings when the line has quotes.
+enum Cells<'a> {
+    Plain(&'a str, &'a [(usize, usize)]),
+    Quoted(Vec<std::borrow::Cow<'a, str>>),
+}
+
+impl<'a> Cells<'a> {
+    fn split(line: &'a str, ranges: &'a mut Vec<(usize, usize)>) -> Cells<'a> {
+        if line.contains('"') {
+            let mut v = Vec::new();
+            split_csv(line, &mut v);
+            return Cells::Quoted(v);
+        }
+        ranges.clear();
+        let mut start = 0;
+        for (i, b) in line.bytes().enumerate() {
+            if b == b',' {
+                ranges.push((start, i));
+                start = i + 1;
+            }
+        }
+        ranges.push((start, line.len()));
+        Cells::Plain(line, ranges)
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Cells::Plain(_, r) => r.len(),
+            Cells::Quoted(v) => v.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> &str {
+        match self {
+            Cells::Plain(line, r) => &line[r[i].0..r[i].1],
+            Cells::Quoted(v) => &v[i],
+        }
+    }
+}
+
 struct CsvCols {
     time: Option<usize>,
     input: usize,
@@ -492,16 +605,15 @@ impl Interner {
     }
 }
 
-fn read_csv(
-    text: &[u8],
+fn read_csv<R: std::io::BufRead>(
+    lines: &mut LineReader<'_, R>,
     format: Format,
     opts: &ReadOptions,
     w: &mut Workload,
     sink: &mut Sink,
 ) -> Result<(), IoError> {
-    let mut lines = text.split(|&b| b == b'\n').enumerate();
     let header: Vec<String> = loop {
-        match lines.next() {
+        match lines.next_line()? {
             Some((_, l)) if l.iter().all(u8::is_ascii_whitespace) => continue,
             Some((_, l)) => {
                 let s = String::from_utf8_lossy(l);
@@ -525,14 +637,12 @@ fn read_csv(
     .flatten()
     .max()
     .unwrap_or(0);
-    let mut fields = Vec::with_capacity(header.len());
+    let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(header.len());
     let mut sessions = Interner::default();
     let mut origin: Option<i128> = None;
     let datetime = cols.unit == TimeUnit::Rfc3339;
-    w.requests.reserve(text.len() / 24);
-    let mut rel: Vec<i64> = Vec::with_capacity(text.len() / 24);
-    for (i, raw) in lines {
-        let line_no = i as u64 + 1;
+    let mut rel: Vec<i64> = Vec::new();
+    while let Some((line_no, raw)) = lines.next_line()? {
         let Ok(line) = std::str::from_utf8(raw) else {
             sink.bad(line_no, "not valid UTF-8".into())?;
             continue;
@@ -541,7 +651,7 @@ fn read_csv(
         if line.trim().is_empty() {
             continue;
         }
-        split_csv(line, &mut fields);
+        let fields = Cells::split(line, &mut ranges);
         if fields.len() <= needed {
             sink.bad(
                 line_no,
@@ -550,11 +660,11 @@ fn read_csv(
             continue;
         }
         let row = (|| -> Result<(Request, i64), String> {
-            let input = parse_count(&fields[cols.input], &header[cols.input])?;
-            let output = parse_count(&fields[cols.output], &header[cols.output])?;
+            let input = parse_count(fields.get(cols.input), &header[cols.input])?;
+            let output = parse_count(fields.get(cols.output), &header[cols.output])?;
             let rel = match cols.time {
                 Some(t) => {
-                    let ns = time_ns(&fields[t], cols.unit)?;
+                    let ns = time_ns(fields.get(t), cols.unit)?;
                     // Times are kept relative to the first row's; an earlier row (unsorted trace) is negative
                     // until the origin moves to the earliest time below.
                     (ns - *origin.get_or_insert(ns)) as i64
@@ -566,13 +676,13 @@ fn read_csv(
         match row {
             Ok((mut r, t)) => {
                 if let Some(c) = cols.region {
-                    let name = fields[c].trim();
+                    let name = fields.get(c).trim();
                     if !name.is_empty() {
                         r.region = w.region_id(name);
                     }
                 }
                 if let Some(c) = cols.session {
-                    let key = fields[c].trim();
+                    let key = fields.get(c).trim();
                     if !key.is_empty() {
                         r.session = sessions.session(key);
                     }
@@ -642,8 +752,8 @@ fn session_key(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-fn read_jsonl(
-    text: &[u8],
+fn read_jsonl<R: std::io::BufRead>(
+    lines: &mut LineReader<'_, R>,
     format: Format,
     opts: &ReadOptions,
     w: &mut Workload,
@@ -663,10 +773,10 @@ fn read_jsonl(
     let region_key = c.region.clone().unwrap_or_else(|| "region".into());
     let session_key_name = c.session.clone().unwrap_or_else(|| "session_id".into());
     let mut sessions = Interner::default();
-    let mut min_time = i128::MAX;
-    let mut times: Vec<i128> = Vec::new();
-    for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
-        let line_no = i as u64 + 1;
+    // Nanoseconds since the epoch fit an i64 until 2262; 8 bytes a row instead of 16.
+    let mut min_time = i64::MAX;
+    let mut times: Vec<i64> = Vec::new();
+    while let Some((line_no, raw)) = lines.next_line()? {
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -733,6 +843,7 @@ fn read_jsonl(
         };
         match parsed {
             Ok((t, mut r, ids, region, session)) => {
+                let t = t.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
                 min_time = min_time.min(t);
                 times.push(t);
                 if !ids.is_empty() {
@@ -754,7 +865,7 @@ fn read_jsonl(
     for (r, t) in w.requests.iter_mut().zip(&times) {
         r.arrival = SimTime((t - min_time) as u64);
     }
-    if unit == TimeUnit::Rfc3339 && min_time != i128::MAX {
+    if unit == TimeUnit::Rfc3339 && min_time != i64::MAX {
         w.epoch_origin_s = Some(min_time as f64 / 1e9);
     }
     debug_assert!(w
