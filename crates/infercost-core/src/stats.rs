@@ -326,9 +326,9 @@ pub fn trace_stats(w: &Workload, format: &str, malformed_rows: u64) -> TraceStat
         }
     }
     st.peak_to_mean = Some(PeakToMean {
-        s1: peak_over(&arrivals, SimTime::from_secs(1), mean_rate),
-        s60: peak_over(&arrivals, SimTime::from_secs(60), mean_rate),
-        s3600: peak_over(&arrivals, SimTime::from_secs(3600), mean_rate),
+        s1: peak_over(arrivals, SimTime::from_secs(1), mean_rate),
+        s60: peak_over(arrivals, SimTime::from_secs(60), mean_rate),
+        s3600: peak_over(arrivals, SimTime::from_secs(3600), mean_rate),
     });
     let origin = w.epoch_origin_s.unwrap_or(0.0);
     let mut by_hour = vec![0u64; 24];
