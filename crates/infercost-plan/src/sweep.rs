@@ -193,10 +193,21 @@ pub fn plan(
         tasks.retain(|t| t.index as u32 % n == i);
     }
     // Phase 1: one replica's capacity for each setup and context.
-    let mut rps_keys: Vec<(usize, f64)> = Vec::new();
+    // One replica's capacity for every setup, context and TP the search may try (wider TPs within the node when the
+    // deployment leaves TP to the planner): computed once, shared by every volume and burst.
+    let mut rps_keys: Vec<(usize, f64, u32)> = Vec::new();
     for t in &tasks {
-        if setups[t.setup].dep.is_some() && !rps_keys.contains(&(t.setup, t.context)) {
-            rps_keys.push((t.setup, t.context));
+        let setup = &setups[t.setup];
+        let Some(dep) = &setup.dep else { continue };
+        let mut tp = setup.tp;
+        loop {
+            if !rps_keys.contains(&(t.setup, t.context, tp)) {
+                rps_keys.push((t.setup, t.context, tp));
+            }
+            if s.deployments[setup.deployment].tp.is_some() || tp * 2 > dep.gpu.gpus_per_node {
+                break;
+            }
+            tp *= 2;
         }
     }
     let total = rps_keys.len() + tasks.len();
@@ -220,14 +231,34 @@ pub fn plan(
         seed,
         group_replicas: s.group_replicas,
     };
-    let rps: Vec<f64> = par_map(&rps_keys, threads, &|_, &(si, context)| {
+    let rps: Vec<f64> = par_map(&rps_keys, threads, &|_, &(si, context, tp)| {
         let setup = &setups[si];
-        let r = match &setup.dep {
-            // Seeded by the setup and context, not by position, so a shard draws what the whole sweep draws.
+        let d = &s.deployments[setup.deployment];
+        let dep = setup.dep.as_ref().and_then(|dep| {
+            if tp == dep.tp {
+                Some(dep.clone())
+            } else {
+                Deployment::new(
+                    dep.model.clone(),
+                    dep.gpu.clone(),
+                    tp,
+                    d.weights,
+                    d.kv_dtype,
+                )
+                .ok()
+            }
+        });
+        let r = match dep {
+            // Seeded by the setup, context and TP, not by position, so a shard draws what the whole sweep draws.
             Some(dep) => {
                 let ci = s.context.iter().position(|c| *c == context).unwrap_or(0) as u64;
-                let seed = Rng::derive(s.seed, 10_000 + si as u64 * 1_000 + ci).next_u64();
-                capacity::max_rps_per_replica(dep, inp.pilot, context, &search(setup, seed))
+                let seed = Rng::derive(s.seed, 10_000 + si as u64 * 1_000 + ci * 16 + tp as u64)
+                    .next_u64();
+                let mut cfg = search(setup, seed);
+                cfg.engine.kv_blocks = dep
+                    .kv_capacity_tokens(e.gpu_memory_utilization, e.max_batched_tokens as u64)
+                    / 16;
+                capacity::max_rps_per_replica(&dep, inp.pilot, context, &cfg)
             }
             None => 0.0,
         };
@@ -239,16 +270,18 @@ pub fn plan(
     let weights = inp.diurnal.relative_to_peak();
     let points: Vec<Point> = par_map(&tasks, threads, &|_, t| {
         let setup = &setups[t.setup];
-        let max_rps = rps_keys
-            .iter()
-            .position(|k| *k == (t.setup, t.context))
-            .map_or(0.0, |i| rps[i]);
+        let rps_of = |tp: u32| {
+            rps_keys
+                .iter()
+                .position(|k| *k == (t.setup, t.context, tp))
+                .map_or(0.0, |i| rps[i])
+        };
         let p = eval_point(
             inp,
             &catalog,
             setup,
             t,
-            max_rps,
+            &rps_of,
             pilot_rate,
             &weights,
             &search(setup, Rng::derive(s.seed, t.index as u64).next_u64()),
@@ -328,7 +361,7 @@ fn eval_point(
     catalog: &Catalog,
     setup: &Setup,
     t: &PointTask,
-    mut max_rps: f64,
+    rps_of: &dyn Fn(u32) -> f64,
     pilot_rate: f64,
     weights: &[f64; 24],
     cfg: &SearchConfig,
@@ -349,7 +382,7 @@ fn eval_point(
         gpus_peak: 0,
         groups: 0,
         requests_peak_hour: (inp.pilot.len() as f64 * t.volume).round() as u64,
-        max_rps_per_replica: max_rps,
+        max_rps_per_replica: 0.0,
         gpu_hours_per_month: 0.0,
         utilization: 0.0,
         ttft_ms: LatencySummary::default(),
@@ -364,13 +397,10 @@ fn eval_point(
         vs_cheapest: Vec::new(),
         simulations: 0,
     };
+    let mut max_rps = rps_of(setup.tp);
+    point.max_rps_per_replica = max_rps;
     let Some(dep) = &setup.dep else { return point };
     let peak_rps = pilot_rate * t.volume;
-    let estimate = if max_rps > 0.0 {
-        (peak_rps / max_rps).ceil() as u32
-    } else {
-        1
-    };
     // A replica that cannot meet the SLO even at a trickle of this traffic cannot be scaled out of it.
     let unloaded = |dep: &Deployment, max_rps: f64| {
         capacity::Capacity {
@@ -384,68 +414,80 @@ fn eval_point(
         sims: 12,
     }
     };
-    let mut cap = if max_rps > 0.0 {
-        capacity::min_replicas(
-            dep,
-            inp.pilot,
-            t.volume,
-            t.context,
-            t.burst,
-            cfg,
-            estimate.max(1),
-        )
-    } else {
-        unloaded(dep, max_rps)
-    };
-    // When the smallest TP that fits is too slow for the SLO even unloaded, more GPUs per replica may meet it.
-    let mut dep_used = dep.clone();
-    while cap
-        .failure
-        .as_deref()
-        .is_some_and(|f| f.contains("unloaded latency"))
-        && dep_used.tp * 2 <= dep_used.gpu.gpus_per_node
-        && d.tp.is_none()
-    {
+    // Try the smallest TP that fits, then wider ones within the node: a wider replica prefills faster, which can
+    // meet a TTFT target with fewer GPUs in all. Keep the TP with the fewest GPUs (the smaller TP on a tie).
+    let mut best: Option<(Deployment, capacity::Capacity, f64)> = None;
+    let mut failed: Option<capacity::Capacity> = None;
+    let mut current = dep.clone();
+    let mut current_cfg = *cfg;
+    let mut current_rps = max_rps;
+    loop {
+        let estimate = if current_rps > 0.0 {
+            (peak_rps / current_rps).ceil() as u32
+        } else {
+            1
+        };
+        let cap = if current_rps > 0.0 {
+            capacity::min_replicas(
+                &current,
+                inp.pilot,
+                t.volume,
+                t.context,
+                t.burst,
+                &current_cfg,
+                estimate.max(1),
+            )
+        } else {
+            unloaded(&current, current_rps)
+        };
+        point.simulations += cap.sims;
+        if cap.failure.is_none() {
+            let gpus = cap.replicas * current.tp;
+            if best
+                .as_ref()
+                .is_some_and(|(b, c, _)| c.replicas * b.tp <= gpus)
+            {
+                break;
+            }
+            best = Some((current.clone(), cap, current_rps));
+        } else if best.is_some() {
+            break;
+        } else {
+            failed = Some(cap);
+        }
+        if d.tp.is_some() || current.tp * 2 > current.gpu.gpus_per_node {
+            break;
+        }
         let Ok(wider) = Deployment::new(
-            dep_used.model.clone(),
-            dep_used.gpu.clone(),
-            dep_used.tp * 2,
+            current.model.clone(),
+            current.gpu.clone(),
+            current.tp * 2,
             d.weights,
             d.kv_dtype,
         ) else {
             break;
         };
-        let mut wider_cfg = *cfg;
-        wider_cfg.engine.kv_blocks = wider.kv_capacity_tokens(
+        current_cfg.engine.kv_blocks = wider.kv_capacity_tokens(
             s.engine.gpu_memory_utilization,
             s.engine.max_batched_tokens as u64,
         ) / 16;
-        max_rps = capacity::max_rps_per_replica(&wider, inp.pilot, t.context, &wider_cfg);
-        point.max_rps_per_replica = max_rps;
-        let estimate = if max_rps > 0.0 {
-            (peak_rps / max_rps).ceil() as u32
-        } else {
-            1
-        };
-        let tried = if max_rps > 0.0 {
-            capacity::min_replicas(
-                &wider,
-                inp.pilot,
-                t.volume,
-                t.context,
-                t.burst,
-                &wider_cfg,
-                estimate.max(1),
-            )
-        } else {
-            unloaded(&wider, max_rps)
-        };
-        point.simulations += cap.sims;
-        cap = tried;
-        dep_used = wider;
-        point.tp = dep_used.tp;
+        current_rps = rps_of(wider.tp);
+        current = wider;
     }
-    point.simulations += cap.sims + 1;
+    let cap = match best {
+        Some((chosen, cap, rps)) => {
+            point.tp = chosen.tp;
+            max_rps = rps;
+            point.max_rps_per_replica = rps;
+            cap
+        }
+        None => {
+            let tried = failed.unwrap_or_else(|| unloaded(dep, 0.0));
+            point.tp = current.tp;
+            tried
+        }
+    };
+    point.simulations += 1;
     point.groups = cap.groups;
     point.ttft_ms = cap.sim.ttft_ms;
     point.tpot_ms = cap.sim.tpot_ms;
