@@ -109,6 +109,18 @@ fn dtype(s: &str, flag: &str) -> Result<Dtype> {
     Dtype::parse(s).with_context(|| format!("{flag} {s:?}: expected bf16, fp8 or int4"))
 }
 
+/// A deployment that must fit: simulating or timing one that does not is refused with the reason.
+pub(crate) fn fitting_deployment(a: &DeployArgs) -> Result<Deployment> {
+    let (d, fit) = deployment(a)?;
+    d.check_fits(
+        a.gpu_memory_utilization,
+        a.max_batched_tokens as u64,
+        a.max_model_len,
+        fit,
+    )?;
+    Ok(d)
+}
+
 /// Builds a deployment; also returns the smallest TP that fits.
 pub(crate) fn deployment(a: &DeployArgs) -> Result<(Deployment, Option<u32>)> {
     let model = load_model(&a.model)?;
@@ -341,13 +353,7 @@ struct StepOut {
 }
 
 fn step(a: StepArgs) -> Result<()> {
-    let (d, fit) = deployment(&a.deploy)?;
-    d.check_fits(
-        a.deploy.gpu_memory_utilization,
-        a.deploy.max_batched_tokens as u64,
-        a.deploy.max_model_len,
-        fit,
-    )?;
+    let d = fitting_deployment(&a.deploy)?;
     let mut batch = Batch::default();
     if let Some(p) = &a.prefill {
         let (tokens, count) = match p.split_once('x') {

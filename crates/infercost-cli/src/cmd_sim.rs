@@ -1,6 +1,6 @@
 //! `infercost simulate` and `infercost capacity`.
 
-use crate::cmd_model::{deployment, DeployArgs};
+use crate::cmd_model::{fitting_deployment, DeployArgs};
 use crate::cmd_trace::{load, TraceInput};
 use crate::output;
 use anyhow::{bail, Context, Result};
@@ -125,13 +125,7 @@ fn engine(dep: &infercost_perf::Deployment, d: &DeployArgs, e: &EngineArgs) -> E
 }
 
 pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
-    let (dep, fit) = deployment(&a.deploy)?;
-    dep.check_fits(
-        a.deploy.gpu_memory_utilization,
-        a.deploy.max_batched_tokens as u64,
-        a.deploy.max_model_len,
-        fit,
-    )?;
+    let dep = fitting_deployment(&a.deploy)?;
     let (w, _) = load(&trace_input(&a.trace))?;
     if !w.has_timestamps {
         bail!(
@@ -302,13 +296,7 @@ struct CapacityOut {
 }
 
 pub(crate) fn capacity(a: CapacityArgs) -> Result<()> {
-    let (dep, fit) = deployment(&a.deploy)?;
-    dep.check_fits(
-        a.deploy.gpu_memory_utilization,
-        a.deploy.max_batched_tokens as u64,
-        a.deploy.max_model_len,
-        fit,
-    )?;
+    let dep = fitting_deployment(&a.deploy)?;
     let (w, _) = load(&trace_input(&a.trace))?;
     let slo = slo(Some(a.slo_ttft_ms), Some(a.slo_tpot_ms), a.percentile)?
         .context("an SLO is required")?;

@@ -1,7 +1,7 @@
 //! The self-contained HTML report: inline CSS and SVG, no scripts, fonts or network; every chart has its table.
 
 use crate::svg::{self, esc};
-use crate::{headline, plan_cost, tables, times, usd, HEADLINE_COLUMNS};
+use crate::{headline, plan_cost, plans_of, tables, times, usd, HEADLINE_COLUMNS};
 use infercost_plan::analysis::best;
 use infercost_plan::result::PlanResult;
 
@@ -95,14 +95,7 @@ pub fn html(r: &PlanResult) -> String {
     }
     body.push_str("<h2 id=\"cost\">Cost against volume, every plan</h2>");
     for (di, d) in s.deployments.iter().enumerate() {
-        let mut plans: Vec<String> = r
-            .points
-            .iter()
-            .filter(|p| p.deployment == d.name)
-            .flat_map(|p| p.bills.iter().map(|b| b.bill.plan.clone()))
-            .collect();
-        plans.sort();
-        plans.dedup();
+        let plans = plans_of(r, &d.name);
         let series: Vec<(String, Vec<(f64, f64)>)> = plans
             .iter()
             .map(|pl| {

@@ -333,14 +333,7 @@ pub fn tables(r: &PlanResult) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
     vols.sort_by(f64::total_cmp);
     // Cost on every plan at each volume (the first deployment's cheapest GPU for each plan).
     for d in &s.deployments {
-        let mut plans: Vec<String> = r
-            .points
-            .iter()
-            .filter(|p| p.deployment == d.name)
-            .flat_map(|p| p.bills.iter().map(|b| b.bill.plan.clone()))
-            .collect();
-        plans.sort();
-        plans.dedup();
+        let plans = plans_of(r, &d.name);
         let header: Vec<String> = std::iter::once("plan".to_string())
             .chain(vols.iter().map(|v| times(*v)))
             .collect();
@@ -657,6 +650,19 @@ pub fn tables(r: &PlanResult) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
         cal,
     ));
     t
+}
+
+/// Every plan billed for a deployment, sorted.
+pub fn plans_of(r: &PlanResult, deployment: &str) -> Vec<String> {
+    let mut plans: Vec<String> = r
+        .points
+        .iter()
+        .filter(|p| p.deployment == deployment)
+        .flat_map(|p| p.bills.iter().map(|b| b.bill.plan.clone()))
+        .collect();
+    plans.sort();
+    plans.dedup();
+    plans
 }
 
 /// The monthly cost of a plan at a volume for a deployment (pilot context and burst), and the point.
