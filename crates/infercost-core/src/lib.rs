@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod csv_line;
+pub mod fmt;
 pub mod rng;
 pub mod stats;
 pub mod transform;
