@@ -7,7 +7,8 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use infercost_core::SimTime;
 use infercost_plan::capacity::{self, SearchConfig};
-use infercost_sim::{simulate as run_sim, EngineConfig, Router, SimConfig, Slo};
+use infercost_sim::capacity::{length_mix, replica_capacity};
+use infercost_sim::{simulate as run_sim, EngineConfig, Router, SimConfig, Slo, KV_BLOCK_TOKENS};
 use serde::Serialize;
 use std::io::Write;
 
@@ -116,11 +117,11 @@ fn engine(dep: &infercost_perf::Deployment, d: &DeployArgs, e: &EngineArgs) -> E
     EngineConfig {
         max_num_seqs: e.max_num_seqs,
         max_batched_tokens: d.max_batched_tokens,
-        block_size: 16,
         kv_blocks: dep.kv_capacity_tokens(d.gpu_memory_utilization, d.max_batched_tokens as u64)
-            / 16,
+            / KV_BLOCK_TOKENS as u64,
         prefix_caching: !e.no_prefix_caching,
-        prefix_block_tokens: 512,
+        max_model_len: Some(d.max_model_len),
+        ..EngineConfig::new(0)
     }
 }
 
@@ -169,8 +170,27 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
     }
     let progress = crate::output::Progress::new("simulating", a.no_progress);
     progress.update(0, 1);
+    // Busy in the planner's meaning needs one replica's capacity within the SLO: the same function, the same
+    // figure as `capacity` and `plan` give for this deployment and mix.
+    cfg.replica_capacity_rps = cfg
+        .slo
+        .map(|slo| replica_capacity(&dep, &length_mix(&w, 1.0), cfg.engine, slo));
     let r = run_sim(&dep, &w, &cfg)?;
     progress.update(1, 1);
+    if r.rejected > 0 {
+        output::warn(&format!(
+            "{} requests were rejected: their prompts reach --max-model-len {} (raise it to serve them)",
+            output::int(r.rejected as f64),
+            a.deploy.max_model_len
+        ));
+    }
+    if r.truncated > 0 {
+        output::warn(&format!(
+            "{} requests had their output cut at --max-model-len {}",
+            output::int(r.truncated as f64),
+            a.deploy.max_model_len
+        ));
+    }
     if r.unservable > 0 {
         output::warn(&format!(
             "{} requests are larger than one replica's KV cache ({} tokens) and were not served",
@@ -239,13 +259,22 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
         ));
     }
     l(&format!(
-        "  throughput {:.0} output tokens/s, GPUs busy {:.0}% of provisioned time",
+        "  throughput {:.0} output tokens/s; engines iterating {:.0}% of provisioned time",
         r.output_tokens_per_s,
-        r.gpu_busy_fraction * 100.0
+        r.engine_active_fraction * 100.0
     ));
+    if let Some(b) = r.gpu_busy_fraction {
+        l(&format!(
+            "  GPU busy {:.0}%: {:.2} requests/s offered over {} replicas × {:.2} requests/s each within the SLO",
+            b * 100.0,
+            r.offered_rps,
+            a.replicas,
+            cfg.replica_capacity_rps.unwrap_or(0.0)
+        ));
+    }
     if let (Some(att), Some(m)) = (r.slo_attainment, r.meets_slo) {
         l(&format!(
-            "  SLO: {:.1}% of requests within both targets; p{} {}",
+            "  SLO: {:.1}% of offered requests served within both targets; p{} {}",
             att * 100.0,
             a.percentile,
             if m { "met" } else { "NOT met" }
@@ -306,7 +335,7 @@ pub(crate) fn capacity(a: CapacityArgs) -> Result<()> {
         seed: a.seed,
         group_replicas: a.group_replicas.max(1),
     };
-    let max_rps = capacity::max_rps_per_replica(&dep, &w, 1.0, &cfg);
+    let max_rps = replica_capacity(&dep, &length_mix(&w, 1.0), cfg.engine, cfg.slo);
     let rate = w.len() as f64 / w.span().as_secs_f64().max(1.0);
     let estimate = if max_rps > 0.0 {
         (rate / max_rps).ceil() as u32

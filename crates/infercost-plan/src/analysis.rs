@@ -69,7 +69,7 @@ pub fn analyze(r: &mut PlanResult, catalog: &Catalog) {
     let s = r.scenario.clone();
     r.attribution = attribution(&r.points, &s);
     r.inflections = inflections(&r.points, &s);
-    r.placement = placement(&r.points, &s, catalog);
+    r.placement = placement(&r.points, &s);
     r.breakevens = breakevens(&r.points, &s, catalog, &r.placement);
     r.months = months(&r.points, &s, catalog);
 }
@@ -473,142 +473,20 @@ pub fn months(points: &[Point], s: &Scenario, catalog: &Catalog) -> Vec<Month> {
     out
 }
 
-/// Placement of user groups on serving jurisdictions at each volume (pilot context and burstiness).
-pub fn placement(points: &[Point], s: &Scenario, catalog: &Catalog) -> Vec<Placement> {
-    let Some(geo) = &s.geography else {
+/// Placement of user groups on serving jurisdictions at each volume (pilot context and burstiness): the options
+/// priced at the cheapest GPU type's point, so the chosen option's cost is that point's headline.
+pub fn placement(points: &[Point], s: &Scenario) -> Vec<Placement> {
+    if s.geography.is_none() {
         return Vec::new();
-    };
-    let geo_of = |plan: &str| {
-        catalog
-            .plan(plan)
-            .map(|p| p.geo.clone())
-            .unwrap_or_default()
-    };
+    }
     let mut out = Vec::new();
     let mut vols = s.volume.clone();
     vols.sort_by(f64::total_cmp);
-    let jurisdictions: Vec<String> = {
-        let mut v: Vec<String> = points
-            .iter()
-            .flat_map(|p| p.bills.iter().map(|b| geo_of(&b.bill.plan)))
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    };
+    vols.dedup();
     for d in &s.deployments {
-        // Cheapest (plan, cost) serving jurisdiction g at each swept volume.
-        let cheapest_in = |g: &str, v: f64| -> Option<(String, f64, &Point)> {
-            points
-                .iter()
-                .filter(|p| {
-                    p.deployment == d.name
-                        && same(p.volume, v)
-                        && same(p.context, 1.0)
-                        && same(p.burst, 1.0)
-                        && p.slo_met
-                })
-                .flat_map(|p| p.bills.iter().map(move |b| (b, p)))
-                .filter(|(b, _)| geo_of(&b.bill.plan) == g)
-                .min_by_key(|(b, _)| b.bill.total_usd_per_month)
-                .map(|(b, p)| (b.bill.plan.clone(), b.bill.total_usd_per_month.dollars(), p))
-        };
-        let curve = |g: &str| -> Vec<(f64, f64)> {
-            vols.iter()
-                .filter_map(|&v| cheapest_in(g, v).map(|(_, c, _)| (v, c)))
-                .collect()
-        };
-        let allowed = |group: &str, g: &str| {
-            geo.residency
-                .get(group)
-                .is_none_or(|a| a.iter().any(|x| x == g))
-        };
         for &v in &vols {
-            let mut options = Vec::new();
-            for g in &jurisdictions {
-                let Some((plan, usd, p)) = cheapest_in(g, v) else {
-                    continue;
-                };
-                let mut routes = Vec::new();
-                let mut reasons = Vec::new();
-                let mut transfer = 0.0;
-                for (group, share) in &geo.users {
-                    let rtt = if group == g {
-                        0.0
-                    } else {
-                        geo.cross_region_rtt_ms
-                    };
-                    if !allowed(group, g) {
-                        reasons.push(format!(
-                            "{group} users must be served in {:?}",
-                            geo.residency.get(group).cloned().unwrap_or_default()
-                        ));
-                    }
-                    if p.ttft_ms.p99 + rtt > s.slo.ttft_ms {
-                        reasons.push(format!(
-                            "{group} users would see p99 TTFT {:.0} ms with {rtt:.0} ms added",
-                            p.ttft_ms.p99 + rtt
-                        ));
-                    }
-                    if group != g {
-                        let gb =
-                            s.egress_model.gb(
-                                p.requests_per_month * share,
-                                p.output_tokens_per_month * share,
-                            ) + p.input_tokens_per_month * share * s.egress_model.bytes_per_token
-                                / 1e9;
-                        let rate = catalog
-                            .plan(&plan)
-                            .map(|pl| catalog.egress_of(pl).inter_region_usd_per_gb)
-                            .unwrap_or(0.0);
-                        transfer += gb * rate;
-                    }
-                    routes.push(Route {
-                        users: group.clone(),
-                        share: *share,
-                        plan: plan.clone(),
-                        served_in: g.clone(),
-                        added_rtt_ms: rtt,
-                    });
-                }
-                options.push(PlacementOption {
-                    name: format!("all-in-{g}"),
-                    routes,
-                    usd_per_month: usd + transfer,
-                    transfer_usd: transfer,
-                    allowed: reasons.is_empty(),
-                    reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
-                });
-            }
-            // Each group in its home jurisdiction, with a fleet sized for its share.
-            let mut routes = Vec::new();
-            let mut total = 0.0;
-            let mut feasible = true;
-            for (group, share) in &geo.users {
-                match (interpolate(&curve(group), v * share), cheapest_in(group, v)) {
-                    (Some(c), Some((plan, _, _))) if allowed(group, group) => {
-                        total += c;
-                        routes.push(Route {
-                            users: group.clone(),
-                            share: *share,
-                            plan,
-                            served_in: group.clone(),
-                            added_rtt_ms: 0.0,
-                        });
-                    }
-                    _ => feasible = false,
-                }
-            }
-            if feasible && geo.users.len() > 1 {
-                options.push(PlacementOption {
-                    name: "split".into(),
-                    routes,
-                    usd_per_month: total,
-                    transfer_usd: 0.0,
-                    allowed: true,
-                    reason: None,
-                });
-            }
+            let p = best(points, &d.name, v, 1.0, 1.0);
+            let options = p.map(|p| p.placement.clone()).unwrap_or_default();
             let chosen = options
                 .iter()
                 .filter(|o| o.allowed)

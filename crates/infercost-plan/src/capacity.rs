@@ -4,7 +4,7 @@
 //! shares. Routing within a group of a dozen replicas is nearly as good as across the whole fleet, and rounding
 //! the group up to whole replicas overstates the fleet by at most one replica per group.
 
-use infercost_core::transform::{self, Arrival, Diurnal, Lengths, VolumeMode};
+use infercost_core::transform::{self, VolumeMode};
 use infercost_core::{Rng, Workload};
 use infercost_perf::Deployment;
 use infercost_sim::{simulate, SimConfig, SimResult, Slo};
@@ -105,13 +105,31 @@ pub fn min_replicas(
     };
     let start = (estimate.div_ceil(groups)).clamp(1, MAX_REPLICAS_PER_GROUP);
     let first = probe(start);
+    // Gallop away from the estimate (which comes from the measured capacity and is usually within a replica or
+    // two), then bisect: two or three simulations where a search from scratch would take five or more.
     let (mut lo, mut hi, mut best) = if ok(&first) {
-        (0u32, start, first)
+        let (mut hi, mut step) = (start, 1u32);
+        let mut lo = 0;
+        let mut found = None;
+        while hi > 1 {
+            let r = hi.saturating_sub(step).max(1);
+            let res = probe(r);
+            if ok(&res) {
+                hi = r;
+                found = Some(res);
+                step *= 2;
+            } else {
+                lo = r;
+                break;
+            }
+        }
+        (lo, hi, found.unwrap_or(first))
     } else {
         (start, 0, first)
     };
     if hi == 0 {
         // Grow until the SLO is met.
+        let mut step = 1u32;
         let mut r = start;
         loop {
             if r >= MAX_REPLICAS_PER_GROUP {
@@ -135,7 +153,8 @@ pub fn min_replicas(
                 };
             }
             lo = r;
-            r = (r * 2).min(MAX_REPLICAS_PER_GROUP);
+            r = r.saturating_add(step).min(MAX_REPLICAS_PER_GROUP);
+            step = step.saturating_mul(2);
             let res = probe(r);
             let good = ok(&res);
             best = res;
@@ -187,64 +206,7 @@ pub fn lone_requests(
     run(dep, &w, cfg, 1)
 }
 
-/// The highest Poisson arrival rate of this length mix that one replica serves within the SLO, requests/s.
-/// This is a replica's capacity: load over it is how busy a fleet really is.
-pub fn max_rps_per_replica(
-    dep: &Deployment,
-    pilot: &Workload,
-    context: f64,
-    cfg: &SearchConfig,
-) -> f64 {
-    let mut pairs: Vec<(u32, u32)> = pilot
-        .requests
-        .iter()
-        .map(|r| {
-            (
-                ((r.input_tokens as f64 * context).round() as u32).max(1),
-                r.output_tokens.max(1),
-            )
-        })
-        .collect();
-    if pairs.is_empty() {
-        pairs.push((1, 1));
-    }
-    let lengths = Lengths::Empirical(pairs);
-    let requests = 2000.0;
-    let meets = |rate: f64| {
-        let Ok(w) = transform::synth(
-            rate,
-            requests / rate,
-            Arrival::Poisson,
-            &lengths,
-            &Diurnal::flat(),
-            None,
-            cfg.seed,
-        ) else {
-            return false;
-        };
-        ok(&run(dep, &w, cfg, 1))
-    };
-    let (mut lo, mut hi) = (0.0f64, 1.0f64);
-    while meets(hi) {
-        lo = hi;
-        hi *= 2.0;
-        if hi > 1e6 {
-            return hi;
-        }
-    }
-    if lo == 0.0 {
-        lo = hi / 1024.0;
-        if !meets(lo) {
-            return 0.0;
-        }
-    }
-    for _ in 0..10 {
-        let mid = (lo * hi).sqrt();
-        if meets(mid) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
+/// A simulation result with nothing in it, for a search that never ran one.
+pub fn empty_result() -> SimResult {
+    SimResult::default()
 }

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod capacity;
+mod point;
 pub mod result;
 pub mod scenario;
 pub mod sweep;

@@ -23,11 +23,67 @@ pub struct Hour {
     pub busy_fraction_static: f64,
 }
 
+/// How a fleet is provisioned over the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Policy {
+    /// The peak fleet all day.
+    #[serde(rename = "static")]
+    Static,
+    /// Each hour's fleet follows the hour's load.
+    #[serde(rename = "autoscaled")]
+    Autoscaled,
+    /// A committed base (the day's smallest fleet) and the rest on the plan's burst plan.
+    #[serde(rename = "committed-plus-burst")]
+    CommittedPlusBurst,
+}
+
+impl Policy {
+    /// The name used in files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Static => "static",
+            Policy::Autoscaled => "autoscaled",
+            Policy::CommittedPlusBurst => "committed-plus-burst",
+        }
+    }
+}
+
+impl std::fmt::Display for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One fleet of a point's chosen serving: the user groups it serves, where, on which plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Serving {
+    /// User groups it serves (empty without geography: everyone).
+    pub users: Vec<String>,
+    /// Jurisdiction it runs in.
+    pub served_in: String,
+    /// Plan it is billed on.
+    pub plan: String,
+    /// Provisioning policy.
+    pub policy: Policy,
+    /// Tensor parallelism.
+    pub tp: u32,
+    /// Replicas at the busiest hour.
+    pub replicas_peak: u32,
+    /// One replica's capacity within the SLO, requests/s.
+    pub max_rps_per_replica: f64,
+    /// Its share of the point's requests.
+    pub requests_peak_hour_share: f64,
+    /// Its monthly bill.
+    pub usd_per_month: f64,
+    /// Inter-region transfer in that bill.
+    pub transfer_usd: f64,
+}
+
 /// A bill on one plan under the provisioning policy that is cheapest for that plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PointBill {
     /// `static`, `autoscaled` or `committed-plus-burst`.
-    pub policy: String,
+    pub policy: Policy,
     /// Whether this plan may serve every user group under the residency rules.
     pub lawful: bool,
     /// The bill.
@@ -64,11 +120,18 @@ pub struct Point {
     pub groups: u32,
     /// Requests in the busiest hour.
     pub requests_peak_hour: u64,
-    /// One replica's capacity within the SLO, requests/s.
+    /// Of those, requests the engine refuses: the prompt reaches `max_model_len` (SLO misses).
+    #[serde(default)]
+    pub rejected_peak_hour: u64,
+    /// Of those, requests whose output is cut at `max_model_len`.
+    #[serde(default)]
+    pub truncated_peak_hour: u64,
+    /// One replica's capacity within the SLO, requests/s (`infercost_sim::capacity::replica_capacity`): a
+    /// pooled replica's share of the highest Poisson rate of this length mix served within the SLO.
     pub max_rps_per_replica: f64,
-    /// GPU-hours a month on the cheapest plan.
+    /// GPU-hours a month of the chosen serving.
     pub gpu_hours_per_month: f64,
-    /// Busy over billed GPU-hours on the cheapest plan.
+    /// Busy over billed GPU-hours of the chosen serving, busy being load over capacity.
     pub utilization: f64,
     /// TTFT at the busiest hour, ms.
     pub ttft_ms: LatencySummary,
@@ -82,14 +145,21 @@ pub struct Point {
     pub input_tokens_per_month: f64,
     /// The day, hour by hour.
     pub hourly: Vec<Hour>,
-    /// One bill per plan for this GPU.
+    /// One bill per plan for this GPU, each for the whole traffic on that plan (`lawful` says whether the
+    /// residency rules allow it).
     pub bills: Vec<PointBill>,
-    /// The cheapest lawful plan.
+    /// The plan(s) of the cheapest lawful serving, joined by " + " when user groups are served apart.
     pub cheapest_plan: Option<String>,
-    /// Its monthly total.
+    /// The cheapest lawful way to serve every user group on this GPU type, $/month: the headline.
     pub cheapest_usd_per_month: Option<f64>,
-    /// How far each other plan is from the cheapest, as a ratio (plan → total / cheapest).
+    /// How each plan's whole-traffic bill compares with the headline, as a ratio (plan → total / headline).
     pub vs_cheapest: Vec<(String, f64)>,
+    /// The fleets of the cheapest lawful serving.
+    #[serde(default)]
+    pub serving: Vec<Serving>,
+    /// Every way of placing the user groups that was priced (with geography).
+    #[serde(default)]
+    pub placement: Vec<PlacementOption>,
     /// Simulations run for this point.
     pub simulations: u32,
 }

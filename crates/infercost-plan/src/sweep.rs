@@ -1,18 +1,15 @@
 //! The sweep: every deployment × GPU × volume × context × burst point sized by simulation and billed on every
 //! plan, in parallel across points with results in a fixed order (identical for any thread count).
 
-use crate::capacity::{self, SearchConfig};
+use crate::point::{engine_for, eval_point, Ctx, Setup};
 use crate::result::*;
 use crate::scenario::Scenario;
 use crate::{analysis, PlanError};
 use infercost_core::stats::trace_stats;
 use infercost_core::transform::Diurnal;
-use infercost_core::units::HOURS_PER_MONTH;
 use infercost_core::{Rng, Workload};
-use infercost_cost::bill::{Segment, Usage};
-use infercost_cost::{bill, Catalog, Commitment, Plan};
+use infercost_cost::Catalog;
 use infercost_perf::{calibrate, iteration::min_tp, Deployment, GpuCatalog, ModelSpec};
-use infercost_sim::{EngineConfig, LatencySummary};
 
 /// Everything the planner reads; the caller loads files.
 pub struct Inputs<'a> {
@@ -28,17 +25,8 @@ pub struct Inputs<'a> {
     pub catalog: &'a Catalog,
 }
 
-struct Setup {
-    deployment: usize,
-    gpu: String,
-    dep: Option<Deployment>,
-    tp: u32,
-    failure: Option<String>,
-    kv_blocks: u64,
-}
-
 /// Runs `f` on every item with `threads` workers; results keep the items' order.
-fn par_map<T: Sync, R: Send>(
+pub(crate) fn par_map<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
     f: &(dyn Fn(usize, &T) -> R + Sync),
@@ -66,30 +54,7 @@ fn par_map<T: Sync, R: Send>(
         .collect()
 }
 
-/// Whether a plan may serve every user group under the scenario's residency rules.
-pub fn lawful(plan: &Plan, s: &Scenario) -> bool {
-    match &s.geography {
-        None => true,
-        Some(g) => g
-            .users
-            .iter()
-            .filter(|(_, share)| **share > 0.0)
-            .all(|(group, _)| {
-                g.residency
-                    .get(group)
-                    .is_none_or(|allowed| allowed.iter().any(|a| a == &plan.geo))
-            }),
-    }
-}
-
-/// Plans the scenario prices a GPU on.
-pub fn plans_for<'c>(catalog: &'c Catalog, s: &Scenario, gpu: &str) -> Vec<&'c Plan> {
-    catalog
-        .plans
-        .iter()
-        .filter(|p| p.gpu == gpu && (s.plans.is_empty() || s.plans.contains(&p.name)))
-        .collect()
-}
+pub use crate::point::{lawful, plans_for};
 
 struct PointTask {
     setup: usize,
@@ -159,16 +124,12 @@ pub fn plan(
                 Ok(dep) => (Some(dep), None),
                 Err(err) => (None, Some(err.to_string())),
             };
-            let kv_blocks = dep.as_ref().map_or(0, |d| {
-                d.kv_capacity_tokens(e.gpu_memory_utilization, e.max_batched_tokens as u64) / 16
-            });
             setups.push(Setup {
                 deployment: di,
                 gpu: g.clone(),
                 dep,
                 tp,
                 failure,
-                kv_blocks,
             });
         }
     }
@@ -192,9 +153,8 @@ pub fn plan(
     if let Some((i, n)) = shard {
         tasks.retain(|t| t.index as u32 % n == i);
     }
-    // Phase 1: one replica's capacity for each setup and context.
-    // One replica's capacity for every setup, context and TP the search may try (wider TPs within the node when the
-    // deployment leaves TP to the planner): computed once, shared by every volume and burst.
+    // Phase 1: one replica's capacity for every setup, context and TP the search may try (wider TPs within the
+    // node when the deployment leaves TP to the planner): computed once, shared by every volume and burst.
     let mut rps_keys: Vec<(usize, f64, u32)> = Vec::new();
     for t in &tasks {
         let setup = &setups[t.setup];
@@ -218,73 +178,35 @@ pub fn plan(
             total,
         )
     };
-    let search = |setup: &Setup, seed: u64| SearchConfig {
-        engine: EngineConfig {
-            max_num_seqs: e.max_num_seqs,
-            max_batched_tokens: e.max_batched_tokens,
-            block_size: 16,
-            kv_blocks: setup.kv_blocks,
-            prefix_caching: e.prefix_caching,
-            prefix_block_tokens: 512,
-        },
-        slo: s.slo,
-        seed,
-        group_replicas: s.group_replicas,
-    };
     let rps: Vec<f64> = par_map(&rps_keys, threads, &|_, &(si, context, tp)| {
-        let setup = &setups[si];
-        let d = &s.deployments[setup.deployment];
-        let dep = setup.dep.as_ref().and_then(|dep| {
-            if tp == dep.tp {
-                Some(dep.clone())
-            } else {
-                Deployment::new(
-                    dep.model.clone(),
-                    dep.gpu.clone(),
-                    tp,
-                    d.weights,
-                    d.kv_dtype,
-                )
-                .ok()
-            }
-        });
-        let r = match dep {
-            // Seeded by the setup, context and TP, not by position, so a shard draws what the whole sweep draws.
-            Some(dep) => {
-                let ci = s.context.iter().position(|c| *c == context).unwrap_or(0) as u64;
-                let seed = Rng::derive(s.seed, 10_000 + si as u64 * 1_000 + ci * 16 + tp as u64)
-                    .next_u64();
-                let mut cfg = search(setup, seed);
-                cfg.engine.kv_blocks = dep
-                    .kv_capacity_tokens(e.gpu_memory_utilization, e.max_batched_tokens as u64)
-                    / 16;
-                capacity::max_rps_per_replica(&dep, inp.pilot, context, &cfg)
-            }
-            None => 0.0,
-        };
+        let r = replica_capacity(s, &setups[si], inp.pilot, context, tp);
         tick();
         r
     });
+    let capacity_of = |si: usize, context: f64, tp: u32| -> f64 {
+        match rps_keys.iter().position(|k| *k == (si, context, tp)) {
+            Some(i) => rps[i],
+            None => replica_capacity(s, &setups[si], inp.pilot, context, tp),
+        }
+    };
     let pilot_stats = trace_stats(inp.pilot, &s.format, 0);
     let pilot_rate = pilot_stats.mean_rate_rps.unwrap_or(0.0);
     let weights = inp.diurnal.relative_to_peak();
+    let ctx = Ctx {
+        scenario: s,
+        pilot: inp.pilot,
+        catalog: &catalog,
+        capacity: &capacity_of,
+        pilot_rate,
+        weights,
+    };
     let points: Vec<Point> = par_map(&tasks, threads, &|_, t| {
-        let setup = &setups[t.setup];
-        let rps_of = |tp: u32| {
-            rps_keys
-                .iter()
-                .position(|k| *k == (t.setup, t.context, tp))
-                .map_or(0.0, |i| rps[i])
-        };
         let p = eval_point(
-            inp,
-            &catalog,
-            setup,
-            t,
-            &rps_of,
-            pilot_rate,
-            &weights,
-            &search(setup, Rng::derive(s.seed, t.index as u64).next_u64()),
+            &ctx,
+            t.setup,
+            &setups[t.setup],
+            (t.volume, t.context, t.burst),
+            Rng::derive(s.seed, t.index as u64).next_u64(),
         );
         tick();
         p
@@ -355,262 +277,34 @@ pub fn calibration_notes() -> Vec<CalibrationNote> {
     ]
 }
 
-#[allow(clippy::too_many_arguments)]
-fn eval_point(
-    inp: &Inputs,
-    catalog: &Catalog,
+/// One replica's capacity for a setup at a context and TP (0 when the layout does not exist or fit).
+pub(crate) fn replica_capacity(
+    s: &Scenario,
     setup: &Setup,
-    t: &PointTask,
-    rps_of: &dyn Fn(u32) -> f64,
-    pilot_rate: f64,
-    weights: &[f64; 24],
-    cfg: &SearchConfig,
-) -> Point {
-    let s = inp.scenario;
+    pilot: &Workload,
+    context: f64,
+    tp: u32,
+) -> f64 {
+    let Some(dep) = &setup.dep else { return 0.0 };
     let d = &s.deployments[setup.deployment];
-    let mut point = Point {
-        deployment: d.name.clone(),
-        volume: t.volume,
-        context: t.context,
-        burst: t.burst,
-        gpu: setup.gpu.clone(),
-        tp: setup.tp,
-        fits: setup.dep.is_some(),
-        slo_met: false,
-        reason: setup.failure.clone(),
-        replicas_peak: 0,
-        gpus_peak: 0,
-        groups: 0,
-        requests_peak_hour: (inp.pilot.len() as f64 * t.volume).round() as u64,
-        max_rps_per_replica: 0.0,
-        gpu_hours_per_month: 0.0,
-        utilization: 0.0,
-        ttft_ms: LatencySummary::default(),
-        tpot_ms: LatencySummary::default(),
-        requests_per_month: 0.0,
-        output_tokens_per_month: 0.0,
-        input_tokens_per_month: 0.0,
-        hourly: Vec::new(),
-        bills: Vec::new(),
-        cheapest_plan: None,
-        cheapest_usd_per_month: None,
-        vs_cheapest: Vec::new(),
-        simulations: 0,
-    };
-    let mut max_rps = rps_of(setup.tp);
-    point.max_rps_per_replica = max_rps;
-    let Some(dep) = &setup.dep else { return point };
-    let peak_rps = pilot_rate * t.volume;
-    // A replica that cannot meet the SLO even at a trickle of this traffic cannot be scaled out of it.
-    let unloaded = |dep: &Deployment, max_rps: f64| {
-        capacity::Capacity {
-        replicas: 0,
-        groups: 1,
-        sim: capacity::lone_requests(dep, inp.pilot, t.context, cfg),
-        failure: Some(format!(
-            "the SLO (p{} TTFT {} ms, TPOT {} ms) is below the unloaded latency of {}× {} (one replica fails it at any load; max {max_rps:.3} requests/s)",
-            s.slo.percentile, s.slo.ttft_ms, s.slo.tpot_ms, dep.tp, dep.gpu.name
-        )),
-        sims: 12,
-    }
-    };
-    // Try the smallest TP that fits, then wider ones within the node: a wider replica prefills faster, which can
-    // meet a TTFT target with fewer GPUs in all. Keep the TP with the fewest GPUs (the smaller TP on a tie).
-    let mut best: Option<(Deployment, capacity::Capacity, f64)> = None;
-    let mut failed: Option<capacity::Capacity> = None;
-    let mut current = dep.clone();
-    let mut current_cfg = *cfg;
-    let mut current_rps = max_rps;
-    loop {
-        let estimate = if current_rps > 0.0 {
-            (peak_rps / current_rps).ceil() as u32
-        } else {
-            1
-        };
-        let cap = if current_rps > 0.0 {
-            capacity::min_replicas(
-                &current,
-                inp.pilot,
-                t.volume,
-                t.context,
-                t.burst,
-                &current_cfg,
-                estimate.max(1),
-            )
-        } else {
-            unloaded(&current, current_rps)
-        };
-        point.simulations += cap.sims;
-        if cap.failure.is_none() {
-            let gpus = cap.replicas * current.tp;
-            if best
-                .as_ref()
-                .is_some_and(|(b, c, _)| c.replicas * b.tp <= gpus)
-            {
-                break;
-            }
-            best = Some((current.clone(), cap, current_rps));
-        } else if best.is_some() {
-            break;
-        } else {
-            failed = Some(cap);
-        }
-        if d.tp.is_some() || current.tp * 2 > current.gpu.gpus_per_node {
-            break;
-        }
-        let Ok(wider) = Deployment::new(
-            current.model.clone(),
-            current.gpu.clone(),
-            current.tp * 2,
+    let dep = if tp == dep.tp {
+        dep.clone()
+    } else {
+        match Deployment::new(
+            dep.model.clone(),
+            dep.gpu.clone(),
+            tp,
             d.weights,
             d.kv_dtype,
-        ) else {
-            break;
-        };
-        current_cfg.engine.kv_blocks = wider.kv_capacity_tokens(
-            s.engine.gpu_memory_utilization,
-            s.engine.max_batched_tokens as u64,
-        ) / 16;
-        current_rps = rps_of(wider.tp);
-        current = wider;
-    }
-    let cap = match best {
-        Some((chosen, cap, rps)) => {
-            point.tp = chosen.tp;
-            max_rps = rps;
-            point.max_rps_per_replica = rps;
-            cap
-        }
-        None => {
-            let tried = failed.unwrap_or_else(|| unloaded(dep, 0.0));
-            point.tp = current.tp;
-            tried
+        ) {
+            Ok(x) => x,
+            Err(_) => return 0.0,
         }
     };
-    point.simulations += 1;
-    point.groups = cap.groups;
-    point.ttft_ms = cap.sim.ttft_ms;
-    point.tpot_ms = cap.sim.tpot_ms;
-    if let Some(why) = cap.failure {
-        point.reason = Some(why);
-        return point;
-    }
-    point.slo_met = true;
-    let r = cap.replicas;
-    let tp = point.tp as f64;
-    point.replicas_peak = r;
-    point.gpus_peak = r * point.tp;
-    let hour_share = HOURS_PER_MONTH / 24.0;
-    let mut static_segs = Vec::new();
-    let mut auto_segs = Vec::new();
-    let (mut requests, mut min_auto) = (0.0, u32::MAX);
-    for (h, &w) in weights.iter().enumerate() {
-        let load = peak_rps * w;
-        let need = if max_rps > 0.0 {
-            load / max_rps
-        } else {
-            r as f64
-        };
-        let auto = ((r as f64 * w).ceil() as u32).clamp(1, r);
-        min_auto = min_auto.min(auto);
-        requests += load * 3600.0 * hour_share;
-        static_segs.push(Segment {
-            hours: hour_share,
-            gpus: r as f64 * tp,
-            busy_gpus: need.min(r as f64) * tp,
-        });
-        auto_segs.push(Segment {
-            hours: hour_share,
-            gpus: auto as f64 * tp,
-            busy_gpus: need.min(auto as f64) * tp,
-        });
-        point.hourly.push(Hour {
-            hour: h as u32,
-            load_rps: load,
-            replicas_autoscaled: auto,
-            replicas_static: r,
-            busy_fraction_static: (need / r as f64).min(1.0),
-        });
-    }
-    let (mean_in, mean_out) = {
-        let n = inp.pilot.len().max(1) as f64;
-        (
-            inp.pilot.input_tokens() as f64 / n * t.context,
-            inp.pilot.output_tokens() as f64 / n,
-        )
-    };
-    point.requests_per_month = requests;
-    point.output_tokens_per_month = requests * mean_out;
-    point.input_tokens_per_month = requests * mean_in;
-    let usage = |segments: Vec<Segment>, commit: Option<f64>| Usage {
-        segments,
-        commit_gpus: commit,
-        requests,
-        output_tokens: requests * mean_out,
-        inter_region_gb: 0.0,
-        api_usd: 0.0,
-    };
-    for plan in plans_for(catalog, s, &setup.gpu) {
-        let mut options: Vec<(&str, Usage)> = vec![("static", usage(static_segs.clone(), None))];
-        match plan.commitment {
-            Commitment::OnDemand | Commitment::Spot => {
-                options.push(("autoscaled", usage(auto_segs.clone(), None)))
-            }
-            _ if plan.burst_plan.is_some() => options.push((
-                "committed-plus-burst",
-                usage(auto_segs.clone(), Some(min_auto as f64 * tp)),
-            )),
-            _ => {}
-        }
-        let best = options
-            .into_iter()
-            .filter_map(|(policy, u)| {
-                bill(plan, catalog, &u, &s.egress_model)
-                    .ok()
-                    .map(|b| (policy, b))
-            })
-            .min_by_key(|(_, b)| b.total_usd_per_month);
-        if let Some((policy, b)) = best {
-            point.bills.push(PointBill {
-                policy: policy.to_string(),
-                lawful: lawful(plan, s),
-                bill: b,
-            });
-        }
-    }
-    let cheapest = point
-        .bills
-        .iter()
-        .filter(|b| b.lawful)
-        .min_by_key(|b| b.bill.total_usd_per_month);
-    if let Some(c) = cheapest {
-        let total = c.bill.total_usd_per_month.dollars();
-        point.cheapest_plan = Some(c.bill.plan.clone());
-        point.cheapest_usd_per_month = Some(total);
-        point.gpu_hours_per_month = c.bill.gpu_hours;
-        point.utilization = if c.bill.gpu_hours > 0.0 {
-            c.bill.busy_gpu_hours / c.bill.gpu_hours
-        } else {
-            0.0
-        };
-        point.vs_cheapest = point
-            .bills
-            .iter()
-            .filter(|b| b.bill.plan != c.bill.plan)
-            .map(|b| {
-                (
-                    b.bill.plan.clone(),
-                    b.bill.total_usd_per_month.dollars() / total,
-                )
-            })
-            .collect();
-    } else if !point.bills.is_empty() {
-        point.reason = Some(format!(
-            "no {} plan in the catalog may serve every user group under the residency rules",
-            setup.gpu
-        ));
-    } else {
-        point.reason = Some(format!("no plan in the catalog prices {}", setup.gpu));
-    }
-    point
+    infercost_sim::capacity::replica_capacity(
+        &dep,
+        &infercost_sim::capacity::length_mix(pilot, context),
+        engine_for(s, &dep),
+        s.slo,
+    )
 }

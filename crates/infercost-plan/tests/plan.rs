@@ -30,6 +30,8 @@ gpus = ["h100-sxm", "a100-80gb"]
 [slo]
 ttft_ms = 2000
 tpot_ms = 100
+[engine]
+max_model_len = 16384
 [growth]
 months = 3
 users_end = 100
@@ -140,7 +142,7 @@ fn a_constant_load_has_near_zero_idle_when_autoscaled() {
         .unwrap();
     // With a flat day the autoscaler holds the peak fleet all day, so static and autoscaled bill the same.
     assert!(
-        od.policy == "autoscaled" || od.policy == "static",
+        od.policy.name() == "autoscaled" || od.policy.name() == "static",
         "{}",
         od.policy
     );

@@ -369,7 +369,7 @@ pub fn tables(r: &PlanResult) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
                 vec![
                     times(v),
                     b.bill.plan.clone(),
-                    b.policy.clone(),
+                    b.policy.to_string(),
                     usd(busy),
                     usd(b.bill.idle_usd.dollars()),
                     usd(b.bill.egress_usd.dollars()),

@@ -81,6 +81,9 @@ pub struct SimConfig {
     pub record_requests: bool,
     /// Optional autoscaler (applies within each group).
     pub autoscaler: Option<Autoscaler>,
+    /// One replica's capacity (`capacity::replica_capacity`), requests/s: with it the result reports
+    /// `gpu_busy_fraction`, the offered load over the fleet's capacity.
+    pub replica_capacity_rps: Option<f64>,
 }
 
 impl SimConfig {
@@ -88,14 +91,7 @@ impl SimConfig {
     /// deployment's capacity.
     pub fn new(kv_blocks: u64, replicas: u32) -> SimConfig {
         SimConfig {
-            engine: EngineConfig {
-                max_num_seqs: 256,
-                max_batched_tokens: 8192,
-                block_size: 16,
-                kv_blocks,
-                prefix_caching: true,
-                prefix_block_tokens: 512,
-            },
+            engine: EngineConfig::new(kv_blocks),
             replicas,
             router: Router::PowerOfTwo,
             slo: None,
@@ -108,6 +104,7 @@ impl SimConfig {
             threads: 1,
             record_requests: false,
             autoscaler: None,
+            replica_capacity_rps: None,
         }
     }
 }
@@ -119,8 +116,10 @@ pub struct TimelineRow {
     pub t_s: f64,
     /// Mean replicas provisioned over the bucket.
     pub replicas: f64,
-    /// Busy replica-seconds over provisioned replica-seconds.
+    /// Offered load over the bucket's provisioned capacity (needs the replica capacity; 0 without it).
     pub busy_fraction: f64,
+    /// Replica-seconds running iterations over provisioned replica-seconds.
+    pub engine_active_fraction: f64,
     /// Mean running batch size while busy.
     pub mean_batch: f64,
     /// Mean KV-cache use while provisioned (fraction of blocks).
@@ -139,7 +138,7 @@ pub struct Interval {
 }
 
 /// What a simulation reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct SimResult {
     /// Requests offered (extrapolated when groups are sampled).
     pub requests: u64,
@@ -147,6 +146,10 @@ pub struct SimResult {
     pub completed: u64,
     /// Requests not completed: too large for one replica, or still in flight at the horizon.
     pub unfinished: u64,
+    /// Requests refused because the prompt reaches `max_model_len` (not served; SLO misses).
+    pub rejected: u64,
+    /// Requests served with their output cut at `max_model_len`.
+    pub truncated: u64,
     /// Of those, requests larger than one replica's KV cache.
     pub unservable: u64,
     /// Preemptions (recomputes).
@@ -161,11 +164,19 @@ pub struct SimResult {
     pub queue_ms: LatencySummary,
     /// Output tokens per second over the makespan.
     pub output_tokens_per_s: f64,
-    /// Busy GPU time over provisioned GPU time.
-    pub gpu_busy_fraction: f64,
+    /// The fleet's busy fraction as bills use it: offered load over replicas × one replica's capacity within
+    /// the SLO (`capacity::replica_capacity`). `None` when no capacity was given (no SLO to measure it by).
+    pub gpu_busy_fraction: Option<f64>,
+    /// Replica time spent running iterations over provisioned time. Continuous batching iterates whenever any
+    /// request is in flight, so this is near 1 under any steady load: it says the engine is awake, not how much
+    /// more load the fleet could take.
+    pub engine_active_fraction: f64,
+    /// Requests per second offered, over the span of arrivals.
+    pub offered_rps: f64,
     /// Last completion, seconds.
     pub makespan_s: f64,
-    /// Fraction of completed requests meeting both SLO targets.
+    /// Fraction of offered requests served meeting both SLO targets; rejected, unservable and unfinished
+    /// requests are misses.
     pub slo_attainment: Option<f64>,
     /// Whether the SLO's percentile of TTFT and of TPOT are within target.
     pub meets_slo: Option<bool>,
@@ -230,6 +241,9 @@ fn validate(cfg: &SimConfig) -> Result<(), SimError> {
     }
     Ok(())
 }
+
+/// The most timeline buckets a simulation keeps (a year of minutes).
+const MAX_BUCKETS: u64 = 525_600;
 
 /// Splits `replicas` into groups of about `group_size`.
 fn group_sizes(replicas: u32, group_size: u32) -> Vec<u32> {
@@ -317,6 +331,22 @@ fn simulate_group(
         }
         last_arrival = t;
         m.arrival(t);
+        // What vLLM does with --max-model-len: a prompt that leaves no room for one output token is rejected
+        // at admission; an output that would run past the limit stops there.
+        let mut clipped;
+        let r = match cfg.engine.max_model_len {
+            Some(limit) if r.input_tokens >= limit => {
+                m.rejected += 1;
+                continue;
+            }
+            Some(limit) if r.input_tokens as u64 + r.output_tokens as u64 > limit as u64 => {
+                m.truncated += 1;
+                clipped = *r;
+                clipped.output_tokens = limit - r.input_tokens;
+                &clipped
+            }
+            _ => r,
+        };
         if !members[0].replica.can_serve(r) {
             m.unservable += 1;
             continue;
@@ -477,14 +507,31 @@ fn summarize(
     let makespan_s = m.makespan.as_secs_f64();
     let ttft_ms = LatencySummary::of(&m.ttft);
     let tpot_ms = LatencySummary::of(&m.tpot);
+    // The SLO's percentile over every offered request, a rejected one counting as infinitely late: the P-th
+    // percentile over all N requests is the (P·N/C)-th over the C completed ones.
     let meets = cfg.slo.map(|s| {
-        let p = |h: &infercost_core::stats::LogHistogram| h.percentile(s.percentile) as f64 / 1e6;
+        let share = s.percentile * m.requests as f64 / m.completed.max(1) as f64;
+        let p = |h: &infercost_core::stats::LogHistogram| h.percentile(share) as f64 / 1e6;
         m.completed > 0
+            && share <= 100.0
             && p(&m.ttft) <= s.ttft_ms
             && p(&m.tpot) <= s.tpot_ms
             && m.in_flight_at_end == 0
             && m.unservable == 0
     });
+    let arrival_span_s = m.last_arrival.since(m.first_arrival).as_secs_f64();
+    let offered_rps = if arrival_span_s > 0.0 {
+        m.requests as f64 * scale / arrival_span_s
+    } else {
+        0.0
+    };
+    // The fleet the load met: its size when static, its time-averaged size over the run when autoscaled.
+    let run_s = m.last_arrival.max(m.makespan).as_secs_f64();
+    let fleet = if cfg.autoscaler.is_some() && run_s > 0.0 {
+        replica_seconds * scale / run_s
+    } else {
+        cfg.replicas as f64
+    };
     let last_arrival_bucket = m.buckets.iter().rposition(|b| b.arrivals > 0).unwrap_or(0);
     let last_arrival_s = (last_arrival_bucket as u64 + 1) as f64 * cfg.bucket.as_secs_f64();
     // Falling behind shows as a drain long after the last arrival: more than a quarter of the arrival span.
@@ -506,6 +553,8 @@ fn summarize(
         requests: sc(m.requests),
         completed: sc(m.completed),
         unfinished: sc(m.unservable + m.in_flight_at_end),
+        rejected: sc(m.rejected),
+        truncated: sc(m.truncated),
         unservable: sc(m.unservable),
         preemptions: sc(m.preemptions),
         ttft_ms,
@@ -517,15 +566,19 @@ fn summarize(
         } else {
             0.0
         },
-        gpu_busy_fraction: if replica_seconds > 0.0 {
+        gpu_busy_fraction: cfg
+            .replica_capacity_rps
+            .map(|cap| crate::capacity::busy_fraction(offered_rps, fleet, cap)),
+        engine_active_fraction: if replica_seconds > 0.0 {
             busy / replica_seconds
         } else {
             0.0
         },
+        offered_rps,
         makespan_s,
         slo_attainment: cfg.slo.map(|_| {
-            if m.completed > 0 {
-                m.slo_met as f64 / m.completed as f64
+            if m.requests > 0 {
+                m.slo_met as f64 / m.requests as f64
             } else {
                 0.0
             }
@@ -556,7 +609,15 @@ fn summarize(
                 TimelineRow {
                     t_s: i as f64 * w,
                     replicas: b.provisioned_s * scale / w,
-                    busy_fraction: if b.provisioned_s > 0.0 {
+                    busy_fraction: match cfg.replica_capacity_rps {
+                        Some(cap) if b.provisioned_s > 0.0 => crate::capacity::busy_fraction(
+                            b.arrivals as f64 / w,
+                            b.provisioned_s / w,
+                            cap,
+                        ),
+                        _ => 0.0,
+                    },
+                    engine_active_fraction: if b.provisioned_s > 0.0 {
                         b.busy_s / b.provisioned_s
                     } else {
                         0.0
@@ -582,6 +643,21 @@ fn summarize(
 /// Replays `wl` on a fleet of `cfg.replicas` replicas of `dep`.
 pub fn simulate(dep: &Deployment, wl: &Workload, cfg: &SimConfig) -> Result<SimResult, SimError> {
     validate(cfg)?;
+    // Memory follows what is simulated, not the span: a trace stretched over years by one stray timestamp gets
+    // wider timeline buckets instead of billions of empty ones.
+    let widened;
+    let cfg = match wl.requests.last() {
+        Some(last) if last.arrival.0 / cfg.bucket.0 > MAX_BUCKETS => {
+            let mut c = cfg.clone();
+            c.bucket = SimTime(last.arrival.0.div_ceil(MAX_BUCKETS));
+            if let Some(a) = c.autoscaler.as_mut() {
+                a.interval = a.interval.max(c.bucket);
+            }
+            widened = c;
+            &widened
+        }
+        _ => cfg,
+    };
     let sizes = group_sizes(cfg.replicas, cfg.group_size);
     let groups = sizes.len() as u32;
     // Choose the groups to simulate (all, or a seeded sample).

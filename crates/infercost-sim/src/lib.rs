@@ -6,13 +6,14 @@
 //! Time is integer nanoseconds, randomness comes from seeded generators, and nothing here does I/O.
 #![warn(missing_docs)]
 
+pub mod capacity;
 pub mod fleet;
 pub mod metrics;
 pub mod replica;
 
 pub use fleet::{simulate, Autoscaler, Router, SimConfig, SimResult};
 pub use metrics::{Bucket, LatencySummary, RequestRecord, Slo};
-pub use replica::EngineConfig;
+pub use replica::{EngineConfig, KV_BLOCK_TOKENS};
 
 use thiserror::Error;
 

@@ -98,6 +98,10 @@ pub struct Metrics {
     pub completed: u64,
     /// Requests that can never be served (larger than one replica's KV cache).
     pub unservable: u64,
+    /// Requests refused because the prompt reaches the engine's `max_model_len`.
+    pub rejected: u64,
+    /// Requests whose output was cut at `max_model_len`.
+    pub truncated: u64,
     /// Preemptions.
     pub preemptions: u64,
     /// Prompt tokens of completed requests.
@@ -112,6 +116,10 @@ pub struct Metrics {
     pub bucket: SimTime,
     /// Last completion.
     pub makespan: SimTime,
+    /// First arrival seen.
+    pub first_arrival: SimTime,
+    /// Last arrival seen.
+    pub last_arrival: SimTime,
     /// Longest waiting queue seen on any replica.
     pub max_queue: u64,
     /// Iterations executed (jumped ones counted).
@@ -133,6 +141,8 @@ impl Metrics {
             requests: 0,
             completed: 0,
             unservable: 0,
+            rejected: 0,
+            truncated: 0,
             preemptions: 0,
             input_tokens: 0,
             output_tokens: 0,
@@ -140,6 +150,8 @@ impl Metrics {
             buckets: Vec::new(),
             bucket,
             makespan: SimTime::ZERO,
+            first_arrival: SimTime::MAX,
+            last_arrival: SimTime::ZERO,
             max_queue: 0,
             iterations: 0,
             in_flight_at_end: 0,
@@ -172,6 +184,8 @@ impl Metrics {
     /// Counts an arrival.
     pub fn arrival(&mut self, t: SimTime) {
         self.requests += 1;
+        self.first_arrival = self.first_arrival.min(t);
+        self.last_arrival = self.last_arrival.max(t);
         let i = (t.0 / self.bucket.0) as usize;
         self.bucket_mut(i).arrivals += 1;
     }
@@ -191,6 +205,8 @@ impl Metrics {
         self.requests += o.requests;
         self.completed += o.completed;
         self.unservable += o.unservable;
+        self.rejected += o.rejected;
+        self.truncated += o.truncated;
         self.preemptions += o.preemptions;
         self.input_tokens += o.input_tokens;
         self.output_tokens += o.output_tokens;
@@ -207,6 +223,8 @@ impl Metrics {
             a.output_tokens += b.output_tokens;
         }
         self.makespan = self.makespan.max(o.makespan);
+        self.first_arrival = self.first_arrival.min(o.first_arrival);
+        self.last_arrival = self.last_arrival.max(o.last_arrival);
         self.max_queue = self.max_queue.max(o.max_queue);
         self.iterations += o.iterations;
         self.in_flight_at_end += o.in_flight_at_end;

@@ -27,6 +27,28 @@ pub struct EngineConfig {
     pub prefix_caching: bool,
     /// Tokens covered by one `hash_ids` entry.
     pub prefix_block_tokens: u32,
+    /// Longest sequence (prompt plus output) the engine accepts, as vLLM's `--max-model-len`: a prompt of this
+    /// length or more is rejected, an output that would run past it is cut. `None`: no limit.
+    pub max_model_len: Option<u32>,
+}
+
+/// Tokens per KV block in vLLM's default paged attention.
+pub const KV_BLOCK_TOKENS: u32 = 16;
+
+impl EngineConfig {
+    /// vLLM's defaults (256 sequences, 8,192 batched tokens, 16-token blocks, prefix caching with 512-token
+    /// hash blocks, no length limit) over a cache of `kv_blocks` blocks.
+    pub fn new(kv_blocks: u64) -> EngineConfig {
+        EngineConfig {
+            max_num_seqs: 256,
+            max_batched_tokens: 8192,
+            block_size: KV_BLOCK_TOKENS,
+            kv_blocks,
+            prefix_caching: true,
+            prefix_block_tokens: 512,
+            max_model_len: None,
+        }
+    }
 }
 
 const NONE: u64 = u64::MAX;

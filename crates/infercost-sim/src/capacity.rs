@@ -1,0 +1,117 @@
+//! A replica's capacity: the one number behind every "GPU busy" figure.
+//!
+//! Capacity is the highest Poisson arrival rate of a length mix that a pool of replicas serves within the SLO,
+//! divided by the pool's size: requests per second per replica. A fleet's busy fraction is its load over its
+//! replicas times this capacity, so `simulate`, `capacity` and every bill's idle line read the same figure. The
+//! pool has `POOL_REPLICAS` replicas behind the default router, like the groups a planned fleet is sized in:
+//! routing across replicas absorbs bursts a lone replica cannot, so a pooled replica carries more than a lone
+//! one, and a fleet sized in such groups carries at least its replicas times this rate.
+//!
+//! The probe draws its arrivals from a fixed seed, so the same deployment, mix, engine and SLO always give the
+//! same capacity, whoever asks.
+
+use crate::fleet::{simulate, SimConfig};
+use crate::metrics::Slo;
+use crate::replica::EngineConfig;
+use infercost_core::transform::{synth, Arrival, Diurnal, Lengths};
+use infercost_core::Workload;
+use infercost_perf::Deployment;
+
+/// Replicas in the pool a capacity is measured on (the planner's default group size).
+pub const POOL_REPLICAS: u32 = 12;
+/// Requests offered to each replica of the pool per probe, at least.
+const REQUESTS_PER_REPLICA: f64 = 300.0;
+/// Seconds of arrivals per probe, at least: long enough for queues to reach their steady state (many times a
+/// request's own latency), however fast the pool serves.
+const MIN_PROBE_S: f64 = 90.0;
+/// The probe's fixed seed.
+const SEED: u64 = 0xCA9A_C17E;
+
+/// The (prompt, output) pairs of a workload with prompts scaled by `context`, the mix a capacity is measured on.
+pub fn length_mix(w: &Workload, context: f64) -> Vec<(u32, u32)> {
+    let mut pairs: Vec<(u32, u32)> = w
+        .requests
+        .iter()
+        .map(|r| {
+            (
+                ((r.input_tokens as f64 * context)
+                    .round()
+                    .min(u32::MAX as f64) as u32)
+                    .max(1),
+                r.output_tokens.max(1),
+            )
+        })
+        .collect();
+    if pairs.is_empty() {
+        pairs.push((1, 1));
+    }
+    pairs
+}
+
+/// Requests per second per replica that a pool of `POOL_REPLICAS` replicas of `dep` serves within `slo` for
+/// this length mix under Poisson arrivals; 0 when not even a trickle meets the SLO.
+pub fn replica_capacity(
+    dep: &Deployment,
+    mix: &[(u32, u32)],
+    engine: EngineConfig,
+    slo: Slo,
+) -> f64 {
+    let lengths = Lengths::Empirical(mix.to_vec());
+    let pool = POOL_REPLICAS;
+    let meets = |per_replica: f64| {
+        let rate = per_replica * pool as f64;
+        let duration = (REQUESTS_PER_REPLICA * pool as f64 / rate).max(MIN_PROBE_S);
+        let Ok(w) = synth(
+            rate,
+            duration,
+            Arrival::Poisson,
+            &lengths,
+            &Diurnal::flat(),
+            None,
+            SEED,
+        ) else {
+            return false;
+        };
+        let mut c = SimConfig::new(engine.kv_blocks, pool);
+        c.engine = engine;
+        c.slo = Some(slo);
+        c.seed = SEED;
+        simulate(dep, &w, &c).is_ok_and(|r| r.meets_slo == Some(true) && !r.overloaded)
+    };
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    while meets(hi) {
+        lo = hi;
+        hi *= 2.0;
+        if hi > 1e6 {
+            return hi;
+        }
+    }
+    if lo == 0.0 {
+        lo = hi / 1024.0;
+        if !meets(lo) {
+            return 0.0;
+        }
+    }
+    // Bisect on a log scale to about 1%.
+    while hi / lo > 1.01 {
+        let mid = (lo * hi).sqrt();
+        if meets(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// A fleet's busy fraction in the one meaning every report uses: offered load over `replicas` times capacity,
+/// capped at 1 (a fleet past its capacity is fully busy and misses the SLO).
+pub fn busy_fraction(load_rps: f64, replicas: f64, capacity_rps: f64) -> f64 {
+    if replicas > 0.0 && capacity_rps > 0.0 {
+        (load_rps / (replicas * capacity_rps)).clamp(0.0, 1.0)
+    } else if load_rps > 0.0 {
+        1.0
+    } else {
+        0.0
+    }
+}
