@@ -6,19 +6,55 @@ use std::io::{IsTerminal, Write};
 /// Prints a value as pretty JSON on stdout.
 pub(crate) fn json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, v)?;
-    writeln!(out)?;
+    let written = serde_json::to_writer_pretty(&mut out, v)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    stdout_result(written)?;
     Ok(())
 }
 
 /// Prints a line on stdout.
 pub(crate) fn line(s: &str) {
-    println!("{s}");
+    let mut out = std::io::stdout().lock();
+    let written = writeln!(out, "{s}");
+    exit_on_stdout_error(written);
 }
 
 /// Text on stdout as it is.
 pub(crate) fn raw(s: &str) {
-    print!("{s}");
+    let mut out = std::io::stdout().lock();
+    let written = out.write_all(s.as_bytes()).and_then(|()| out.flush());
+    exit_on_stdout_error(written);
+}
+
+/// Whether an error comes from writing to a stdout whose reader has gone (`infercost … | head -1`).
+pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// A closed stdout ends the program quietly with exit code 0, as `rg … | head -1` does: the reader has what it
+/// wanted. Other write errors are returned.
+fn stdout_result(r: std::io::Result<()>) -> std::io::Result<()> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => other,
+    }
+}
+
+/// For the printing helpers that return nothing: a closed stdout exits 0, any other failure to write (a full
+/// disk behind a redirection) exits 2 with the reason.
+fn exit_on_stdout_error(r: std::io::Result<()>) {
+    if let Err(e) = stdout_result(r) {
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(2);
+    }
 }
 
 /// A warning on stderr.

@@ -599,3 +599,55 @@ fn lengths_only_mooncake_and_gzip_files_are_read() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+// ---------------------------------------------------------------- inputs: nothing crashes, nothing is silently
+// accepted, nothing is lost
+
+/// Runs the binary with its stdout a pipe whose reader is gone before the program writes, as `| head -1` leaves
+/// it once head has its line. Returns the exit code and stderr.
+fn with_closed_stdout(args: &[&str], dir: &Path) -> (i32, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_infercost"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_ends_the_program_quietly() {
+    let cost = [
+        "cost",
+        "--gpus",
+        "8",
+        "--hours",
+        "730",
+        "--busy-fraction",
+        "0.5",
+    ];
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["prices", "list"],
+        vec!["prices", "list", "--json"],
+        cost.to_vec(),
+        [&cost[..], &["--json"]].concat(),
+        vec!["trace", "stats", "data/traces/azure_conv_2023.csv"],
+        vec![
+            "trace",
+            "stats",
+            "data/traces/azure_conv_2023.csv",
+            "--json",
+        ],
+        vec!["plan", "--example"],
+    ];
+    for args in cases {
+        let (code, stderr) = with_closed_stdout(&args, &root());
+        assert_eq!((code, stderr.as_str()), (0, ""), "{args:?}");
+    }
+}
