@@ -234,6 +234,7 @@ pub(crate) fn run(cmd: TraceCmd) -> Result<()> {
             }
         }
         TraceCmd::Scale(a) => {
+            crate::files::refuse_overwrite(&a.output, a.force)?;
             let (w, _) = load(&a.input)?;
             let mode = match a.volume_mode.as_str() {
                 "users" => VolumeMode::Users,
@@ -256,6 +257,7 @@ pub(crate) fn run(cmd: TraceCmd) -> Result<()> {
             Ok(())
         }
         TraceCmd::Synth(a) => {
+            crate::files::refuse_overwrite(&a.output, a.force)?;
             let arrival = Arrival::parse(&a.arrival)?;
             let lengths = if a.lengths.starts_with("lognormal:") {
                 Lengths::parse_lognormal(&a.lengths)?

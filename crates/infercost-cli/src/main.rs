@@ -7,6 +7,7 @@ mod cmd_plan;
 mod cmd_prices;
 mod cmd_sim;
 mod cmd_trace;
+mod files;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -50,6 +51,15 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// Parses `--threads`: a whole number of at least 1 (zero threads would never finish).
+pub(crate) fn threads_arg(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a whole number of threads")),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -75,3 +85,4 @@ fn main() -> ExitCode {
         }
     }
 }
+

@@ -651,3 +651,93 @@ fn a_closed_stdout_ends_the_program_quietly() {
         assert_eq!((code, stderr.as_str()), (0, ""), "{args:?}");
     }
 }
+
+#[test]
+fn reports_are_never_overwritten_without_force() {
+    let d = temp("force");
+    std::fs::create_dir_all(d.join("out")).unwrap();
+    std::fs::write(d.join("out/report.md"), "mine").unwrap();
+    std::fs::write(d.join("result.json"), "{}").unwrap();
+    let r = infercost(&["report", "result.json", "--out", "out"], &d);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: out/report.md already exists; pass --force to overwrite, or choose another --out\n"
+    );
+    // With --force the check passes and the next problem (not a plan result) is the one reported.
+    let r = infercost(&["report", "result.json", "--out", "out", "--force"], &d);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is not a plan result"), "{}", r.stderr);
+    // plan refuses before the sweep: no "planned … points" note, and it is quick.
+    let r = infercost(&["plan", "--out", "out", "--no-progress"], &d);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("out/report.md already exists") && !r.stderr.contains("planned"),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(d.join("afile"), "x").unwrap();
+    let r = infercost(&["plan", "--out", "afile/sub", "--no-progress"], &d);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("cannot create the report folder afile/sub")
+            && !r.stderr.contains("planned"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("out/report.md")).unwrap(),
+        "mine"
+    );
+    // The per-request CSV of simulate follows the same rule, checked before the simulation.
+    std::fs::write(d.join("reqs.csv"), "mine").unwrap();
+    let r = infercost(
+        &[
+            "simulate",
+            "--trace",
+            "embedded:azure-conv",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--replicas",
+            "1",
+            "--requests-out",
+            "reqs.csv",
+        ],
+        &d,
+    );
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "error: reqs.csv already exists; pass --force to overwrite it\n"
+        )
+    );
+    // synth and scale check before doing the work.
+    std::fs::write(d.join("t.jsonl"), "mine").unwrap();
+    for args in [
+        vec![
+            "trace",
+            "synth",
+            "--rate",
+            "1",
+            "--duration",
+            "10",
+            "-o",
+            "t.jsonl",
+        ],
+        vec!["trace", "scale", "embedded:azure-conv", "-o", "t.jsonl"],
+    ] {
+        let r = infercost(&args, &d);
+        assert_eq!(
+            (r.code, r.stderr.as_str()),
+            (
+                2,
+                "error: t.jsonl already exists; pass --force to overwrite it\n"
+            ),
+            "{args:?}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(d.join("t.jsonl")).unwrap(), "mine");
+}
