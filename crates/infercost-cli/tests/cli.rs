@@ -741,3 +741,86 @@ fn reports_are_never_overwritten_without_force() {
     }
     assert_eq!(std::fs::read_to_string(d.join("t.jsonl")).unwrap(), "mine");
 }
+
+#[test]
+fn implausible_times_are_named_and_an_offline_batch_has_no_rate() {
+    let d = temp("times");
+    let rows: String = (0..5)
+        .map(|i| {
+            format!(
+                "{{\"timestamp\": {}, \"input_length\": 100, \"output_length\": 10}}\n",
+                1_700_000_000_000u64 + i * 1000
+            )
+        })
+        .collect();
+    std::fs::write(
+        d.join("future.jsonl"),
+        rows.clone() + "{\"timestamp\": 1e15, \"input_length\": 100, \"output_length\": 10}\n",
+    )
+    .unwrap();
+    let r = infercost(&["trace", "stats", "future.jsonl", "--json"], &d);
+    assert!(
+        r.stderr
+            .starts_with("warning: future.jsonl:6: skipped: time 1e15 lies"),
+        "{}",
+        r.stderr
+    );
+    let st = json(&r);
+    assert_eq!(
+        (st["requests"].as_u64(), st["duration_s"].as_f64()),
+        (Some(5), Some(4.0))
+    );
+    let r = infercost(&["trace", "stats", "future.jsonl", "--strict"], &d);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("error: future.jsonl:6: time 1e15"),
+        "{}",
+        r.stderr
+    );
+    // A day of epoch milliseconds read as seconds: the error says which unit to try.
+    let csv: String = "t,in,out\n".to_string()
+        + &(0..50)
+            .map(|i| format!("{},10,2\n", 1_700_000_000_000u64 + i * 1_800_000))
+            .collect::<String>();
+    std::fs::write(d.join("ms.csv"), csv).unwrap();
+    let args = [
+        "trace",
+        "stats",
+        "ms.csv",
+        "--format",
+        "csv",
+        "--col-time",
+        "t",
+        "--col-input",
+        "in",
+        "--col-output",
+        "out",
+    ];
+    let r = infercost(&args, &d);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("ms.csv: arrivals span") && r.stderr.contains("--time-unit"),
+        "{}",
+        r.stderr
+    );
+    let r = infercost(&[&args[..], &["--time-unit", "ms", "--json"]].concat(), &d);
+    assert_eq!(json(&r)["requests"], 50);
+    // An offline batch: every request at t=0 loads, says so, and reports no rate.
+    let batch: String = (0..20)
+        .map(|_| "{\"timestamp\": 0, \"input_length\": 100, \"output_length\": 10}\n")
+        .collect();
+    std::fs::write(d.join("batch.jsonl"), batch).unwrap();
+    let r = infercost(&["trace", "stats", "batch.jsonl"], &d);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("same instant"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("rate is undefined") && !r.stdout.contains("requests/s"),
+        "{}",
+        r.stdout
+    );
+    let st = json(&infercost(&["trace", "stats", "batch.jsonl", "--json"], &d));
+    assert!(
+        st["mean_rate_rps"].is_null() && st["peak_to_mean"].is_null(),
+        "{st}"
+    );
+}
