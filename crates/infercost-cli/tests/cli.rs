@@ -824,3 +824,231 @@ fn implausible_times_are_named_and_an_offline_batch_has_no_rate() {
         "{st}"
     );
 }
+
+#[test]
+fn nonsense_parameters_are_refused_with_the_reason() {
+    let d = temp("nonsense");
+    std::fs::write(
+        d.join("tokens.csv"),
+        "arrived_at,num_prefill_tokens,num_decode_tokens\n0,4000000000,5\n1,0,0\n2,10,4\n3,11,5\n",
+    )
+    .unwrap();
+    let r = infercost(&["trace", "stats", "tokens.csv", "--json"], &d);
+    assert_eq!(
+        r.stderr,
+        "warning: tokens.csv:2: skipped: num_prefill_tokens 4000000000 is above 10,000,000 tokens, more than any request can carry\nwarning: tokens.csv:3: skipped: prompt and output are both 0 tokens: not a request\n"
+    );
+    assert_eq!(json(&r)["requests"], 2);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["trace", "scale", "embedded:azure-conv", "--context-mult", "1e30", "-o", "x.jsonl"],
+            "error: prompt of 14050 tokens scaled by --context-mult 1e30 --context-add 0 gives 1.405e34 tokens, above the limit of 10,000,000\n",
+        ),
+        (
+            vec!["trace", "scale", "embedded:azure-conv", "--volume", "0", "-o", "x.jsonl"],
+            "error: --volume must be positive, got 0 (1 keeps the pilot's volume)\n",
+        ),
+        (
+            vec!["trace", "synth", "--sessions", "5", "--rate", "50", "--duration", "60", "-o", "x.jsonl"],
+            "error: --rate does not apply with --sessions: sessions mode keeps --sessions conversations open and the rate follows from --turns and --think-time; drop --rate, or drop --sessions for independent requests at --rate\n",
+        ),
+    ];
+    for (args, expected) in cases {
+        let r = infercost(&args, &d);
+        assert_eq!((r.code, r.stderr.as_str()), (2, expected), "{args:?}");
+    }
+    assert!(!d.join("x.jsonl").exists());
+    for (args, needle) in [
+        (
+            vec![
+                "cost",
+                "--gpus",
+                "1.5",
+                "--hours",
+                "730",
+                "--busy-fraction",
+                "0.5",
+            ],
+            "GPUs are rented whole; 1.5 is not a whole number",
+        ),
+        (vec!["plan", "--threads", "0"], "must be at least 1"),
+        (
+            vec![
+                "simulate",
+                "--trace",
+                "embedded:azure-conv",
+                "llama-3.1-8b",
+                "--gpu",
+                "h100-sxm",
+                "--replicas",
+                "1",
+                "--threads",
+                "0",
+            ],
+            "must be at least 1",
+        ),
+    ] {
+        let r = infercost(&args, &d);
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+    }
+}
+
+const PLAN: &str = "[[plan]]\nname = \"NAME\"\nprovider = \"me\"\ngpu = \"GPU\"\nregion = \"home\"\ngeo = \"us\"\ncommitment = \"on-demand\"\nusd_per_gpu_hour = 2.0\nbilling_granularity_s = 1\nbilling_minimum_s = 60\nlead_time_s = 600\negress = \"aws\"\nsource = \"our quote\"\nas_of = \"2026-11-01\"\n";
+
+fn plan_entry(name: &str, gpu: &str) -> String {
+    PLAN.replace("NAME", name).replace("GPU", gpu)
+}
+
+#[test]
+fn price_catalogs_refuse_duplicates_and_unknown_gpus_and_say_what_they_replace() {
+    let d = temp("catalogs");
+    std::fs::write(
+        d.join("dup.toml"),
+        plan_entry("mine", "h100-sxm") + "\n" + &plan_entry("mine", "h100-sxm"),
+    )
+    .unwrap();
+    std::fs::write(d.join("a.toml"), plan_entry("mine", "h100-sxm")).unwrap();
+    std::fs::write(d.join("b.toml"), plan_entry("mine", "a100-80gb")).unwrap();
+    std::fs::write(d.join("gpu.toml"), plan_entry("mine", "h1000")).unwrap();
+    std::fs::write(
+        d.join("over.toml"),
+        plan_entry("aws-h100-on-demand", "h100-sxm"),
+    )
+    .unwrap();
+    let list = |files: &[&str]| {
+        let mut args = vec!["prices", "list", "--json"];
+        for f in files {
+            args.extend(["--catalog", f]);
+        }
+        infercost(&args, &d)
+    };
+    let r = list(&["dup.toml"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "error: dup.toml:17: plan \"mine\" is defined twice (lines 2 and 17); keep one\n"
+        )
+    );
+    let r = list(&["a.toml", "b.toml"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "error: b.toml:2: plan \"mine\" is already defined at a.toml:2; keep one of the two\n"
+        )
+    );
+    let r = list(&["gpu.toml"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("error: gpu.toml:2: plan \"mine\" is for GPU \"h1000\", which is not in the GPU catalog (data/gpus.toml: a100-40gb,"),
+        "{}",
+        r.stderr
+    );
+    let r = list(&["over.toml"]);
+    assert_eq!(
+        r.stderr,
+        "warning: over.toml:2: plan \"aws-h100-on-demand\" replaces the built-in plan of the same name (data/prices.toml)\n"
+    );
+    let rows = json(&r);
+    let aws = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["plan"] == "aws-h100-on-demand")
+        .unwrap();
+    assert_eq!(aws["usd_per_gpu_hour"], 2.0);
+    // The built-in catalog itself names only GPUs the performance model knows.
+    assert_eq!(list(&[]).stderr, "");
+}
+
+#[test]
+fn skypilot_import_takes_the_median_zone_the_jurisdiction_and_the_source_date() {
+    let d = temp("skypilot");
+    let data = root().join("tests/data");
+    let aws = data.join("skypilot_2026-11-27/aws_vms.csv");
+    let gcp = data.join("anycloud_2026-05-20/gcp_vms.csv");
+    let r = infercost(
+        &[
+            "prices",
+            "import-skypilot",
+            aws.to_str().unwrap(),
+            gcp.to_str().unwrap(),
+            "-o",
+            "mine.toml",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = json(&infercost(
+        &[
+            "prices",
+            "list",
+            "--catalog",
+            "mine.toml",
+            "--provider",
+            "aws",
+            "--json",
+        ],
+        &d,
+    ));
+    let spot = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["plan"] == "aws-a100-40gb-spot-ap-northeast-1")
+        .unwrap();
+    // $30.0978/h in apne1-az1 and $7.5205/h in apne1-az4 for 8 GPUs: the median is their mean, $2.3511.
+    assert_eq!(spot["usd_per_gpu_hour"], 2.3511);
+    assert_eq!(spot["as_of"], "2026-11-27");
+    assert!(
+        spot["source"]
+            .as_str()
+            .unwrap()
+            .contains("apne1-az4 $0.9401, apne1-az1 $3.7622"),
+        "{}",
+        spot["source"]
+    );
+    let text = std::fs::read_to_string(d.join("mine.toml")).unwrap();
+    assert!(!text.contains("geo = \"other\""), "{text}");
+    assert!(
+        text.contains("geo = \"jp\"") && text.contains("geo = \"eu\""),
+        "{text}"
+    );
+    assert!(text.contains("as_of = \"2026-05-20\""), "{text}");
+    // A path without a date needs --as-of: a price is as old as its source, not as the import.
+    std::fs::copy(&aws, d.join("aws_vms.csv")).unwrap();
+    let r = infercost(
+        &[
+            "prices",
+            "import-skypilot",
+            "aws_vms.csv",
+            "-o",
+            "other.toml",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .starts_with("error: aws_vms.csv: nothing says when")
+            && r.stderr.contains("--as-of"),
+        "{}",
+        r.stderr
+    );
+    let r = infercost(
+        &[
+            "prices",
+            "import-skypilot",
+            "aws_vms.csv",
+            "--as-of",
+            "27/11/2026",
+            "-o",
+            "other.toml",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("YYYY-MM-DD"), "{}", r.stderr);
+}

@@ -173,6 +173,21 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
     text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
 }
 
+/// The 1-based lines of a catalog file's text where an entry named `name` is defined (`name = "…"`).
+pub fn name_lines(text: &str, name: &str) -> Vec<usize> {
+    let quoted = format!("\"{name}\"");
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.trim_start()
+                .strip_prefix("name")
+                .and_then(|rest| rest.trim_start().strip_prefix('='))
+                .is_some_and(|v| v.trim() == quoted)
+        })
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
 impl Catalog {
     /// The catalog shipped in `data/prices.toml`.
     pub fn embedded() -> Catalog {
@@ -197,7 +212,23 @@ impl Catalog {
             line: line_of(text, needle),
             message,
         };
+        let mut seen = std::collections::BTreeSet::new();
         for p in &f.plan {
+            if !seen.insert(p.name.as_str()) {
+                // Which of two prices would win is a guess; a bill must not rest on one.
+                let lines = name_lines(text, &p.name);
+                let at = |i: usize| lines.get(i).map_or("?".to_string(), |l| l.to_string());
+                return Err(CostError::Catalog {
+                    file: file.to_string(),
+                    line: lines.get(1).copied(),
+                    message: format!(
+                        "plan {:?} is defined twice (lines {} and {}); keep one",
+                        p.name,
+                        at(0),
+                        at(1)
+                    ),
+                });
+            }
             let at = format!("\"{}\"", p.name);
             if !(p.usd_per_gpu_hour.is_finite() && p.usd_per_gpu_hour >= 0.0) {
                 return Err(err(
@@ -428,5 +459,15 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("aws-h100-on-demand"));
+    }
+    #[test]
+    fn a_plan_defined_twice_names_both_lines() {
+        let one = "[[plan]]\nname = \"x\"\nprovider = \"p\"\ngpu = \"h100-sxm\"\nregion = \"r\"\ngeo = \"us\"\ncommitment = \"on-demand\"\nusd_per_gpu_hour = 1.0\nbilling_granularity_s = 1\nbilling_minimum_s = 1\nlead_time_s = 1\negress = \"none\"\nsource = \"s\"\nas_of = \"2026-01-01\"\n";
+        let text = format!("{one}\n{one}");
+        let e = Catalog::parse(&text, "my.toml").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "my.toml:17: plan \"x\" is defined twice (lines 2 and 17); keep one"
+        );
     }
 }
