@@ -86,3 +86,40 @@ fn main() -> ExitCode {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every flag and argument of every subcommand says what it does in `--help`.
+    #[test]
+    fn every_flag_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (no about)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "infercost", &mut missing);
+        assert!(missing.is_empty(), "flags without help: {missing:#?}");
+    }
+
+    #[test]
+    fn threads_must_be_at_least_one() {
+        assert_eq!(threads_arg("4"), Ok(4));
+        assert!(threads_arg("0").unwrap_err().contains("at least 1"));
+        assert!(threads_arg("-1").is_err());
+    }
+}

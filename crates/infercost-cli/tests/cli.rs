@@ -1052,3 +1052,14 @@ fn skypilot_import_takes_the_median_zone_the_jurisdiction_and_the_source_date() 
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("YYYY-MM-DD"), "{}", r.stderr);
 }
+
+#[test]
+fn calibrate_and_bench_work_from_any_directory() {
+    let r = infercost(&["model", "calibrate", "--json"], Path::new("/tmp"));
+    let cal = json(&r);
+    assert_eq!(cal.as_array().unwrap().len(), 2);
+    let d = temp("bench");
+    let r = infercost(&["bench", "--what", "perf"], &d);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("100000 evaluations"), "{}", r.stdout);
+}
