@@ -54,7 +54,8 @@ pub struct Plan {
     pub gpu: String,
     /// Provider region.
     pub region: String,
-    /// Jurisdiction for residency rules (`us`, `eu`, `asia`).
+    /// Jurisdiction for residency rules: a country code (`us`, `uk`, `jp`, …), `eu` for the EU and EEA, or a wider
+    /// name such as `asia` where the host country is not known.
     pub geo: String,
     /// Commitment kind.
     pub commitment: Commitment,
@@ -169,6 +170,10 @@ pub struct Catalog {
 
 const EMBEDDED: &str = include_str!("../../../data/prices.toml");
 
+/// The most a GPU-hour may cost in a catalog: a thousand times today's dearest cloud price. Anything above is a
+/// unit error (cents, a monthly price) and would overflow a bill's micro-dollars at scale.
+pub const MAX_USD_PER_GPU_HOUR: f64 = 10_000.0;
+
 fn line_of(text: &str, needle: &str) -> Option<usize> {
     text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
 }
@@ -198,9 +203,13 @@ impl Catalog {
     /// Parses and validates a catalog file's text.
     pub fn parse(text: &str, file: &str) -> Result<Catalog, CostError> {
         let f: CatalogFile = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            // Counted on bytes: a span that is not on a character boundary must not panic.
+            let line = e.span().map(|s| {
+                1 + text.as_bytes()[..s.start.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+            });
             CostError::Catalog {
                 file: file.to_string(),
                 line,
@@ -235,6 +244,16 @@ impl Catalog {
                     &at,
                     format!(
                         "plan {:?}: usd_per_gpu_hour must be a non-negative number, got {}",
+                        p.name, p.usd_per_gpu_hour
+                    ),
+                ));
+            }
+            if p.usd_per_gpu_hour > MAX_USD_PER_GPU_HOUR {
+                return Err(err(
+                    &at,
+                    format!(
+                        "plan {:?}: usd_per_gpu_hour {} is above ${MAX_USD_PER_GPU_HOUR} per GPU-hour; is it in \
+                         cents, or for a month?",
                         p.name, p.usd_per_gpu_hour
                     ),
                 ));
@@ -447,6 +466,10 @@ mod tests {
             e.starts_with("my.toml:2:") && e.contains("non-negative"),
             "{e}"
         );
+        let e = Catalog::parse(&text.replace("-1.0", "1e308"), "my.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("my.toml:2:") && e.contains("cents"), "{e}");
         let e = Catalog::parse(&text.replace("source = \"s\"\n", ""), "my.toml")
             .unwrap_err()
             .to_string();

@@ -3,7 +3,7 @@
 //! AWS and Azure rows price a whole instance; GCP prices the GPUs (rows without an instance type) and the host
 //! VM separately, so a GCP GPU row is added to the host row of the same zone that carries that GPU.
 
-use crate::catalog::{Catalog, Commitment, Plan};
+use crate::catalog::{Catalog, Commitment, Plan, MAX_USD_PER_GPU_HOUR};
 use crate::CostError;
 use infercost_core::csv_line::split;
 use std::collections::BTreeMap;
@@ -60,6 +60,7 @@ struct Candidate {
 }
 
 struct Row {
+    line: usize,
     instance: String,
     accelerator: String,
     count: u32,
@@ -133,11 +134,16 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
             return Err(err(Some(i + 2), format!("price {price} is negative")));
         }
         rows.push(Row {
+            line: i + 2,
             instance: get(ci),
             accelerator: get(ca),
             count: get(cc).parse::<f64>().map(|c| c as u32).unwrap_or(0),
             price,
-            spot: get(cs).parse::<f64>().ok().filter(|s| *s > 0.0),
+            // An empty, zero or non-finite spot price means no spot offer, not a free or infinite one.
+            spot: get(cs)
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0),
             region: get(cr),
             zone: cz.map(get).unwrap_or_default(),
         });
@@ -192,6 +198,18 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
             )
         };
         let n = r.count as f64;
+        let per_gpu = [Some(price), spot].into_iter().flatten().map(|p| p / n);
+        if per_gpu.clone().any(|p| !(p.is_finite() && p <= MAX_USD_PER_GPU_HOUR)) {
+            // A GPU row plus its host can overflow where neither row alone does.
+            return Err(err(
+                Some(r.line),
+                format!(
+                    "{} {} in {}: ${price}/h is not a price per hour a catalog can hold (at most \
+                     ${MAX_USD_PER_GPU_HOUR} per GPU-hour)",
+                    r.count, r.accelerator, r.zone
+                ),
+            ));
+        }
         best.entry((gpu.to_string(), r.region.clone()))
             .or_default()
             .push(Candidate {
@@ -233,7 +251,7 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
             region: region.clone(),
             geo: geo_of(&region),
             commitment: Commitment::OnDemand,
-            usd_per_gpu_hour: (price * 1e4).round() / 1e4,
+            usd_per_gpu_hour: round4(price),
             billing_granularity_s: 1,
             billing_minimum_s: 60,
             lead_time_s: 600,
@@ -252,7 +270,7 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
             plans.push(Plan {
                 name: format!("{provider}-{gpu}-spot-{region}"),
                 commitment: Commitment::Spot,
-                usd_per_gpu_hour: (median * 1e4).round() / 1e4,
+                usd_per_gpu_hour: round4(median),
                 interruption_overhead: 0.10,
                 burst_plan: Some(base.name.clone()),
                 source: format!(
@@ -315,6 +333,16 @@ pub fn is_date(s: &str) -> bool {
             (1900..=9999).contains(&y) && (1..=days).contains(&d)
         }
         _ => false,
+    }
+}
+
+/// A price to four decimals (a hundredth of a cent), left as it is where scaling would overflow.
+fn round4(x: f64) -> f64 {
+    let r = (x * 1e4).round() / 1e4;
+    if r.is_finite() {
+        r
+    } else {
+        x
     }
 }
 
