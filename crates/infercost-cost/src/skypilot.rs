@@ -198,8 +198,8 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
             )
         };
         let n = r.count as f64;
-        let per_gpu = [Some(price), spot].into_iter().flatten().map(|p| p / n);
-        if per_gpu.clone().any(|p| !(p.is_finite() && p <= MAX_USD_PER_GPU_HOUR)) {
+        let mut per_gpu = [Some(price), spot].into_iter().flatten().map(|p| p / n);
+        if per_gpu.any(|p| !(p.is_finite() && p <= MAX_USD_PER_GPU_HOUR)) {
             // A GPU row plus its host can overflow where neither row alone does.
             return Err(err(
                 Some(r.line),
