@@ -653,6 +653,32 @@ fn a_closed_stdout_ends_the_program_quietly() {
 }
 
 #[test]
+fn a_closed_stderr_does_not_turn_a_message_into_a_panic() {
+    // `infercost … 2>&1 | head -1`: both streams lose their reader. The error still exits 2, the warning run 0.
+    for (args, expected) in [
+        (vec!["trace", "stats", "nope.csv"], 2),
+        (vec!["prices", "list", "--catalog", "over.toml"], 0),
+    ] {
+        let d = temp("closed-stderr");
+        std::fs::write(
+            d.join("over.toml"),
+            plan_entry("aws-h100-on-demand", "h100-sxm"),
+        )
+        .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_infercost"))
+            .args(&args)
+            .current_dir(&d)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        assert_eq!(child.wait().unwrap().code(), Some(expected), "{args:?}");
+    }
+}
+
+#[test]
 fn reports_are_never_overwritten_without_force() {
     let d = temp("force");
     std::fs::create_dir_all(d.join("out")).unwrap();
