@@ -528,6 +528,18 @@ fn shards_merge_into_the_same_plan() {
         (missing.code, missing.stderr.as_str()),
         (2, "error: shard 1/2 is missing\n")
     );
+    // `infercost merge … | head -1` ends quietly, in text and in JSON.
+    for json in [false, true] {
+        let mut args = vec!["merge", "shard1.json", "shard0.json"];
+        if json {
+            args.push("--json");
+        }
+        assert_eq!(
+            with_closed_stdout(&args, &d),
+            (0, String::new()),
+            "{args:?}"
+        );
+    }
 }
 
 #[test]
