@@ -17,8 +17,8 @@ pub(crate) struct BenchArgs {
     /// trace, perf, sim or all
     #[arg(long, default_value = "all")]
     what: String,
-    /// smoke (seconds, for CI) or full (the figures in docs/BENCHMARKS.md)
-    #[arg(long, default_value = "full")]
+    /// smoke (seconds, the default) or full (the figures in docs/BENCHMARKS.md; minutes)
+    #[arg(long, default_value = "smoke")]
     size: String,
     /// Folder for the generated trace files (deleted afterwards)
     #[arg(long, default_value = "target/bench")]

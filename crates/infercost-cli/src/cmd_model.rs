@@ -13,6 +13,7 @@ use std::path::Path;
 pub(crate) enum ModelCmd {
     /// Models in the catalog
     List {
+        /// Print the result as JSON on stdout
         #[arg(long)]
         json: bool,
     },
@@ -22,9 +23,11 @@ pub(crate) enum ModelCmd {
     Step(StepArgs),
     /// Refit the efficiencies to measured operator times and print the error
     Calibrate {
-        /// Folder with {a100,h100}_mlp.csv and _all_reduce.csv (tools/compact_profiling.py)
-        #[arg(long, default_value = "tests/data/profiling")]
-        profiling: String,
+        /// Folder with {a100,h100}_mlp.csv and _all_reduce.csv (tools/compact_profiling.py); without it, the
+        /// profiles built into the binary (tests/data/profiling)
+        #[arg(long)]
+        profiling: Option<String>,
+        /// Print the result as JSON on stdout
         #[arg(long)]
         json: bool,
     },
@@ -34,6 +37,7 @@ pub(crate) enum ModelCmd {
 pub(crate) enum GpuCmd {
     /// GPUs in the catalog
     List {
+        /// Print the result as JSON on stdout
         #[arg(long)]
         json: bool,
     },
@@ -71,6 +75,7 @@ pub(crate) struct DeployArgs {
 pub(crate) struct ShowArgs {
     #[command(flatten)]
     deploy: DeployArgs,
+    /// Print the result as JSON on stdout
     #[arg(long)]
     json: bool,
 }
@@ -91,6 +96,7 @@ pub(crate) struct StepArgs {
     /// Context length of each decoding sequence
     #[arg(long, default_value_t = 1024)]
     context: u64,
+    /// Print the result as JSON on stdout
     #[arg(long)]
     json: bool,
 }
@@ -236,7 +242,7 @@ pub(crate) fn run(cmd: ModelCmd) -> Result<()> {
         }
         ModelCmd::Show(a) => show(a),
         ModelCmd::Step(a) => step(a),
-        ModelCmd::Calibrate { profiling, json } => calibrate_cmd(&profiling, json),
+        ModelCmd::Calibrate { profiling, json } => calibrate_cmd(profiling.as_deref(), json),
     }
 }
 
@@ -403,21 +409,53 @@ struct CalOut {
     shipped: calibrate::Calibration,
 }
 
-fn calibrate_cmd(dir: &str, json: bool) -> Result<()> {
+/// The measured profiles the shipped efficiencies were fitted to, built in so `model calibrate` works from any
+/// directory (1.2 MB of text).
+const PROFILES: [(&str, &str); 4] = [
+    (
+        "h100_mlp.csv",
+        include_str!("../../../tests/data/profiling/h100_mlp.csv"),
+    ),
+    (
+        "h100_all_reduce.csv",
+        include_str!("../../../tests/data/profiling/h100_all_reduce.csv"),
+    ),
+    (
+        "a100_mlp.csv",
+        include_str!("../../../tests/data/profiling/a100_mlp.csv"),
+    ),
+    (
+        "a100_all_reduce.csv",
+        include_str!("../../../tests/data/profiling/a100_all_reduce.csv"),
+    ),
+];
+
+fn calibrate_cmd(dir: Option<&str>, json: bool) -> Result<()> {
     let gpus = GpuCatalog::embedded();
     let mut out = Vec::new();
+    let read = |name: String| -> Result<std::borrow::Cow<'static, str>> {
+        match dir {
+            Some(dir) => {
+                let f = Path::new(dir).join(&name);
+                Ok(std::fs::read_to_string(&f)
+                    .with_context(|| format!("cannot read {}", f.display()))?
+                    .into())
+            }
+            None => Ok(PROFILES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, text)| *text)
+                .with_context(|| format!("no built-in profile {name}"))?
+                .into()),
+        }
+    };
     for (g, name, base) in [
         ("h100", "h100-sxm", calibrate::EFFICIENCY_H100),
         ("a100", "a100-80gb", calibrate::EFFICIENCY_A100),
     ] {
-        let read = |f: String| {
-            std::fs::read_to_string(&f).with_context(|| {
-                format!("cannot read {f} (run from the repository root, or pass --profiling)")
-            })
-        };
-        let (gemms, small) = calibrate::parse_mlp_csv(&read(format!("{dir}/{g}_mlp.csv"))?)
-            .map_err(anyhow::Error::msg)?;
-        let reduce = calibrate::parse_all_reduce_csv(&read(format!("{dir}/{g}_all_reduce.csv"))?)
+        let (gemms, small) =
+            calibrate::parse_mlp_csv(&read(format!("{g}_mlp.csv"))?).map_err(anyhow::Error::msg)?;
+        let reduce = calibrate::parse_all_reduce_csv(&read(format!("{g}_all_reduce.csv"))?)
             .map_err(anyhow::Error::msg)?;
         let spec = gpus.get(name)?;
         let (p, b, l) = (

@@ -3,7 +3,7 @@
 use crate::cmd_model::load_model;
 use crate::cmd_prices::catalog;
 use crate::cmd_trace::{diurnal_arg, load, TraceInput};
-use crate::output;
+use crate::{files, output};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use infercost_core::transform::Diurnal;
@@ -24,11 +24,14 @@ pub(crate) struct PlanArgs {
     /// Write report.json, report.md and report.html here
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Overwrite reports already in --out
+    #[arg(long)]
+    force: bool,
     /// Print the result as JSON on stdout
     #[arg(long)]
     json: bool,
-    /// Worker threads (results do not depend on it)
-    #[arg(long)]
+    /// Worker threads, at least 1 (results do not depend on it; default: one per core)
+    #[arg(long, value_parser = crate::threads_arg)]
     threads: Option<usize>,
     /// Hide the progress bar
     #[arg(long)]
@@ -36,7 +39,7 @@ pub(crate) struct PlanArgs {
     /// Run one slice I/N of the sweep (combine with `infercost merge`)
     #[arg(long)]
     shard: Option<String>,
-    /// More price catalogs
+    /// More price catalogs (TOML files like data/prices.toml), added to the embedded one
     #[arg(long)]
     catalog: Vec<PathBuf>,
 }
@@ -51,6 +54,9 @@ pub(crate) struct MergeArgs {
     /// Write the reports here
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Overwrite reports already in --out
+    #[arg(long)]
+    force: bool,
     /// Print the merged JSON on stdout
     #[arg(long)]
     json: bool,
@@ -63,6 +69,9 @@ pub(crate) struct ReportArgs {
     /// Folder for report.json, report.md and report.html
     #[arg(long)]
     out: PathBuf,
+    /// Overwrite reports already in --out
+    #[arg(long)]
+    force: bool,
 }
 
 fn resolve(base: &Path, p: &str) -> PathBuf {
@@ -133,6 +142,10 @@ pub(crate) fn plan(a: PlanArgs) -> Result<()> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    // Before the sweep, not after it: a refused or unwritable --out must not cost the whole run.
+    if let Some(dir) = &a.out {
+        files::prepare_report_dir(dir, a.force)?;
+    }
     let progress = output::Progress::new("planning", a.no_progress);
     let started = std::time::Instant::now();
     let result = infercost_plan::plan(
@@ -178,6 +191,9 @@ fn finish(result: &PlanResult, out: Option<&Path>, json: bool) -> Result<()> {
 pub(crate) fn merge(a: MergeArgs) -> Result<()> {
     if a.files.is_empty() {
         bail!("give the shard results to merge");
+    }
+    if let Some(dir) = &a.out {
+        files::prepare_report_dir(dir, a.force)?;
     }
     let mut shards = Vec::new();
     for f in &a.files {
@@ -265,6 +281,7 @@ pub(crate) fn merge(a: MergeArgs) -> Result<()> {
 }
 
 pub(crate) fn report(a: ReportArgs) -> Result<()> {
+    files::prepare_report_dir(&a.out, a.force)?;
     let text = std::fs::read_to_string(&a.result)
         .with_context(|| format!("cannot read {}", a.result.display()))?;
     let r: PlanResult = serde_json::from_str(&text).with_context(|| {

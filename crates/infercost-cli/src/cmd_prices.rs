@@ -15,13 +15,16 @@ pub(crate) enum PricesCmd {
         /// GPU family or name (H100 matches h100-sxm and h100-pcie)
         #[arg(long)]
         gpu: Option<String>,
+        /// Only this provider's plans (aws, gcp, azure, …)
         #[arg(long)]
         provider: Option<String>,
+        /// Only plans in this provider region (us-east-1, …)
         #[arg(long)]
         region: Option<String>,
-        /// More catalogs to add to the embedded one
+        /// More catalogs (TOML files like data/prices.toml) to add to the embedded one
         #[arg(long)]
         catalog: Vec<PathBuf>,
+        /// Print the plans as JSON on stdout
         #[arg(long)]
         json: bool,
     },
@@ -29,25 +32,68 @@ pub(crate) enum PricesCmd {
     ImportSkypilot {
         /// vms.csv files; the provider is taken from the name (aws_vms.csv → aws) unless --provider is given
         files: Vec<PathBuf>,
+        /// The provider of every file (aws, gcp, azure, lambda, …), instead of taking it from the file name
         #[arg(long)]
         provider: Option<String>,
-        /// Date of the figures (default: today)
+        /// Date the catalogs were published or read, YYYY-MM-DD; required unless each file's path carries one
+        /// (anycloud_catalog_2026-05-20/gcp_vms.csv)
         #[arg(long)]
         as_of: Option<String>,
+        /// The infercost catalog to write (TOML)
         #[arg(short = 'o', long)]
         output: PathBuf,
+        /// Overwrite an existing output
         #[arg(long)]
         force: bool,
     },
 }
 
-/// The embedded catalog plus user files.
+/// The embedded catalog plus user files. A plan must name a GPU the performance model knows, and a name may be
+/// defined once across the user files (which price would win is a guess); a user plan that replaces a built-in
+/// one of the same name is allowed (a negotiated price) and said on stderr.
 pub(crate) fn catalog(files: &[PathBuf]) -> Result<Catalog> {
     let mut c = Catalog::embedded();
+    let builtin: std::collections::BTreeSet<String> =
+        c.plans.iter().map(|p| p.name.clone()).collect();
+    let gpus = infercost_perf::GpuCatalog::embedded();
+    let mut defined: std::collections::BTreeMap<String, String> = Default::default();
     for f in files {
         let text = std::fs::read_to_string(f)
             .with_context(|| format!("cannot read catalog {}", f.display()))?;
-        c.extend(Catalog::parse(&text, &f.display().to_string())?);
+        let file = f.display().to_string();
+        let user = Catalog::parse(&text, &file)?;
+        for p in &user.plans {
+            let at = match infercost_cost::catalog::name_lines(&text, &p.name).first() {
+                Some(l) => format!("{file}:{l}"),
+                None => file.clone(),
+            };
+            if gpus.get(&p.gpu).is_err() {
+                bail!(
+                    "{at}: plan {:?} is for GPU {:?}, which is not in the GPU catalog (data/gpus.toml: {})",
+                    p.name,
+                    p.gpu,
+                    gpus.all()
+                        .iter()
+                        .map(|g| g.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            if let Some(first) = defined.get(&p.name) {
+                bail!(
+                    "{at}: plan {:?} is already defined at {first}; keep one of the two",
+                    p.name
+                );
+            }
+            if builtin.contains(&p.name) {
+                output::warn(&format!(
+                    "{at}: plan {:?} replaces the built-in plan of the same name (data/prices.toml)",
+                    p.name
+                ));
+            }
+            defined.insert(p.name.clone(), at);
+        }
+        c.extend(user);
     }
     c.check_references(
         &files
@@ -69,23 +115,6 @@ struct Row<'a> {
     usd_per_gpu_hour: f64,
     source: &'a str,
     as_of: &'a str,
-}
-
-fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let z = secs.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 pub(crate) fn run(cmd: PricesCmd) -> Result<()> {
@@ -143,9 +172,30 @@ pub(crate) fn run(cmd: PricesCmd) -> Result<()> {
                     out.display()
                 );
             }
-            let as_of = as_of.unwrap_or_else(today);
+            if let Some(d) = &as_of {
+                if !infercost_cost::skypilot::is_date(d) {
+                    bail!("--as-of {d:?} is not a date written YYYY-MM-DD");
+                }
+            }
+            // A price is as old as its source, not as old as the import: the date comes from --as-of or the
+            // catalog's own path, never from today's clock.
+            let dates = files
+                .iter()
+                .map(|f| {
+                    as_of
+                        .clone()
+                        .or_else(|| infercost_cost::skypilot::date_in_name(&f.display().to_string()))
+                        .with_context(|| {
+                            format!(
+                                "{}: nothing says when these prices were published; pass --as-of YYYY-MM-DD \
+                                 (the date the catalog was read), as its path carries no date",
+                                f.display()
+                            )
+                        })
+                })
+                .collect::<Result<Vec<_>>>()?;
             let mut all = Catalog::default();
-            for f in &files {
+            for (f, as_of) in files.iter().zip(&dates) {
                 let text = std::fs::read_to_string(f)
                     .with_context(|| format!("cannot read {}", f.display()))?;
                 let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -164,7 +214,7 @@ pub(crate) fn run(cmd: PricesCmd) -> Result<()> {
                     &text,
                     &prov,
                     &f.display().to_string(),
-                    &as_of,
+                    as_of,
                 )?;
                 output::note(&format!(
                     "{}: {} plans ({} rows of accelerators infercost does not model skipped)",
@@ -199,8 +249,8 @@ pub(crate) fn run(cmd: PricesCmd) -> Result<()> {
 
 #[derive(Args)]
 pub(crate) struct CostArgs {
-    /// GPUs provisioned
-    #[arg(long, allow_negative_numbers = true)]
+    /// GPUs provisioned, a whole number
+    #[arg(long, allow_negative_numbers = true, value_parser = whole_gpus)]
     gpus: f64,
     /// Hours in the month they are provisioned (730 = all month)
     #[arg(long, allow_negative_numbers = true)]
@@ -220,10 +270,29 @@ pub(crate) struct CostArgs {
     /// Every plan (the default when --plan is not given)
     #[arg(long)]
     all_plans: bool,
+    /// More catalogs (TOML files like data/prices.toml) to add to the embedded one
     #[arg(long)]
     catalog: Vec<PathBuf>,
+    /// Print the bills as JSON on stdout
     #[arg(long)]
     json: bool,
+}
+
+/// GPUs are rented whole: `--gpus 1.5` is a mistake, not half a GPU.
+fn whole_gpus(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of GPUs"))?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!("{s} is not a non-negative number of GPUs"));
+    }
+    if v.fract() != 0.0 {
+        return Err(format!(
+            "GPUs are rented whole; {s} is not a whole number (use --busy-fraction for partial use)"
+        ));
+    }
+    Ok(v)
 }
 
 #[derive(Serialize)]

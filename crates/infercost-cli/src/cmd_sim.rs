@@ -55,8 +55,8 @@ pub(crate) struct SimulateArgs {
     /// Seed
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Worker threads for replica groups
-    #[arg(long, default_value_t = 1)]
+    /// Worker threads for replica groups, at least 1
+    #[arg(long, default_value_t = 1, value_parser = crate::threads_arg)]
     threads: usize,
     /// Replicas per independent group (0: one group)
     #[arg(long, default_value_t = 0)]
@@ -85,9 +85,13 @@ pub(crate) struct SimulateArgs {
     /// Hide the progress line
     #[arg(long)]
     no_progress: bool,
-    /// Write one CSV row per request
+    /// Write one CSV row per request to this file
     #[arg(long)]
     requests_out: Option<std::path::PathBuf>,
+    /// Overwrite an existing --requests-out file
+    #[arg(long)]
+    force: bool,
+    /// Print the result as JSON on stdout
     #[arg(long)]
     json: bool,
 }
@@ -126,6 +130,9 @@ fn engine(dep: &infercost_perf::Deployment, d: &DeployArgs, e: &EngineArgs) -> E
 }
 
 pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
+    if let Some(path) = &a.requests_out {
+        crate::files::refuse_overwrite(path, a.force)?;
+    }
     let dep = fitting_deployment(&a.deploy)?;
     let (w, _) = load(&trace_input(&a.trace))?;
     if !w.has_timestamps {
@@ -202,11 +209,20 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
         output::warn("the fleet cannot keep up: requests kept queueing long after the last arrival (see queue_ms and makespan_s)");
     }
     if let Some(path) = &a.requests_out {
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .with_context(|| format!("cannot create {} (it must not exist)", path.display()))?;
+        let file = if a.force {
+            std::fs::File::create(path)
+        } else {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+        }
+        .with_context(|| {
+            format!(
+                "cannot create {} (an existing file needs --force)",
+                path.display()
+            )
+        })?;
         let mut f = std::io::BufWriter::new(file);
         writeln!(f, "index,replica,arrival_ms,queue_ms,ttft_ms,e2e_ms,input_tokens,output_tokens,preemptions")?;
         let mut recs = r.records.clone();
@@ -307,6 +323,7 @@ pub(crate) struct CapacityArgs {
     /// Fleets above about this many replicas are sized by simulating one group of this size
     #[arg(long, default_value_t = 12)]
     group_replicas: u32,
+    /// Print the result as JSON on stdout
     #[arg(long)]
     json: bool,
 }

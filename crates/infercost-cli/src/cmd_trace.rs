@@ -120,6 +120,9 @@ pub(crate) fn load(input: &TraceInput) -> Result<(Workload, ReadReport)> {
             input.file, report.malformed_rows
         ));
     }
+    for w in &report.warnings {
+        output::warn(w);
+    }
     if report.sorted {
         output::warn(&format!(
             "{}: arrivals were not in time order; sorted them",
@@ -148,7 +151,7 @@ pub(crate) struct ScaleArgs {
     /// Multiply output lengths
     #[arg(long, default_value_t = 1.0)]
     output_mult: f64,
-    /// Raise the peak-to-mean ratio about B times, keeping the mean
+    /// Burst (concurrency): raise the peak-to-mean ratio about B times, keeping the mean rate
     #[arg(long, default_value_t = 1.0)]
     burst: f64,
     /// Seed
@@ -234,6 +237,7 @@ pub(crate) fn run(cmd: TraceCmd) -> Result<()> {
             }
         }
         TraceCmd::Scale(a) => {
+            crate::files::refuse_overwrite(&a.output, a.force)?;
             let (w, _) = load(&a.input)?;
             let mode = match a.volume_mode.as_str() {
                 "users" => VolumeMode::Users,
@@ -242,6 +246,12 @@ pub(crate) fn run(cmd: TraceCmd) -> Result<()> {
             };
             if !w.has_timestamps {
                 bail!("{} has no timestamps; scale needs arrival times (use `trace synth --lengths {}` to give it some)", a.input.file, a.input.file);
+            }
+            if !(a.volume.is_finite() && a.volume > 0.0) {
+                bail!(
+                    "--volume must be positive, got {} (1 keeps the pilot's volume)",
+                    a.volume
+                );
             }
             let mut out = transform::scale_volume(&w, a.volume, mode, a.seed)?;
             transform::scale_context(&mut out, a.context_mult, a.context_add)?;
@@ -256,6 +266,7 @@ pub(crate) fn run(cmd: TraceCmd) -> Result<()> {
             Ok(())
         }
         TraceCmd::Synth(a) => {
+            crate::files::refuse_overwrite(&a.output, a.force)?;
             let arrival = Arrival::parse(&a.arrival)?;
             let lengths = if a.lengths.starts_with("lognormal:") {
                 Lengths::parse_lognormal(&a.lengths)?
@@ -275,7 +286,14 @@ pub(crate) fn run(cmd: TraceCmd) -> Result<()> {
                 think_time_s: a.think_time,
             });
             let rate = match (a.rate, sessions) {
-                (Some(r), _) => r,
+                (Some(r), None) => r,
+                // Sessions mode has no rate to honour: traffic follows from the open sessions, their turns
+                // and think time. Saying so beats writing a file at a rate the user did not ask for.
+                (Some(_), Some(_)) => bail!(
+                    "--rate does not apply with --sessions: sessions mode keeps --sessions conversations open \
+                     and the rate follows from --turns and --think-time; drop --rate, or drop --sessions for \
+                     independent requests at --rate"
+                ),
                 (None, Some(_)) => 1.0,
                 (None, None) => bail!("--rate is required unless --sessions is given"),
             };
@@ -305,12 +323,14 @@ fn print_stats(file: &str, s: &TraceStats) {
             String::new()
         }
     ));
-    if let (Some(d), Some(r)) = (s.duration_s, s.mean_rate_rps) {
-        l(&format!(
+    match (s.duration_s, s.mean_rate_rps) {
+        (Some(d), Some(r)) => l(&format!(
             "  duration        {d:.1} s, mean rate {r:.2} requests/s"
-        ));
-    } else {
-        l("  duration        no timestamps (lengths only)");
+        )),
+        (Some(_), None) => l(
+            "  duration        0 s: every request arrives at the same instant, so the rate is undefined",
+        ),
+        _ => l("  duration        no timestamps (lengths only)"),
     }
     for (name, t) in [
         ("input tokens", &s.input_tokens),

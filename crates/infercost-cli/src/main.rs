@@ -7,6 +7,7 @@ mod cmd_plan;
 mod cmd_prices;
 mod cmd_sim;
 mod cmd_trace;
+mod files;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -50,6 +51,15 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// Parses `--threads`: a whole number of at least 1 (zero threads would never finish).
+pub(crate) fn threads_arg(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a whole number of threads")),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -67,9 +77,49 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of stdout went away (`| head -1`): it has what it wanted, which is not a failure.
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             output::error(&e);
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every flag and argument of every subcommand says what it does in `--help`.
+    #[test]
+    fn every_flag_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (no about)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "infercost", &mut missing);
+        assert!(missing.is_empty(), "flags without help: {missing:#?}");
+    }
+
+    #[test]
+    fn threads_must_be_at_least_one() {
+        assert_eq!(threads_arg("4"), Ok(4));
+        assert!(threads_arg("0").unwrap_err().contains("at least 1"));
+        assert!(threads_arg("-1").is_err());
     }
 }

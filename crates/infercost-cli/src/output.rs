@@ -3,52 +3,96 @@
 
 use std::io::{IsTerminal, Write};
 
+/// A line on stderr. A closed stderr (`infercost … 2>&1 | head -1`) must not turn a message into a panic, so a
+/// failed write is ignored: there is nowhere left to say anything.
+macro_rules! err_line {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 /// Prints a value as pretty JSON on stdout.
 pub(crate) fn json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, v)?;
-    writeln!(out)?;
+    let written = serde_json::to_writer_pretty(&mut out, v)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    stdout_result(written)?;
     Ok(())
 }
 
 /// Prints a line on stdout.
 pub(crate) fn line(s: &str) {
-    println!("{s}");
+    let mut out = std::io::stdout().lock();
+    let written = writeln!(out, "{s}");
+    exit_on_stdout_error(written);
 }
 
 /// Text on stdout as it is.
 pub(crate) fn raw(s: &str) {
-    print!("{s}");
+    let mut out = std::io::stdout().lock();
+    let written = out.write_all(s.as_bytes()).and_then(|()| out.flush());
+    exit_on_stdout_error(written);
+}
+
+/// Whether an error comes from writing to a stdout whose reader has gone (`infercost … | head -1`).
+pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// A closed stdout ends the program quietly with exit code 0, as `rg … | head -1` does: the reader has what it
+/// wanted. Other write errors are returned.
+fn stdout_result(r: std::io::Result<()>) -> std::io::Result<()> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => other,
+    }
+}
+
+/// For the printing helpers that return nothing: a closed stdout exits 0, any other failure to write (a full
+/// disk behind a redirection) exits 2 with the reason.
+fn exit_on_stdout_error(r: std::io::Result<()>) {
+    if let Err(e) = stdout_result(r) {
+        err_line!("error: cannot write to stdout: {e}");
+        std::process::exit(2);
+    }
 }
 
 /// A warning on stderr.
 pub(crate) fn warn(s: &str) {
-    eprintln!("warning: {s}");
+    err_line!("warning: {s}");
 }
 
 /// A note on stderr.
 pub(crate) fn note(s: &str) {
-    eprintln!("{s}");
+    err_line!("{s}");
 }
 
 /// Prints an error and its causes, then a hint when one applies.
 pub(crate) fn error(e: &anyhow::Error) {
     let top = e.to_string();
-    eprintln!("error: {top}");
+    err_line!("error: {top}");
     // Library errors already include their cause in their message; print only causes that add something.
     let mut said = top.clone();
     for cause in e.chain().skip(1) {
         let c = cause.to_string();
         if !said.contains(&c) {
-            eprintln!("  caused by: {c}");
+            err_line!("  caused by: {c}");
             said.push_str(&c);
         }
     }
     let text = format!("{e:#}");
     if text.contains("does not fit") {
-        eprintln!("hint: try a larger --tp, --weights fp8, or a GPU with more memory (`infercost gpu list`)");
+        err_line!("hint: try a larger --tp, --weights fp8, or a GPU with more memory (`infercost gpu list`)");
     } else if text.contains("cannot tell the trace format") {
-        eprintln!("hint: pass --format csv or --format jsonl with --col-time, --col-input and --col-output");
+        err_line!("hint: pass --format csv or --format jsonl with --col-time, --col-input and --col-output");
     }
 }
 
@@ -82,42 +126,18 @@ impl Progress {
             }
             *last = filled;
         }
-        eprint!(
+        let _ = write!(
+            std::io::stderr().lock(),
             "\r{} [{}{}] {done}/{total}",
             self.label,
             "#".repeat(filled),
             " ".repeat(width - filled)
         );
         if done == total {
-            eprintln!();
+            err_line!("");
         }
     }
 }
 
-/// Thousands separators.
-pub(crate) fn int(x: f64) -> String {
-    let s = format!("{:.0}", x.abs());
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if x < 0.0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
-/// Dollars, compact for large amounts.
-pub(crate) fn usd(x: f64) -> String {
-    if x.abs() >= 1e6 {
-        format!("${:.2}M", x / 1e6)
-    } else if x.abs() >= 1e4 {
-        format!("${}", int(x))
-    } else {
-        format!("${x:.2}")
-    }
-}
+// Numbers for people are written one way everywhere: the terminal, the reports and the planner's sentences.
+pub(crate) use infercost_core::fmt::{int, usd};

@@ -528,6 +528,18 @@ fn shards_merge_into_the_same_plan() {
         (missing.code, missing.stderr.as_str()),
         (2, "error: shard 1/2 is missing\n")
     );
+    // `infercost merge … | head -1` ends quietly, in text and in JSON.
+    for json in [false, true] {
+        let mut args = vec!["merge", "shard1.json", "shard0.json"];
+        if json {
+            args.push("--json");
+        }
+        assert_eq!(
+            with_closed_stdout(&args, &d),
+            (0, String::new()),
+            "{args:?}"
+        );
+    }
 }
 
 #[test]
@@ -598,4 +610,494 @@ fn lengths_only_mooncake_and_gzip_files_are_read() {
         &d,
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+// ---------------------------------------------------------------- inputs: nothing crashes, nothing is silently
+// accepted, nothing is lost
+
+/// Runs the binary with its stdout a pipe whose reader is gone before the program writes, as `| head -1` leaves
+/// it once head has its line. Returns the exit code and stderr.
+fn with_closed_stdout(args: &[&str], dir: &Path) -> (i32, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_infercost"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_ends_the_program_quietly() {
+    let cost = [
+        "cost",
+        "--gpus",
+        "8",
+        "--hours",
+        "730",
+        "--busy-fraction",
+        "0.5",
+    ];
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["prices", "list"],
+        vec!["prices", "list", "--json"],
+        cost.to_vec(),
+        [&cost[..], &["--json"]].concat(),
+        vec!["trace", "stats", "data/traces/azure_conv_2023.csv"],
+        vec![
+            "trace",
+            "stats",
+            "data/traces/azure_conv_2023.csv",
+            "--json",
+        ],
+        vec!["plan", "--example"],
+    ];
+    for args in cases {
+        let (code, stderr) = with_closed_stdout(&args, &root());
+        assert_eq!((code, stderr.as_str()), (0, ""), "{args:?}");
+    }
+}
+
+#[test]
+fn a_closed_stderr_does_not_turn_a_message_into_a_panic() {
+    // `infercost … 2>&1 | head -1`: both streams lose their reader. The error still exits 2, the warning run 0.
+    for (args, expected) in [
+        (vec!["trace", "stats", "nope.csv"], 2),
+        (vec!["prices", "list", "--catalog", "over.toml"], 0),
+    ] {
+        let d = temp("closed-stderr");
+        std::fs::write(
+            d.join("over.toml"),
+            plan_entry("aws-h100-on-demand", "h100-sxm"),
+        )
+        .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_infercost"))
+            .args(&args)
+            .current_dir(&d)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        assert_eq!(child.wait().unwrap().code(), Some(expected), "{args:?}");
+    }
+}
+
+#[test]
+fn reports_are_never_overwritten_without_force() {
+    let d = temp("force");
+    std::fs::create_dir_all(d.join("out")).unwrap();
+    std::fs::write(d.join("out/report.md"), "mine").unwrap();
+    std::fs::write(d.join("result.json"), "{}").unwrap();
+    let r = infercost(&["report", "result.json", "--out", "out"], &d);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: out/report.md already exists; pass --force to overwrite, or choose another --out\n"
+    );
+    // With --force the check passes and the next problem (not a plan result) is the one reported.
+    let r = infercost(&["report", "result.json", "--out", "out", "--force"], &d);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is not a plan result"), "{}", r.stderr);
+    // plan refuses before the sweep: no "planned … points" note, and it is quick.
+    let r = infercost(&["plan", "--out", "out", "--no-progress"], &d);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("out/report.md already exists") && !r.stderr.contains("planned"),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(d.join("afile"), "x").unwrap();
+    let r = infercost(&["plan", "--out", "afile/sub", "--no-progress"], &d);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("cannot create the report folder afile/sub")
+            && !r.stderr.contains("planned"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("out/report.md")).unwrap(),
+        "mine"
+    );
+    // The per-request CSV of simulate follows the same rule, checked before the simulation.
+    std::fs::write(d.join("reqs.csv"), "mine").unwrap();
+    let r = infercost(
+        &[
+            "simulate",
+            "--trace",
+            "embedded:azure-conv",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--replicas",
+            "1",
+            "--requests-out",
+            "reqs.csv",
+        ],
+        &d,
+    );
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "error: reqs.csv already exists; pass --force to overwrite it\n"
+        )
+    );
+    // synth and scale check before doing the work.
+    std::fs::write(d.join("t.jsonl"), "mine").unwrap();
+    for args in [
+        vec![
+            "trace",
+            "synth",
+            "--rate",
+            "1",
+            "--duration",
+            "10",
+            "-o",
+            "t.jsonl",
+        ],
+        vec!["trace", "scale", "embedded:azure-conv", "-o", "t.jsonl"],
+    ] {
+        let r = infercost(&args, &d);
+        assert_eq!(
+            (r.code, r.stderr.as_str()),
+            (
+                2,
+                "error: t.jsonl already exists; pass --force to overwrite it\n"
+            ),
+            "{args:?}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(d.join("t.jsonl")).unwrap(), "mine");
+}
+
+#[test]
+fn implausible_times_are_named_and_an_offline_batch_has_no_rate() {
+    let d = temp("times");
+    let rows: String = (0..5)
+        .map(|i| {
+            format!(
+                "{{\"timestamp\": {}, \"input_length\": 100, \"output_length\": 10}}\n",
+                1_700_000_000_000u64 + i * 1000
+            )
+        })
+        .collect();
+    std::fs::write(
+        d.join("future.jsonl"),
+        rows.clone() + "{\"timestamp\": 1e15, \"input_length\": 100, \"output_length\": 10}\n",
+    )
+    .unwrap();
+    let r = infercost(&["trace", "stats", "future.jsonl", "--json"], &d);
+    assert!(
+        r.stderr
+            .starts_with("warning: future.jsonl:6: skipped: time 1e15 lies"),
+        "{}",
+        r.stderr
+    );
+    let st = json(&r);
+    assert_eq!(
+        (st["requests"].as_u64(), st["duration_s"].as_f64()),
+        (Some(5), Some(4.0))
+    );
+    let r = infercost(&["trace", "stats", "future.jsonl", "--strict"], &d);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("error: future.jsonl:6: time 1e15"),
+        "{}",
+        r.stderr
+    );
+    // A day of epoch milliseconds read as seconds: the error says which unit to try.
+    let csv: String = "t,in,out\n".to_string()
+        + &(0..50)
+            .map(|i| format!("{},10,2\n", 1_700_000_000_000u64 + i * 1_800_000))
+            .collect::<String>();
+    std::fs::write(d.join("ms.csv"), csv).unwrap();
+    let args = [
+        "trace",
+        "stats",
+        "ms.csv",
+        "--format",
+        "csv",
+        "--col-time",
+        "t",
+        "--col-input",
+        "in",
+        "--col-output",
+        "out",
+    ];
+    let r = infercost(&args, &d);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("ms.csv: arrivals span") && r.stderr.contains("--time-unit"),
+        "{}",
+        r.stderr
+    );
+    let r = infercost(&[&args[..], &["--time-unit", "ms", "--json"]].concat(), &d);
+    assert_eq!(json(&r)["requests"], 50);
+    // An offline batch: every request at t=0 loads, says so, and reports no rate.
+    let batch: String = (0..20)
+        .map(|_| "{\"timestamp\": 0, \"input_length\": 100, \"output_length\": 10}\n")
+        .collect();
+    std::fs::write(d.join("batch.jsonl"), batch).unwrap();
+    let r = infercost(&["trace", "stats", "batch.jsonl"], &d);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("same instant"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("rate is undefined") && !r.stdout.contains("requests/s"),
+        "{}",
+        r.stdout
+    );
+    let st = json(&infercost(&["trace", "stats", "batch.jsonl", "--json"], &d));
+    assert!(
+        st["mean_rate_rps"].is_null() && st["peak_to_mean"].is_null(),
+        "{st}"
+    );
+}
+
+#[test]
+fn nonsense_parameters_are_refused_with_the_reason() {
+    let d = temp("nonsense");
+    std::fs::write(
+        d.join("tokens.csv"),
+        "arrived_at,num_prefill_tokens,num_decode_tokens\n0,4000000000,5\n1,0,0\n2,10,4\n3,11,5\n",
+    )
+    .unwrap();
+    let r = infercost(&["trace", "stats", "tokens.csv", "--json"], &d);
+    assert_eq!(
+        r.stderr,
+        "warning: tokens.csv:2: skipped: num_prefill_tokens 4000000000 is above 10,000,000 tokens, more than any request can carry\nwarning: tokens.csv:3: skipped: prompt and output are both 0 tokens: not a request\n"
+    );
+    assert_eq!(json(&r)["requests"], 2);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["trace", "scale", "embedded:azure-conv", "--context-mult", "1e30", "-o", "x.jsonl"],
+            "error: prompt of 14050 tokens scaled by --context-mult 1e30 --context-add 0 gives 1.405e34 tokens, above the limit of 10,000,000\n",
+        ),
+        (
+            vec!["trace", "scale", "embedded:azure-conv", "--volume", "0", "-o", "x.jsonl"],
+            "error: --volume must be positive, got 0 (1 keeps the pilot's volume)\n",
+        ),
+        (
+            vec!["trace", "synth", "--sessions", "5", "--rate", "50", "--duration", "60", "-o", "x.jsonl"],
+            "error: --rate does not apply with --sessions: sessions mode keeps --sessions conversations open and the rate follows from --turns and --think-time; drop --rate, or drop --sessions for independent requests at --rate\n",
+        ),
+    ];
+    for (args, expected) in cases {
+        let r = infercost(&args, &d);
+        assert_eq!((r.code, r.stderr.as_str()), (2, expected), "{args:?}");
+    }
+    assert!(!d.join("x.jsonl").exists());
+    for (args, needle) in [
+        (
+            vec![
+                "cost",
+                "--gpus",
+                "1.5",
+                "--hours",
+                "730",
+                "--busy-fraction",
+                "0.5",
+            ],
+            "GPUs are rented whole; 1.5 is not a whole number",
+        ),
+        (vec!["plan", "--threads", "0"], "must be at least 1"),
+        (
+            vec![
+                "simulate",
+                "--trace",
+                "embedded:azure-conv",
+                "llama-3.1-8b",
+                "--gpu",
+                "h100-sxm",
+                "--replicas",
+                "1",
+                "--threads",
+                "0",
+            ],
+            "must be at least 1",
+        ),
+    ] {
+        let r = infercost(&args, &d);
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+    }
+}
+
+const PLAN: &str = "[[plan]]\nname = \"NAME\"\nprovider = \"me\"\ngpu = \"GPU\"\nregion = \"home\"\ngeo = \"us\"\ncommitment = \"on-demand\"\nusd_per_gpu_hour = 2.0\nbilling_granularity_s = 1\nbilling_minimum_s = 60\nlead_time_s = 600\negress = \"aws\"\nsource = \"our quote\"\nas_of = \"2026-11-01\"\n";
+
+fn plan_entry(name: &str, gpu: &str) -> String {
+    PLAN.replace("NAME", name).replace("GPU", gpu)
+}
+
+#[test]
+fn price_catalogs_refuse_duplicates_and_unknown_gpus_and_say_what_they_replace() {
+    let d = temp("catalogs");
+    std::fs::write(
+        d.join("dup.toml"),
+        plan_entry("mine", "h100-sxm") + "\n" + &plan_entry("mine", "h100-sxm"),
+    )
+    .unwrap();
+    std::fs::write(d.join("a.toml"), plan_entry("mine", "h100-sxm")).unwrap();
+    std::fs::write(d.join("b.toml"), plan_entry("mine", "a100-80gb")).unwrap();
+    std::fs::write(d.join("gpu.toml"), plan_entry("mine", "h1000")).unwrap();
+    std::fs::write(
+        d.join("over.toml"),
+        plan_entry("aws-h100-on-demand", "h100-sxm"),
+    )
+    .unwrap();
+    let list = |files: &[&str]| {
+        let mut args = vec!["prices", "list", "--json"];
+        for f in files {
+            args.extend(["--catalog", f]);
+        }
+        infercost(&args, &d)
+    };
+    let r = list(&["dup.toml"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "error: dup.toml:17: plan \"mine\" is defined twice (lines 2 and 17); keep one\n"
+        )
+    );
+    let r = list(&["a.toml", "b.toml"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "error: b.toml:2: plan \"mine\" is already defined at a.toml:2; keep one of the two\n"
+        )
+    );
+    let r = list(&["gpu.toml"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("error: gpu.toml:2: plan \"mine\" is for GPU \"h1000\", which is not in the GPU catalog (data/gpus.toml: a100-40gb,"),
+        "{}",
+        r.stderr
+    );
+    let r = list(&["over.toml"]);
+    assert_eq!(
+        r.stderr,
+        "warning: over.toml:2: plan \"aws-h100-on-demand\" replaces the built-in plan of the same name (data/prices.toml)\n"
+    );
+    let rows = json(&r);
+    let aws = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["plan"] == "aws-h100-on-demand")
+        .unwrap();
+    assert_eq!(aws["usd_per_gpu_hour"], 2.0);
+    // The built-in catalog itself names only GPUs the performance model knows.
+    assert_eq!(list(&[]).stderr, "");
+}
+
+#[test]
+fn skypilot_import_takes_the_median_zone_the_jurisdiction_and_the_source_date() {
+    let d = temp("skypilot");
+    let data = root().join("tests/data");
+    let aws = data.join("skypilot_2026-11-27/aws_vms.csv");
+    let gcp = data.join("anycloud_2026-05-20/gcp_vms.csv");
+    let r = infercost(
+        &[
+            "prices",
+            "import-skypilot",
+            aws.to_str().unwrap(),
+            gcp.to_str().unwrap(),
+            "-o",
+            "mine.toml",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = json(&infercost(
+        &[
+            "prices",
+            "list",
+            "--catalog",
+            "mine.toml",
+            "--provider",
+            "aws",
+            "--json",
+        ],
+        &d,
+    ));
+    let spot = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["plan"] == "aws-a100-40gb-spot-ap-northeast-1")
+        .unwrap();
+    // $30.0978/h in apne1-az1 and $7.5205/h in apne1-az4 for 8 GPUs: the median is their mean, $2.3511.
+    assert_eq!(spot["usd_per_gpu_hour"], 2.3511);
+    assert_eq!(spot["as_of"], "2026-11-27");
+    assert!(
+        spot["source"]
+            .as_str()
+            .unwrap()
+            .contains("apne1-az4 $0.9401, apne1-az1 $3.7622"),
+        "{}",
+        spot["source"]
+    );
+    let text = std::fs::read_to_string(d.join("mine.toml")).unwrap();
+    assert!(!text.contains("geo = \"other\""), "{text}");
+    assert!(
+        text.contains("geo = \"jp\"") && text.contains("geo = \"eu\""),
+        "{text}"
+    );
+    assert!(text.contains("as_of = \"2026-05-20\""), "{text}");
+    // A path without a date needs --as-of: a price is as old as its source, not as the import.
+    std::fs::copy(&aws, d.join("aws_vms.csv")).unwrap();
+    let r = infercost(
+        &[
+            "prices",
+            "import-skypilot",
+            "aws_vms.csv",
+            "-o",
+            "other.toml",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .starts_with("error: aws_vms.csv: nothing says when")
+            && r.stderr.contains("--as-of"),
+        "{}",
+        r.stderr
+    );
+    let r = infercost(
+        &[
+            "prices",
+            "import-skypilot",
+            "aws_vms.csv",
+            "--as-of",
+            "27/11/2026",
+            "-o",
+            "other.toml",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("YYYY-MM-DD"), "{}", r.stderr);
+}
+
+#[test]
+fn calibrate_and_bench_work_from_any_directory() {
+    let r = infercost(&["model", "calibrate", "--json"], Path::new("/tmp"));
+    let cal = json(&r);
+    assert_eq!(cal.as_array().unwrap().len(), 2);
+    let d = temp("bench");
+    let r = infercost(&["bench", "--what", "perf"], &d);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("100000 evaluations"), "{}", r.stdout);
 }

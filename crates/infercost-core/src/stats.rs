@@ -301,17 +301,30 @@ pub fn trace_stats(w: &Workload, format: &str, malformed_rows: u64) -> TraceStat
     let duration = w.span();
     let duration_s = duration.as_secs_f64();
     st.duration_s = Some(duration_s);
-    // A trace of one instant has no rate; report the count as a rate over one second rather than infinity.
-    let mean_rate = if duration_s > 0.0 {
-        (n as f64 - 1.0).max(1.0) / duration_s
-    } else {
-        n as f64
-    };
-    st.mean_rate_rps = Some(if duration_s > 0.0 {
-        n as f64 / duration_s
-    } else {
-        n as f64
-    });
+    // A trace of one instant (an offline batch sent at t=0) has no rate: leave it undefined rather than invent
+    // one. The burstiness figures below need a rate too.
+    if duration_s > 0.0 {
+        rate_figures(&mut st, arrivals, duration_s);
+    }
+    let origin = w.epoch_origin_s.unwrap_or(0.0);
+    let mut by_hour = vec![0u64; 24];
+    for r in arrivals {
+        let s = origin + r.arrival.as_secs_f64();
+        let h = ((s / 3600.0).floor() as i64).rem_euclid(24) as usize;
+        by_hour[h] += 1;
+    }
+    st.rate_by_hour = Some(by_hour);
+    if sessions > 0 {
+        st.concurrent_sessions = Some(session_concurrency(w));
+    }
+    st
+}
+
+/// The figures that need a rate: mean rate, inter-arrival CV and peak-to-mean. Only for a positive duration.
+fn rate_figures(st: &mut TraceStats, arrivals: &[Request], duration_s: f64) {
+    let n = arrivals.len();
+    let mean_rate = (n as f64 - 1.0).max(1.0) / duration_s;
+    st.mean_rate_rps = Some(n as f64 / duration_s);
     if n >= 3 {
         let gaps = || {
             arrivals
@@ -330,18 +343,6 @@ pub fn trace_stats(w: &Workload, format: &str, malformed_rows: u64) -> TraceStat
         s60: peak_over(arrivals, SimTime::from_secs(60), mean_rate),
         s3600: peak_over(arrivals, SimTime::from_secs(3600), mean_rate),
     });
-    let origin = w.epoch_origin_s.unwrap_or(0.0);
-    let mut by_hour = vec![0u64; 24];
-    for r in arrivals {
-        let s = origin + r.arrival.as_secs_f64();
-        let h = ((s / 3600.0).floor() as i64).rem_euclid(24) as usize;
-        by_hour[h] += 1;
-    }
-    st.rate_by_hour = Some(by_hour);
-    if sessions > 0 {
-        st.concurrent_sessions = Some(session_concurrency(w));
-    }
-    st
 }
 
 fn session_concurrency(w: &Workload) -> Concurrency {
@@ -427,5 +428,17 @@ mod tests {
         let p = s.peak_to_mean.unwrap();
         assert!(p.s1 > 500.0, "{p:?}");
         assert!(s.interarrival_cv.unwrap() > 8.0, "{:?}", s.interarrival_cv);
+    }
+    #[test]
+    fn a_batch_at_one_instant_has_no_rate() {
+        let mut w = Workload::new();
+        for _ in 0..20 {
+            w.requests.push(Request::new(SimTime::ZERO, 100, 10));
+        }
+        let st = trace_stats(&w, "jsonl", 0);
+        assert_eq!(st.duration_s, Some(0.0));
+        assert_eq!(st.mean_rate_rps, None);
+        assert_eq!(st.peak_to_mean, None);
+        assert_eq!(st.rate_by_hour.unwrap()[0], 20);
     }
 }

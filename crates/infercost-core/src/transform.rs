@@ -4,7 +4,7 @@
 
 use crate::rng::Rng;
 use crate::units::SimTime;
-use crate::workload::{Request, Workload, NO_SESSION};
+use crate::workload::{Request, Workload, MAX_TOKENS_PER_REQUEST, NO_SESSION};
 use thiserror::Error;
 
 /// A transform parameter that makes no sense; the simulation cannot start from it.
@@ -20,6 +20,37 @@ pub enum TransformError {
         /// The value given.
         value: String,
     },
+    /// A parameter that would make a result too large to hold: a request past the token limit, a workload past
+    /// the memory of any machine.
+    #[error("{what} gives {} {unit}, above the limit of {}", big(*value), crate::fmt::int(*limit))]
+    TooLarge {
+        /// What was being computed, with the parameters that led to it.
+        what: String,
+        /// The value it would reach.
+        value: f64,
+        /// The limit.
+        limit: f64,
+        /// The unit of both.
+        unit: &'static str,
+    },
+}
+
+/// A parameter as the user would have typed it: `4`, `0.5`, `1e30`.
+fn typed(x: f64) -> String {
+    if x != 0.0 && (x.abs() >= 1e9 || x.abs() < 1e-4) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// A count for an error message: digits while they stay readable, scientific notation past that.
+fn big(x: f64) -> String {
+    if x.is_finite() && x.abs() < 1e15 {
+        crate::fmt::int(x)
+    } else {
+        format!("{x:.3e}")
+    }
 }
 
 fn invalid(name: &'static str, expected: &'static str, value: impl ToString) -> TransformError {
@@ -61,6 +92,15 @@ pub fn scale_volume(
 ) -> Result<Workload, TransformError> {
     if !(k.is_finite() && k >= 0.0) {
         return Err(invalid("volume", "a non-negative number", k));
+    }
+    let total = w.len() as f64 * k.ceil();
+    if total > MAX_REQUESTS as f64 {
+        return Err(TransformError::TooLarge {
+            what: format!("{} requests at volume {}", w.len(), typed(k)),
+            value: total,
+            limit: MAX_REQUESTS as f64,
+            unit: "requests",
+        });
     }
     let whole = k.floor() as u64;
     let frac = k - whole as f64;
@@ -132,26 +172,57 @@ pub fn scale_volume(
     Ok(out)
 }
 
-/// Changes prompt lengths: `new = round(old × mult) + add`, at least 1.
+/// The most requests a transform builds: 2³¹ requests are 64 GiB of memory, past any machine this runs on.
+pub const MAX_REQUESTS: u64 = 1 << 31;
+
+/// Changes prompt lengths: `new = round(old × mult) + add`, at least 1. A prompt that would exceed
+/// [`MAX_TOKENS_PER_REQUEST`] is an error rather than a silently clipped count.
 pub fn scale_context(w: &mut Workload, mult: f64, add: i64) -> Result<(), TransformError> {
     if !(mult.is_finite() && mult > 0.0) {
         return Err(invalid("context-mult", "a positive number", mult));
     }
+    let scaled = |tokens: u32| (tokens as f64 * mult).round() + add as f64;
+    if let Some(longest) = w.requests.iter().map(|r| r.input_tokens).max() {
+        let v = scaled(longest);
+        if v > MAX_TOKENS_PER_REQUEST as f64 {
+            return Err(TransformError::TooLarge {
+                what: format!(
+                    "prompt of {longest} tokens scaled by --context-mult {} --context-add {add}",
+                    typed(mult)
+                ),
+                value: v,
+                limit: MAX_TOKENS_PER_REQUEST as f64,
+                unit: "tokens",
+            });
+        }
+    }
     for r in &mut w.requests {
-        let v = (r.input_tokens as f64 * mult).round() as i64 + add;
-        r.input_tokens = v.clamp(1, u32::MAX as i64) as u32;
+        r.input_tokens = scaled(r.input_tokens).max(1.0) as u32;
     }
     Ok(())
 }
 
-/// Changes output lengths: `new = round(old × mult)`, at least 1.
+/// Changes output lengths: `new = round(old × mult)`, at least 1, at most [`MAX_TOKENS_PER_REQUEST`].
 pub fn scale_output(w: &mut Workload, mult: f64) -> Result<(), TransformError> {
     if !(mult.is_finite() && mult > 0.0) {
         return Err(invalid("output-mult", "a positive number", mult));
     }
+    if let Some(longest) = w.requests.iter().map(|r| r.output_tokens).max() {
+        let v = (longest as f64 * mult).round();
+        if v > MAX_TOKENS_PER_REQUEST as f64 {
+            return Err(TransformError::TooLarge {
+                what: format!(
+                    "output of {longest} tokens scaled by --output-mult {}",
+                    typed(mult)
+                ),
+                value: v,
+                limit: MAX_TOKENS_PER_REQUEST as f64,
+                unit: "tokens",
+            });
+        }
+    }
     for r in &mut w.requests {
-        let v = (r.output_tokens as f64 * mult).round() as i64;
-        r.output_tokens = v.clamp(1, u32::MAX as i64) as u32;
+        r.output_tokens = ((r.output_tokens as f64 * mult).round() as u32).max(1);
     }
     Ok(())
 }
@@ -773,5 +844,26 @@ mod tests {
     fn ln_gamma_is_accurate() {
         assert!((ln_gamma(5.0) - 24f64.ln()).abs() < 1e-12);
         assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-12);
+    }
+    #[test]
+    fn context_and_output_past_the_token_limit_are_errors() {
+        let mut w = pilot(10);
+        let e = scale_context(&mut w, 1e30, 0).unwrap_err().to_string();
+        assert!(
+            e.contains("--context-mult 1e30") && e.contains("10,000,000"),
+            "{e}"
+        );
+        let e = scale_context(&mut w, 1.0, 20_000_000)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("above the limit"), "{e}");
+        let e = scale_output(&mut w, 1e12).unwrap_err().to_string();
+        assert!(e.contains("--output-mult"), "{e}");
+        // Nothing was changed by the refused calls.
+        assert_eq!(w.requests, pilot(10).requests);
+        let e = scale_volume(&w, 1e12, VolumeMode::Users, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("requests"), "{e}");
     }
 }

@@ -6,6 +6,10 @@ use crate::units::SimTime;
 pub const NO_REGION: u16 = u16::MAX;
 /// Marks a request without a session.
 pub const NO_SESSION: u32 = u32::MAX;
+/// The most prompt or output tokens one request may carry. The longest context windows served today are a few
+/// million tokens; a count past ten million is a unit or export error, and summing such counts is how totals
+/// overflow downstream.
+pub const MAX_TOKENS_PER_REQUEST: u32 = 10_000_000;
 
 /// One inference request. Kept small (32 bytes) because a 1,000× day holds hundreds of millions of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -54,7 +54,8 @@ pub struct Plan {
     pub gpu: String,
     /// Provider region.
     pub region: String,
-    /// Jurisdiction for residency rules (`us`, `eu`, `asia`).
+    /// Jurisdiction for residency rules: a country code (`us`, `uk`, `jp`, …), `eu` for the EU and EEA, or a wider
+    /// name such as `asia` where the host country is not known.
     pub geo: String,
     /// Commitment kind.
     pub commitment: Commitment,
@@ -169,8 +170,27 @@ pub struct Catalog {
 
 const EMBEDDED: &str = include_str!("../../../data/prices.toml");
 
+/// The most a GPU-hour may cost in a catalog: a thousand times today's dearest cloud price. Anything above is a
+/// unit error (cents, a monthly price) and would overflow a bill's micro-dollars at scale.
+pub const MAX_USD_PER_GPU_HOUR: f64 = 10_000.0;
+
 fn line_of(text: &str, needle: &str) -> Option<usize> {
     text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}
+
+/// The 1-based lines of a catalog file's text where an entry named `name` is defined (`name = "…"`).
+pub fn name_lines(text: &str, name: &str) -> Vec<usize> {
+    let quoted = format!("\"{name}\"");
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.trim_start()
+                .strip_prefix("name")
+                .and_then(|rest| rest.trim_start().strip_prefix('='))
+                .is_some_and(|v| v.trim() == quoted)
+        })
+        .map(|(i, _)| i + 1)
+        .collect()
 }
 
 impl Catalog {
@@ -183,9 +203,13 @@ impl Catalog {
     /// Parses and validates a catalog file's text.
     pub fn parse(text: &str, file: &str) -> Result<Catalog, CostError> {
         let f: CatalogFile = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            // Counted on bytes: a span that is not on a character boundary must not panic.
+            let line = e.span().map(|s| {
+                1 + text.as_bytes()[..s.start.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+            });
             CostError::Catalog {
                 file: file.to_string(),
                 line,
@@ -197,13 +221,39 @@ impl Catalog {
             line: line_of(text, needle),
             message,
         };
+        let mut seen = std::collections::BTreeSet::new();
         for p in &f.plan {
+            if !seen.insert(p.name.as_str()) {
+                // Which of two prices would win is a guess; a bill must not rest on one.
+                let lines = name_lines(text, &p.name);
+                let at = |i: usize| lines.get(i).map_or("?".to_string(), |l| l.to_string());
+                return Err(CostError::Catalog {
+                    file: file.to_string(),
+                    line: lines.get(1).copied(),
+                    message: format!(
+                        "plan {:?} is defined twice (lines {} and {}); keep one",
+                        p.name,
+                        at(0),
+                        at(1)
+                    ),
+                });
+            }
             let at = format!("\"{}\"", p.name);
             if !(p.usd_per_gpu_hour.is_finite() && p.usd_per_gpu_hour >= 0.0) {
                 return Err(err(
                     &at,
                     format!(
                         "plan {:?}: usd_per_gpu_hour must be a non-negative number, got {}",
+                        p.name, p.usd_per_gpu_hour
+                    ),
+                ));
+            }
+            if p.usd_per_gpu_hour > MAX_USD_PER_GPU_HOUR {
+                return Err(err(
+                    &at,
+                    format!(
+                        "plan {:?}: usd_per_gpu_hour {} is above ${MAX_USD_PER_GPU_HOUR} per GPU-hour; is it in \
+                         cents, or for a month?",
                         p.name, p.usd_per_gpu_hour
                     ),
                 ));
@@ -416,6 +466,10 @@ mod tests {
             e.starts_with("my.toml:2:") && e.contains("non-negative"),
             "{e}"
         );
+        let e = Catalog::parse(&text.replace("-1.0", "1e308"), "my.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("my.toml:2:") && e.contains("cents"), "{e}");
         let e = Catalog::parse(&text.replace("source = \"s\"\n", ""), "my.toml")
             .unwrap_err()
             .to_string();
@@ -428,5 +482,15 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("aws-h100-on-demand"));
+    }
+    #[test]
+    fn a_plan_defined_twice_names_both_lines() {
+        let one = "[[plan]]\nname = \"x\"\nprovider = \"p\"\ngpu = \"h100-sxm\"\nregion = \"r\"\ngeo = \"us\"\ncommitment = \"on-demand\"\nusd_per_gpu_hour = 1.0\nbilling_granularity_s = 1\nbilling_minimum_s = 1\nlead_time_s = 1\negress = \"none\"\nsource = \"s\"\nas_of = \"2026-01-01\"\n";
+        let text = format!("{one}\n{one}");
+        let e = Catalog::parse(&text, "my.toml").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "my.toml:17: plan \"x\" is defined twice (lines 2 and 17); keep one"
+        );
     }
 }

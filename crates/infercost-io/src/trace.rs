@@ -4,7 +4,7 @@
 //! parses numbers without allocating, and JSONL rows deserialise into borrowed structs.
 
 use crate::IoError;
-use infercost_core::{Request, SimTime, Workload, NO_SESSION};
+use infercost_core::{Request, SimTime, Workload, MAX_TOKENS_PER_REQUEST, NO_SESSION};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -133,6 +133,8 @@ pub struct ReadReport {
     pub first_errors: Vec<(u64, String)>,
     /// Whether arrivals were out of order and got sorted.
     pub sorted: bool,
+    /// Things worth saying about a trace that was read in full (every arrival at one instant, say).
+    pub warnings: Vec<String>,
 }
 
 const KEPT_ERRORS: usize = 5;
@@ -274,11 +276,15 @@ fn read_lines<R: std::io::BufRead>(
         errors: Vec::new(),
     };
     let mut w = Workload::new();
-    match format {
+    let times = match format {
         Format::Mooncake | Format::Jsonl => {
             read_jsonl(&mut lines, format, opts, &mut w, &mut sink)?
         }
         _ => read_csv(&mut lines, format, opts, &mut w, &mut sink)?,
+    };
+    let mut warnings = Vec::new();
+    if let Some(times) = times {
+        place_arrivals(&mut w, times, &mut sink, &mut warnings)?;
     }
     if w.is_empty() {
         return Err(IoError::Empty {
@@ -301,6 +307,7 @@ fn read_lines<R: std::io::BufRead>(
             malformed_rows: sink.malformed,
             first_errors: sink.errors,
             sorted,
+            warnings,
         },
     ))
 }
@@ -361,15 +368,26 @@ fn rebase(w: &mut Workload) {
 
 use infercost_core::csv_line::split as split_csv;
 
+/// A token count past [`MAX_TOKENS_PER_REQUEST`] is a unit or export error, not a request.
+fn bounded(v: u64, what: &str) -> Result<u32, String> {
+    if v > MAX_TOKENS_PER_REQUEST as u64 {
+        return Err(format!(
+            "{what} {v} is above {} tokens, more than any request can carry",
+            infercost_core::fmt::count(MAX_TOKENS_PER_REQUEST as u64)
+        ));
+    }
+    Ok(v as u32)
+}
+
 fn parse_count(s: &str, what: &str) -> Result<u32, String> {
     let t = s.trim();
     if let Ok(v) = t.parse::<u64>() {
-        return u32::try_from(v).map_err(|_| format!("{what} {t:?} is too large"));
+        return bounded(v, what);
     }
     // Some exporters write counts as floats ("374.0"); accept whole numbers only.
     match t.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u32::MAX as f64 => {
-            Ok(v as u32)
+        Ok(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 => {
+            bounded(v.min(u64::MAX as f64) as u64, what)
         }
         Ok(v) if v < 0.0 => Err(format!("{what} {t:?} is negative")),
         Ok(v) if !v.is_finite() => Err(format!("{what} {t:?} is not finite")),
@@ -611,7 +629,7 @@ fn read_csv<R: std::io::BufRead>(
     opts: &ReadOptions,
     w: &mut Workload,
     sink: &mut Sink,
-) -> Result<(), IoError> {
+) -> Result<Option<Times>, IoError> {
     let header: Vec<String> = loop {
         match lines.next_line()? {
             Some((_, l)) if l.iter().all(u8::is_ascii_whitespace) => continue,
@@ -621,7 +639,7 @@ fn read_csv<R: std::io::BufRead>(
                 split_csv(s.trim_end_matches('\r'), &mut f);
                 break f.iter().map(|x| x.trim().to_string()).collect();
             }
-            None => return Ok(()),
+            None => return Ok(None),
         }
     };
     let cols = csv_columns(&header, format, opts, sink.path)?;
@@ -640,8 +658,9 @@ fn read_csv<R: std::io::BufRead>(
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(header.len());
     let mut sessions = Interner::default();
     let mut origin: Option<i128> = None;
-    let datetime = cols.unit == TimeUnit::Rfc3339;
     let mut rel: Vec<i64> = Vec::new();
+    let mut row_lines: Vec<u32> = Vec::new();
+    let mut extremes = Extremes::default();
     while let Some((line_no, raw)) = lines.next_line()? {
         let Ok(line) = std::str::from_utf8(raw) else {
             sink.bad(line_no, "not valid UTF-8".into())?;
@@ -659,22 +678,28 @@ fn read_csv<R: std::io::BufRead>(
             )?;
             continue;
         }
-        let row = (|| -> Result<(Request, i64), String> {
+        let row = (|| -> Result<(Request, i64, i128), String> {
             let input = parse_count(fields.get(cols.input), &header[cols.input])?;
             let output = parse_count(fields.get(cols.output), &header[cols.output])?;
+            not_empty(input, output)?;
+            let mut exact = 0;
             let rel = match cols.time {
                 Some(t) => {
                     let ns = time_ns(fields.get(t), cols.unit)?;
+                    exact = ns;
                     // Times are kept relative to the first row's; an earlier row (unsorted trace) is negative
-                    // until the origin moves to the earliest time below.
-                    (ns - *origin.get_or_insert(ns)) as i64
+                    // until the origin moves to the earliest time below. Saturating: a time centuries away is
+                    // still far enough away for the plausibility check to name it.
+                    let d = ns.saturating_sub(*origin.get_or_insert(ns));
+                    d.clamp(i64::MIN as i128, i64::MAX as i128) as i64
                 }
                 None => w.requests.len() as i64,
             };
-            Ok((Request::new(SimTime::ZERO, input, output), rel))
+            Ok((Request::new(SimTime::ZERO, input, output), rel, exact))
         })();
         match row {
-            Ok((mut r, t)) => {
+            Ok((mut r, t, exact)) => {
+                extremes.see(rel.len(), exact);
                 if let Some(c) = cols.region {
                     let name = fields.get(c).trim();
                     if !name.is_empty() {
@@ -688,19 +713,25 @@ fn read_csv<R: std::io::BufRead>(
                     }
                 }
                 rel.push(t);
+                row_lines.push(line_no.min(u32::MAX as u64) as u32);
                 w.requests.push(r);
             }
             Err(m) => sink.bad(line_no, m)?,
         }
     }
-    let min = rel.iter().copied().min().unwrap_or(0);
-    for (r, t) in w.requests.iter_mut().zip(&rel) {
-        r.arrival = SimTime((t - min) as u64);
+    if cols.time.is_none() {
+        for (r, t) in w.requests.iter_mut().zip(&rel) {
+            r.arrival = SimTime(*t as u64);
+        }
+        return Ok(None);
     }
-    if datetime {
-        w.epoch_origin_s = origin.map(|o| (o + min as i128) as f64 / 1e9);
-    }
-    Ok(())
+    Ok(Some(Times {
+        rel,
+        lines: row_lines,
+        origin: origin.unwrap_or(0),
+        unit: cols.unit,
+        extremes,
+    }))
 }
 
 /// One parsed JSONL row: time (ns), the request, its prefix ids, region and session key.
@@ -722,7 +753,7 @@ struct MooncakeRow<'a> {
 fn number_count(v: Option<&serde_json::Number>, key: &str) -> Result<u32, String> {
     let n = v.ok_or_else(|| format!("missing key {key:?}"))?;
     if let Some(u) = n.as_u64() {
-        return u32::try_from(u).map_err(|_| format!("{key} {u} is too large"));
+        return bounded(u, key);
     }
     parse_count(&n.to_string(), key)
 }
@@ -758,7 +789,7 @@ fn read_jsonl<R: std::io::BufRead>(
     opts: &ReadOptions,
     w: &mut Workload,
     sink: &mut Sink,
-) -> Result<(), IoError> {
+) -> Result<Option<Times>, IoError> {
     let c = &opts.columns;
     let unit = opts.time_unit.unwrap_or(TimeUnit::Ms);
     let generic = format == Format::Jsonl
@@ -774,8 +805,9 @@ fn read_jsonl<R: std::io::BufRead>(
     let session_key_name = c.session.clone().unwrap_or_else(|| "session_id".into());
     let mut sessions = Interner::default();
     // Nanoseconds since the epoch fit an i64 until 2262; 8 bytes a row instead of 16.
-    let mut min_time = i64::MAX;
     let mut times: Vec<i64> = Vec::new();
+    let mut row_lines: Vec<u32> = Vec::new();
+    let mut extremes = Extremes::default();
     while let Some((line_no, raw)) = lines.next_line()? {
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -786,6 +818,7 @@ fn read_jsonl<R: std::io::BufRead>(
                     let t = number_time(row.timestamp.as_ref(), "timestamp", unit)?;
                     let input = number_count(row.input_length.as_ref(), "input_length")?;
                     let output = number_count(row.output_length.as_ref(), "output_length")?;
+                    not_empty(input, output)?;
                     Ok((
                         t,
                         Request::new(SimTime::ZERO, input, output),
@@ -819,6 +852,7 @@ fn read_jsonl<R: std::io::BufRead>(
                     };
                     let input = number_count(Some(&num(&in_key)?), &in_key)?;
                     let output = number_count(Some(&num(&out_key)?), &out_key)?;
+                    not_empty(input, output)?;
                     let hash_ids = match m.get("hash_ids") {
                         Some(serde_json::Value::Array(a)) => {
                             a.iter().filter_map(|v| v.as_u64()).collect()
@@ -843,9 +877,10 @@ fn read_jsonl<R: std::io::BufRead>(
         };
         match parsed {
             Ok((t, mut r, ids, region, session)) => {
+                extremes.see(times.len(), t);
                 let t = t.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-                min_time = min_time.min(t);
                 times.push(t);
+                row_lines.push(line_no.min(u32::MAX as u64) as u32);
                 if !ids.is_empty() {
                     let (s, l) = w.push_prefix(&ids);
                     r.prefix_start = s;
@@ -862,16 +897,338 @@ fn read_jsonl<R: std::io::BufRead>(
             Err(m) => sink.bad(line_no, m)?,
         }
     }
-    for (r, t) in w.requests.iter_mut().zip(&times) {
-        r.arrival = SimTime((t - min_time) as u64);
-    }
-    if unit == TimeUnit::Rfc3339 && min_time != i64::MAX {
-        w.epoch_origin_s = Some(min_time as f64 / 1e9);
-    }
     debug_assert!(w
         .requests
         .iter()
         .all(|r| r.session == NO_SESSION || (r.session as usize) < sessions.sessions.len()));
+    Ok(Some(Times {
+        rel: times,
+        lines: row_lines,
+        origin: 0,
+        unit,
+        extremes,
+    }))
+}
+
+/// A row with neither prompt nor output tokens asks for nothing; it is an export artefact, not a request.
+fn not_empty(input: u32, output: u32) -> Result<(), String> {
+    if input == 0 && output == 0 {
+        return Err("prompt and output are both 0 tokens: not a request".into());
+    }
+    Ok(())
+}
+
+/// Arrival times as read, one per request in file order: nanoseconds relative to `origin` (saturated into an
+/// i64), with each row's line number for messages.
+struct Times {
+    rel: Vec<i64>,
+    lines: Vec<u32>,
+    origin: i128,
+    unit: TimeUnit,
+    /// The exact earliest and latest times (index, ns), which `rel` may hold saturated.
+    extremes: Extremes,
+}
+
+/// The earliest and latest exact times seen, to name an outlier by its value as written.
+#[derive(Default)]
+struct Extremes {
+    min: Option<(usize, i128)>,
+    max: Option<(usize, i128)>,
+}
+
+impl Extremes {
+    fn see(&mut self, index: usize, ns: i128) {
+        if self.min.is_none_or(|(_, m)| ns < m) {
+            self.min = Some((index, ns));
+        }
+        if self.max.is_none_or(|(_, m)| ns > m) {
+            self.max = Some((index, ns));
+        }
+    }
+
+    fn exact(&self, index: usize) -> Option<i128> {
+        [self.min, self.max]
+            .into_iter()
+            .flatten()
+            .find(|&(i, _)| i == index)
+            .map(|(_, v)| v)
+    }
+
+    fn remove(&mut self, index: usize) {
+        for e in [&mut self.min, &mut self.max] {
+            *e = match *e {
+                Some((i, _)) if i == index => None,
+                Some((i, v)) if i > index => Some((i - 1, v)),
+                other => other,
+            };
+        }
+    }
+}
+
+const DAY_NS: i128 = 86_400 * 1_000_000_000;
+/// Longer than any pilot's log; a longer span means the times are in another unit or a row is an outlier.
+pub const MAX_SPAN_DAYS: i128 = 400;
+/// A single gap this long between arrivals, while the rest of the trace is much shorter, is an outlier row.
+pub const DOMINANT_GAP_DAYS: i128 = 30;
+/// How many times the rest of the trace's span a gap must be to dominate it.
+const DOMINANCE: i128 = 30;
+
+/// What the time column says about the trace as a whole.
+enum Plausibility {
+    Fine,
+    /// One row, at either end, far from all others: its index in file order.
+    Outlier {
+        index: usize,
+        gap: i128,
+        rest: i128,
+    },
+    /// The span or a gap in the middle cannot be a request log in this unit.
+    Implausible(IoError),
+}
+
+impl Times {
+    fn value(&self, index: usize) -> i128 {
+        self.extremes
+            .exact(index)
+            .unwrap_or_else(|| self.origin.saturating_add(self.rel[index] as i128))
+    }
+
+    fn show(&self, index: usize) -> String {
+        show_time(self.value(index), self.unit)
+    }
+
+    fn remove(&mut self, index: usize) {
+        self.rel.remove(index);
+        self.lines.remove(index);
+        self.extremes.remove(index);
+    }
+
+    fn check(&self, path: &Path) -> Plausibility {
+        let n = self.rel.len();
+        let (mut imin, mut imax) = (0, 0);
+        for (i, &t) in self.rel.iter().enumerate() {
+            if t < self.rel[imin] {
+                imin = i;
+            }
+            if t > self.rel[imax] {
+                imax = i;
+            }
+        }
+        if n < 2 {
+            return Plausibility::Fine;
+        }
+        let span = self.rel[imax] as i128 - self.rel[imin] as i128;
+        if span <= DOMINANT_GAP_DAYS * DAY_NS {
+            return Plausibility::Fine;
+        }
+        // Only traces spanning more than a month get here; the copy is the price of finding the largest gap.
+        let mut sorted = self.rel.clone();
+        sorted.sort_unstable();
+        let (k, gap) = sorted
+            .windows(2)
+            .enumerate()
+            .map(|(k, p)| (k, p[1] as i128 - p[0] as i128))
+            .max_by_key(|&(_, g)| g)
+            .unwrap_or((0, 0));
+        let rest = span - gap;
+        let dominant = gap > DOMINANT_GAP_DAYS * DAY_NS && rest * DOMINANCE < gap;
+        if !dominant && span <= MAX_SPAN_DAYS * DAY_NS {
+            return Plausibility::Fine;
+        }
+        if dominant && n >= 3 {
+            // The gap from the exact value: the stored one may be saturated.
+            let at = |i: usize| self.origin.saturating_add(sorted[i] as i128);
+            if k == 0 {
+                return Plausibility::Outlier {
+                    index: imin,
+                    gap: at(1).saturating_sub(self.value(imin)),
+                    rest,
+                };
+            }
+            if k == n - 2 {
+                return Plausibility::Outlier {
+                    index: imax,
+                    gap: self.value(imax).saturating_sub(at(n - 2)),
+                    rest,
+                };
+            }
+        }
+        let unit = unit_name(self.unit);
+        if dominant {
+            let before = self.rel.iter().position(|&t| t == sorted[k]).unwrap_or(0);
+            let after = self
+                .rel
+                .iter()
+                .position(|&t| t == sorted[k + 1])
+                .unwrap_or(0);
+            return Plausibility::Implausible(IoError::Malformed {
+                path: path.to_path_buf(),
+                line: self.lines[after] as u64,
+                message: format!(
+                    "time {} comes {} after the arrival before it (line {}, time {}), while the other arrivals \
+                     span {}: {} rows before the gap, {} after; a pilot log is not this sparse, so check \
+                     --time-unit (times are read as {unit}) or remove the rows of the other period",
+                    self.show(after),
+                    duration(gap),
+                    self.lines[before],
+                    self.show(before),
+                    duration(rest),
+                    k + 1,
+                    n - k - 1
+                ),
+            });
+        }
+        Plausibility::Implausible(IoError::Invalid {
+            path: path.to_path_buf(),
+            message: format!(
+                "arrivals span {}, from time {} (line {}) to {} (line {}); a pilot log covers hours to weeks \
+                 (at most {MAX_SPAN_DAYS} days), so the times are probably not in {unit}: check --time-unit \
+                 (s, ms, us or rfc3339)",
+                duration(span),
+                self.show(imin),
+                self.lines[imin],
+                self.show(imax),
+                self.lines[imax],
+            ),
+        })
+    }
+}
+
+fn unit_name(unit: TimeUnit) -> &'static str {
+    match unit {
+        TimeUnit::S => "seconds",
+        TimeUnit::Ms => "milliseconds",
+        TimeUnit::Us => "microseconds",
+        TimeUnit::Rfc3339 => "date-times",
+    }
+}
+
+/// A time as the file wrote it: a number in its unit, or a UTC date-time.
+fn show_time(ns: i128, unit: TimeUnit) -> String {
+    let scaled = |per: f64| {
+        let v = ns as f64 / per;
+        if v.abs() < 1e15 {
+            format!("{v}")
+        } else {
+            format!("{v:e}")
+        }
+    };
+    match unit {
+        TimeUnit::S => scaled(1e9),
+        TimeUnit::Ms => scaled(1e6),
+        TimeUnit::Us => scaled(1e3),
+        TimeUnit::Rfc3339 => {
+            let secs = ns.div_euclid(1_000_000_000);
+            let days = secs.div_euclid(86_400);
+            if days.abs() > 3_000_000 {
+                return format!("{} s from 1970", scaled(1e9));
+            }
+            let (y, m, d) = civil_from_days(days as i64);
+            let sod = secs.rem_euclid(86_400);
+            format!(
+                "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+                sod / 3600,
+                sod / 60 % 60,
+                sod % 60
+            )
+        }
+    }
+}
+
+/// The civil date of a day count from 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// A span for people: days past two days, hours past two hours, else seconds.
+fn duration(ns: i128) -> String {
+    let s = ns as f64 / 1e9;
+    if s >= 2.0 * 86_400.0 {
+        let days = s / 86_400.0;
+        if days >= 1e6 {
+            format!("{days:.2e} days")
+        } else {
+            format!("{} days", infercost_core::fmt::int(days))
+        }
+    } else if s >= 7200.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// Checks the arrival times and gives each request its arrival relative to the first. A lone row far from all
+/// the others (a placeholder 0 among epoch times, a far-future date) is skipped like any malformed row, named
+/// with its line; any other implausible span is an error that suggests `--time-unit`.
+fn place_arrivals(
+    w: &mut Workload,
+    mut times: Times,
+    sink: &mut Sink,
+    warnings: &mut Vec<String>,
+) -> Result<(), IoError> {
+    let mut skipped_outlier = false;
+    loop {
+        match times.check(sink.path) {
+            Plausibility::Fine => break,
+            Plausibility::Outlier { index, gap, rest } if !skipped_outlier => {
+                let line = times.lines[index] as u64;
+                sink.bad(
+                    line,
+                    format!(
+                        "time {} lies {} away from every other arrival (they span {}): an outlier such as a \
+                         placeholder 0 or a far-future date; if the whole file is in another unit, pass --time-unit",
+                        times.show(index),
+                        duration(gap),
+                        duration(rest)
+                    ),
+                )?;
+                times.remove(index);
+                w.requests.remove(index);
+                skipped_outlier = true;
+            }
+            Plausibility::Outlier { index, .. } => {
+                return Err(IoError::Malformed {
+                    path: sink.path.to_path_buf(),
+                    line: times.lines[index] as u64,
+                    message: format!(
+                        "time {} is far from the other arrivals, and this is the second such row: the times are \
+                         not a request log in {}; check --time-unit",
+                        times.show(index),
+                        unit_name(times.unit)
+                    ),
+                });
+            }
+            Plausibility::Implausible(e) => return Err(e),
+        }
+    }
+    let Some(min) = times.rel.iter().copied().min() else {
+        return Ok(());
+    };
+    let max = times.rel.iter().copied().max().unwrap_or(min);
+    if times.rel.len() >= 2 && min == max {
+        warnings.push(format!(
+            "{}: all {} requests arrive at the same instant (time {}): read as one offline batch, which has no \
+             request rate",
+            sink.path.display(),
+            infercost_core::fmt::count(times.rel.len() as u64),
+            times.show(0)
+        ));
+    }
+    for (r, t) in w.requests.iter_mut().zip(&times.rel) {
+        // The check above bounds the span to MAX_SPAN_DAYS, so the difference fits.
+        r.arrival = SimTime((*t as i128 - min as i128).max(0) as u64);
+    }
+    if times.unit == TimeUnit::Rfc3339 {
+        w.epoch_origin_s = Some(times.origin.saturating_add(min as i128) as f64 / 1e9);
+    }
     Ok(())
 }
 
@@ -984,5 +1341,154 @@ mod tests {
         assert_eq!(parse_datetime_ns("1970-01-01 01:00:00+01:00"), Some(0));
         assert_eq!(parse_datetime_ns("2023-13-01 00:00:00"), None);
         assert_eq!(parse_datetime_ns("garbage"), None);
+    }
+    fn jsonl(text: &str, opts: &ReadOptions) -> Result<(Workload, ReadReport), IoError> {
+        parse_trace(text.as_bytes(), Path::new("t.jsonl"), opts)
+    }
+
+    fn epoch_ms_rows(n: u64) -> String {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "{{\"timestamp\": {}, \"input_length\": 10, \"output_length\": 2}}\n",
+                    1_700_000_000_000u64 + i * 1000
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_far_future_row_is_skipped_and_named() {
+        let text = epoch_ms_rows(5)
+            + "{\"timestamp\": 1e15, \"input_length\": 10, \"output_length\": 2}\n";
+        let (w, r) = jsonl(&text, &ReadOptions::default()).unwrap();
+        assert_eq!(w.len(), 5);
+        assert_eq!(w.span().as_secs_f64(), 4.0);
+        assert_eq!(r.malformed_rows, 1);
+        assert_eq!(r.first_errors[0].0, 6);
+        assert!(
+            r.first_errors[0].1.contains("time 1e15 lies 1.16e7 days")
+                && r.first_errors[0].1.contains("--time-unit"),
+            "{:?}",
+            r.first_errors
+        );
+        let strict = ReadOptions {
+            strict: true,
+            ..ReadOptions::default()
+        };
+        let e = jsonl(&text, &strict).unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.jsonl:6:") && e.contains("--time-unit"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_zero_among_epoch_times_is_skipped_and_named() {
+        let text = "{\"timestamp\": 0, \"input_length\": 10, \"output_length\": 2}\n".to_string()
+            + &epoch_ms_rows(4);
+        let (w, r) = jsonl(&text, &ReadOptions::default()).unwrap();
+        assert_eq!(w.len(), 4);
+        assert_eq!(r.first_errors[0].0, 1);
+        assert!(
+            r.first_errors[0].1.contains("time 0 "),
+            "{:?}",
+            r.first_errors
+        );
+    }
+
+    #[test]
+    fn a_span_too_long_for_the_unit_is_an_error_that_suggests_the_unit() {
+        // A day of epoch milliseconds read as seconds spans a thousand days.
+        let text = "timestamp,input_length,output_length\n".to_string()
+            + &(0..50)
+                .map(|i| format!("{},10,2\n", 1_700_000_000_000u64 + i * 1_800_000))
+                .collect::<String>();
+        let opts = ReadOptions {
+            format: Format::Csv,
+            ..ReadOptions::default()
+        };
+        let e = parse(&text, &opts).unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.csv: arrivals span")
+                && e.contains("line 2")
+                && e.contains("--time-unit"),
+            "{e}"
+        );
+        let ms = ReadOptions {
+            time_unit: Some(TimeUnit::Ms),
+            ..opts
+        };
+        let (w, _) = parse(&text, &ms).unwrap();
+        assert!((w.span().as_secs_f64() - 49.0 * 1800.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_gap_in_the_middle_names_both_sides() {
+        let day = 86_400.0;
+        let mut text = "arrived_at,num_prefill_tokens,num_decode_tokens\n".to_string();
+        for i in 0..3 {
+            text += &format!("{},5,5\n", i as f64);
+        }
+        for i in 0..3 {
+            text += &format!("{},5,5\n", 90.0 * day + i as f64);
+        }
+        let e = parse(&text, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("t.csv:5:") && e.contains("line 4"), "{e}");
+    }
+
+    #[test]
+    fn a_month_of_real_traffic_still_loads() {
+        let mut text = "arrived_at,num_prefill_tokens,num_decode_tokens\n".to_string();
+        for i in 0..60 {
+            text += &format!("{},5,5\n", i as f64 * 43_200.0);
+        }
+        let (w, r) = parse(&text, &ReadOptions::default()).unwrap();
+        assert_eq!((w.len(), r.malformed_rows), (60, 0));
+    }
+
+    #[test]
+    fn an_offline_batch_at_one_instant_loads_with_a_warning() {
+        let text: String = (0..20)
+            .map(|_| "{\"timestamp\": 0, \"input_length\": 10, \"output_length\": 2}\n")
+            .collect();
+        let (w, r) = jsonl(&text, &ReadOptions::default()).unwrap();
+        assert_eq!(w.len(), 20);
+        assert!(r.warnings[0].contains("same instant"), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn absurd_and_empty_token_counts_are_malformed_rows() {
+        let text = "arrived_at,num_prefill_tokens,num_decode_tokens\n0,4000000000,5\n1,0,0\n2,10,4e9\n3,7,1\n";
+        let (w, r) = parse(text, &ReadOptions::default()).unwrap();
+        assert_eq!(w.len(), 1);
+        assert_eq!(r.malformed_rows, 3);
+        let lines: Vec<u64> = r.first_errors.iter().map(|e| e.0).collect();
+        assert_eq!(lines, vec![2, 3, 4]);
+        assert!(
+            r.first_errors[0].1.contains("above 10,000,000"),
+            "{:?}",
+            r.first_errors
+        );
+        assert!(
+            r.first_errors[1].1.contains("both 0"),
+            "{:?}",
+            r.first_errors
+        );
+        let e = jsonl(
+            "{\"timestamp\": 0, \"input_length\": 4000000000, \"output_length\": 2}\n",
+            &ReadOptions {
+                strict: true,
+                ..ReadOptions::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("t.jsonl:1:") && e.contains("input_length"),
+            "{e}"
+        );
     }
 }
