@@ -901,3 +901,135 @@ fn serde_json_string(r: &PlanResult) -> std::io::Result<String> {
         .map_err(std::io::Error::other)
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default plan's 8B deployment on H100, cut down to four plans: two the residency rules allow
+    /// (baremetal-h100-eu, aws-h100-on-demand-eu) and two they forbid (vast-h100-marketplace, cheaper, and
+    /// baremetal-h100-typical).
+    fn small() -> PlanResult {
+        serde_json::from_str(include_str!("../tests/data/small-plan.json")).unwrap()
+    }
+
+    /// Every `$` amount in a text, as written.
+    fn amounts(text: &str) -> Vec<String> {
+        text.split('$')
+            .skip(1)
+            .map(|s| {
+                s.chars()
+                    .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | 'k' | 'M' | 'B'))
+                    .collect::<String>()
+                    .trim_end_matches(['.', ','])
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_summary_writes_money_one_way() {
+        let text = summary(&small()).join("\n");
+        for want in [
+            "$2,008",
+            "$6,023",
+            "$44.2k",
+            "$441.6k",
+            "$3.74M",
+            "19,366 requests",
+        ] {
+            assert!(text.contains(want), "{want} missing from\n{text}");
+        }
+        for a in amounts(&text) {
+            // `$6.0k` and `$6022` are the two ways the same figure was once written: below $10k it has no
+            // suffix and has a thousands separator.
+            if let Some(k) = a.strip_suffix('k') {
+                let v: f64 = k.parse().unwrap();
+                assert!((10.0..1000.0).contains(&v), "${a} in\n{text}");
+            } else if let Some(m) = a.strip_suffix('M') {
+                let v: f64 = m.parse().unwrap();
+                assert!((1.0..1000.0).contains(&v), "${a} in\n{text}");
+            } else if !a.ends_with('B') {
+                let whole = a.split('.').next().unwrap();
+                let digits = whole.replace(',', "").len();
+                assert!(digits <= 4, "${a} in\n{text}");
+                assert!(digits < 4 || whole.contains(','), "${a} in\n{text}");
+            }
+        }
+        // No whole part of five digits or more without separators, anywhere (a count, a dollar figure or a
+        // duration); decimals, as in a price per request, are not grouped.
+        let (mut run, mut decimals, mut prev) = (0, false, ' ');
+        for c in text.chars() {
+            if c.is_ascii_digit() {
+                decimals |= run == 0 && prev == '.';
+                run += 1;
+            } else {
+                (run, decimals) = (0, false);
+            }
+            assert!(decimals || run < 5, "unseparated number in\n{text}");
+            prev = c;
+        }
+    }
+
+    #[test]
+    fn the_summary_explains_the_interaction_where_it_prints_it() {
+        let text = summary(&small()).join("\n");
+        let line = text
+            .lines()
+            .find(|l| l.contains("→ 1,000× volume"))
+            .unwrap();
+        assert!(line.contains("+ burst $"), "{line}");
+        assert!(!line.contains("interaction"), "{line}");
+        assert!(
+            line.contains("the three compound: 88% of the growth needs more than one of them"),
+            "{line}"
+        );
+        assert!(text.contains("burst (concurrency)"), "{text}");
+        assert!(text.contains(GPU_BUSY_NOTE), "{text}");
+    }
+
+    #[test]
+    fn plans_the_residency_rules_forbid_are_marked_and_never_offered() {
+        let r = small();
+        let all = tables(&r);
+        let t = all.iter().find(|t| t.id == "plans-0").unwrap();
+        let names: Vec<&str> = t.rows.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "baremetal-h100-eu",
+                "aws-h100-on-demand-eu",
+                "vast-h100-marketplace",
+                "baremetal-h100-typical"
+            ],
+            "allowed plans first, however cheap the others are"
+        );
+        assert_eq!(t.excluded, [2, 3]);
+        assert_eq!(
+            t.rows[2].last().unwrap(),
+            "not allowed: EU users must be served in the EU; this plan is in the US"
+        );
+        assert_eq!(
+            t.rows[3].last().unwrap(),
+            "not allowed: EU users must be served in the EU; this plan is in the US"
+        );
+        assert_eq!(t.rows[0].last().unwrap(), "allowed");
+        assert!(t
+            .markdown()
+            .contains("| ~~vast-h100-marketplace~~ | ~~$1,314~~ |"));
+
+        let page = html(&r);
+        assert!(page.contains("<tr class=\"excluded\"><td>vast-h100-marketplace</td>"));
+        // Neither the cost chart nor the bill chart offers a forbidden plan.
+        for chart in ["chart-cost-0", "chart-bill-0"] {
+            let start = page.find(&format!("id=\"{chart}\"")).unwrap();
+            let svg = &page[start..start + page[start..].find("</svg>").unwrap()];
+            assert!(
+                !svg.contains("vast-h100"),
+                "{chart} offers a forbidden plan"
+            );
+            assert!(!svg.contains("baremetal-h100-typical"), "{chart}");
+            assert!(svg.contains("aws-h100-on-demand-eu"), "{chart}");
+        }
+        assert!(!page.contains("<script"));
+    }
+}
