@@ -658,7 +658,16 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
             vec![
                 b.kind.clone(),
                 b.deployment.clone().unwrap_or_default(),
-                b.value.map_or("-".into(), |v| format!("{v:.3} {}", b.unit)),
+                b.value.map_or("-".into(), |v| match b.unit.as_str() {
+                    // Above 1 the term plan costs more per hour than the other even when fully used.
+                    "utilization" if v > 1.0 => "never".into(),
+                    "utilization" => format!("{:.0}% of the month", v * 100.0),
+                    "volume" if (v - v.round()).abs() < 1e-9 => {
+                        format!("{} volume", times(v.round()))
+                    }
+                    "volume" => format!("{v:.1}× volume"),
+                    _ => format!("{v:.3} {}", b.unit),
+                }),
                 b.description.clone(),
             ]
         })
