@@ -257,7 +257,11 @@ pub fn html(r: &PlanResult) -> String {
         let mut ends = Vec::new();
         for (label, b) in entries {
             cats.push(label);
-            ends.push(usd(b.bill.total_usd_per_month.dollars()));
+            let total = b.bill.total_usd_per_month.dollars();
+            ends.push(usd(total));
+            // Shares of each bill: the bills span three orders of magnitude, and on one dollar scale the
+            // small ones, where idle time is most of the bill, would be a pixel wide.
+            let share = |v: f64| if total > 0.0 { v / total * 100.0 } else { 0.0 };
             let g = b.bill.gpu_usd.dollars();
             let idle = b.bill.idle_usd.dollars();
             for (i, v) in [
@@ -270,7 +274,7 @@ pub fn html(r: &PlanResult) -> String {
             .into_iter()
             .enumerate()
             {
-                layers[i].1.push(v);
+                layers[i].1.push(share(v));
             }
         }
         let chart = StackedBars {
@@ -279,12 +283,12 @@ pub fn html(r: &PlanResult) -> String {
             categories: &cats,
             layers: &layers,
             ends: &ends,
-            x_label: "USD per month",
-            unit: Unit::Usd,
-            range: None,
+            x_label: "share of the monthly bill",
+            unit: Unit::Percent,
+            range: Some((0.0, 100.0)),
         }
         .render();
-        body.push_str(&figure(chart, &format!("{}: busy and idle GPU time, egress, transfer and API overflow on the cheapest allowed plan at each volume, and the next allowed plans at the largest volume; the total is written at the end of each bar.", d.name)));
+        body.push_str(&figure(chart, &format!("{}: how each bill splits into busy and idle GPU time, egress, transfer and API overflow, on the cheapest allowed plan at each volume and the next allowed plans at the largest volume; each bar is one bill, its total written at its end.", d.name)));
         body.push_str(&find(&format!("bill-{di}")));
     }
     body.push_str("<h2 id=\"attribution\">What drives the growth</h2>");
