@@ -353,7 +353,7 @@ pub fn html(r: &PlanResult) -> String {
             .max_by(|a, b| a.total_growth_usd.total_cmp(&b.total_growth_usd))
             .map(|a| {
                 format!(
-                    " For {} at {}: {}.",
+                    " For {} at {}, {}.",
                     a.deployment,
                     times(a.volume),
                     compounding(a)

@@ -212,6 +212,25 @@ impl Table {
     }
 }
 
+/// Words in lines of at most `width` characters, for a sentence in the terminal.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for w in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + w.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(w);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// The variable an attribution names, in the report's words: `concurrency` is written `burst`.
 fn variable(name: &str) -> &str {
     if name == "concurrency" {
@@ -341,7 +360,11 @@ pub fn summary(r: &PlanResult) -> Vec<String> {
             "What drives the growth (Shapley shares of the monthly cost growth from the pilot):"
                 .into(),
         );
-        out.push(format!("  {ATTRIBUTION_NOTE}"));
+        out.extend(
+            wrap(ATTRIBUTION_NOTE, 110)
+                .into_iter()
+                .map(|l| format!("  {l}")),
+        );
         for a in &r.attribution {
             out.push(format!(
                 "  {} → {} volume, {} context, {} burst: +{} = volume {} + context {} + burst {}; driver: {} ({})",
@@ -992,7 +1015,10 @@ mod tests {
             line.contains("the three compound: 88% of the growth needs more than one of them"),
             "{line}"
         );
-        assert!(text.contains("burst (concurrency)"), "{text}");
+        assert!(
+            text.replace("\n  ", " ").contains("burst (concurrency)"),
+            "{text}"
+        );
         assert!(text.contains(GPU_BUSY_NOTE), "{text}");
     }
 
