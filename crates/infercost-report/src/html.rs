@@ -100,14 +100,8 @@ pub fn html(r: &PlanResult) -> String {
     let find = |id: &str| {
         all.iter()
             .filter(|t| t.id == id)
-            .map(|t| {
-                format!(
-                    "<h3 id=\"{}\">{}</h3>{}",
-                    esc(&t.id),
-                    esc(&t.title),
-                    table(t)
-                )
-            })
+            // The table carries the id (`table-…`); the sections' h2 already use the bare names.
+            .map(|t| format!("<h3>{}</h3>{}", esc(&t.title), table(t)))
             .collect::<Vec<_>>()
             .join("")
     };

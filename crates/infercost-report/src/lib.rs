@@ -1066,5 +1066,14 @@ mod tests {
             assert!(svg.contains("aws-h100-on-demand-eu"), "{chart}");
         }
         assert!(!page.contains("<script"));
+        let mut ids: Vec<&str> = page
+            .split(" id=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .collect();
+        ids.sort_unstable();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "an id is used twice");
     }
 }
