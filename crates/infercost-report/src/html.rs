@@ -10,7 +10,7 @@ use infercost_plan::result::{PlanResult, PointBill};
 const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111;line-height:1.4}\
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}h3{font-size:1.05em}\
 table{border-collapse:collapse;margin:.8em 0;font-size:.85em}th,td{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}\
-th{background:#f0f0f0}td.num{text-align:right}tr.excluded td{color:#666;text-decoration:line-through}tr.excluded td.why{text-decoration:none;color:#8a3a00}\
+th{background:#f0f0f0}td.num{text-align:right;white-space:nowrap}td.date{white-space:nowrap}tr.excluded td{color:#666;text-decoration:line-through}tr.excluded td.why{text-decoration:none;color:#8a3a00}\
 p.note{font-size:.85em;color:#333;margin:.2em 0 1em}.headline{font-size:1.1em}.chart{width:100%;max-width:900px;height:auto;display:block}\
 figure{margin:1em 0}figcaption{font-size:.85em;color:#444}pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.8em}\
 @media print{h2{page-break-before:auto}figure,table{page-break-inside:avoid}body{max-width:none}}";
@@ -30,12 +30,11 @@ fn table(t: &Table) -> String {
             "<tr>"
         });
         for (k, c) in r.iter().enumerate() {
-            let num = c.starts_with('$')
-                || c.starts_with("+$")
-                || c.chars().next().is_some_and(|ch| ch.is_ascii_digit());
+            let num = is_figure(c);
             let class = match (excluded && k + 1 == r.len(), num) {
                 (true, _) => " class=\"why\"",
                 (false, true) => " class=\"num\"",
+                (false, false) if is_date(c) => " class=\"date\"",
                 (false, false) => "",
             };
             s.push_str(&format!("<td{class}>{}</td>", esc(c)));
@@ -47,6 +46,29 @@ fn table(t: &Table) -> String {
         s.push_str(&format!("<p class=\"note\">{}</p>", esc(n)));
     }
     s
+}
+
+/// Whether a cell is a figure to right-align (`$44.2k`, `+$3.74M`, `1,000×`, `81%`, `30.9 ms`), not text that
+/// starts with a digit (a date, a sentence).
+fn is_figure(c: &str) -> bool {
+    let t = c.trim_start_matches(['+', '-']);
+    (t.starts_with('$') || t.starts_with(|ch: char| ch.is_ascii_digit()))
+        && c.split_whitespace().count() <= 2
+        && c.chars().count() <= 20
+        && !is_date(c)
+}
+
+/// `2026-11-27`: kept on one line.
+fn is_date(c: &str) -> bool {
+    let b = c.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, ch)| {
+            if i == 4 || i == 7 {
+                *ch == b'-'
+            } else {
+                ch.is_ascii_digit()
+            }
+        })
 }
 
 fn figure(svg: String, caption: &str) -> String {
@@ -603,4 +625,31 @@ pub fn html(r: &PlanResult) -> String {
         esc(&serde_json::to_string_pretty(&r.scenario).unwrap_or_default())
     ));
     format!("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>infercost plan</title><style>{CSS}</style></head><body>{body}</body></html>\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_are_right_aligned_and_text_is_not() {
+        for c in [
+            "$44.2k",
+            "+$3.74M",
+            "1,000×",
+            "81%",
+            "30.9 ms",
+            "220×1 h100-sxm",
+        ] {
+            assert!(is_figure(c), "{c}");
+        }
+        for c in [
+            "2026-11-27",
+            "2026 bare-metal/neocloud H100 SXM market range",
+            "10× volume, 4× context, 2× burst",
+            "baremetal-h100-eu",
+        ] {
+            assert!(!is_figure(c), "{c}");
+        }
+    }
 }
