@@ -1076,4 +1076,18 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), n, "an id is used twice");
     }
+
+    #[test]
+    fn without_residency_rules_every_plan_is_an_option() {
+        let mut r = small();
+        r.scenario.geography = None;
+        for b in r.points.iter_mut().flat_map(|p| &mut p.bills) {
+            b.lawful = true;
+        }
+        let all = tables(&r);
+        let t = all.iter().find(|t| t.id == "plans-0").unwrap();
+        assert_eq!(t.rows[0][0], "vast-h100-marketplace", "cheapest first");
+        assert!(t.excluded.is_empty() && t.notes.is_empty());
+        assert!(!t.header.iter().any(|h| h == "residency"));
+    }
 }
