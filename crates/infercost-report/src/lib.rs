@@ -1,41 +1,35 @@
 //! Reports of a plan result: the terminal summary, Markdown, and one self-contained HTML file whose charts are
-//! inline SVG (no scripts, fonts or network), readable when printed and in colour-blind-safe colours.
+//! inline SVG (no scripts, fonts or network), readable when printed and in colour-blind-safe colours. Every
+//! figure is written by `infercost_core::fmt`, so the same amount reads the same in all three.
 #![warn(missing_docs)]
 
 mod html;
+mod residency;
 mod svg;
 
 pub use html::html;
 
+use infercost_core::fmt::{count, int, ms, usd, usd_unit};
 use infercost_plan::analysis::best;
-use infercost_plan::result::{PlanResult, Point};
+use infercost_plan::result::{Attribution, PlanResult, Point};
+use residency::Residency;
 use std::path::{Path, PathBuf};
 
-/// Money for people.
-pub fn usd(x: f64) -> String {
-    let a = x.abs();
-    let s = if a >= 1e6 {
-        format!("${:.2}M", a / 1e6)
-    } else if a >= 1e4 {
-        format!("${:.1}k", a / 1e3)
-    } else if a >= 100.0 {
-        format!("${a:.0}")
+/// A multiple of the pilot as `10×` or `1,000×`.
+pub fn times(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{}×", int(x))
     } else {
-        format!("${a:.2}")
-    };
-    if x < 0.0 {
-        format!("-{s}")
-    } else {
-        s
+        format!("{x:.2}×")
     }
 }
 
-/// A volume multiple as `10×`.
-pub fn times(x: f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{x:.0}×")
+/// A cost ratio: `3.0×` below 100, `220×` above.
+pub(crate) fn ratio(m: f64) -> String {
+    if m >= 100.0 {
+        format!("{}×", int(m))
     } else {
-        format!("{x:.2}×")
+        format!("{m:.1}×")
     }
 }
 
@@ -75,7 +69,7 @@ pub fn headline(r: &PlanResult, deployment: &str, context: f64, burst: f64) -> V
 }
 
 fn fleet(p: &Point) -> String {
-    format!("{}×{} {}", p.replicas_peak, p.tp, p.gpu)
+    format!("{}×{} {}", count(p.replicas_peak.into()), p.tp, p.gpu)
 }
 
 /// The headline table's cells, shared by the terminal, Markdown and HTML.
@@ -85,22 +79,19 @@ pub fn headline_cells(row: &HeadlineRow) -> Vec<String> {
             let total = p.cheapest_usd_per_month.unwrap_or(0.0);
             vec![
                 times(row.volume),
-                format!("{:.0}", row.users),
+                int(row.users),
                 fleet(p),
                 p.cheapest_plan.clone().unwrap_or_default(),
                 usd(total),
-                row.multiplier.map_or("-".into(), |m| format!("{m:.1}×")),
-                format!("${:.3}", total / p.requests_per_month.max(1.0) * 1000.0),
-                format!(
-                    "${:.2}",
-                    total / (p.output_tokens_per_month / 1e6).max(1e-9)
-                ),
+                row.multiplier.map_or("-".into(), ratio),
+                usd_unit(total / p.requests_per_month.max(1.0) * 1000.0),
+                usd_unit(total / (p.output_tokens_per_month / 1e6).max(1e-9)),
                 format!("{:.0}%", p.utilization * 100.0),
             ]
         }
         None => vec![
             times(row.volume),
-            format!("{:.0}", row.users),
+            int(row.users),
             "no fleet meets the SLO and rules".into(),
             String::new(),
             String::new(),
@@ -125,15 +116,170 @@ pub const HEADLINE_COLUMNS: [&str; 9] = [
     "GPU busy",
 ];
 
-fn pad(cells: &[String], widths: &[usize]) -> String {
-    cells
+/// The legend of the headline table's last column.
+pub const GPU_BUSY_NOTE: &str = "GPU busy: the hour's load over the fleet's capacity within the SLO, averaged over the billed hours.";
+
+/// What the attribution's parts are, said once where they are printed.
+pub const ATTRIBUTION_NOTE: &str = "The third variable is burst (concurrency): how tightly requests bunch together. Each Shapley part already includes its share of the compounding, so volume + context + burst add up exactly to the growth. Compounding is the part of the growth that needs more than one variable to grow at once (the growth less the three one-at-a-time effects); it is shared into the three parts, not added to them.";
+
+/// A table of the report, the same in the terminal, Markdown and HTML.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    /// A stable id: the HTML anchor, and how the HTML report places the table.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Column names.
+    pub header: Vec<String>,
+    /// Cells, row by row.
+    pub rows: Vec<Vec<String>>,
+    /// Indices of rows shown for completeness that are not options (plans the residency rules forbid):
+    /// struck through, and listed after the options.
+    pub excluded: Vec<usize>,
+    /// Sentences under the table: what a column means, why rows are struck through.
+    pub notes: Vec<String>,
+}
+
+impl Table {
+    fn new(id: impl Into<String>, title: impl Into<String>, header: &[&str]) -> Table {
+        Table {
+            id: id.into(),
+            title: title.into(),
+            header: header.iter().map(|h| h.to_string()).collect(),
+            ..Table::default()
+        }
+    }
+
+    /// The table as lines of aligned text, notes below it.
+    pub fn text_lines(&self) -> Vec<String> {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate() {
+                if let Some(w) = widths.get_mut(i) {
+                    *w = (*w).max(c.chars().count());
+                }
+            }
+        }
+        let pad = |cells: &[String]| {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        };
+        let mut out = vec![pad(&self.header)];
+        for (i, r) in self.rows.iter().enumerate() {
+            let mut line = pad(r);
+            if self.excluded.contains(&i) {
+                line.push_str("  (excluded)");
+            }
+            out.push(line);
+        }
+        out.extend(self.notes.iter().map(|n| format!("  {n}")));
+        out
+    }
+
+    /// The table in GitHub Markdown; excluded rows are struck through but for their last cell (the reason).
+    pub fn markdown(&self) -> String {
+        let mut s = format!(
+            "| {} |\n|{}\n",
+            self.header.join(" | "),
+            self.header.iter().map(|_| "---|").collect::<String>()
+        );
+        for (i, r) in self.rows.iter().enumerate() {
+            let strike = self.excluded.contains(&i);
+            let cells: Vec<String> = r
+                .iter()
+                .enumerate()
+                .map(|(k, c)| {
+                    let c = c.replace('|', "\\|");
+                    if strike && k + 1 < r.len() && !c.is_empty() && c != "-" {
+                        format!("~~{c}~~")
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            s.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        for n in &self.notes {
+            s.push_str(&format!("\n{n}\n"));
+        }
+        s
+    }
+}
+
+/// Words in lines of at most `width` characters, for a sentence in the terminal.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for w in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + w.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(w);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The variable an attribution names, in the report's words: `concurrency` is written `burst`.
+fn variable(name: &str) -> &str {
+    if name == "concurrency" {
+        "burst"
+    } else {
+        name
+    }
+}
+
+/// How much the three variables compound, in words, for the place where the interaction is printed:
+/// "the three compound: 83% of the growth needs more than one of them".
+pub fn compounding(a: &Attribution) -> String {
+    let g = a.total_growth_usd;
+    if !(g > 0.0 && a.interaction_usd.is_finite()) {
+        return "no growth to share".into();
+    }
+    let share = a.interaction_usd / g;
+    if share >= 0.05 {
+        format!(
+            "the three compound: {:.0}% of the growth needs more than one of them",
+            share * 100.0
+        )
+    } else if share <= -0.05 {
+        format!(
+            "the three overlap: one at a time they would add {:.0}% more than the growth",
+            -share * 100.0
+        )
+    } else {
+        "the three add up almost independently".into()
+    }
+}
+
+/// The headline table of a deployment at pilot context and burst.
+fn headline_table(r: &PlanResult, di: usize) -> Table {
+    let d = &r.scenario.deployments[di];
+    let mut t = Table::new(
+        format!("headline-{di}"),
+        format!(
+            "Monthly bill of {} at each volume (context 1×, burst 1×)",
+            d.name
+        ),
+        &HEADLINE_COLUMNS,
+    );
+    t.rows = headline(r, &d.name, 1.0, 1.0)
         .iter()
-        .zip(widths)
-        .map(|(c, w)| format!("{c:<w$}"))
-        .collect::<Vec<_>>()
-        .join("  ")
-        .trim_end()
-        .to_string()
+        .map(headline_cells)
+        .collect();
+    t.notes.push(GPU_BUSY_NOTE.into());
+    t
 }
 
 /// The terminal summary: tables and sentences that fit a screen; every figure is in the JSON.
@@ -141,22 +287,34 @@ pub fn summary(r: &PlanResult) -> Vec<String> {
     let s = &r.scenario;
     let mut out = Vec::new();
     out.push(format!(
-        "infercost {} — pilot {}: {} requests over {:.0} s ({:.2}/s), mean {:.0} prompt / {:.0} output tokens, busiest minute {:.2}× the mean",
-        r.infercost_version, r.pilot.trace, r.pilot.requests, r.pilot.duration_s, r.pilot.mean_rate_rps, r.pilot.input_tokens_mean, r.pilot.output_tokens_mean, r.pilot.peak_to_mean_60s
+        "infercost {} — pilot {}: {} requests over {} s ({:.2}/s), mean {} prompt / {} output tokens, busiest minute {:.2}× the mean",
+        r.infercost_version,
+        r.pilot.trace,
+        count(r.pilot.requests),
+        int(r.pilot.duration_s),
+        r.pilot.mean_rate_rps,
+        int(r.pilot.input_tokens_mean),
+        int(r.pilot.output_tokens_mean),
+        r.pilot.peak_to_mean_60s
     ));
     let trough = r.pilot.diurnal.iter().copied().fold(f64::MAX, f64::min);
-    out.push(format!("SLO p{} TTFT ≤ {} ms, TPOT ≤ {} ms; the pilot is the busiest hour of a day whose quietest hour carries {:.0}% of it", s.slo.percentile, s.slo.ttft_ms, s.slo.tpot_ms, trough * 100.0));
+    out.push(format!(
+        "SLO p{} TTFT ≤ {}, TPOT ≤ {}; the pilot is the busiest hour of a day whose quietest hour carries {:.0}% of it",
+        s.slo.percentile,
+        ms(s.slo.ttft_ms),
+        ms(s.slo.tpot_ms),
+        trough * 100.0
+    ));
     if let Some(sh) = r.shard {
         out.push(format!(
             "shard {}/{} — {} points; combine the shards with `infercost merge`",
             sh[0],
             sh[1],
-            r.points.len()
+            count(r.points.len() as u64)
         ));
         return out;
     }
-    let widths = [7, 7, 22, 26, 10, 8, 13, 17, 8];
-    for d in &s.deployments {
+    for (di, d) in s.deployments.iter().enumerate() {
         out.push(String::new());
         out.push(format!(
             "{} ({}{}), context 1×, burst 1×",
@@ -168,16 +326,7 @@ pub fn summary(r: &PlanResult) -> Vec<String> {
                 ""
             }
         ));
-        out.push(pad(
-            &HEADLINE_COLUMNS
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>(),
-            &widths,
-        ));
-        for row in headline(r, &d.name, 1.0, 1.0) {
-            out.push(pad(&headline_cells(&row), &widths));
-        }
+        out.extend(headline_table(r, di).text_lines());
         let (cm, bm) = (
             s.context.iter().copied().fold(1.0, f64::max),
             s.burst.iter().copied().fold(1.0, f64::max),
@@ -211,10 +360,24 @@ pub fn summary(r: &PlanResult) -> Vec<String> {
             "What drives the growth (Shapley shares of the monthly cost growth from the pilot):"
                 .into(),
         );
+        out.extend(
+            wrap(ATTRIBUTION_NOTE, 110)
+                .into_iter()
+                .map(|l| format!("  {l}")),
+        );
         for a in &r.attribution {
             out.push(format!(
-                "  {} → {} vol, {} ctx, {} burst: +{} = volume {} + context {} + concurrency {} (interaction {}); driver: {}",
-                a.deployment, times(a.volume), times(a.context), times(a.burst), usd(a.total_growth_usd), usd(a.volume_usd), usd(a.context_usd), usd(a.concurrency_usd), usd(a.interaction_usd), a.driver
+                "  {} → {} volume, {} context, {} burst: +{} = volume {} + context {} + burst {}; driver: {} ({})",
+                a.deployment,
+                times(a.volume),
+                times(a.context),
+                times(a.burst),
+                usd(a.total_growth_usd),
+                usd(a.volume_usd),
+                usd(a.context_usd),
+                usd(a.concurrency_usd),
+                variable(&a.driver),
+                compounding(a)
             ));
         }
     }
@@ -255,11 +418,11 @@ pub fn summary(r: &PlanResult) -> Vec<String> {
                 .filter(|m| m.deployment == d.name)
                 .map(|m| {
                     format!(
-                        "m{} {:.0} users {} (order by day {:.0})",
+                        "m{} {} users {} (order by day {})",
                         m.month,
-                        m.users,
+                        int(m.users),
                         usd(m.usd_per_month),
-                        m.order_by_day
+                        int(m.order_by_day)
                     )
                 })
                 .collect();
@@ -293,69 +456,85 @@ pub fn summary(r: &PlanResult) -> Vec<String> {
     out
 }
 
-fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut s = format!(
-        "| {} |\n|{}\n",
-        header.join(" | "),
-        header.iter().map(|_| "---|").collect::<String>()
-    );
-    for r in rows {
-        s.push_str(&format!(
-            "| {} |\n",
-            r.iter()
-                .map(|c| c.replace('|', "\\|"))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ));
+/// The table of every plan's monthly cost for a deployment: allowed plans first, cheapest at the largest volume
+/// first; plans the residency rules forbid after them, struck through, with the reason.
+fn plans_table(r: &PlanResult, res: &Residency, di: usize, vols: &[f64]) -> Table {
+    let d = &r.scenario.deployments[di];
+    let top = vols.last().copied().unwrap_or(1.0);
+    let mut plans = plans_of(r, &d.name);
+    let key = |p: &String| {
+        (
+            !res.lawful(p),
+            plan_cost(r, &d.name, p, top).map_or(f64::MAX, |c| c.0),
+        )
+    };
+    plans.sort_by(|a, b| {
+        let (ka, kb) = (key(a), key(b));
+        ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(a.cmp(b))
+    });
+    let any_unlawful = plans.iter().any(|p| !res.lawful(p));
+    let mut header: Vec<String> = std::iter::once("plan".to_string())
+        .chain(vols.iter().map(|v| times(*v)))
+        .collect();
+    if any_unlawful {
+        header.push("residency".into());
     }
-    s
+    let mut t = Table {
+        id: format!("plans-{di}"),
+        title: format!(
+            "{}: monthly cost on every plan, cheapest allowed plan at {} first (context 1×, burst 1×)",
+            d.name,
+            times(top)
+        ),
+        header,
+        ..Table::default()
+    };
+    for (i, plan) in plans.iter().enumerate() {
+        let mut row: Vec<String> = std::iter::once(plan.clone())
+            .chain(
+                vols.iter()
+                    .map(|&v| plan_cost(r, &d.name, plan, v).map_or("-".into(), |(c, _)| usd(c))),
+            )
+            .collect();
+        if any_unlawful {
+            match res.breach(plan) {
+                Some(why) => {
+                    row.push(why);
+                    t.excluded.push(i);
+                }
+                None => row.push("allowed".into()),
+            }
+        }
+        t.rows.push(row);
+    }
+    if any_unlawful {
+        t.notes.push("Struck-through plans cannot serve every user group under the residency rules on their own, so they are not options, however cheap; one may still serve the groups it is allowed to in a split placement (see Placement by region).".into());
+    }
+    t
 }
 
-/// The tables of the report, each with a title: shared by Markdown and HTML so both say the same.
-pub fn tables(r: &PlanResult) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
+/// The tables of the report, each with an id and a title: shared by the terminal, Markdown and HTML so all
+/// say the same.
+pub fn tables(r: &PlanResult) -> Vec<Table> {
     let s = &r.scenario;
+    let res = Residency::of(r);
     let mut t = Vec::new();
-    for d in &s.deployments {
-        let rows: Vec<Vec<String>> = headline(r, &d.name, 1.0, 1.0)
-            .iter()
-            .map(headline_cells)
-            .collect();
-        t.push((
-            format!(
-                "Monthly bill of {} at each volume (context 1×, burst 1×)",
-                d.name
-            ),
-            HEADLINE_COLUMNS.iter().map(|c| c.to_string()).collect(),
-            rows,
-        ));
+    for di in 0..s.deployments.len() {
+        t.push(headline_table(r, di));
     }
     let mut vols = s.volume.clone();
     vols.sort_by(f64::total_cmp);
-    // Cost on every plan at each volume (the first deployment's cheapest GPU for each plan).
-    for d in &s.deployments {
-        let plans = plans_of(r, &d.name);
-        let header: Vec<String> = std::iter::once("plan".to_string())
-            .chain(vols.iter().map(|v| times(*v)))
-            .collect();
-        let rows: Vec<Vec<String>> = plans
-            .iter()
-            .map(|plan| {
-                std::iter::once(plan.clone())
-                    .chain(vols.iter().map(|&v| {
-                        plan_cost(r, &d.name, plan, v).map_or("-".into(), |(c, _)| usd(c))
-                    }))
-                    .collect()
-            })
-            .collect();
-        t.push((
-            format!(
-                "{}: monthly cost on every plan (context 1×, burst 1×)",
-                d.name
-            ),
-            header,
-            rows,
-        ));
-        let bill_rows: Vec<Vec<String>> = vols
+    for (di, d) in s.deployments.iter().enumerate() {
+        t.push(plans_table(r, &res, di, &vols));
+        let mut bill = Table::new(
+            format!("bill-{di}"),
+            format!("{}: the bill broken down on the cheapest plan", d.name),
+            &[
+                "volume", "plan", "policy", "busy GPU", "idle GPU", "egress", "transfer", "API",
+                "total",
+            ],
+        );
+        bill.rows = vols
             .iter()
             .filter_map(|&v| best(&r.points, &d.name, v, 1.0, 1.0).map(|p| (v, p)))
             .filter_map(|(v, p)| {
@@ -379,60 +558,77 @@ pub fn tables(r: &PlanResult) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
                 ]
             })
             .collect();
-        t.push((
-            format!("{}: the bill broken down on the cheapest plan", d.name),
-            [
-                "volume", "plan", "policy", "busy GPU", "idle GPU", "egress", "transfer", "API",
-                "total",
-            ]
-            .iter()
-            .map(|x| x.to_string())
-            .collect(),
-            bill_rows,
-        ));
+        t.push(bill);
     }
-    let attr: Vec<Vec<String>> = r
+    let mut attr = Table::new(
+        "attribution",
+        "What drives the growth: Shapley parts of the monthly cost growth (volume + context + burst = growth)",
+        &[
+            "deployment",
+            "target",
+            "pilot",
+            "target cost",
+            "growth",
+            "volume",
+            "context",
+            "burst",
+            "compounding",
+            "driver",
+        ],
+    );
+    attr.rows = r
         .attribution
         .iter()
         .map(|a| {
             vec![
                 a.deployment.clone(),
                 format!(
-                    "{} vol, {} ctx, {} burst",
+                    "{} volume, {} context, {} burst",
                     times(a.volume),
                     times(a.context),
                     times(a.burst)
                 ),
                 usd(a.pilot_usd),
                 usd(a.target_usd),
+                format!("+{}", usd(a.total_growth_usd)),
                 usd(a.volume_usd),
                 usd(a.context_usd),
                 usd(a.concurrency_usd),
-                usd(a.interaction_usd),
-                a.driver.clone(),
+                if a.total_growth_usd > 0.0 {
+                    format!(
+                        "{:.0}% of the growth",
+                        a.interaction_usd / a.total_growth_usd * 100.0
+                    )
+                } else {
+                    "-".into()
+                },
+                variable(&a.driver).to_string(),
             ]
         })
         .collect();
-    t.push((
-        "Attribution of cost growth (Shapley values; volume + context + concurrency = growth)"
-            .into(),
-        [
+    attr.notes.push(ATTRIBUTION_NOTE.into());
+    t.push(attr);
+    let mut lat = Table::new(
+        "latency",
+        format!(
+            "Latency at the busiest hour on the cheapest GPU (SLO: p{} TTFT ≤ {}, TPOT ≤ {})",
+            s.slo.percentile,
+            ms(s.slo.ttft_ms),
+            ms(s.slo.tpot_ms)
+        ),
+        &[
             "deployment",
-            "target",
-            "pilot",
-            "target cost",
             "volume",
             "context",
-            "concurrency",
-            "interaction (info)",
-            "driver",
-        ]
-        .iter()
-        .map(|x| x.to_string())
-        .collect(),
-        attr,
-    ));
-    let lat: Vec<Vec<String>> = r
+            "burst",
+            "gpu",
+            "TTFT p50",
+            "TTFT p99",
+            "TPOT p50",
+            "TPOT p99",
+        ],
+    );
+    lat.rows = r
         .points
         .iter()
         .filter(|p| {
@@ -447,35 +643,20 @@ pub fn tables(r: &PlanResult) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
                 times(p.context),
                 times(p.burst),
                 p.gpu.clone(),
-                format!("{:.0}", p.ttft_ms.p50),
-                format!("{:.0}", p.ttft_ms.p99),
-                format!("{:.1}", p.tpot_ms.p50),
-                format!("{:.1}", p.tpot_ms.p99),
+                ms(p.ttft_ms.p50),
+                ms(p.ttft_ms.p99),
+                ms(p.tpot_ms.p50),
+                ms(p.tpot_ms.p99),
             ]
         })
         .collect();
-    t.push((
-        format!(
-            "Latency at the busiest hour on the cheapest GPU (SLO: p{} TTFT ≤ {} ms, TPOT ≤ {} ms)",
-            s.slo.percentile, s.slo.ttft_ms, s.slo.tpot_ms
-        ),
-        [
-            "deployment",
-            "volume",
-            "context",
-            "burst",
-            "gpu",
-            "TTFT p50 ms",
-            "TTFT p99 ms",
-            "TPOT p50 ms",
-            "TPOT p99 ms",
-        ]
-        .iter()
-        .map(|x| x.to_string())
-        .collect(),
-        lat,
-    ));
-    let infl: Vec<Vec<String>> = r
+    t.push(lat);
+    let mut infl = Table::new(
+        "inflections",
+        "Inflections",
+        &["kind", "deployment", "at volume", "what happens"],
+    );
+    infl.rows = r
         .inflections
         .iter()
         .map(|i| {
@@ -487,54 +668,39 @@ pub fn tables(r: &PlanResult) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
             ]
         })
         .collect();
-    t.push((
-        "Inflections".into(),
-        ["kind", "deployment", "at volume", "what happens"]
-            .iter()
-            .map(|x| x.to_string())
-            .collect(),
-        infl,
-    ));
-    let be: Vec<Vec<String>> = r
+    t.push(infl);
+    let mut be = Table::new(
+        "breakevens",
+        "Break-evens",
+        &["kind", "deployment", "value", "meaning"],
+    );
+    be.rows = r
         .breakevens
         .iter()
         .map(|b| {
             vec![
                 b.kind.clone(),
                 b.deployment.clone().unwrap_or_default(),
-                b.value.map_or("-".into(), |v| format!("{v:.3} {}", b.unit)),
+                b.value.map_or("-".into(), |v| match b.unit.as_str() {
+                    // Above 1 the term plan costs more per hour than the other even when fully used.
+                    "utilization" if v > 1.0 => "never".into(),
+                    "utilization" => format!("{:.0}% of the month", v * 100.0),
+                    "volume" if (v - v.round()).abs() < 1e-9 => {
+                        format!("{} volume", times(v.round()))
+                    }
+                    "volume" => format!("{v:.1}× volume"),
+                    _ => format!("{v:.3} {}", b.unit),
+                }),
                 b.description.clone(),
             ]
         })
         .collect();
-    t.push((
-        "Break-evens".into(),
-        ["kind", "deployment", "value", "meaning"]
-            .iter()
-            .map(|x| x.to_string())
-            .collect(),
-        be,
-    ));
+    t.push(be);
     if !r.months.is_empty() {
-        let m: Vec<Vec<String>> = r
-            .months
-            .iter()
-            .map(|m| {
-                vec![
-                    m.deployment.clone(),
-                    m.month.to_string(),
-                    format!("{:.0}", m.users),
-                    format!("{:.2}×", m.context),
-                    usd(m.usd_per_month),
-                    format!("{:.0}", m.gpus_peak),
-                    m.plan.clone().unwrap_or_default(),
-                    format!("{:.0}", m.order_by_day),
-                ]
-            })
-            .collect();
-        t.push((
-            "Months ahead".into(),
-            [
+        let mut m = Table::new(
+            "months",
+            "Months ahead",
+            &[
                 "deployment",
                 "month",
                 "users",
@@ -543,86 +709,122 @@ pub fn tables(r: &PlanResult) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
                 "GPUs at peak",
                 "plan",
                 "order capacity by day",
-            ]
+            ],
+        );
+        m.rows = r
+            .months
             .iter()
-            .map(|x| x.to_string())
-            .collect(),
-            m,
-        ));
-    }
-    if !r.placement.is_empty() {
-        let p: Vec<Vec<String>> = r
-            .placement
-            .iter()
-            .flat_map(|p| {
-                p.options.iter().map(move |o| {
-                    vec![
-                        p.deployment.clone(),
-                        times(p.volume),
-                        o.name.clone(),
-                        o.routes
-                            .iter()
-                            .map(|r| {
-                                format!(
-                                    "{} {:.0}% → {} ({})",
-                                    r.users,
-                                    r.share * 100.0,
-                                    r.served_in,
-                                    r.plan
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                        usd(o.usd_per_month),
-                        if p.chosen.as_ref() == Some(&o.name) {
-                            "chosen".into()
-                        } else if o.allowed {
-                            "allowed".into()
-                        } else {
-                            format!("not allowed: {}", o.reason.clone().unwrap_or_default())
-                        },
-                    ]
-                })
+            .map(|m| {
+                vec![
+                    m.deployment.clone(),
+                    m.month.to_string(),
+                    int(m.users),
+                    format!("{:.2}×", m.context),
+                    usd(m.usd_per_month),
+                    int(m.gpus_peak),
+                    m.plan.clone().unwrap_or_default(),
+                    int(m.order_by_day),
+                ]
             })
             .collect();
-        t.push((
-            "Placement by region".into(),
-            [
+        t.push(m);
+    }
+    if !r.placement.is_empty() {
+        let mut p = Table::new(
+            "placement",
+            "Placement by region",
+            &[
                 "deployment",
                 "volume",
                 "option",
                 "routes",
                 "$/month",
                 "verdict",
-            ]
-            .iter()
-            .map(|x| x.to_string())
-            .collect(),
-            p,
-        ));
+            ],
+        );
+        for pl in &r.placement {
+            for o in &pl.options {
+                if !o.allowed {
+                    p.excluded.push(p.rows.len());
+                }
+                p.rows.push(vec![
+                    pl.deployment.clone(),
+                    times(pl.volume),
+                    o.name.clone(),
+                    o.routes
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "{} {:.0}% → {} ({})",
+                                r.users,
+                                r.share * 100.0,
+                                r.served_in,
+                                r.plan
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    usd(o.usd_per_month),
+                    if pl.chosen.as_ref() == Some(&o.name) {
+                        "chosen".into()
+                    } else if o.allowed {
+                        "allowed".into()
+                    } else {
+                        // The rules in words where a route breaks them; the planner's reason otherwise
+                        // (an SLO missed with the added round trip).
+                        let rules: Vec<String> = o
+                            .routes
+                            .iter()
+                            .filter_map(|r| res.route_breach(&r.users, &r.served_in))
+                            .collect();
+                        if rules.is_empty() {
+                            format!("not allowed: {}", o.reason.clone().unwrap_or_default())
+                        } else {
+                            format!("not allowed: {}", rules.join("; "))
+                        }
+                    },
+                ]);
+            }
+        }
+        if !p.excluded.is_empty() {
+            p.notes.push(
+                "Struck-through options break the residency rules or the SLO with the added round trip; their cost is shown for comparison only."
+                    .into(),
+            );
+        }
+        t.push(p);
     }
-    let prices: Vec<Vec<String>> = r
+    let mut prices = Table::new(
+        "prices",
+        "Prices used, with sources and dates",
+        &["plan", "$/GPU-hour", "commitment", "as of", "source"],
+    );
+    prices.rows = r
         .prices_used
         .iter()
         .map(|p| {
             vec![
                 p.plan.clone(),
-                format!("{:.4}", p.usd_per_gpu_hour),
+                usd_unit(p.usd_per_gpu_hour),
                 p.commitment.clone(),
                 p.as_of.clone(),
                 p.source.clone(),
             ]
         })
         .collect();
-    t.push((
-        "Prices used, with sources and dates".into(),
-        ["plan", "$/GPU-hour", "commitment", "as of", "source"]
-            .iter()
-            .map(|x| x.to_string())
-            .collect(),
-        prices,
-    ));
-    let cal: Vec<Vec<String>> = r
+    t.push(prices);
+    let mut cal = Table::new(
+        "calibration",
+        "Performance model calibration error",
+        &[
+            "measured GPU",
+            "GEMM median",
+            "GEMM p90",
+            "all-reduce median",
+            "reference",
+        ],
+    );
+    cal.rows = r
         .calibration
         .iter()
         .map(|c| {
@@ -635,20 +837,7 @@ pub fn tables(r: &PlanResult) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
             ]
         })
         .collect();
-    t.push((
-        "Performance model calibration error".into(),
-        [
-            "measured GPU",
-            "GEMM median",
-            "GEMM p90",
-            "all-reduce median",
-            "reference",
-        ]
-        .iter()
-        .map(|x| x.to_string())
-        .collect(),
-        cal,
-    ));
+    t.push(cal);
     t
 }
 
@@ -693,19 +882,25 @@ pub fn plan_cost<'a>(
 pub fn markdown(r: &PlanResult) -> String {
     let mut s = String::from("# infercost plan\n\n");
     s.push_str(&format!(
-        "Pilot `{}`: {} requests over {:.0} s, mean {:.0} prompt and {:.0} output tokens. SLO: p{} TTFT ≤ {} ms and TPOT ≤ {} ms. infercost {} (JSON schema {}).\n\n",
-        r.pilot.trace, r.pilot.requests, r.pilot.duration_s, r.pilot.input_tokens_mean, r.pilot.output_tokens_mean, r.scenario.slo.percentile, r.scenario.slo.ttft_ms, r.scenario.slo.tpot_ms, r.infercost_version, r.schema_version
+        "Pilot `{}`: {} requests over {} s, mean {} prompt and {} output tokens. SLO: p{} TTFT ≤ {} and TPOT ≤ {}. infercost {} (JSON schema {}).\n\n",
+        r.pilot.trace,
+        count(r.pilot.requests),
+        int(r.pilot.duration_s),
+        int(r.pilot.input_tokens_mean),
+        int(r.pilot.output_tokens_mean),
+        r.scenario.slo.percentile,
+        ms(r.scenario.slo.ttft_ms),
+        ms(r.scenario.slo.tpot_ms),
+        r.infercost_version,
+        r.schema_version
     ));
-    for (title, header, rows) in tables(r) {
-        s.push_str(&format!("## {title}\n\n"));
-        if rows.is_empty() {
+    for t in tables(r) {
+        s.push_str(&format!("## {}\n\n", t.title));
+        if t.rows.is_empty() {
             s.push_str("(none)\n\n");
             continue;
         }
-        s.push_str(&md_table(
-            &header.iter().map(String::as_str).collect::<Vec<_>>(),
-            &rows,
-        ));
+        s.push_str(&t.markdown());
         s.push('\n');
     }
     s
@@ -736,4 +931,163 @@ fn serde_json_string(r: &PlanResult) -> std::io::Result<String> {
             s
         })
         .map_err(std::io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default plan's 8B deployment on H100, cut down to four plans: two the residency rules allow
+    /// (baremetal-h100-eu, aws-h100-on-demand-eu) and two they forbid (vast-h100-marketplace, cheaper, and
+    /// baremetal-h100-typical).
+    fn small() -> PlanResult {
+        serde_json::from_str(include_str!("../tests/data/small-plan.json")).unwrap()
+    }
+
+    /// Every `$` amount in a text, as written.
+    fn amounts(text: &str) -> Vec<String> {
+        text.split('$')
+            .skip(1)
+            .map(|s| {
+                s.chars()
+                    .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | 'k' | 'M' | 'B'))
+                    .collect::<String>()
+                    .trim_end_matches(['.', ','])
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_summary_writes_money_one_way() {
+        let text = summary(&small()).join("\n");
+        for want in [
+            "$2,008",
+            "$6,023",
+            "$44.2k",
+            "$441.6k",
+            "$3.74M",
+            "19,366 requests",
+        ] {
+            assert!(text.contains(want), "{want} missing from\n{text}");
+        }
+        for a in amounts(&text) {
+            // `$6.0k` and `$6022` are the two ways the same figure was once written: below $10k it has no
+            // suffix and has a thousands separator.
+            if let Some(k) = a.strip_suffix('k') {
+                let v: f64 = k.parse().unwrap();
+                assert!((10.0..1000.0).contains(&v), "${a} in\n{text}");
+            } else if let Some(m) = a.strip_suffix('M') {
+                let v: f64 = m.parse().unwrap();
+                assert!((1.0..1000.0).contains(&v), "${a} in\n{text}");
+            } else if !a.ends_with('B') {
+                let whole = a.split('.').next().unwrap();
+                let digits = whole.replace(',', "").len();
+                assert!(digits <= 4, "${a} in\n{text}");
+                assert!(digits < 4 || whole.contains(','), "${a} in\n{text}");
+            }
+        }
+        // No whole part of five digits or more without separators, anywhere (a count, a dollar figure or a
+        // duration); decimals, as in a price per request, are not grouped.
+        let (mut run, mut decimals, mut prev) = (0, false, ' ');
+        for c in text.chars() {
+            if c.is_ascii_digit() {
+                decimals |= run == 0 && prev == '.';
+                run += 1;
+            } else {
+                (run, decimals) = (0, false);
+            }
+            assert!(decimals || run < 5, "unseparated number in\n{text}");
+            prev = c;
+        }
+    }
+
+    #[test]
+    fn the_summary_explains_the_interaction_where_it_prints_it() {
+        let text = summary(&small()).join("\n");
+        let line = text
+            .lines()
+            .find(|l| l.contains("→ 1,000× volume"))
+            .unwrap();
+        assert!(line.contains("+ burst $"), "{line}");
+        assert!(!line.contains("interaction"), "{line}");
+        assert!(
+            line.contains("the three compound: 88% of the growth needs more than one of them"),
+            "{line}"
+        );
+        assert!(
+            text.replace("\n  ", " ").contains("burst (concurrency)"),
+            "{text}"
+        );
+        assert!(text.contains(GPU_BUSY_NOTE), "{text}");
+    }
+
+    #[test]
+    fn plans_the_residency_rules_forbid_are_marked_and_never_offered() {
+        let r = small();
+        let all = tables(&r);
+        let t = all.iter().find(|t| t.id == "plans-0").unwrap();
+        let names: Vec<&str> = t.rows.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "baremetal-h100-eu",
+                "aws-h100-on-demand-eu",
+                "vast-h100-marketplace",
+                "baremetal-h100-typical"
+            ],
+            "allowed plans first, however cheap the others are"
+        );
+        assert_eq!(t.excluded, [2, 3]);
+        assert_eq!(
+            t.rows[2].last().unwrap(),
+            "not allowed: EU users must be served in the EU; this plan is in the US"
+        );
+        assert_eq!(
+            t.rows[3].last().unwrap(),
+            "not allowed: EU users must be served in the EU; this plan is in the US"
+        );
+        assert_eq!(t.rows[0].last().unwrap(), "allowed");
+        assert!(t
+            .markdown()
+            .contains("| ~~vast-h100-marketplace~~ | ~~$1,314~~ |"));
+
+        let page = html(&r);
+        assert!(page.contains("<tr class=\"excluded\"><td>vast-h100-marketplace</td>"));
+        // Neither the cost chart nor the bill chart offers a forbidden plan.
+        for chart in ["chart-cost-0", "chart-bill-0"] {
+            let start = page.find(&format!("id=\"{chart}\"")).unwrap();
+            let svg = &page[start..start + page[start..].find("</svg>").unwrap()];
+            assert!(
+                !svg.contains("vast-h100"),
+                "{chart} offers a forbidden plan"
+            );
+            assert!(!svg.contains("baremetal-h100-typical"), "{chart}");
+            assert!(svg.contains("aws-h100-on-demand-eu"), "{chart}");
+        }
+        assert!(!page.contains("<script"));
+        let mut ids: Vec<&str> = page
+            .split(" id=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .collect();
+        ids.sort_unstable();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "an id is used twice");
+    }
+
+    #[test]
+    fn without_residency_rules_every_plan_is_an_option() {
+        let mut r = small();
+        r.scenario.geography = None;
+        for b in r.points.iter_mut().flat_map(|p| &mut p.bills) {
+            b.lawful = true;
+        }
+        let all = tables(&r);
+        let t = all.iter().find(|t| t.id == "plans-0").unwrap();
+        assert_eq!(t.rows[0][0], "vast-h100-marketplace", "cheapest first");
+        assert!(t.excluded.is_empty() && t.notes.is_empty());
+        assert!(!t.header.iter().any(|h| h == "residency"));
+    }
 }
