@@ -251,9 +251,24 @@ pub fn plan(
         prices_used,
     };
     if shard.is_none() {
-        analysis::analyze(&mut result, &catalog);
+        finish(&mut result, inp, threads)?;
     }
     Ok(result)
+}
+
+/// Fills a result's analysis (attribution, inflections, break-evens, months, placement) from its points. `plan`
+/// calls it on a whole sweep and `merge` on the union of shards, with the inputs the shards were planned from, so
+/// both give the same answer; analyses that size fleets between sweep points simulate them here.
+pub fn finish(result: &mut PlanResult, inp: &Inputs, threads: usize) -> Result<(), PlanError> {
+    let _ = threads;
+    let mut catalog = inp.catalog.clone();
+    catalog.extend(Catalog {
+        plans: inp.scenario.prices.clone(),
+        egress: Vec::new(),
+        apis: Vec::new(),
+    });
+    analysis::analyze(result, &catalog);
+    Ok(result).map(|_| ())
 }
 
 /// The calibration error of the shipped efficiencies (see docs/CALIBRATION.md).
