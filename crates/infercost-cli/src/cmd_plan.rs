@@ -7,7 +7,6 @@ use crate::{files, output};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use infercost_core::transform::Diurnal;
-use infercost_plan::analysis;
 use infercost_plan::result::PlanResult;
 use infercost_plan::scenario::{Diurnal as ScenarioDiurnal, DEFAULT_SCENARIO};
 use infercost_plan::sweep::Inputs;
@@ -110,31 +109,7 @@ pub(crate) fn plan(a: PlanArgs) -> Result<()> {
         }
         None => (Scenario::default_scenario(), PathBuf::new()),
     };
-    let trace = if scenario.trace.starts_with("embedded:") {
-        scenario.trace.clone()
-    } else {
-        resolve(&base, &scenario.trace).display().to_string()
-    };
-    let (pilot, _) = load(&TraceInput::plain(&trace, &scenario.format))?;
-    if !pilot.has_timestamps {
-        bail!("{trace}: the pilot trace needs arrival times");
-    }
-    let diurnal = match &scenario.diurnal {
-        ScenarioDiurnal::Weights(w) => Diurnal::new(w)?,
-        ScenarioDiurnal::Named(n) if n == "flat" || n.starts_with("embedded:") => diurnal_arg(n)?,
-        ScenarioDiurnal::Named(n) => diurnal_arg(&resolve(&base, n).display().to_string())?,
-    };
-    let models = scenario
-        .deployments
-        .iter()
-        .map(|d| {
-            if d.model.ends_with(".json") {
-                load_model(&resolve(&base, &d.model).display().to_string())
-            } else {
-                load_model(&d.model)
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let (pilot, diurnal, models) = scenario_inputs(&scenario, &base)?;
     let cat = catalog(&a.catalog)?;
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
     let threads = a.threads.unwrap_or_else(|| {
@@ -168,6 +143,43 @@ pub(crate) fn plan(a: PlanArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     ));
     finish(&result, a.out.as_deref(), a.json)
+}
+
+/// The pilot, the day and the models a scenario names, paths resolved against `base` (the scenario's folder).
+fn scenario_inputs(
+    scenario: &Scenario,
+    base: &Path,
+) -> Result<(
+    infercost_core::Workload,
+    Diurnal,
+    Vec<infercost_perf::ModelSpec>,
+)> {
+    let trace = if scenario.trace.starts_with("embedded:") {
+        scenario.trace.clone()
+    } else {
+        resolve(base, &scenario.trace).display().to_string()
+    };
+    let (pilot, _) = load(&TraceInput::plain(&trace, &scenario.format))?;
+    if !pilot.has_timestamps {
+        bail!("{trace}: the pilot trace needs arrival times");
+    }
+    let diurnal = match &scenario.diurnal {
+        ScenarioDiurnal::Weights(w) => Diurnal::new(w)?,
+        ScenarioDiurnal::Named(n) if n == "flat" || n.starts_with("embedded:") => diurnal_arg(n)?,
+        ScenarioDiurnal::Named(n) => diurnal_arg(&resolve(base, n).display().to_string())?,
+    };
+    let models = scenario
+        .deployments
+        .iter()
+        .map(|d| {
+            if d.model.ends_with(".json") {
+                load_model(&resolve(base, &d.model).display().to_string())
+            } else {
+                load_model(&d.model)
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((pilot, diurnal, models))
 }
 
 fn finish(result: &PlanResult, out: Option<&Path>, json: bool) -> Result<()> {
@@ -276,7 +288,19 @@ pub(crate) fn merge(a: MergeArgs) -> Result<()> {
     }
     used.sort_by(|a, b| a.plan.cmp(&b.plan));
     merged.prices_used = used;
-    analysis::analyze(&mut merged, &cat);
+    let scenario = merged.scenario.clone();
+    let (pilot, diurnal, models) = scenario_inputs(&scenario, Path::new(""))?;
+    infercost_plan::sweep::finish(
+        &mut merged,
+        &Inputs {
+            scenario: &scenario,
+            pilot: &pilot,
+            diurnal: &diurnal,
+            models: &models,
+            catalog: &cat,
+        },
+        1,
+    )?;
     finish(&merged, a.out.as_deref(), a.json)
 }
 

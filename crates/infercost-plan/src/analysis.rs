@@ -4,6 +4,8 @@
 
 use crate::result::*;
 use crate::scenario::Scenario;
+use crate::sweep::Sweep;
+use infercost_core::fmt::{count, int, usd, usd_unit};
 use infercost_cost::Catalog;
 
 fn same(a: f64, b: f64) -> bool {
@@ -64,14 +66,37 @@ pub fn interpolate(curve: &[(f64, f64)], x: f64) -> Option<f64> {
     }
 }
 
-/// Fills the analysis fields of a result from its points.
-pub fn analyze(r: &mut PlanResult, catalog: &Catalog) {
+/// Fills the analysis fields of a result from its points; break-evens and months size fleets between sweep
+/// points with `sweep`.
+pub fn analyze(r: &mut PlanResult, sweep: &Sweep) {
     let s = r.scenario.clone();
+    let catalog = sweep.catalog();
     r.attribution = attribution(&r.points, &s);
     r.inflections = inflections(&r.points, &s);
     r.placement = placement(&r.points, &s);
-    r.breakevens = breakevens(&r.points, &s, catalog, &r.placement);
-    r.months = months(&r.points, &s, catalog);
+    r.breakevens = breakevens(&r.points, &s, catalog, &r.placement, sweep);
+    r.months = months(&r.points, &s, catalog, sweep);
+}
+
+/// The cheapest point over GPU types among `points`.
+fn cheapest(points: Vec<Point>) -> Option<Point> {
+    points
+        .into_iter()
+        .filter(|p| p.cheapest_usd_per_month.is_some())
+        .min_by(|a, b| {
+            a.cheapest_usd_per_month
+                .unwrap_or(f64::MAX)
+                .total_cmp(&b.cheapest_usd_per_month.unwrap_or(f64::MAX))
+        })
+}
+
+/// A volume multiple as people write it: `7×`, `1,000×`, `2.5×`.
+fn times(v: f64) -> String {
+    if v >= 100.0 || (v - v.round()).abs() < 1e-9 {
+        format!("{}×", int(v))
+    } else {
+        format!("{v:.2}×")
+    }
 }
 
 fn max_of(v: &[f64]) -> f64 {
@@ -142,16 +167,6 @@ pub fn attribution(points: &[Point], s: &Scenario) -> Vec<Attribution> {
     out
 }
 
-fn money(x: f64) -> String {
-    if x >= 1e6 {
-        format!("${:.2}M", x / 1e6)
-    } else if x >= 1e3 {
-        format!("${:.1}k", x / 1e3)
-    } else {
-        format!("${x:.0}")
-    }
-}
-
 /// Regime changes along the volume axis at the pilot's context and burstiness.
 pub fn inflections(points: &[Point], s: &Scenario) -> Vec<Inflection> {
     let mut out = Vec::new();
@@ -176,20 +191,29 @@ pub fn inflections(points: &[Point], s: &Scenario) -> Vec<Inflection> {
             };
             if p0.replicas_peak == 1 && p1.replicas_peak > 1 {
                 push("floor_to_linear", format!(
-                    "{}: up to {v0}× one replica ({} GPU{}) carries the load and its floor sets the bill; by {v1}× the fleet grows with the load ({} replicas), and cost per request falls from ${:.5} to ${:.5}.",
-                    d.name, p0.gpus_peak, if p0.gpus_peak == 1 { "" } else { "s" }, p1.replicas_peak, per_req(p0), per_req(p1)
+                    "{}: up to {} one replica ({} GPU{}) carries the load and its floor sets the bill; by {} the fleet grows with the load ({} replicas), and cost per 1,000 requests falls from {} to {}.",
+                    d.name, times(v0), p0.gpus_peak, if p0.gpus_peak == 1 { "" } else { "s" }, times(v1), count(p1.replicas_peak as u64), usd_unit(per_req(p0) * 1e3), usd_unit(per_req(p1) * 1e3)
                 ));
             }
-            let node = |p: &Point| p.gpus_peak.div_ceil(8);
+            let per_node = |p: &Point| {
+                infercost_perf::GpuCatalog::embedded()
+                    .get(&p.gpu)
+                    .map_or(8, |g| g.gpus_per_node.max(1))
+            };
+            let node = |p: &Point| p.gpus_peak.div_ceil(per_node(p));
             if node(p1) > node(p0) && node(p1) >= 2 {
-                push("new_node", format!("{}: at {v1}× the busiest hour needs {} GPUs, more than one 8-GPU node ({} nodes).", d.name, p1.gpus_peak, node(p1)));
+                push("new_node", format!("{}: at {} the busiest hour needs {} GPUs, more than one {}-GPU node ({} nodes).", d.name, times(v1), count(p1.gpus_peak as u64), per_node(p1), count(node(p1) as u64)));
             }
             if p0.gpu != p1.gpu {
                 push(
                     "gpu_change",
                     format!(
-                        "{}: the cheapest GPU changes from {} at {v0}× to {} at {v1}×.",
-                        d.name, p0.gpu, p1.gpu
+                        "{}: the cheapest GPU changes from {} at {} to {} at {}.",
+                        d.name,
+                        p0.gpu,
+                        times(v0),
+                        p1.gpu,
+                        times(v1)
                     ),
                 );
             }
@@ -197,16 +221,18 @@ pub fn inflections(points: &[Point], s: &Scenario) -> Vec<Inflection> {
                 push(
                     "plan_change",
                     format!(
-                        "{}: the cheapest plan changes from {} at {v0}× to {} at {v1}×.",
+                        "{}: the cheapest plan changes from {} at {} to {} at {}.",
                         d.name,
                         p0.cheapest_plan.as_deref().unwrap_or("none"),
-                        p1.cheapest_plan.as_deref().unwrap_or("none")
+                        times(v0),
+                        p1.cheapest_plan.as_deref().unwrap_or("none"),
+                        times(v1)
                     ),
                 );
             }
             let ratio = per_req(p1) / per_req(p0).max(1e-12);
             if !(0.5..=2.0).contains(&ratio) {
-                push("regime_change", format!("{}: cost per request changes {ratio:.2}× between {v0}× and {v1}× (${:.5} → ${:.5}).", d.name, per_req(p0), per_req(p1)));
+                push("regime_change", format!("{}: cost per 1,000 requests changes {ratio:.2}× between {} and {} ({} → {}).", d.name, times(v0), times(v1), usd_unit(per_req(p0) * 1e3), usd_unit(per_req(p1) * 1e3)));
             }
         }
     }
@@ -219,6 +245,7 @@ pub fn breakevens(
     s: &Scenario,
     catalog: &Catalog,
     placement: &[Placement],
+    sweep: &Sweep,
 ) -> Vec<Breakeven> {
     let mut out = Vec::new();
     let used: Vec<&str> = {
@@ -312,33 +339,43 @@ pub fn breakevens(
                 + p.output_tokens_per_month * api.usd_per_million_output)
                 / 1e6
         };
-        // Self-hosting wins where its cost falls below the API's; find the first crossing on log–log axes.
+        // Self-hosting wins where its cost falls below the API's. Find the first swept volume where it does, then
+        // close in on the crossing by sizing fleets between the two sweep points (bisection in log-volume, by
+        // simulation); never extrapolate past the volumes simulated.
+        let per_token = |p: &Point| {
+            let tok = p.input_tokens_per_month + p.output_tokens_per_month;
+            (api_cost(p) / tok.max(1.0), tok / p.volume.max(1e-12))
+        };
+        let gap = |p: &Point| p.cheapest_usd_per_month.unwrap_or(f64::MAX) / api_cost(p).max(1e-12);
         let mut crossing = None;
         for w in series.windows(2) {
             let (a, b) = (w[0], w[1]);
-            let (ga, gb) = (
-                a.cheapest_usd_per_month.unwrap_or(0.0) / api_cost(a),
-                b.cheapest_usd_per_month.unwrap_or(0.0) / api_cost(b),
-            );
-            if ga > 1.0 && gb <= 1.0 {
-                let t = ga.ln() / (ga.ln() - gb.ln());
-                crossing = Some((a.volume.ln() + t * (b.volume.ln() - a.volume.ln())).exp());
+            if gap(a) > 1.0 && gap(b) <= 1.0 {
+                let (mut lo, mut hi) = (a.volume, b.volume);
+                while hi / lo > 1.05 {
+                    let mid = (lo * hi).sqrt();
+                    match cheapest(sweep.points_at(&d.name, mid, 1.0)) {
+                        Some(p) if gap(&p) <= 1.0 => hi = mid,
+                        Some(_) => lo = mid,
+                        None => break,
+                    }
+                }
+                crossing = Some(hi);
                 break;
             }
         }
-        let self_always = series
-            .iter()
-            .all(|p| p.cheapest_usd_per_month.unwrap_or(f64::MAX) <= api_cost(p));
+        let self_always = series.iter().all(|p| gap(p) <= 1.0);
         let last = series.last().copied().unwrap_or(first);
         let note = if d.fine_tuned {
             " It is fine-tuned, so this API serves only the base model: no fallback exists, shown for information."
         } else {
             ""
         };
+        let (_, tokens_per_volume) = per_token(first);
         let description = match crossing {
-            Some(v) => format!("{}: self-hosting beats {} (${}/M in, ${}/M out) above about {v:.0}× the pilot's volume ({}/month of tokens).{note}", d.name, api.name, api.usd_per_million_input, api.usd_per_million_output, tokens((first.input_tokens_per_month + first.output_tokens_per_month) * v)),
-            None if self_always => format!("{}: self-hosting is cheaper than {} at every volume swept.{note}", d.name, api.name),
-            None => format!("{}: {} stays cheaper than self-hosting up to {}× ({} vs {} a month at {}×).{note}", d.name, api.name, last.volume, money(api_cost(last)), money(last.cheapest_usd_per_month.unwrap_or(0.0)), last.volume),
+            Some(v) => format!("{}: self-hosting beats {} ({}/M in, {}/M out) from about {} the pilot's volume ({}/month of tokens), located by sizing fleets between the sweep points.{note}", d.name, api.name, usd_unit(api.usd_per_million_input), usd_unit(api.usd_per_million_output), times(v), tokens(tokens_per_volume * v)),
+            None if self_always => format!("{}: self-hosting is cheaper than {} at every volume swept, from {}.{note}", d.name, api.name, times(first.volume)),
+            None => format!("{}: {} stays cheaper than self-hosting up to {}, the largest volume simulated ({} vs {} a month); any crossing lies beyond it.{note}", d.name, api.name, times(last.volume), usd(api_cost(last)), usd(last.cheapest_usd_per_month.unwrap_or(0.0))),
         };
         out.push(Breakeven {
             kind: "self_host_vs_api".into(),
@@ -402,75 +439,55 @@ fn tokens(x: f64) -> String {
     }
 }
 
-/// The bill month by month under growth, interpolated between sweep points.
-pub fn months(points: &[Point], s: &Scenario, catalog: &Catalog) -> Vec<Month> {
+/// The bill month by month under growth: each month's volume and context sized by simulation on every GPU type,
+/// whole replicas, the cheapest lawful serving; a month whose context has no feasible fleet says so.
+pub fn months(points: &[Point], s: &Scenario, catalog: &Catalog, sweep: &Sweep) -> Vec<Month> {
+    let _ = points;
     let Some(g) = s.growth else { return Vec::new() };
-    let mut out = Vec::new();
-    let mut ctxs = s.context.clone();
-    ctxs.sort_by(f64::total_cmp);
-    let mut vols = s.volume.clone();
-    vols.sort_by(f64::total_cmp);
+    let mut jobs = Vec::new();
     for d in &s.deployments {
-        let curve = |c: f64, pick: &dyn Fn(&Point) -> f64| -> Vec<(f64, f64)> {
-            vols.iter()
-                .filter_map(|&v| best(points, &d.name, v, c, 1.0).map(|p| (v, pick(p))))
-                .collect()
-        };
-        let at = |v: f64, c: f64, pick: &dyn Fn(&Point) -> f64| -> Option<f64> {
-            // Interpolate in volume at each swept context, then in log-context between them.
-            let ys: Vec<(f64, f64)> = ctxs
-                .iter()
-                .filter_map(|&cc| interpolate(&curve(cc, pick), v).map(|y| (cc, y)))
-                .collect();
-            if ys.len() == 1 || c <= ys.first()?.0 {
-                return Some(ys.first()?.1);
-            }
-            let i = ys
-                .windows(2)
-                .position(|w| c <= w[1].0)
-                .unwrap_or(ys.len() - 2);
-            let ((c0, y0), (c1, y1)) = (ys[i], ys[i + 1]);
-            let t = (c.ln() - c0.ln()) / (c1.ln() - c0.ln());
-            Some((y0.ln() + t * (y1.ln() - y0.ln())).exp())
-        };
         for m in 1..=g.months {
-            let users = s.users * (g.users_end / s.users).powf(m as f64 / g.months as f64);
-            let volume = users / s.users;
-            let context = (1.0 + g.context_per_month).powi(m as i32);
-            let Some(usd) = at(volume, context, &|p| {
-                p.cheapest_usd_per_month.unwrap_or(0.0)
-            }) else {
-                continue;
-            };
-            let gpus = at(volume, context, &|p| p.gpus_peak as f64).unwrap_or(0.0);
-            let near = vols
-                .iter()
-                .copied()
-                .min_by(|a, b| {
-                    (a.ln() - volume.ln())
-                        .abs()
-                        .total_cmp(&(b.ln() - volume.ln()).abs())
-                })
-                .unwrap_or(1.0);
-            let plan = best(points, &d.name, near, 1.0, 1.0).and_then(|p| p.cheapest_plan.clone());
-            let lead_days = plan
-                .as_ref()
-                .and_then(|p| catalog.plan(p).ok())
-                .map_or(0.0, |p| p.lead_time_s as f64 / 86_400.0);
-            out.push(Month {
-                deployment: d.name.clone(),
-                month: m,
-                users,
-                volume,
-                context,
-                usd_per_month: usd,
-                gpus_peak: gpus,
-                plan,
-                order_by_day: ((m as f64 - 1.0) * 365.0 / 12.0 - lead_days).max(0.0),
-            });
+            jobs.push((d, m));
         }
     }
-    out
+    sweep.map(&jobs, &|&(d, m)| {
+        let users = s.users * (g.users_end / s.users).powf(m as f64 / g.months as f64);
+        let volume = users / s.users;
+        let context = (1.0 + g.context_per_month).powi(m as i32);
+        let candidates = sweep.points_at(&d.name, volume, context);
+        let reason = candidates
+            .iter()
+            .filter_map(|p| p.reason.as_ref().map(|r| format!("{}: {r}", p.gpu)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let best = cheapest(candidates);
+        let lead_days = best.as_ref().map_or(0.0, |p| {
+            p.serving
+                .iter()
+                .filter_map(|f| catalog.plan(&f.plan).ok())
+                .map(|pl| pl.lead_time_s as f64 / 86_400.0)
+                .fold(0.0, f64::max)
+        });
+        Month {
+            deployment: d.name.clone(),
+            month: m,
+            users,
+            volume,
+            context,
+            usd_per_month: best.as_ref().and_then(|p| p.cheapest_usd_per_month),
+            gpus_peak: best.as_ref().map_or(0.0, |p| p.gpus_peak as f64),
+            gpu: best.as_ref().map(|p| p.gpu.clone()),
+            replicas_peak: best.as_ref().map_or(0, |p| p.replicas_peak),
+            plan: best.as_ref().and_then(|p| p.cheapest_plan.clone()),
+            order_by_day: ((m as f64 - 1.0) * 365.0 / 12.0 - lead_days).max(0.0),
+            reason: best.is_none().then(|| {
+                format!(
+                    "no feasible fleet at {} volume and {context:.2}× context: {reason}",
+                    times(volume)
+                )
+            }),
+        }
+    })
 }
 
 /// Placement of user groups on serving jurisdictions at each volume (pilot context and burstiness): the options

@@ -234,14 +234,24 @@ pub struct Month {
     pub volume: f64,
     /// Context multiple.
     pub context: f64,
-    /// Monthly cost on the cheapest plan (interpolated between sweep points).
-    pub usd_per_month: f64,
-    /// GPUs at the busiest hour (interpolated).
+    /// Monthly cost of the cheapest lawful serving, sized by simulation at this month's volume and context;
+    /// `None` when no fleet is feasible (see `reason`).
+    pub usd_per_month: Option<f64>,
+    /// GPUs at the busiest hour: whole replicas of the chosen layout.
     pub gpus_peak: f64,
-    /// The plan.
+    /// The GPU type chosen.
+    #[serde(default)]
+    pub gpu: Option<String>,
+    /// Replicas at the busiest hour.
+    #[serde(default)]
+    pub replicas_peak: u32,
+    /// The plan(s).
     pub plan: Option<String>,
     /// Days from now by which to order the capacity this month needs, given the plan's lead time.
     pub order_by_day: f64,
+    /// Why the month has no fleet, when it has none.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// Where each user group is served.

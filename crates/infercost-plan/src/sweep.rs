@@ -56,6 +56,190 @@ pub(crate) fn par_map<T: Sync, R: Send>(
 
 pub use crate::point::{lawful, plans_for};
 
+/// The sweep's evaluator: each deployment on each GPU type, one replica's capacity per context and layout
+/// (measured once and cached), and the point at any volume and context, on or between sweep points.
+pub struct Sweep<'a> {
+    inp: &'a Inputs<'a>,
+    catalog: Catalog,
+    setups: Vec<Setup>,
+    capacities: std::sync::Mutex<Vec<((usize, u64, u32), f64)>>,
+    pilot_rate: f64,
+    weights: [f64; 24],
+    threads: usize,
+}
+
+impl<'a> Sweep<'a> {
+    /// Checks the inputs, resolves prices and finds each deployment's smallest layout on each GPU type.
+    pub fn new(inp: &'a Inputs<'a>, threads: usize) -> Result<Sweep<'a>, PlanError> {
+        let s = inp.scenario;
+        let mut catalog = inp.catalog.clone();
+        catalog.extend(Catalog {
+            plans: s.prices.clone(),
+            egress: Vec::new(),
+            apis: Vec::new(),
+        });
+        catalog.check_references("scenario [[price]]")?;
+        for name in &s.plans {
+            catalog.plan(name)?;
+        }
+        let gpus = GpuCatalog::embedded();
+        let e = &s.engine;
+        let mut setups = Vec::new();
+        for (di, d) in s.deployments.iter().enumerate() {
+            for g in &s.gpus {
+                let gpu = gpus
+                    .get(g)
+                    .map_err(|e| PlanError::Invalid(e.to_string()))?
+                    .clone();
+                let model = inp.models[di].clone();
+                let fit_tp = min_tp(
+                    &model,
+                    &gpu,
+                    d.weights,
+                    d.kv_dtype,
+                    e.gpu_memory_utilization,
+                    e.max_batched_tokens as u64,
+                    e.max_model_len,
+                );
+                let tp = d.tp.or(fit_tp).unwrap_or(gpu.gpus_per_node);
+                let built = Deployment::new(model, gpu.clone(), tp, d.weights, d.kv_dtype)
+                    .and_then(|dep| {
+                        dep.check_fits(
+                            e.gpu_memory_utilization,
+                            e.max_batched_tokens as u64,
+                            e.max_model_len,
+                            fit_tp,
+                        )
+                        .map(|_| dep)
+                    });
+                let (dep, failure) = match built {
+                    Ok(dep) => (Some(dep), None),
+                    Err(err) => (None, Some(err.to_string())),
+                };
+                setups.push(Setup {
+                    deployment: di,
+                    gpu: g.clone(),
+                    dep,
+                    tp,
+                    failure,
+                });
+            }
+        }
+        let pilot_rate = trace_stats(inp.pilot, &s.format, 0)
+            .mean_rate_rps
+            .unwrap_or(0.0);
+        Ok(Sweep {
+            inp,
+            catalog,
+            setups,
+            capacities: std::sync::Mutex::new(Vec::new()),
+            pilot_rate,
+            weights: inp.diurnal.relative_to_peak(),
+            threads: threads.max(1),
+        })
+    }
+
+    /// Runs `f` over items on the sweep's threads, results in the items' order.
+    pub fn map<T: Sync, R: Send>(&self, items: &[T], f: &(dyn Fn(&T) -> R + Sync)) -> Vec<R> {
+        par_map(items, self.threads, &|_, x| f(x))
+    }
+
+    /// The catalog the bills use: the inputs' plus the scenario's own prices.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Layouts the capacity search may try for a setup: the smallest TP that fits, then wider within the node
+    /// when the deployment leaves TP to the planner.
+    fn tps(&self, si: usize) -> Vec<u32> {
+        let setup = &self.setups[si];
+        let Some(dep) = &setup.dep else {
+            return Vec::new();
+        };
+        let mut out = vec![setup.tp];
+        let mut tp = setup.tp;
+        while self.inp.scenario.deployments[setup.deployment].tp.is_none()
+            && tp * 2 <= dep.gpu.gpus_per_node
+        {
+            tp *= 2;
+            out.push(tp);
+        }
+        out
+    }
+
+    /// One replica's capacity for a setup at a context and TP, measured once.
+    fn capacity(&self, si: usize, context: f64, tp: u32) -> f64 {
+        let key = (si, context.to_bits(), tp);
+        if let Ok(c) = self.capacities.lock() {
+            if let Some((_, v)) = c.iter().find(|(k, _)| *k == key) {
+                return *v;
+            }
+        }
+        let v = replica_capacity(
+            self.inp.scenario,
+            &self.setups[si],
+            self.inp.pilot,
+            context,
+            tp,
+        );
+        if let Ok(mut c) = self.capacities.lock() {
+            if !c.iter().any(|(k, _)| *k == key) {
+                c.push((key, v));
+            }
+        }
+        v
+    }
+
+    /// Measures the capacities a set of points needs, in parallel, before the points are sized.
+    fn measure(&self, keys: &[(usize, f64)], threads: usize, tick: &(dyn Fn() + Sync)) {
+        let mut all: Vec<(usize, f64, u32)> = Vec::new();
+        for &(si, c) in keys {
+            for tp in self.tps(si) {
+                if !all.contains(&(si, c, tp)) {
+                    all.push((si, c, tp));
+                }
+            }
+        }
+        par_map(&all, threads, &|_, &(si, c, tp)| {
+            self.capacity(si, c, tp);
+            tick();
+        });
+    }
+
+    /// The point of setup `si` at a volume, context and burst.
+    fn point(&self, si: usize, volume: f64, context: f64, burst: f64, seed: u64) -> Point {
+        let capacity = |si: usize, c: f64, tp: u32| self.capacity(si, c, tp);
+        let ctx = Ctx {
+            scenario: self.inp.scenario,
+            pilot: self.inp.pilot,
+            catalog: &self.catalog,
+            capacity: &capacity,
+            pilot_rate: self.pilot_rate,
+            weights: self.weights,
+        };
+        eval_point(&ctx, si, &self.setups[si], (volume, context, burst), seed)
+    }
+
+    /// Every GPU type's point for a deployment at a volume and context (pilot burstiness), sized by simulation
+    /// wherever it lies; seeded by its coordinates, so merged shards and one run agree.
+    pub fn points_at(&self, deployment: &str, volume: f64, context: f64) -> Vec<Point> {
+        let s = self.inp.scenario;
+        let sis: Vec<usize> = (0..self.setups.len())
+            .filter(|&si| s.deployments[self.setups[si].deployment].name == deployment)
+            .collect();
+        par_map(&sis, self.threads, &|_, &si| {
+            let salt = volume.to_bits() ^ context.to_bits().rotate_left(17) ^ si as u64;
+            self.point(
+                si,
+                volume,
+                context,
+                1.0,
+                Rng::derive(s.seed, salt).next_u64(),
+            )
+        })
+    }
+}
+
 struct PointTask {
     setup: usize,
     volume: f64,
@@ -80,61 +264,9 @@ pub fn plan(
             )));
         }
     }
-    let mut catalog = inp.catalog.clone();
-    catalog.extend(Catalog {
-        plans: s.prices.clone(),
-        egress: Vec::new(),
-        apis: Vec::new(),
-    });
-    catalog.check_references("scenario [[price]]")?;
-    for name in &s.plans {
-        catalog.plan(name)?;
-    }
-    let gpus = GpuCatalog::embedded();
-    let e = &s.engine;
-    let mut setups = Vec::new();
-    for (di, d) in s.deployments.iter().enumerate() {
-        for g in &s.gpus {
-            let gpu = gpus
-                .get(g)
-                .map_err(|e| PlanError::Invalid(e.to_string()))?
-                .clone();
-            let model = inp.models[di].clone();
-            let fit_tp = min_tp(
-                &model,
-                &gpu,
-                d.weights,
-                d.kv_dtype,
-                e.gpu_memory_utilization,
-                e.max_batched_tokens as u64,
-                e.max_model_len,
-            );
-            let tp = d.tp.or(fit_tp).unwrap_or(gpu.gpus_per_node);
-            let built =
-                Deployment::new(model, gpu.clone(), tp, d.weights, d.kv_dtype).and_then(|dep| {
-                    dep.check_fits(
-                        e.gpu_memory_utilization,
-                        e.max_batched_tokens as u64,
-                        e.max_model_len,
-                        fit_tp,
-                    )
-                    .map(|_| dep)
-                });
-            let (dep, failure) = match built {
-                Ok(dep) => (Some(dep), None),
-                Err(err) => (None, Some(err.to_string())),
-            };
-            setups.push(Setup {
-                deployment: di,
-                gpu: g.clone(),
-                dep,
-                tp,
-                failure,
-            });
-        }
-    }
+    let sweep = Sweep::new(inp, threads)?;
     let mut tasks = Vec::new();
-    for (si, _) in setups.iter().enumerate() {
+    for si in 0..sweep.setups.len() {
         for &volume in &s.volume {
             for &context in &s.context {
                 for &burst in &s.burst {
@@ -153,24 +285,14 @@ pub fn plan(
     if let Some((i, n)) = shard {
         tasks.retain(|t| t.index as u32 % n == i);
     }
-    // Phase 1: one replica's capacity for every setup, context and TP the search may try (wider TPs within the
-    // node when the deployment leaves TP to the planner): computed once, shared by every volume and burst.
-    let mut rps_keys: Vec<(usize, f64, u32)> = Vec::new();
+    let mut keys: Vec<(usize, f64)> = Vec::new();
     for t in &tasks {
-        let setup = &setups[t.setup];
-        let Some(dep) = &setup.dep else { continue };
-        let mut tp = setup.tp;
-        loop {
-            if !rps_keys.contains(&(t.setup, t.context, tp)) {
-                rps_keys.push((t.setup, t.context, tp));
-            }
-            if s.deployments[setup.deployment].tp.is_some() || tp * 2 > dep.gpu.gpus_per_node {
-                break;
-            }
-            tp *= 2;
+        if !keys.contains(&(t.setup, t.context)) {
+            keys.push((t.setup, t.context));
         }
     }
-    let total = rps_keys.len() + tasks.len();
+    let layouts: usize = keys.iter().map(|&(si, _)| sweep.tps(si).len()).sum();
+    let total = layouts + tasks.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = || {
         progress(
@@ -178,39 +300,36 @@ pub fn plan(
             total,
         )
     };
-    let rps: Vec<f64> = par_map(&rps_keys, threads, &|_, &(si, context, tp)| {
-        let r = replica_capacity(s, &setups[si], inp.pilot, context, tp);
-        tick();
-        r
-    });
-    let capacity_of = |si: usize, context: f64, tp: u32| -> f64 {
-        match rps_keys.iter().position(|k| *k == (si, context, tp)) {
-            Some(i) => rps[i],
-            None => replica_capacity(s, &setups[si], inp.pilot, context, tp),
-        }
-    };
-    let pilot_stats = trace_stats(inp.pilot, &s.format, 0);
-    let pilot_rate = pilot_stats.mean_rate_rps.unwrap_or(0.0);
-    let weights = inp.diurnal.relative_to_peak();
-    let ctx = Ctx {
-        scenario: s,
-        pilot: inp.pilot,
-        catalog: &catalog,
-        capacity: &capacity_of,
-        pilot_rate,
-        weights,
-    };
+    // Phase 1: one replica's capacity for every setup, context and layout, shared by every volume and burst.
+    sweep.measure(&keys, threads, &tick);
+    // Phase 2: every point, sized by simulation and billed.
     let points: Vec<Point> = par_map(&tasks, threads, &|_, t| {
-        let p = eval_point(
-            &ctx,
+        let p = sweep.point(
             t.setup,
-            &setups[t.setup],
-            (t.volume, t.context, t.burst),
+            t.volume,
+            t.context,
+            t.burst,
             Rng::derive(s.seed, t.index as u64).next_u64(),
         );
         tick();
         p
     });
+    let mut result = assemble(inp, &sweep, points, shard);
+    if shard.is_none() {
+        analysis::analyze(&mut result, &sweep);
+    }
+    Ok(result)
+}
+
+/// The result around the points: the pilot, the calibration and the prices the bills used.
+fn assemble(
+    inp: &Inputs,
+    sweep: &Sweep,
+    points: Vec<Point>,
+    shard: Option<(u32, u32)>,
+) -> PlanResult {
+    let s = inp.scenario;
+    let pilot_stats = trace_stats(inp.pilot, &s.format, 0);
     let mut prices_used: Vec<PriceRef> = Vec::new();
     for p in &points {
         for b in &p.bills {
@@ -226,7 +345,7 @@ pub fn plan(
         }
     }
     prices_used.sort_by(|a, b| a.plan.cmp(&b.plan));
-    let mut result = PlanResult {
+    PlanResult {
         schema_version: SCHEMA_VERSION,
         infercost_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: s.clone(),
@@ -234,11 +353,11 @@ pub fn plan(
             trace: s.trace.clone(),
             requests: pilot_stats.requests,
             duration_s: pilot_stats.duration_s.unwrap_or(0.0),
-            mean_rate_rps: pilot_rate,
+            mean_rate_rps: sweep.pilot_rate,
             input_tokens_mean: pilot_stats.input_tokens.mean,
             output_tokens_mean: pilot_stats.output_tokens.mean,
             peak_to_mean_60s: pilot_stats.peak_to_mean.as_ref().map_or(0.0, |p| p.s60),
-            diurnal: weights.to_vec(),
+            diurnal: sweep.weights.to_vec(),
         },
         calibration: calibration_notes(),
         shard: shard.map(|(i, n)| [i, n]),
@@ -249,26 +368,16 @@ pub fn plan(
         months: Vec::new(),
         placement: Vec::new(),
         prices_used,
-    };
-    if shard.is_none() {
-        finish(&mut result, inp, threads)?;
     }
-    Ok(result)
 }
 
 /// Fills a result's analysis (attribution, inflections, break-evens, months, placement) from its points. `plan`
-/// calls it on a whole sweep and `merge` on the union of shards, with the inputs the shards were planned from, so
-/// both give the same answer; analyses that size fleets between sweep points simulate them here.
+/// does this on a whole sweep and `merge` on the union of shards, with the inputs the shards were planned from,
+/// so both give the same answer; analyses that size fleets between sweep points simulate them here.
 pub fn finish(result: &mut PlanResult, inp: &Inputs, threads: usize) -> Result<(), PlanError> {
-    let _ = threads;
-    let mut catalog = inp.catalog.clone();
-    catalog.extend(Catalog {
-        plans: inp.scenario.prices.clone(),
-        egress: Vec::new(),
-        apis: Vec::new(),
-    });
-    analysis::analyze(result, &catalog);
-    Ok(result).map(|_| ())
+    let sweep = Sweep::new(inp, threads)?;
+    analysis::analyze(result, &sweep);
+    Ok(())
 }
 
 /// The calibration error of the shipped efficiencies (see docs/CALIBRATION.md).
@@ -293,13 +402,7 @@ pub fn calibration_notes() -> Vec<CalibrationNote> {
 }
 
 /// One replica's capacity for a setup at a context and TP (0 when the layout does not exist or fit).
-pub(crate) fn replica_capacity(
-    s: &Scenario,
-    setup: &Setup,
-    pilot: &Workload,
-    context: f64,
-    tp: u32,
-) -> f64 {
+fn replica_capacity(s: &Scenario, setup: &Setup, pilot: &Workload, context: f64, tp: u32) -> f64 {
     let Some(dep) = &setup.dep else { return 0.0 };
     let d = &s.deployments[setup.deployment];
     let dep = if tp == dep.tp {

@@ -537,7 +537,7 @@ pub fn html(r: &PlanResult) -> String {
                     .months
                     .iter()
                     .filter(|m| m.deployment == d.name)
-                    .map(|m| (m.month as f64, m.usd_per_month))
+                    .filter_map(|m| m.usd_per_month.map(|c| (m.month as f64, c)))
                     .collect(),
                 style: Style::nth(i),
             })

@@ -410,20 +410,28 @@ pub fn summary(r: &PlanResult) -> Vec<String> {
     }
     if !r.months.is_empty() {
         out.push(String::new());
-        out.push("Months ahead (cheapest plan, interpolated between sweep points):".into());
+        out.push("Months ahead (each month's volume and context sized by simulation; cheapest lawful serving):".into());
         for d in &s.deployments {
             let cells: Vec<String> = r
                 .months
                 .iter()
                 .filter(|m| m.deployment == d.name)
-                .map(|m| {
-                    format!(
-                        "m{} {} users {} (order by day {})",
+                .map(|m| match m.usd_per_month {
+                    Some(cost) => format!(
+                        "m{} {} users, {} GPU{}, {} (order by day {})",
                         m.month,
                         int(m.users),
-                        usd(m.usd_per_month),
+                        int(m.gpus_peak),
+                        if m.gpus_peak == 1.0 { "" } else { "s" },
+                        usd(cost),
                         int(m.order_by_day)
-                    )
+                    ),
+                    None => format!(
+                        "m{} {} users: no feasible fleet at {:.2}× context",
+                        m.month,
+                        int(m.users),
+                        m.context
+                    ),
                 })
                 .collect();
             out.push(format!("  {}: {}", d.name, cells.join("; ")));
@@ -720,9 +728,14 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
                     m.month.to_string(),
                     int(m.users),
                     format!("{:.2}×", m.context),
-                    usd(m.usd_per_month),
+                    m.usd_per_month
+                        .map_or_else(|| "no feasible fleet".into(), usd),
                     int(m.gpus_peak),
-                    m.plan.clone().unwrap_or_default(),
+                    match (&m.plan, &m.reason) {
+                        (Some(p), _) => p.clone(),
+                        (None, Some(why)) => why.clone(),
+                        (None, None) => String::new(),
+                    },
                     int(m.order_by_day),
                 ]
             })
