@@ -110,6 +110,25 @@ pub(crate) fn plan(a: PlanArgs) -> Result<()> {
         None => (Scenario::default_scenario(), PathBuf::new()),
     };
     let (pilot, diurnal, models) = scenario_inputs(&scenario, &base)?;
+    // A prompt past the model's trained positions is served by vLLM only when max_model_len allows it, and then
+    // with no guarantee of quality: say so.
+    let longest = pilot
+        .requests
+        .iter()
+        .map(|r| r.input_tokens as f64)
+        .fold(0.0, f64::max)
+        * scenario.context.iter().copied().fold(1.0, f64::max);
+    for (d, m) in scenario.deployments.iter().zip(&models) {
+        if longest > m.max_position as f64 {
+            output::warn(&format!(
+                "{}: the longest prompt ({} tokens at the largest context multiple) exceeds {}'s max_position_embeddings ({})",
+                d.name,
+                infercost_core::fmt::int(longest),
+                m.name,
+                infercost_core::fmt::count(m.max_position)
+            ));
+        }
+    }
     let cat = catalog(&a.catalog)?;
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
     let threads = a.threads.unwrap_or_else(|| {

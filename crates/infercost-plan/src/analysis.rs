@@ -394,7 +394,7 @@ pub fn breakevens(
         if mine.is_empty() {
             continue;
         }
-        let forced = mine.iter().all(|p| {
+        let forced = mine.iter().filter(|p| p.chosen.is_some()).all(|p| {
             p.options.iter().filter(|o| o.allowed).all(|o| {
                 o.routes
                     .iter()
@@ -405,14 +405,17 @@ pub fn breakevens(
             })
         });
         let pays = mine.iter().find(|p| p.chosen.as_deref() == Some("split"));
-        let (value, description) = if forced {
+        let served = mine.iter().any(|p| p.chosen.is_some());
+        let (value, description) = if !served {
+            (None, format!("{}: no lawful fleet serves every user group at any volume swept; the headline says why.", d.name))
+        } else if forced {
             (None, format!("{}: the residency rules require serving from more than one region at every volume.", d.name))
         } else if let Some(p) = pays {
             (
                 Some(p.volume),
                 format!(
-                    "{}: serving each user group in its own region pays for itself from {}× on.",
-                    d.name, p.volume
+                    "{}: serving each user group in its own region pays for itself from {} on (the smallest swept volume where it is cheapest).",
+                    d.name, times(p.volume)
                 ),
             )
         } else {

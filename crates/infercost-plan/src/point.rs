@@ -499,12 +499,15 @@ pub(crate) fn eval_point(
         }
     };
     let Some(fleets) = chosen else {
-        let mut why: Vec<String> = point
-            .placement
-            .iter()
-            .filter_map(|o| o.reason.as_ref().map(|r| format!("{}: {r}", o.name)))
-            .collect();
-        why.extend(notes);
+        // The groups that cannot be served here at all say it best; otherwise each option's reason.
+        let mut why = notes;
+        if why.is_empty() {
+            why = point
+                .placement
+                .iter()
+                .filter_map(|o| o.reason.as_ref().map(|r| format!("{}: {r}", o.name)))
+                .collect();
+        }
         point.reason = Some(format!(
             "no lawful way to serve every user group on {}: {}",
             setup.gpu,
@@ -732,6 +735,20 @@ fn placements(
     }
     let mut options = Vec::new();
     let mut notes = Vec::new();
+    // A group whose residency leaves it no jurisdiction with a plan for this GPU cannot be served on it at all.
+    for g in &groups {
+        if !jurisdictions.iter().any(|j| allowed(s, &g.name, j)) {
+            notes.push(format!(
+                "{} users must be served in {}, where the catalog prices no {}",
+                g.name,
+                geo.residency
+                    .get(&g.name)
+                    .map(|v| v.join(" or "))
+                    .unwrap_or_default(),
+                setup.gpu
+            ));
+        }
+    }
     let mut best: Option<(f64, Vec<Fleet>)> = None;
     for a in &assignments {
         let single = a.iter().all(|&j| j == a[0]);

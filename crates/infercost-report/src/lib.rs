@@ -72,6 +72,66 @@ fn fleet(p: &Point) -> String {
     format!("{}×{} {}", count(p.replicas_peak.into()), p.tp, p.gpu)
 }
 
+/// Why points have no fleet, and what the engine refused, in sentences under a deployment's headline: GPU
+/// types with no fleet at any point and their reason, volumes with no fleet on any GPU, and requests rejected
+/// or cut at `max_model_len` at the pilot's context.
+pub fn shortfalls(r: &PlanResult, deployment: &str) -> Vec<String> {
+    let s = &r.scenario;
+    let mine: Vec<&Point> = r
+        .points
+        .iter()
+        .filter(|p| p.deployment == deployment)
+        .collect();
+    let mut out = Vec::new();
+    for g in &s.gpus {
+        let on: Vec<&&Point> = mine.iter().filter(|p| &p.gpu == g).collect();
+        if !on.is_empty() && on.iter().all(|p| p.cheapest_usd_per_month.is_none()) {
+            let why = on
+                .iter()
+                .find_map(|p| p.reason.clone())
+                .unwrap_or_else(|| "no reason recorded".into());
+            out.push(format!("not offered on {g}: {why}"));
+        }
+    }
+    let mut vols = s.volume.clone();
+    vols.sort_by(f64::total_cmp);
+    for &v in &vols {
+        let here: Vec<&&Point> = mine
+            .iter()
+            .filter(|p| p.volume == v && p.context == 1.0 && p.burst == 1.0)
+            .collect();
+        if !here.is_empty() && here.iter().all(|p| p.cheapest_usd_per_month.is_none()) {
+            let whys: Vec<String> = here
+                .iter()
+                .filter(|p| on_some_point(&mine, &p.gpu))
+                .filter_map(|p| p.reason.as_ref().map(|w| format!("{}: {w}", p.gpu)))
+                .collect();
+            if !whys.is_empty() {
+                out.push(format!("no fleet at {}: {}", times(v), whys.join("; ")));
+            }
+        }
+    }
+    if let Some(p) = best(&r.points, deployment, 1.0, 1.0, 1.0) {
+        if p.rejected_peak_hour > 0 || p.truncated_peak_hour > 0 {
+            out.push(format!(
+                "at the pilot's volume the engine refuses {} of {} requests in the busiest hour (prompt at or past max_model_len {}) and cuts {} outputs there; refused requests count as SLO misses",
+                count(p.rejected_peak_hour),
+                count(p.requests_peak_hour),
+                count(s.engine.max_model_len as u64),
+                count(p.truncated_peak_hour)
+            ));
+        }
+    }
+    out
+}
+
+/// Whether a GPU type has a fleet at some point (so its failure at one point is worth naming).
+fn on_some_point(points: &[&Point], gpu: &str) -> bool {
+    points
+        .iter()
+        .any(|p| p.gpu == gpu && p.cheapest_usd_per_month.is_some())
+}
+
 /// The headline table's cells, shared by the terminal, Markdown and HTML.
 pub fn headline_cells(row: &HeadlineRow) -> Vec<String> {
     match &row.point {
@@ -92,7 +152,7 @@ pub fn headline_cells(row: &HeadlineRow) -> Vec<String> {
         None => vec![
             times(row.volume),
             int(row.users),
-            "no fleet meets the SLO and rules".into(),
+            "no fleet (reasons below)".into(),
             String::new(),
             String::new(),
             String::new(),
@@ -279,6 +339,7 @@ fn headline_table(r: &PlanResult, di: usize) -> Table {
         .map(headline_cells)
         .collect();
     t.notes.push(GPU_BUSY_NOTE.into());
+    t.notes.extend(shortfalls(r, &d.name));
     t
 }
 
