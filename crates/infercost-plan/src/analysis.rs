@@ -347,22 +347,50 @@ pub fn breakevens(
             (api_cost(p) / tok.max(1.0), tok / p.volume.max(1e-12))
         };
         let gap = |p: &Point| p.cheapest_usd_per_month.unwrap_or(f64::MAX) / api_cost(p).max(1e-12);
+        // Whole replicas make the cost a saw-tooth, so self-hosting can dip below the API at one volume and rise
+        // above it again a little further on. The break-even is where it starts to stay cheaper: take the last
+        // pair of sweep points where the API is cheaper at the lower one and self-hosting at the upper, and walk
+        // down from the upper one over a fixed grid of volumes (5% apart, anchored at 1×, seeded by volume) to the
+        // last volume where the API is still cheaper. Any sweep that brackets the crossing walks the same grid.
         let mut crossing = None;
-        for w in series.windows(2) {
-            let (a, b) = (w[0], w[1]);
-            if gap(a) > 1.0 && gap(b) <= 1.0 {
-                let (mut lo, mut hi) = (a.volume, b.volume);
-                while hi / lo > 1.05 {
-                    let mid = (lo * hi).sqrt();
-                    match cheapest(sweep.points_at(&d.name, mid, 1.0)) {
-                        Some(p) if gap(&p) <= 1.0 => hi = mid,
-                        Some(_) => lo = mid,
-                        None => break,
+        if let Some(w) = series
+            .windows(2)
+            .rev()
+            .find(|w| gap(w[0]) > 1.0 && gap(w[1]) <= 1.0)
+        {
+            let step = 1.05f64.ln();
+            let at = |k: i64| (k as f64 * step).exp();
+            let lo = (w[0].volume.ln() / step).floor() as i64;
+            let mut k = (w[1].volume.ln() / step).ceil() as i64;
+            let mut found = w[1].volume;
+            while k - 1 > lo {
+                match cheapest(sweep.points_at(&d.name, at(k - 1), 1.0)) {
+                    Some(p) if gap(&p) <= 1.0 => {
+                        k -= 1;
+                        found = at(k);
                     }
+                    _ => break,
                 }
-                crossing = Some(hi);
-                break;
             }
+            // Past the upper sweep point the saw-tooth can still dip above the API: walk up until self-hosting
+            // is clearly cheaper (15% margin) three steps running, or the sweep ends.
+            let top = series.last().map_or(w[1].volume, |p| p.volume);
+            let mut k = (w[1].volume.ln() / step).ceil() as i64;
+            let (mut clear, mut walked) = (0, 0);
+            while clear < 3 && walked < 40 && at(k + 1) < top {
+                k += 1;
+                walked += 1;
+                match cheapest(sweep.points_at(&d.name, at(k), 1.0)) {
+                    Some(p) if gap(&p) > 1.0 => {
+                        found = at(k + 1);
+                        clear = 0;
+                    }
+                    Some(p) if gap(&p) < 0.85 => clear += 1,
+                    Some(_) => clear = 0,
+                    None => break,
+                }
+            }
+            crossing = Some(found);
         }
         let self_always = series.iter().all(|p| gap(p) <= 1.0);
         let last = series.last().copied().unwrap_or(first);
