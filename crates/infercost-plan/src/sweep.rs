@@ -242,6 +242,8 @@ pub fn plan(
         },
         calibration: calibration_notes(),
         shard: shard.map(|(i, n)| [i, n]),
+        catalog: shard.map(|_| inp.catalog.clone()),
+        scenario_dir: None,
         points,
         attribution: Vec::new(),
         inflections: Vec::new(),
