@@ -193,12 +193,10 @@ pub(crate) fn plan(a: PlanArgs) -> Result<()> {
     }
     let progress = output::Progress::new("planning", a.no_progress);
     let started = std::time::Instant::now();
-    let mut result = infercost_plan::plan(
-        &loaded.inputs(&scenario, &cat),
-        threads,
-        shard,
-        &|d, t| progress.update(d, t),
-    )?;
+    let mut result =
+        infercost_plan::plan(&loaded.inputs(&scenario, &cat), threads, shard, &|d, t| {
+            progress.update(d, t)
+        })?;
     if shard.is_some() {
         result.scenario_dir = Some(base.display().to_string());
     }

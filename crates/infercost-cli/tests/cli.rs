@@ -587,7 +587,10 @@ fn shards_carry_their_catalogs_so_merge_needs_none() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|b| b["description"].as_str().unwrap().starts_with("mine-1y ($0.50/GPU-h)")),
+            .any(|b| b["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("mine-1y ($0.50/GPU-h)")),
         "{}",
         whole.stdout
     );

@@ -215,7 +215,10 @@ fn the_same_scenario_gives_the_same_json_for_any_threads_and_shards() {
     };
     finish(&mut merged, &inputs, 2).unwrap();
     assert_eq!(serde_json::to_string(&merged).unwrap(), one);
-    assert!(!one.contains("\"catalog\""), "a whole plan carries no catalog");
+    assert!(
+        !one.contains("\"catalog\""),
+        "a whole plan carries no catalog"
+    );
 }
 
 #[test]
