@@ -51,8 +51,9 @@ pub struct HeadlineRow {
 pub fn shard_note(r: &PlanResult) -> Option<String> {
     r.shard.map(|[i, n]| {
         format!(
-            "This is shard {i}/{n} of the sweep: it lists only its own {} points. The analysis (attribution, inflections, break-evens, months ahead, placement) comes with `infercost merge`, which combines the shards.",
-            count(r.points.len() as u64)
+            "This is shard {i}/{n} of the sweep: it lists only its own {} point{}. The analysis (attribution, inflections, break-evens, months ahead, placement) comes with `infercost merge`, which combines the shards.",
+            count(r.points.len() as u64),
+            if r.points.len() == 1 { "" } else { "s" }
         )
     })
 }
