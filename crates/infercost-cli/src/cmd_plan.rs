@@ -6,10 +6,14 @@ use crate::cmd_trace::{diurnal_arg, load, TraceInput};
 use crate::{files, output};
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use infercost_core::stats::trace_stats;
 use infercost_core::transform::Diurnal;
+use infercost_core::Workload;
+use infercost_cost::Catalog;
+use infercost_perf::ModelSpec;
 use infercost_plan::result::PlanResult;
 use infercost_plan::scenario::{Diurnal as ScenarioDiurnal, DEFAULT_SCENARIO};
-use infercost_plan::sweep::Inputs;
+use infercost_plan::sweep::{finish, Inputs};
 use infercost_plan::Scenario;
 use std::path::{Path, PathBuf};
 
@@ -47,9 +51,12 @@ pub(crate) struct PlanArgs {
 pub(crate) struct MergeArgs {
     /// Shard results (JSON from `plan --shard I/N --json`)
     files: Vec<PathBuf>,
-    /// More price catalogs (the same as the shards used)
-    #[arg(long)]
+    /// Refused: the shards carry the price catalogs they were planned with
+    #[arg(long, hide = true)]
     catalog: Vec<PathBuf>,
+    /// Worker threads, at least 1 (results do not depend on it; default: one per core)
+    #[arg(long, value_parser = crate::threads_arg)]
+    threads: Option<usize>,
     /// Write the reports here
     #[arg(long)]
     out: Option<PathBuf>,
@@ -93,91 +100,38 @@ fn parse_shard(s: &str) -> Result<(u32, u32)> {
     }
 }
 
-pub(crate) fn plan(a: PlanArgs) -> Result<()> {
-    if a.example {
-        output::raw(DEFAULT_SCENARIO);
-        return Ok(());
-    }
-    let (scenario, base) = match &a.scenario {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read scenario {}", p.display()))?;
-            (
-                Scenario::parse(&text, &p.display().to_string())?,
-                p.parent().map(Path::to_path_buf).unwrap_or_default(),
-            )
-        }
-        None => (Scenario::default_scenario(), PathBuf::new()),
-    };
-    let (pilot, diurnal, models) = scenario_inputs(&scenario, &base)?;
-    // A prompt past the model's trained positions is served by vLLM only when max_model_len allows it, and then
-    // with no guarantee of quality: say so.
-    let longest = pilot
-        .requests
-        .iter()
-        .map(|r| r.input_tokens as f64)
-        .fold(0.0, f64::max)
-        * scenario.context.iter().copied().fold(1.0, f64::max);
-    for (d, m) in scenario.deployments.iter().zip(&models) {
-        if longest > m.max_position as f64 {
-            output::warn(&format!(
-                "{}: the longest prompt ({} tokens at the largest context multiple) exceeds {}'s max_position_embeddings ({})",
-                d.name,
-                infercost_core::fmt::int(longest),
-                m.name,
-                infercost_core::fmt::count(m.max_position)
-            ));
-        }
-    }
-    let cat = catalog(&a.catalog)?;
-    let shard = a.shard.as_deref().map(parse_shard).transpose()?;
-    let threads = a.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
-    // Before the sweep, not after it: a refused or unwritable --out must not cost the whole run.
-    if let Some(dir) = &a.out {
-        files::prepare_report_dir(dir, a.force)?;
-    }
-    let progress = output::Progress::new("planning", a.no_progress);
-    let started = std::time::Instant::now();
-    let result = infercost_plan::plan(
-        &Inputs {
-            scenario: &scenario,
-            pilot: &pilot,
-            diurnal: &diurnal,
-            models: &models,
-            catalog: &cat,
-        },
-        threads,
-        shard,
-        &|d, t| progress.update(d, t),
-    )?;
-    let sims: u32 = result.points.iter().map(|p| p.simulations).sum();
-    output::note(&format!(
-        "planned {} points with {} simulations in {:.1} s on {threads} threads",
-        result.points.len(),
-        sims,
-        started.elapsed().as_secs_f64()
-    ));
-    finish(&result, a.out.as_deref(), a.json)
+/// The files a scenario names, loaded: what the planner's `Inputs` borrow besides the scenario and the catalog.
+struct Loaded {
+    pilot: Workload,
+    diurnal: Diurnal,
+    models: Vec<ModelSpec>,
 }
 
-/// The pilot, the day and the models a scenario names, paths resolved against `base` (the scenario's folder).
-fn scenario_inputs(
-    scenario: &Scenario,
-    base: &Path,
-) -> Result<(
-    infercost_core::Workload,
-    Diurnal,
-    Vec<infercost_perf::ModelSpec>,
-)> {
-    let trace = if scenario.trace.starts_with("embedded:") {
+impl Loaded {
+    fn inputs<'a>(&'a self, scenario: &'a Scenario, catalog: &'a Catalog) -> Inputs<'a> {
+        Inputs {
+            scenario,
+            pilot: &self.pilot,
+            diurnal: &self.diurnal,
+            models: &self.models,
+            catalog,
+        }
+    }
+}
+
+/// The pilot trace's path as given to the reader: embedded traces by name, files against `base`.
+fn trace_path(scenario: &Scenario, base: &Path) -> String {
+    if scenario.trace.starts_with("embedded:") {
         scenario.trace.clone()
     } else {
         resolve(base, &scenario.trace).display().to_string()
-    };
+    }
+}
+
+/// Loads the pilot trace, the day's shape and one model per deployment, relative paths against `base` (the
+/// scenario file's folder). `plan` and `merge` both load through here, so a merge reads what the shards read.
+fn load_scenario_files(scenario: &Scenario, base: &Path) -> Result<Loaded> {
+    let trace = trace_path(scenario, base);
     let (pilot, _) = load(&TraceInput::plain(&trace, &scenario.format))?;
     if !pilot.has_timestamps {
         bail!("{trace}: the pilot trace needs arrival times");
@@ -198,10 +152,85 @@ fn scenario_inputs(
             }
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok((pilot, diurnal, models))
+    Ok(Loaded {
+        pilot,
+        diurnal,
+        models,
+    })
 }
 
-fn finish(result: &PlanResult, out: Option<&Path>, json: bool) -> Result<()> {
+fn threads_or_cores(threads: Option<usize>) -> usize {
+    threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    })
+}
+
+pub(crate) fn plan(a: PlanArgs) -> Result<()> {
+    if a.example {
+        output::raw(DEFAULT_SCENARIO);
+        return Ok(());
+    }
+    let (scenario, base) = match &a.scenario {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read scenario {}", p.display()))?;
+            (
+                Scenario::parse(&text, &p.display().to_string())?,
+                p.parent().map(Path::to_path_buf).unwrap_or_default(),
+            )
+        }
+        None => (Scenario::default_scenario(), PathBuf::new()),
+    };
+    let loaded = load_scenario_files(&scenario, &base)?;
+    // A prompt past the model's trained positions is served by vLLM only when max_model_len allows it, and then
+    // with no guarantee of quality: say so.
+    let longest = loaded
+        .pilot
+        .requests
+        .iter()
+        .map(|r| r.input_tokens as f64)
+        .fold(0.0, f64::max)
+        * scenario.context.iter().copied().fold(1.0, f64::max);
+    for (d, m) in scenario.deployments.iter().zip(&loaded.models) {
+        if longest > m.max_position as f64 {
+            output::warn(&format!(
+                "{}: the longest prompt ({} tokens at the largest context multiple) exceeds {}'s max_position_embeddings ({})",
+                d.name,
+                infercost_core::fmt::int(longest),
+                m.name,
+                infercost_core::fmt::count(m.max_position)
+            ));
+        }
+    }
+    let cat = catalog(&a.catalog)?;
+    let shard = a.shard.as_deref().map(parse_shard).transpose()?;
+    let threads = threads_or_cores(a.threads);
+    // Before the sweep, not after it: a refused or unwritable --out must not cost the whole run.
+    if let Some(dir) = &a.out {
+        files::prepare_report_dir(dir, a.force)?;
+    }
+    let progress = output::Progress::new("planning", a.no_progress);
+    let started = std::time::Instant::now();
+    let mut result =
+        infercost_plan::plan(&loaded.inputs(&scenario, &cat), threads, shard, &|d, t| {
+            progress.update(d, t)
+        })?;
+    if shard.is_some() {
+        result.scenario_dir = Some(base.display().to_string());
+    }
+    let sims: u32 = result.points.iter().map(|p| p.simulations).sum();
+    output::note(&format!(
+        "planned {} points with {} simulations in {:.1} s on {threads} threads",
+        result.points.len(),
+        sims,
+        started.elapsed().as_secs_f64()
+    ));
+    write_result(&result, a.out.as_deref(), a.json)
+}
+
+fn write_result(result: &PlanResult, out: Option<&Path>, json: bool) -> Result<()> {
     if let Some(dir) = out {
         let written = infercost_report::write_all(result, dir)
             .with_context(|| format!("cannot write the report to {}", dir.display()))?;
@@ -222,6 +251,9 @@ fn finish(result: &PlanResult, out: Option<&Path>, json: bool) -> Result<()> {
 pub(crate) fn merge(a: MergeArgs) -> Result<()> {
     if a.files.is_empty() {
         bail!("give the shard results to merge");
+    }
+    if !a.catalog.is_empty() {
+        bail!("merge takes no --catalog: each shard carries the price catalogs it was planned with, and merge uses those");
     }
     if let Some(dir) = &a.out {
         files::prepare_report_dir(dir, a.force)?;
@@ -260,6 +292,50 @@ pub(crate) fn merge(a: MergeArgs) -> Result<()> {
     if let Some(missing) = seen.iter().position(|s| !s) {
         bail!("shard {missing}/{n} is missing");
     }
+    // The analysis is redone at the prices the shards were planned with, not at whatever catalogs are here.
+    let Some(cat) = merged.catalog.take() else {
+        bail!(
+            "{} carries no price catalog (planned by an older infercost); plan the shards again",
+            a.files[0].display()
+        );
+    };
+    for (r, f) in shards.iter().zip(&a.files) {
+        if r.catalog.is_none() {
+            bail!(
+                "{} carries no price catalog (planned by an older infercost); plan the shards again",
+                f.display()
+            );
+        }
+        if r.catalog.as_ref() != Some(&cat) {
+            bail!(
+                "{} was planned with different price catalogs (--catalog) than {}",
+                f.display(),
+                a.files[0].display()
+            );
+        }
+    }
+    let base = PathBuf::from(merged.scenario_dir.take().unwrap_or_default());
+    let trace = trace_path(&merged.scenario, &base);
+    if !trace.starts_with("embedded:") && !Path::new(&trace).exists() {
+        bail!(
+            "the pilot trace {trace} is not here: merge reads it again to finish the analysis, at the path the shards were planned with"
+        );
+    }
+    let loaded = load_scenario_files(&merged.scenario, &base)
+        .context("merge loads the scenario's files again, from where the shards were planned")?;
+    // A different file at the same path would finish the analysis on another workload.
+    let stats = trace_stats(&loaded.pilot, &merged.scenario.format, 0);
+    if stats.requests != merged.pilot.requests
+        || stats.mean_rate_rps.unwrap_or(0.0) != merged.pilot.mean_rate_rps
+    {
+        bail!(
+            "{trace}: {} requests at {:.3}/s, but the shards were planned from a pilot of {} requests at {:.3}/s; merge needs the same trace",
+            stats.requests,
+            stats.mean_rate_rps.unwrap_or(0.0),
+            merged.pilot.requests,
+            merged.pilot.mean_rate_rps
+        );
+    }
     let s = &merged.scenario;
     let key = |p: &infercost_plan::result::Point| {
         let pos = |v: &[f64], x: f64| {
@@ -285,12 +361,6 @@ pub(crate) fn merge(a: MergeArgs) -> Result<()> {
     points.sort_by_key(key);
     merged.points = points;
     merged.shard = None;
-    let mut cat = catalog(&a.catalog)?;
-    cat.extend(infercost_cost::Catalog {
-        plans: merged.scenario.prices.clone(),
-        egress: Vec::new(),
-        apis: Vec::new(),
-    });
     let mut used: Vec<infercost_plan::result::PriceRef> = Vec::new();
     for p in &merged.points {
         for b in &p.bills {
@@ -308,19 +378,12 @@ pub(crate) fn merge(a: MergeArgs) -> Result<()> {
     used.sort_by(|a, b| a.plan.cmp(&b.plan));
     merged.prices_used = used;
     let scenario = merged.scenario.clone();
-    let (pilot, diurnal, models) = scenario_inputs(&scenario, Path::new(""))?;
-    infercost_plan::sweep::finish(
+    finish(
         &mut merged,
-        &Inputs {
-            scenario: &scenario,
-            pilot: &pilot,
-            diurnal: &diurnal,
-            models: &models,
-            catalog: &cat,
-        },
-        1,
+        &loaded.inputs(&scenario, &cat),
+        threads_or_cores(a.threads),
     )?;
-    finish(&merged, a.out.as_deref(), a.json)
+    write_result(&merged, a.out.as_deref(), a.json)
 }
 
 pub(crate) fn report(a: ReportArgs) -> Result<()> {

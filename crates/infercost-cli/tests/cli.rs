@@ -542,6 +542,125 @@ fn shards_merge_into_the_same_plan() {
     }
 }
 
+/// A tiny sweep (one deployment, one GPU, volumes 1× and 2×) in `sub/`, its pilot a trace file beside it, and two
+/// catalogs with a one-year plan on that GPU at different prices.
+fn tiny_sweep_with_catalogs(d: &Path) {
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    std::fs::copy(
+        root().join("data/traces/azure_conv_2023.csv"),
+        d.join("sub/pilot.csv"),
+    )
+    .unwrap();
+    let scenario = "[pilot]\ntrace = \"pilot.csv\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1, 2]\ncontext = [1]\nburst = [1]\ngpus = [\"a100-80gb\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n";
+    std::fs::write(d.join("sub/s.toml"), scenario).unwrap();
+    let committed = plan_entry("mine-1y", "a100-80gb").replace("on-demand", "committed-1y");
+    std::fs::write(d.join("mine.toml"), committed.replace("2.0", "0.5")).unwrap();
+    std::fs::write(d.join("other.toml"), committed.replace("2.0", "0.75")).unwrap();
+}
+
+/// `plan sub/s.toml --catalog CATALOG --json`, with `--shard` when given.
+fn plan_tiny(d: &Path, catalog: &str, shard: Option<&str>) -> Run {
+    let mut args = vec![
+        "plan",
+        "sub/s.toml",
+        "--catalog",
+        catalog,
+        "--json",
+        "--no-progress",
+    ];
+    if let Some(s) = shard {
+        args.extend(["--shard", s]);
+    }
+    let r = infercost(&args, d);
+    assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    r
+}
+
+#[test]
+fn shards_carry_their_catalogs_so_merge_needs_none() {
+    let d = temp("shard-catalog");
+    tiny_sweep_with_catalogs(&d);
+    let whole = plan_tiny(&d, "mine.toml", None);
+    // The catalog's one-year plan is what the break-even compares, so a merge at other prices would differ.
+    assert!(
+        json(&whole)["breakevens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("mine-1y ($0.50/GPU-h)")),
+        "{}",
+        whole.stdout
+    );
+    for i in 0..2 {
+        let shard = plan_tiny(&d, "mine.toml", Some(&format!("{i}/2")));
+        std::fs::write(d.join(format!("shard{i}.json")), shard.stdout).unwrap();
+    }
+    let merged = infercost(&["merge", "shard1.json", "shard0.json", "--json"], &d);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    assert!(
+        merged.stdout == whole.stdout,
+        "shards merged without --catalog differ from the whole plan with it"
+    );
+}
+
+#[test]
+fn merge_refuses_shards_it_cannot_finish_as_one_run_would() {
+    let d = temp("shard-refusals");
+    tiny_sweep_with_catalogs(&d);
+    let shard = |catalog: &str, s: &str, file: &str| {
+        std::fs::write(d.join(file), plan_tiny(&d, catalog, Some(s)).stdout).unwrap();
+    };
+    shard("mine.toml", "0/2", "shard0.json");
+    shard("mine.toml", "1/2", "shard1.json");
+    shard("other.toml", "1/2", "other1.json");
+    let merge = |args: &[&str]| {
+        let r = infercost(args, &d);
+        (r.code, r.stderr)
+    };
+    assert_eq!(
+        merge(&["merge", "shard0.json", "other1.json", "--json"]),
+        (
+            2,
+            "error: other1.json was planned with different price catalogs (--catalog) than shard0.json\n"
+                .into()
+        )
+    );
+    assert_eq!(
+        merge(&["merge", "shard0.json", "shard1.json", "--catalog", "mine.toml"]),
+        (
+            2,
+            "error: merge takes no --catalog: each shard carries the price catalogs it was planned with, and merge uses those\n"
+                .into()
+        )
+    );
+    // The pilot trace is read again where merge runs, at the path the shards were planned with.
+    std::fs::rename(d.join("sub/pilot.csv"), d.join("pilot.csv")).unwrap();
+    assert_eq!(
+        merge(&["merge", "shard0.json", "shard1.json", "--json"]),
+        (
+            2,
+            "error: the pilot trace sub/pilot.csv is not here: merge reads it again to finish the analysis, at the path the shards were planned with\n"
+                .into()
+        )
+    );
+    // Another trace at that path is not the pilot the shards were planned from.
+    std::fs::copy(
+        root().join("data/traces/azure_code_2023.csv"),
+        d.join("sub/pilot.csv"),
+    )
+    .unwrap();
+    let (code, stderr) = merge(&["merge", "shard0.json", "shard1.json", "--json"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("error: sub/pilot.csv: ")
+            && stderr.contains("but the shards were planned from a pilot of 19366 requests"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn lengths_only_mooncake_and_gzip_files_are_read() {
     // Expected figures computed independently with Python from the fixtures in tests/data.

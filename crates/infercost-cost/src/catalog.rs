@@ -157,8 +157,10 @@ struct CatalogFile {
     api: Vec<ApiPrice>,
 }
 
-/// Plans, egress tables and API prices.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Plans, egress tables and API prices. Serialisable so that a shard of a sweep carries the prices it was planned
+/// with and `merge` finishes the analysis at the same prices.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Catalog {
     /// GPU-hour plans.
     pub plans: Vec<Plan>,

@@ -94,15 +94,15 @@ pub(crate) fn size(
     (volume, context, burst): (f64, f64, f64),
     ttft_ms: f64,
     seed: u64,
-) -> Result<Sizing, (u32, capacity::Capacity, u32)> {
+) -> Result<Sizing, Box<Unsized>> {
     let s = ctx.scenario;
     let d = &s.deployments[setup.deployment];
     let Some(dep) = &setup.dep else {
-        return Err((
+        return Err(Box::new((
             setup.tp,
             failure(setup.failure.clone().unwrap_or_default()),
             0,
-        ));
+        )));
     };
     let mut cfg = SearchConfig {
         engine: engine_for(s, dep),
@@ -196,10 +196,13 @@ pub(crate) fn size(
         }
         None => {
             let (tp, cap) = failed.unwrap_or((setup.tp, failure(String::new())));
-            Err((tp, cap, sims))
+            Err(Box::new((tp, cap, sims)))
         }
     }
 }
+
+/// A search that found no fleet: the layout it tried last, its simulation with the reason, the simulations run.
+type Unsized = (u32, capacity::Capacity, u32);
 
 fn failure(why: String) -> capacity::Capacity {
     capacity::Capacity {
@@ -434,7 +437,8 @@ pub(crate) fn eval_point(
         seed,
     ) {
         Ok(sz) => sz,
-        Err((tp, cap, sims)) => {
+        Err(u) => {
+            let (tp, cap, sims) = *u;
             point.tp = tp;
             point.simulations = sims;
             point.ttft_ms = cap.sim.ttft_ms;
@@ -703,7 +707,8 @@ fn placements(
                     sims += sz.cap.sims;
                     Some(sz)
                 }
-                Err((_, _, n)) => {
+                Err(u) => {
+                    let n = u.2;
                     sims += n;
                     None
                 }

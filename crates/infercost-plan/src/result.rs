@@ -1,7 +1,7 @@
 //! The planner's result: what `infercost plan --json` prints and the report reads. Field names are a contract.
 
 use crate::scenario::Scenario;
-use infercost_cost::Bill;
+use infercost_cost::{Bill, Catalog};
 use infercost_sim::LatencySummary;
 use serde::{Deserialize, Serialize};
 
@@ -350,6 +350,16 @@ pub struct PlanResult {
     pub calibration: Vec<CalibrationNote>,
     /// Shard `[i, n]` when this is one slice of a sweep.
     pub shard: Option<[u32; 2]>,
+    /// In a shard, the price catalogs it was planned with: the embedded catalog and every `--catalog` file, before
+    /// the scenario's own `[[price]]` entries (which `scenario` carries). `merge` finishes the analysis at these
+    /// prices, whatever catalogs are at hand where it runs. Absent in a whole plan and in older shards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<Catalog>,
+    /// In a shard, the folder the scenario's relative paths (pilot trace, day shape, model files) resolved against
+    /// when it was planned, as given on the command line; `merge` loads those files from there again. Absent in a
+    /// whole plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_dir: Option<String>,
     /// Every point.
     pub points: Vec<Point>,
     /// Growth attribution per target.

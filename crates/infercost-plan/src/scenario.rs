@@ -245,6 +245,11 @@ pub struct Scenario {
     pub egress_model: infercost_cost::EgressModel,
 }
 
+/// The largest volume multiple a sweep may ask for. A million times the pilot is already millions of replicas for
+/// any pilot worth simulating; beyond it a fleet is sized by extrapolation, not simulation, and the sums run past
+/// what a bill can hold (1e9 printed 213 million GPUs).
+pub const MAX_VOLUME: f64 = 1e6;
+
 fn key_line(text: &str, key: &str) -> Option<usize> {
     let bare = key.rsplit('.').next().unwrap_or(key);
     text.lines()
@@ -282,6 +287,14 @@ impl Scenario {
             Ok(())
         };
         positive("sweep.volume", &raw.sweep.volume)?;
+        if let Some(v) = raw.sweep.volume.iter().find(|v| **v > MAX_VOLUME) {
+            return Err(bad(
+                "sweep.volume",
+                format!(
+                    "{v} is more than a million times the pilot ({MAX_VOLUME}), past any fleet the planner can size by simulation; plan from a bigger pilot instead"
+                ),
+            ));
+        }
         positive("sweep.context", &raw.sweep.context)?;
         positive("sweep.burst", &raw.sweep.burst)?;
         if raw.sweep.burst.iter().any(|b| *b < 1.0) {
@@ -507,5 +520,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("positive"));
+    }
+
+    #[test]
+    fn a_volume_past_a_million_times_the_pilot_is_refused_with_the_reason() {
+        let line = DEFAULT_SCENARIO
+            .lines()
+            .position(|l| l.starts_with("volume ="))
+            .unwrap()
+            + 1;
+        let text = DEFAULT_SCENARIO.replace("volume = [1, 10", "volume = [1, 1e9, 10");
+        let e = Scenario::parse(&text, "my.toml").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("my.toml:{line}: sweep.volume: 1000000000 is more than a million times the pilot (1000000), past any fleet the planner can size by simulation; plan from a bigger pilot instead")
+        );
+        let text = DEFAULT_SCENARIO.replace("volume = [1, 10", "volume = [1, 1e6, 10");
+        assert_eq!(Scenario::parse(&text, "my.toml").unwrap().volume[1], 1e6);
     }
 }

@@ -62,7 +62,7 @@ pub struct Sweep<'a> {
     inp: &'a Inputs<'a>,
     catalog: Catalog,
     setups: Vec<Setup>,
-    capacities: std::sync::Mutex<Vec<((usize, u64, u32), f64)>>,
+    capacities: std::sync::Mutex<Vec<(CapacityKey, f64)>>,
     pilot_rate: f64,
     weights: [f64; 24],
     threads: usize,
@@ -240,6 +240,9 @@ impl<'a> Sweep<'a> {
     }
 }
 
+/// A capacity's key: setup, context (as bits) and TP.
+type CapacityKey = (usize, u64, u32);
+
 struct PointTask {
     setup: usize,
     volume: f64,
@@ -361,6 +364,8 @@ fn assemble(
         },
         calibration: calibration_notes(),
         shard: shard.map(|(i, n)| [i, n]),
+        catalog: shard.map(|_| inp.catalog.clone()),
+        scenario_dir: None,
         points,
         attribution: Vec::new(),
         inflections: Vec::new(),

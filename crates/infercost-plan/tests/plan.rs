@@ -6,8 +6,8 @@ use infercost_core::Workload;
 use infercost_cost::Catalog;
 use infercost_io::{read_trace, ReadOptions};
 use infercost_perf::ModelCatalog;
-use infercost_plan::sweep::Inputs;
-use infercost_plan::{analysis, plan, PlanResult, Scenario};
+use infercost_plan::sweep::{finish, Inputs};
+use infercost_plan::{plan, PlanResult, Scenario};
 use std::path::Path;
 
 fn azure() -> Workload {
@@ -197,8 +197,28 @@ fn the_same_scenario_gives_the_same_json_for_any_threads_and_shards() {
     merged.points.sort_by_key(order);
     merged.shard = None;
     merged.prices_used = whole.prices_used.clone();
-    analysis::analyze(&mut merged, &Catalog::embedded());
+    // A shard carries the catalog it was planned with; the analysis is finished at those prices.
+    let catalog = merged.catalog.take().unwrap();
+    assert_eq!(catalog, Catalog::embedded());
+    let s = merged.scenario.clone();
+    let models: Vec<_> = s
+        .deployments
+        .iter()
+        .map(|d| ModelCatalog::get(&d.model).unwrap())
+        .collect();
+    let inputs = Inputs {
+        scenario: &s,
+        pilot: &pilot,
+        diurnal: &Diurnal::flat(),
+        models: &models,
+        catalog: &catalog,
+    };
+    finish(&mut merged, &inputs, 2).unwrap();
     assert_eq!(serde_json::to_string(&merged).unwrap(), one);
+    assert!(
+        !one.contains("\"catalog\""),
+        "a whole plan carries no catalog"
+    );
 }
 
 #[test]

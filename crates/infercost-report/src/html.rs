@@ -144,6 +144,12 @@ pub fn html(r: &PlanResult) -> String {
         esc(&ms(s.slo.ttft_ms)),
         esc(&ms(s.slo.tpot_ms))
     ));
+    if let Some(note) = crate::shard_note(r) {
+        body.push_str(&format!(
+            "<p class=\"shard\"><strong>{}</strong></p>",
+            esc(&note)
+        ));
+    }
     body.push_str("<h2 id=\"headline\">Headline</h2>");
     for (di, d) in s.deployments.iter().enumerate() {
         let rows = headline(r, &d.name, 1.0, 1.0);

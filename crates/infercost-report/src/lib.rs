@@ -46,12 +46,35 @@ pub struct HeadlineRow {
     pub multiplier: Option<f64>,
 }
 
-/// The headline per deployment at a context and burst: cheapest lawful cost at each volume.
+/// What a shard's report says of itself: which shard, and that the analysis waits for `merge`. None for a
+/// whole plan.
+pub fn shard_note(r: &PlanResult) -> Option<String> {
+    r.shard.map(|[i, n]| {
+        format!(
+            "This is shard {i}/{n} of the sweep: it lists only its own {} point{}. The analysis (attribution, inflections, break-evens, months ahead, placement) comes with `infercost merge`, which combines the shards.",
+            count(r.points.len() as u64),
+            if r.points.len() == 1 { "" } else { "s" }
+        )
+    })
+}
+
+/// The headline per deployment at a context and burst: cheapest lawful cost at each volume. In a shard, only
+/// the volumes it holds a point of: the others are in another shard, not without a fleet.
 pub fn headline(r: &PlanResult, deployment: &str, context: f64, burst: f64) -> Vec<HeadlineRow> {
     let mut vols = r.scenario.volume.clone();
     vols.sort_by(f64::total_cmp);
     let pilot = best(&r.points, deployment, 1.0, 1.0, 1.0).and_then(|p| p.cheapest_usd_per_month);
+    let held = |v: f64| {
+        r.shard.is_none()
+            || r.points.iter().any(|p| {
+                p.deployment == deployment
+                    && p.volume == v
+                    && p.context == context
+                    && p.burst == burst
+            })
+    };
     vols.iter()
+        .filter(|&&v| held(v))
         .map(|&v| {
             let p = best(&r.points, deployment, v, context, burst).cloned();
             let multiplier = match (&p, pilot) {
@@ -593,6 +616,9 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
     }
     let mut vols = s.volume.clone();
     vols.sort_by(f64::total_cmp);
+    if r.shard.is_some() {
+        vols.retain(|&v| r.points.iter().any(|p| p.volume == v));
+    }
     for (di, d) in s.deployments.iter().enumerate() {
         t.push(plans_table(r, &res, di, &vols));
         let mut bill = Table::new(
@@ -676,7 +702,11 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
         })
         .collect();
     attr.notes.push(ATTRIBUTION_NOTE.into());
-    t.push(attr);
+    // A shard's analysis is empty because merge makes it, not because there is none.
+    let whole = r.shard.is_none();
+    if whole {
+        t.push(attr);
+    }
     let mut lat = Table::new(
         "latency",
         format!(
@@ -737,7 +767,9 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
             ]
         })
         .collect();
-    t.push(infl);
+    if whole {
+        t.push(infl);
+    }
     let mut be = Table::new(
         "breakevens",
         "Break-evens",
@@ -764,7 +796,9 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
             ]
         })
         .collect();
-    t.push(be);
+    if whole {
+        t.push(be);
+    }
     if !r.months.is_empty() {
         let mut m = Table::new(
             "months",
@@ -968,6 +1002,9 @@ pub fn markdown(r: &PlanResult) -> String {
         r.infercost_version,
         r.schema_version
     ));
+    if let Some(note) = shard_note(r) {
+        s.push_str(&format!("{note}\n\n"));
+    }
     for t in tables(r) {
         s.push_str(&format!("## {}\n\n", t.title));
         if t.rows.is_empty() {
@@ -1163,5 +1200,24 @@ mod tests {
         assert_eq!(t.rows[0][0], "vast-h100-marketplace", "cheapest first");
         assert!(t.excluded.is_empty() && t.notes.is_empty());
         assert!(!t.header.iter().any(|h| h == "residency"));
+    }
+
+    #[test]
+    fn a_shard_reports_its_own_points_and_leaves_the_analysis_to_merge() {
+        let mut r = small();
+        // Shard 1 of 4 holding only the 10× points: the other volumes are in other shards, not without a fleet.
+        r.points.retain(|p| p.volume == 10.0);
+        r.shard = Some([1, 4]);
+        for (name, text) in [("markdown", markdown(&r)), ("html", crate::html::html(&r))] {
+            assert!(!text.contains("no fleet"), "{name}: {text}");
+            assert!(
+                text.contains("This is shard 1/4 of the sweep: it lists only its own 2 points. The analysis (attribution, inflections, break-evens, months ahead, placement) comes with `infercost merge`"),
+                "{name}: {text}"
+            );
+            assert!(!text.contains("Break-evens"), "{name}");
+        }
+        let headline = &tables(&r)[0];
+        assert_eq!(headline.rows.len(), 1);
+        assert_eq!(headline.rows[0][0], "10×");
     }
 }
