@@ -294,8 +294,8 @@ pub fn plan(
             keys.push((t.setup, t.context));
         }
     }
-    let layouts: usize = keys.iter().map(|&(si, _)| sweep.tps(si).len()).sum();
-    let total = layouts + tasks.len();
+    // Progress counts the points planned; measuring capacities first shows as zero of them done.
+    let total = tasks.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = || {
         progress(
@@ -303,8 +303,9 @@ pub fn plan(
             total,
         )
     };
+    progress(0, total);
     // Phase 1: one replica's capacity for every setup, context and layout, shared by every volume and burst.
-    sweep.measure(&keys, threads, &tick);
+    sweep.measure(&keys, threads, &|| {});
     // Phase 2: every point, sized by simulation and billed.
     let points: Vec<Point> = par_map(&tasks, threads, &|_, t| {
         let p = sweep.point(
