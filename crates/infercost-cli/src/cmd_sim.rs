@@ -175,6 +175,15 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
             interval: cfg.bucket,
         });
     }
+    let longest = w.requests.iter().map(|r| r.input_tokens).max().unwrap_or(0);
+    if longest as u64 > dep.model.max_position {
+        output::warn(&format!(
+            "the longest prompt ({} tokens) exceeds {}'s max_position_embeddings ({})",
+            infercost_core::fmt::count(longest as u64),
+            dep.model.name,
+            infercost_core::fmt::count(dep.model.max_position)
+        ));
+    }
     let progress = crate::output::Progress::new("simulating", a.no_progress);
     progress.update(0, 1);
     // Busy in the planner's meaning needs one replica's capacity within the SLO: the same function, the same
@@ -257,8 +266,10 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
         a.router
     ));
     l(&format!(
-        "  completed {}, unfinished {}, preemptions {}, makespan {:.1} s",
+        "  completed {}, rejected {} (prompt at or past --max-model-len), outputs cut {}, unfinished {}, preemptions {}, makespan {:.1} s",
         output::int(r.completed as f64),
+        output::int(r.rejected as f64),
+        output::int(r.truncated as f64),
         r.unfinished,
         r.preemptions,
         r.makespan_s
