@@ -647,9 +647,10 @@ pub fn simulate(dep: &Deployment, wl: &Workload, cfg: &SimConfig) -> Result<SimR
     // wider timeline buckets instead of billions of empty ones.
     let widened;
     let cfg = match wl.requests.last() {
-        Some(last) if last.arrival.0 / cfg.bucket.0 > MAX_BUCKETS => {
+        Some(last) if last.arrival.0 / cfg.bucket.0 >= MAX_BUCKETS => {
             let mut c = cfg.clone();
-            c.bucket = SimTime(last.arrival.0.div_ceil(MAX_BUCKETS));
+            // The smallest width that puts the last arrival in the last bucket, not one past it.
+            c.bucket = SimTime(last.arrival.0 / MAX_BUCKETS + 1);
             if let Some(a) = c.autoscaler.as_mut() {
                 a.interval = a.interval.max(c.bucket);
             }
@@ -735,6 +736,18 @@ pub fn simulate(dep: &Deployment, wl: &Workload, cfg: &SimConfig) -> Result<SimR
         ));
         total.merge(&m);
     }
+    // Requests still draining after the last arrival can reach past the last bucket; the timeline stays
+    // within its bound by merging buckets, and the result reads the merged width.
+    total.coarsen(MAX_BUCKETS as usize);
+    let coarsened;
+    let cfg = if total.bucket != cfg.bucket {
+        let mut c = cfg.clone();
+        c.bucket = total.bucket;
+        coarsened = c;
+        &coarsened
+    } else {
+        cfg
+    };
     let simulated_replicas: u32 = chosen.iter().map(|&g| sizes[g as usize]).sum();
     let scale = cfg.replicas as f64 / simulated_replicas as f64;
     Ok(summarize(

@@ -365,3 +365,66 @@ fn prefix_caching_skips_shared_prefixes() {
     );
     assert!(cached.busy_replica_seconds < plain.busy_replica_seconds);
 }
+
+/// A workload of `(arrival_s, prompt, output)` requests.
+fn requests(rows: &[(f64, u32, u32)]) -> Workload {
+    let mut w = Workload::new();
+    for &(t, input, output) in rows {
+        w.requests
+            .push(Request::new(SimTime::from_secs_f64(t), input, output));
+    }
+    w
+}
+
+const LOOSE: Slo = Slo {
+    ttft_ms: 2000.0,
+    tpot_ms: 100.0,
+    percentile: 99.0,
+};
+
+#[test]
+fn a_far_future_arrival_widens_the_timeline_instead_of_allocating_by_span() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let mut w = requests(&[(0.0, 500, 50), (1.0, 800, 20), (2.5, 300, 100)]);
+    // 10^15 ms, about 31,700 years: a stray timestamp that must not cost 10^13 one-minute buckets.
+    w.requests
+        .push(Request::new(SimTime(1_000_000_000_000_000_000), 400, 30));
+    let mut cfg = config(&dep, 2);
+    cfg.slo = Some(LOOSE);
+    let r = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!((r.requests, r.completed, r.unfinished), (4, 4, 0));
+    assert!(
+        r.timeline.len() <= 525_600,
+        "{} timeline rows",
+        r.timeline.len()
+    );
+    assert_eq!(r.timeline.iter().map(|b| b.arrivals).sum::<u64>(), 4);
+    let mut seen: Vec<u32> = r.records.iter().map(|x| x.index).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, vec![0, 1, 2, 3]);
+}
+
+#[test]
+fn a_last_arrival_on_the_bucket_bound_stays_within_it() {
+    // 525,600 one-minute buckets exactly: the last arrival's own bucket would be the 525,601st.
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let mut w = requests(&[(0.0, 500, 50)]);
+    w.requests
+        .push(Request::new(SimTime::from_secs(525_600 * 60), 400, 30));
+    let r = simulate(&dep, &w, &config(&dep, 1)).unwrap();
+    assert_eq!(r.completed, 2);
+    assert!(
+        r.timeline.len() <= 525_600,
+        "{} timeline rows",
+        r.timeline.len()
+    );
+    // Merged rows still add up to the run: two arrivals, and the provisioned time of one replica.
+    assert_eq!(r.timeline.iter().map(|b| b.arrivals).sum::<u64>(), 2);
+    let width = r.timeline[1].t_s - r.timeline[0].t_s;
+    let provisioned: f64 = r.timeline.iter().map(|b| b.replicas * width).sum();
+    assert!(
+        (provisioned - r.replica_seconds).abs() < 1e-6 * r.replica_seconds,
+        "{provisioned} vs {}",
+        r.replica_seconds
+    );
+}
