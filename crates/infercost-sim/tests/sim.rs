@@ -564,3 +564,101 @@ fn a_last_arrival_on_the_bucket_bound_stays_within_it() {
         r.replica_seconds
     );
 }
+
+/// `rate` requests/s of Poisson arrivals for `duration_s` with this length mix.
+fn poisson(rate: f64, duration_s: f64, mix: &[(u32, u32)], seed: u64) -> Workload {
+    use infercost_core::transform::{synth, Arrival, Diurnal, Lengths};
+    synth(
+        rate,
+        duration_s,
+        Arrival::Poisson,
+        &Lengths::Empirical(mix.to_vec()),
+        &Diurnal::flat(),
+        None,
+        seed,
+    )
+    .unwrap()
+}
+
+#[test]
+fn replica_capacity_is_deterministic_tightens_with_the_slo_and_holds_for_a_pool() {
+    use infercost_sim::capacity::{length_mix, replica_capacity, POOL_REPLICAS};
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let mix = length_mix(&azure("azure_conv_2023.csv", usize::MAX), 1.0);
+    let mut engine = config(&dep, 1).engine;
+    engine.max_model_len = Some(32_768);
+    let cap = replica_capacity(&dep, &mix, engine, LOOSE);
+    assert!(cap > 0.0);
+    assert_eq!(cap, replica_capacity(&dep, &mix, engine, LOOSE));
+    let tight = Slo {
+        ttft_ms: 500.0,
+        tpot_ms: 30.0,
+        ..LOOSE
+    };
+    let tight_cap = replica_capacity(&dep, &mix, engine, tight);
+    assert!(
+        tight_cap < cap * 0.99,
+        "a tighter SLO must lower capacity: {tight_cap} vs {cap}"
+    );
+    // A pool of 12 replicas carries 95% of 12 × capacity within the SLO and falls behind at 130%, on arrivals
+    // the capacity probe never saw.
+    assert_eq!(POOL_REPLICAS, 12);
+    let pool = |load: f64| {
+        let mut cfg = config(&dep, 12);
+        cfg.engine = engine;
+        cfg.record_requests = false;
+        cfg.slo = Some(LOOSE);
+        cfg.seed = 7;
+        let w = poisson(load * 12.0 * cap, 300.0, &mix, 7);
+        simulate(&dep, &w, &cfg).unwrap()
+    };
+    let under = pool(0.95);
+    assert_eq!(
+        under.meets_slo,
+        Some(true),
+        "at 95%: p99 TTFT {} ms, TPOT {} ms",
+        under.ttft_ms.p99,
+        under.tpot_ms.p99
+    );
+    let over = pool(1.3);
+    assert_eq!(
+        over.meets_slo,
+        Some(false),
+        "at 130%: p99 TTFT {} ms, TPOT {} ms",
+        over.ttft_ms.p99,
+        over.tpot_ms.p99
+    );
+}
+
+#[test]
+fn gpu_busy_is_offered_load_over_capacity() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = azure("azure_conv_2023.csv", 3000);
+    let mut cfg = config(&dep, 3);
+    cfg.record_requests = false;
+    let r = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!(r.gpu_busy_fraction, None, "no capacity, no busy fraction");
+    assert!((0.0..=1.0).contains(&r.engine_active_fraction));
+    assert!(r.engine_active_fraction > 0.0);
+    let span_s = w.requests[w.len() - 1]
+        .arrival
+        .since(w.requests[0].arrival)
+        .as_secs_f64();
+    let offered = 3000.0 / span_s;
+    assert!((r.offered_rps - offered).abs() < 1e-9 * offered);
+    for cap in [4.0, 0.5, offered / 3.0 * 0.999] {
+        cfg.replica_capacity_rps = Some(cap);
+        let r = simulate(&dep, &w, &cfg).unwrap();
+        let busy = r.gpu_busy_fraction.unwrap();
+        let expect = (offered / (3.0 * cap)).min(1.0);
+        assert!((busy - expect).abs() < 1e-9, "capacity {cap}: {busy} vs {expect}");
+        assert!((0.0..=1.0).contains(&r.engine_active_fraction));
+        for row in &r.timeline {
+            assert!((0.0..=1.0).contains(&row.busy_fraction));
+            assert!((0.0..=1.0).contains(&row.engine_active_fraction));
+        }
+    }
+    // A capacity never measured (0) leaves a loaded fleet fully busy, not idle.
+    cfg.replica_capacity_rps = Some(0.0);
+    assert_eq!(simulate(&dep, &w, &cfg).unwrap().gpu_busy_fraction, Some(1.0));
+}
