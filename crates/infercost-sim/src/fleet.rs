@@ -643,14 +643,18 @@ fn summarize(
 /// Replays `wl` on a fleet of `cfg.replicas` replicas of `dep`.
 pub fn simulate(dep: &Deployment, wl: &Workload, cfg: &SimConfig) -> Result<SimResult, SimError> {
     validate(cfg)?;
-    // Memory follows what is simulated, not the span: a trace stretched over years by one stray timestamp gets
-    // wider timeline buckets instead of billions of empty ones.
+    // Memory follows what is simulated, not the span: a trace stretched over years by one stray timestamp, or a
+    // horizon years away (provisioned time runs to it), gets wider timeline buckets instead of billions of empty
+    // ones.
     let widened;
-    let cfg = match wl.requests.last() {
-        Some(last) if last.arrival.0 / cfg.bucket.0 >= MAX_BUCKETS => {
+    let span_end = cfg
+        .horizon
+        .or_else(|| wl.requests.last().map(|r| r.arrival));
+    let cfg = match span_end {
+        Some(end) if end.0 / cfg.bucket.0 >= MAX_BUCKETS => {
             let mut c = cfg.clone();
-            // The smallest width that puts the last arrival in the last bucket, not one past it.
-            c.bucket = SimTime(last.arrival.0 / MAX_BUCKETS + 1);
+            // The smallest width that puts the end in the last bucket, not one past it.
+            c.bucket = SimTime(end.0 / MAX_BUCKETS + 1);
             if let Some(a) = c.autoscaler.as_mut() {
                 a.interval = a.interval.max(c.bucket);
             }

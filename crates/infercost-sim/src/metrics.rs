@@ -175,7 +175,8 @@ impl Metrics {
         let mut t = start.0;
         while t < end.0 {
             let i = (t / w) as usize;
-            let edge = ((i as u64 + 1) * w).min(end.0);
+            // Saturating: the last bucket of a run that ends near `SimTime::MAX` has its edge past it.
+            let edge = ((i as u64 + 1).saturating_mul(w)).min(end.0);
             f(self.bucket_mut(i), (edge - t) as f64 / 1e9);
             t = edge;
         }

@@ -662,3 +662,32 @@ fn gpu_busy_is_offered_load_over_capacity() {
     cfg.replica_capacity_rps = Some(0.0);
     assert_eq!(simulate(&dep, &w, &cfg).unwrap().gpu_busy_fraction, Some(1.0));
 }
+
+#[test]
+fn a_far_horizon_widens_the_timeline_too() {
+    // Provisioned time runs to the horizon, so a horizon centuries away (`simulate --horizon 1e12` saturates to
+    // the largest time) must widen the buckets as a late arrival does, not allocate one per minute up to it.
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = requests(&[(0.0, 500, 50), (1.0, 800, 20)]);
+    let mut cfg = config(&dep, 1);
+    for horizon in [SimTime::from_secs(100_000_000), SimTime::MAX] {
+        cfg.horizon = Some(horizon);
+        let r = simulate(&dep, &w, &cfg).unwrap();
+        assert_eq!((r.completed, r.unfinished), (2, 0));
+        assert!(
+            r.timeline.len() <= 525_600,
+            "{} timeline rows",
+            r.timeline.len()
+        );
+        let width = r.timeline[1].t_s - r.timeline[0].t_s;
+        assert!(
+            width * 525_600.0 < horizon.as_secs_f64() * 1.001,
+            "buckets of {width} s are wider than the bound needs"
+        );
+        let provisioned: f64 = r.timeline.iter().map(|b| b.replicas * width).sum();
+        assert!(
+            (provisioned - horizon.as_secs_f64()).abs() < 1e-6 * horizon.as_secs_f64(),
+            "one replica is provisioned to the horizon: {provisioned} s"
+        );
+    }
+}
