@@ -1260,3 +1260,64 @@ fn planned_servings_add_up_carry_their_load_and_agree_with_placement() {
         );
     }
 }
+
+#[test]
+#[ignore = "capacity blames the unloaded latency when max_model_len rejections are what miss the SLO"]
+fn capacity_names_max_model_len_when_rejections_miss_the_slo() {
+    // With a limit of 2,048 tokens over 1% of the pilot's prompts are rejected, so no fleet meets p99 however
+    // large; the reason must say so, as `plan` does, not that 2,000 ms is below a 45 ms unloaded TTFT.
+    let v = json(&infercost(
+        &[
+            "capacity",
+            "--trace",
+            "embedded:azure-conv",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--max-model-len",
+            "2048",
+            "--slo-ttft-ms",
+            "2000",
+            "--slo-tpot-ms",
+            "100",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert!(v["min_replicas"].is_null());
+    let reason = v["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("max_model_len") || reason.contains("max-model-len"),
+        "{reason}"
+    );
+    assert!(!reason.contains("unloaded latency"), "{reason}");
+}
+
+#[test]
+#[ignore = "a max_model_len of 0 is accepted and rejects every request instead of being refused as bad input"]
+fn a_zero_max_model_len_is_refused() {
+    let d = temp("zero-len");
+    let sim = infercost(
+        &[
+            "simulate",
+            "--trace",
+            "embedded:azure-conv",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--replicas",
+            "1",
+            "--max-model-len",
+            "0",
+            "--no-progress",
+        ],
+        &d,
+    );
+    assert_eq!(sim.code, 2, "{}", sim.stdout);
+    assert!(sim.stderr.contains("max-model-len"), "{}", sim.stderr);
+    let scenario = "[pilot]\ntrace = \"embedded:azure-conv\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1]\ngpus = [\"h100-sxm\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n[engine]\nmax_model_len = 0\n";
+    std::fs::write(d.join("s.toml"), scenario).unwrap();
+    let plan = infercost(&["plan", "s.toml", "--no-progress"], &d);
+    assert_eq!(plan.code, 2, "{}", plan.stdout);
+    assert!(plan.stderr.contains("max_model_len"), "{}", plan.stderr);
+}
