@@ -1321,3 +1321,29 @@ fn a_zero_max_model_len_is_refused() {
     assert_eq!(plan.code, 2, "{}", plan.stdout);
     assert!(plan.stderr.contains("max_model_len"), "{}", plan.stderr);
 }
+
+#[test]
+#[ignore = "a point sized in groups reports one simulated group's rejections and truncations as the peak hour's"]
+fn rejections_in_the_peak_hour_scale_with_volume() {
+    // Counted independently with Python's csv module: at max_model_len 6,000, 23 of the pilot's 19,366 prompts
+    // reach the limit and 7 more run past it. Every point must report its whole peak hour, however many traffic
+    // groups its fleet was sized in (volume 100 needs two groups of about 12 replicas).
+    let d = temp("rejected-volume");
+    let scenario = "[pilot]\ntrace = \"embedded:azure-conv\"\ndiurnal = \"flat\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1, 100]\ngpus = [\"h100-sxm\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n[engine]\nmax_model_len = 6000\n";
+    std::fs::write(d.join("s.toml"), scenario).unwrap();
+    let plan = json(&infercost(&["plan", "s.toml", "--json", "--no-progress"], &d));
+    let points = plan["points"].as_array().unwrap();
+    assert_eq!(points[0]["rejected_peak_hour"], 23);
+    assert_eq!(points[0]["truncated_peak_hour"], 7);
+    let p = &points[1];
+    assert_eq!(p["slo_met"], true, "{}", p["reason"]);
+    assert!(p["groups"].as_u64().unwrap() > 1, "the test needs group sampling");
+    for (key, pilot) in [("rejected_peak_hour", 23.0), ("truncated_peak_hour", 7.0)] {
+        let got = num(p, key);
+        let expect = pilot * num(p, "volume");
+        assert!(
+            (got - expect).abs() <= 0.2 * expect,
+            "{key} at 100×: {got}, expected about {expect}"
+        );
+    }
+}
