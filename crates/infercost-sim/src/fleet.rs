@@ -400,9 +400,10 @@ fn simulate_group(
         end = end.max(mem.replica.clock);
     }
     let unfinished: u64 = members.iter().map(|x| x.replica.unfinished()).sum();
-    // Provisioned time: each replica from its start to its release (or the end of the run).
+    // Provisioned time: each replica from its start to its release (or the end of the run). An iteration under
+    // way at the horizon finishes after it, and the replica is provisioned while it runs.
     let run_end = if cfg.horizon.is_some() {
-        horizon
+        horizon.max(end)
     } else {
         end.max(last_arrival).max(m.makespan)
     };

@@ -691,3 +691,31 @@ fn a_far_horizon_widens_the_timeline_too() {
         );
     }
 }
+
+#[test]
+fn a_horizon_inside_an_iteration_keeps_engines_at_most_fully_active() {
+    // An 8,000-token prefill takes about 0.2 s; a horizon inside it leaves the iteration running past it, and
+    // the replica must count as provisioned for as long as it runs.
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = requests(&[(0.0, 8000, 100)]);
+    let mut cfg = config(&dep, 1);
+    for h in [0.05, 0.1, 0.5] {
+        cfg.horizon = Some(SimTime::from_secs_f64(h));
+        let r = simulate(&dep, &w, &cfg).unwrap();
+        assert_eq!((r.completed, r.unfinished), (0, 1), "horizon {h} s");
+        assert!(
+            r.busy_replica_seconds <= r.replica_seconds,
+            "horizon {h} s: busy {} s of {} s provisioned",
+            r.busy_replica_seconds,
+            r.replica_seconds
+        );
+        assert!(
+            (0.0..=1.0).contains(&r.engine_active_fraction),
+            "horizon {h} s: {}",
+            r.engine_active_fraction
+        );
+        for row in &r.timeline {
+            assert!((0.0..=1.0).contains(&row.engine_active_fraction), "{row:?}");
+        }
+    }
+}
