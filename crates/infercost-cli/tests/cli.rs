@@ -1166,7 +1166,10 @@ fn simulate_capacity_and_plan_report_one_replica_capacity() {
             "[pilot]\ntrace = \"embedded:azure-conv\"\ndiurnal = \"flat\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1]\ngpus = [\"h100-sxm\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n[engine]\n{engine}"
         );
         std::fs::write(d.join("s.toml"), scenario).unwrap();
-        let plan = json(&infercost(&["plan", "s.toml", "--json", "--no-progress"], &d));
+        let plan = json(&infercost(
+            &["plan", "s.toml", "--json", "--no-progress"],
+            &d,
+        ));
         let points = plan["points"].as_array().unwrap();
         assert_eq!(points.len(), 1);
         let p = &points[0];
@@ -1200,7 +1203,10 @@ fn planned_servings_add_up_carry_their_load_and_agree_with_placement() {
     // A100-80GB has no EU plan, so its points have no lawful serving: the cheapest point comes from H100.
     let scenario = "[pilot]\ntrace = \"embedded:azure-conv\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1, 10]\ncontext = [1, 2]\ngpus = [\"h100-sxm\", \"a100-80gb\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n[engine]\nmax_model_len = 32768\n[geography]\nusers = { us = 0.7, eu = 0.3 }\nresidency = { eu = [\"eu\"] }\ncross_region_rtt_ms = 90\n";
     std::fs::write(d.join("s.toml"), scenario).unwrap();
-    let plan = json(&infercost(&["plan", "s.toml", "--json", "--no-progress"], &d));
+    let plan = json(&infercost(
+        &["plan", "s.toml", "--json", "--no-progress"],
+        &d,
+    ));
     let rate = num(&plan["pilot"], "mean_rate_rps");
     let points = plan["points"].as_array().unwrap();
     let mut costed = 0;
@@ -1331,13 +1337,19 @@ fn rejections_in_the_peak_hour_scale_with_volume() {
     let d = temp("rejected-volume");
     let scenario = "[pilot]\ntrace = \"embedded:azure-conv\"\ndiurnal = \"flat\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1, 100]\ngpus = [\"h100-sxm\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n[engine]\nmax_model_len = 6000\n";
     std::fs::write(d.join("s.toml"), scenario).unwrap();
-    let plan = json(&infercost(&["plan", "s.toml", "--json", "--no-progress"], &d));
+    let plan = json(&infercost(
+        &["plan", "s.toml", "--json", "--no-progress"],
+        &d,
+    ));
     let points = plan["points"].as_array().unwrap();
     assert_eq!(points[0]["rejected_peak_hour"], 23);
     assert_eq!(points[0]["truncated_peak_hour"], 7);
     let p = &points[1];
     assert_eq!(p["slo_met"], true, "{}", p["reason"]);
-    assert!(p["groups"].as_u64().unwrap() > 1, "the test needs group sampling");
+    assert!(
+        p["groups"].as_u64().unwrap() > 1,
+        "the test needs group sampling"
+    );
     for (key, pilot) in [("rejected_peak_hour", 23.0), ("truncated_peak_hour", 7.0)] {
         let got = num(p, key);
         let expect = pilot * num(p, "volume");

@@ -400,7 +400,13 @@ fn max_model_len_rejects_long_prompts_and_cuts_long_outputs() {
     cfg.engine.max_model_len = Some(2048);
     let r = simulate(&dep, &w, &cfg).unwrap();
     assert_eq!(
-        (r.requests, r.rejected, r.truncated, r.completed, r.unfinished),
+        (
+            r.requests,
+            r.rejected,
+            r.truncated,
+            r.completed,
+            r.unfinished
+        ),
         (6, 2, 2, 4, 0)
     );
     let mut served: Vec<(u32, u32, u32)> = r
@@ -651,7 +657,10 @@ fn gpu_busy_is_offered_load_over_capacity() {
         let r = simulate(&dep, &w, &cfg).unwrap();
         let busy = r.gpu_busy_fraction.unwrap();
         let expect = (offered / (3.0 * cap)).min(1.0);
-        assert!((busy - expect).abs() < 1e-9, "capacity {cap}: {busy} vs {expect}");
+        assert!(
+            (busy - expect).abs() < 1e-9,
+            "capacity {cap}: {busy} vs {expect}"
+        );
         assert!((0.0..=1.0).contains(&r.engine_active_fraction));
         for row in &r.timeline {
             assert!((0.0..=1.0).contains(&row.busy_fraction));
@@ -660,7 +669,10 @@ fn gpu_busy_is_offered_load_over_capacity() {
     }
     // A capacity never measured (0) leaves a loaded fleet fully busy, not idle.
     cfg.replica_capacity_rps = Some(0.0);
-    assert_eq!(simulate(&dep, &w, &cfg).unwrap().gpu_busy_fraction, Some(1.0));
+    assert_eq!(
+        simulate(&dep, &w, &cfg).unwrap().gpu_busy_fraction,
+        Some(1.0)
+    );
 }
 
 #[test]
