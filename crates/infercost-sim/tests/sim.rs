@@ -731,3 +731,33 @@ fn a_horizon_inside_an_iteration_keeps_engines_at_most_fully_active() {
         }
     }
 }
+
+#[test]
+fn unservable_and_unfinished_requests_are_slo_misses() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let mut cfg = config(&dep, 1);
+    cfg.slo = Some(LOOSE);
+    // One request larger than the KV cache, three served quickly.
+    let w = requests(&[
+        (0.0, 10_000_000, 10),
+        (1.0, 100, 10),
+        (2.0, 100, 10),
+        (3.0, 100, 10),
+    ]);
+    let r = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!((r.unservable, r.completed), (1, 3));
+    assert_eq!(r.slo_attainment, Some(0.75));
+    assert_eq!(r.meets_slo, Some(false));
+    // A horizon that stops the last request mid-prefill: one of four unfinished.
+    let w = requests(&[
+        (0.0, 100, 10),
+        (1.0, 100, 10),
+        (2.0, 100, 10),
+        (3.0, 8000, 10),
+    ]);
+    cfg.horizon = Some(SimTime::from_secs_f64(3.01));
+    let r = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!((r.unfinished, r.completed), (1, 3));
+    assert_eq!(r.slo_attainment, Some(0.75));
+    assert_eq!(r.meets_slo, Some(false));
+}
