@@ -1220,3 +1220,261 @@ fn calibrate_and_bench_work_from_any_directory() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("100000 evaluations"), "{}", r.stdout);
 }
+
+/// A number from a JSON value, naming the key when it is missing.
+fn num(v: &serde_json::Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} is not a number in {v}"))
+}
+
+#[test]
+fn simulate_capacity_and_plan_report_one_replica_capacity() {
+    let d = temp("one-capacity");
+    // The defaults with a limit above the pilot's longest prompt (14,050 tokens), and other engine settings
+    // with vLLM's default limit, which rejects that prompt: each command must pass every setting through.
+    let engines: [(&[&str], &str); 2] = [
+        (&["--max-model-len", "32768"], "max_model_len = 32768\n"),
+        (
+            &[
+                "--max-model-len",
+                "8192",
+                "--max-num-seqs",
+                "16",
+                "--max-batched-tokens",
+                "4096",
+                "--gpu-memory-utilization",
+                "0.5",
+                "--no-prefix-caching",
+            ],
+            "max_model_len = 8192\nmax_num_seqs = 16\nmax_batched_tokens = 4096\ngpu_memory_utilization = 0.5\nprefix_caching = false\n",
+        ),
+    ];
+    for (i, (flags, engine)) in engines.iter().enumerate() {
+        let common = [
+            "--trace",
+            "embedded:azure-conv",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--slo-ttft-ms",
+            "2000",
+            "--slo-tpot-ms",
+            "100",
+            "--json",
+        ];
+        let mut args = vec!["capacity"];
+        args.extend(common);
+        args.extend(flags.iter());
+        let cap = num(&json(&infercost(&args, &d)), "max_rps_per_replica");
+        assert!(cap > 0.0);
+        let mut args = vec!["simulate", "--replicas", "1", "--no-progress"];
+        args.extend(common);
+        args.extend(flags.iter());
+        let sim = json(&infercost(&args, &d));
+        assert_eq!(sim["rejected"], if i == 0 { 0 } else { 1 }, "{flags:?}");
+        let busy = num(&sim, "gpu_busy_fraction");
+        assert!(busy > 0.0 && busy < 1.0, "{flags:?}: busy {busy}");
+        let implied = num(&sim, "offered_rps") / busy;
+        assert!(
+            (implied - cap).abs() <= 1e-9 * cap,
+            "{flags:?}: simulate implies {implied} requests/s per replica, capacity says {cap}"
+        );
+
+        let scenario = format!(
+            "[pilot]\ntrace = \"embedded:azure-conv\"\ndiurnal = \"flat\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1]\ngpus = [\"h100-sxm\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n[engine]\n{engine}"
+        );
+        std::fs::write(d.join("s.toml"), scenario).unwrap();
+        let plan = json(&infercost(
+            &["plan", "s.toml", "--json", "--no-progress"],
+            &d,
+        ));
+        let points = plan["points"].as_array().unwrap();
+        assert_eq!(points.len(), 1);
+        let p = &points[0];
+        assert_eq!(p["slo_met"], true, "{flags:?}: {}", p["reason"]);
+        assert_eq!(num(p, "max_rps_per_replica"), cap, "{flags:?}");
+        for s in p["serving"].as_array().unwrap() {
+            assert_eq!(num(s, "max_rps_per_replica"), cap, "{flags:?}");
+        }
+        // The pilot is the hour of weight 1; with a flat day every hour is, and its busy fraction is
+        // simulate's.
+        let weights: Vec<f64> = plan["pilot"]["diurnal"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_f64().unwrap())
+            .collect();
+        let pilot_hour = weights.iter().position(|&w| w == 1.0).unwrap();
+        let hour = &p["hourly"][pilot_hour];
+        assert_eq!(hour["hour"], pilot_hour);
+        let planned = num(hour, "busy_fraction_static");
+        assert!(
+            (planned - busy).abs() <= 0.05,
+            "{flags:?}: plan says the pilot hour is {planned} busy, simulate {busy}"
+        );
+    }
+}
+
+#[test]
+fn planned_servings_add_up_carry_their_load_and_agree_with_placement() {
+    let d = temp("plan-invariants");
+    // A100-80GB has no EU plan, so its points have no lawful serving: the cheapest point comes from H100.
+    let scenario = "[pilot]\ntrace = \"embedded:azure-conv\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1, 10]\ncontext = [1, 2]\ngpus = [\"h100-sxm\", \"a100-80gb\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n[engine]\nmax_model_len = 32768\n[geography]\nusers = { us = 0.7, eu = 0.3 }\nresidency = { eu = [\"eu\"] }\ncross_region_rtt_ms = 90\n";
+    std::fs::write(d.join("s.toml"), scenario).unwrap();
+    let plan = json(&infercost(
+        &["plan", "s.toml", "--json", "--no-progress"],
+        &d,
+    ));
+    let rate = num(&plan["pilot"], "mean_rate_rps");
+    let points = plan["points"].as_array().unwrap();
+    let mut costed = 0;
+    for p in points {
+        let at = format!("{} {}× ctx {}", p["gpu"], p["volume"], p["context"]);
+        let Some(total) = p["cheapest_usd_per_month"].as_f64() else {
+            continue;
+        };
+        costed += 1;
+        let serving = p["serving"].as_array().unwrap();
+        assert!(!serving.is_empty(), "{at}");
+        let sum: f64 = serving.iter().map(|s| num(s, "usd_per_month")).sum();
+        assert!((sum - total).abs() < 0.01, "{at}: {sum} vs {total}");
+        let shares: f64 = serving
+            .iter()
+            .map(|s| num(s, "requests_peak_hour_share"))
+            .sum();
+        assert!((shares - 1.0).abs() < 1e-9, "{at}: shares add to {shares}");
+        for s in serving {
+            let carried = num(s, "replicas_peak") * num(s, "max_rps_per_replica");
+            let load = rate * num(p, "volume") * num(s, "requests_peak_hour_share");
+            assert!(
+                carried >= load,
+                "{at}, {}: {carried} requests/s of capacity for {load}",
+                s["served_in"]
+            );
+        }
+    }
+    assert!(costed >= 4, "the test needs priced points");
+    let placement = plan["placement"].as_array().unwrap();
+    assert_eq!(placement.len(), 2);
+    for pl in placement {
+        let chosen = pl["chosen"].as_str().unwrap();
+        let option = pl["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == chosen)
+            .unwrap();
+        assert_eq!(option["allowed"], true);
+        let best = points
+            .iter()
+            .filter(|p| {
+                p["deployment"] == pl["deployment"]
+                    && p["volume"] == pl["volume"]
+                    && p["context"] == 1.0
+                    && p["burst"] == 1.0
+            })
+            .filter_map(|p| p["cheapest_usd_per_month"].as_f64())
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            (num(option, "usd_per_month") - best).abs() < 0.01,
+            "{} at {}×: placement chose {chosen} at {} but the cheapest point costs {best}",
+            pl["deployment"],
+            pl["volume"],
+            option["usd_per_month"]
+        );
+    }
+}
+
+#[test]
+#[ignore = "capacity blames the unloaded latency when max_model_len rejections are what miss the SLO"]
+fn capacity_names_max_model_len_when_rejections_miss_the_slo() {
+    // With a limit of 2,048 tokens over 1% of the pilot's prompts are rejected, so no fleet meets p99 however
+    // large; the reason must say so, as `plan` does, not that 2,000 ms is below a 45 ms unloaded TTFT.
+    let v = json(&infercost(
+        &[
+            "capacity",
+            "--trace",
+            "embedded:azure-conv",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--max-model-len",
+            "2048",
+            "--slo-ttft-ms",
+            "2000",
+            "--slo-tpot-ms",
+            "100",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert!(v["min_replicas"].is_null());
+    let reason = v["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("max_model_len") || reason.contains("max-model-len"),
+        "{reason}"
+    );
+    assert!(!reason.contains("unloaded latency"), "{reason}");
+}
+
+#[test]
+#[ignore = "a max_model_len of 0 is accepted and rejects every request instead of being refused as bad input"]
+fn a_zero_max_model_len_is_refused() {
+    let d = temp("zero-len");
+    let sim = infercost(
+        &[
+            "simulate",
+            "--trace",
+            "embedded:azure-conv",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--replicas",
+            "1",
+            "--max-model-len",
+            "0",
+            "--no-progress",
+        ],
+        &d,
+    );
+    assert_eq!(sim.code, 2, "{}", sim.stdout);
+    assert!(sim.stderr.contains("max-model-len"), "{}", sim.stderr);
+    let scenario = "[pilot]\ntrace = \"embedded:azure-conv\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1]\ngpus = [\"h100-sxm\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n[engine]\nmax_model_len = 0\n";
+    std::fs::write(d.join("s.toml"), scenario).unwrap();
+    let plan = infercost(&["plan", "s.toml", "--no-progress"], &d);
+    assert_eq!(plan.code, 2, "{}", plan.stdout);
+    assert!(plan.stderr.contains("max_model_len"), "{}", plan.stderr);
+}
+
+#[test]
+#[ignore = "a point sized in groups reports one simulated group's rejections and truncations as the peak hour's"]
+fn rejections_in_the_peak_hour_scale_with_volume() {
+    // Counted independently with Python's csv module: at max_model_len 6,000, 23 of the pilot's 19,366 prompts
+    // reach the limit and 7 more run past it. Every point must report its whole peak hour, however many traffic
+    // groups its fleet was sized in (volume 100 needs two groups of about 12 replicas).
+    let d = temp("rejected-volume");
+    let scenario = "[pilot]\ntrace = \"embedded:azure-conv\"\ndiurnal = \"flat\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1, 100]\ngpus = [\"h100-sxm\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n[engine]\nmax_model_len = 6000\n";
+    std::fs::write(d.join("s.toml"), scenario).unwrap();
+    let plan = json(&infercost(
+        &["plan", "s.toml", "--json", "--no-progress"],
+        &d,
+    ));
+    let points = plan["points"].as_array().unwrap();
+    assert_eq!(points[0]["rejected_peak_hour"], 23);
+    assert_eq!(points[0]["truncated_peak_hour"], 7);
+    let p = &points[1];
+    assert_eq!(p["slo_met"], true, "{}", p["reason"]);
+    assert!(
+        p["groups"].as_u64().unwrap() > 1,
+        "the test needs group sampling"
+    );
+    for (key, pilot) in [("rejected_peak_hour", 23.0), ("truncated_peak_hour", 7.0)] {
+        let got = num(p, key);
+        let expect = pilot * num(p, "volume");
+        assert!(
+            (got - expect).abs() <= 0.2 * expect,
+            "{key} at 100×: {got}, expected about {expect}"
+        );
+    }
+}

@@ -400,9 +400,10 @@ fn simulate_group(
         end = end.max(mem.replica.clock);
     }
     let unfinished: u64 = members.iter().map(|x| x.replica.unfinished()).sum();
-    // Provisioned time: each replica from its start to its release (or the end of the run).
+    // Provisioned time: each replica from its start to its release (or the end of the run). An iteration under
+    // way at the horizon finishes after it, and the replica is provisioned while it runs.
     let run_end = if cfg.horizon.is_some() {
-        horizon
+        horizon.max(end)
     } else {
         end.max(last_arrival).max(m.makespan)
     };
@@ -643,13 +644,18 @@ fn summarize(
 /// Replays `wl` on a fleet of `cfg.replicas` replicas of `dep`.
 pub fn simulate(dep: &Deployment, wl: &Workload, cfg: &SimConfig) -> Result<SimResult, SimError> {
     validate(cfg)?;
-    // Memory follows what is simulated, not the span: a trace stretched over years by one stray timestamp gets
-    // wider timeline buckets instead of billions of empty ones.
+    // Memory follows what is simulated, not the span: a trace stretched over years by one stray timestamp, or a
+    // horizon years away (provisioned time runs to it), gets wider timeline buckets instead of billions of empty
+    // ones.
     let widened;
-    let cfg = match wl.requests.last() {
-        Some(last) if last.arrival.0 / cfg.bucket.0 > MAX_BUCKETS => {
+    let span_end = cfg
+        .horizon
+        .or_else(|| wl.requests.last().map(|r| r.arrival));
+    let cfg = match span_end {
+        Some(end) if end.0 / cfg.bucket.0 >= MAX_BUCKETS => {
             let mut c = cfg.clone();
-            c.bucket = SimTime(last.arrival.0.div_ceil(MAX_BUCKETS));
+            // The smallest width that puts the end in the last bucket, not one past it.
+            c.bucket = SimTime(end.0 / MAX_BUCKETS + 1);
             if let Some(a) = c.autoscaler.as_mut() {
                 a.interval = a.interval.max(c.bucket);
             }
@@ -735,6 +741,18 @@ pub fn simulate(dep: &Deployment, wl: &Workload, cfg: &SimConfig) -> Result<SimR
         ));
         total.merge(&m);
     }
+    // Requests still draining after the last arrival can reach past the last bucket; the timeline stays
+    // within its bound by merging buckets, and the result reads the merged width.
+    total.coarsen(MAX_BUCKETS as usize);
+    let coarsened;
+    let cfg = if total.bucket != cfg.bucket {
+        let mut c = cfg.clone();
+        c.bucket = total.bucket;
+        coarsened = c;
+        &coarsened
+    } else {
+        cfg
+    };
     let simulated_replicas: u32 = chosen.iter().map(|&g| sizes[g as usize]).sum();
     let scale = cfg.replicas as f64 / simulated_replicas as f64;
     Ok(summarize(

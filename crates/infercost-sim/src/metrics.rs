@@ -175,7 +175,8 @@ impl Metrics {
         let mut t = start.0;
         while t < end.0 {
             let i = (t / w) as usize;
-            let edge = ((i as u64 + 1) * w).min(end.0);
+            // Saturating: the last bucket of a run that ends near `SimTime::MAX` has its edge past it.
+            let edge = ((i as u64 + 1).saturating_mul(w)).min(end.0);
             f(self.bucket_mut(i), (edge - t) as f64 / 1e9);
             t = edge;
         }
@@ -194,6 +195,31 @@ impl Metrics {
     pub fn tokens_out(&mut self, t: SimTime, n: u64) {
         let i = (t.0 / self.bucket.0) as usize;
         self.bucket_mut(i).output_tokens += n;
+    }
+
+    /// Merges adjacent timeline buckets, `k` at a time, until there are at most `max`: a run whose requests
+    /// drain past its last bucket still reports a bounded timeline. Every bucket quantity is a sum, so merging
+    /// adds them and widens the bucket by the same factor.
+    pub fn coarsen(&mut self, max: usize) {
+        if self.buckets.len() <= max || max == 0 {
+            return;
+        }
+        let k = self.buckets.len().div_ceil(max);
+        self.buckets = self
+            .buckets
+            .chunks(k)
+            .map(|c| {
+                c.iter().fold(Bucket::default(), |a, b| Bucket {
+                    busy_s: a.busy_s + b.busy_s,
+                    batch_seq_s: a.batch_seq_s + b.batch_seq_s,
+                    kv_block_s: a.kv_block_s + b.kv_block_s,
+                    provisioned_s: a.provisioned_s + b.provisioned_s,
+                    arrivals: a.arrivals + b.arrivals,
+                    output_tokens: a.output_tokens + b.output_tokens,
+                })
+            })
+            .collect();
+        self.bucket = SimTime(self.bucket.0.saturating_mul(k as u64));
     }
 
     /// Adds another group's metrics.

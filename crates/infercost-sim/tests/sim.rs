@@ -365,3 +365,399 @@ fn prefix_caching_skips_shared_prefixes() {
     );
     assert!(cached.busy_replica_seconds < plain.busy_replica_seconds);
 }
+
+/// A workload of `(arrival_s, prompt, output)` requests.
+fn requests(rows: &[(f64, u32, u32)]) -> Workload {
+    let mut w = Workload::new();
+    for &(t, input, output) in rows {
+        w.requests
+            .push(Request::new(SimTime::from_secs_f64(t), input, output));
+    }
+    w
+}
+
+const LOOSE: Slo = Slo {
+    ttft_ms: 2000.0,
+    tpot_ms: 100.0,
+    percentile: 99.0,
+};
+
+#[test]
+fn max_model_len_rejects_long_prompts_and_cuts_long_outputs() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    // With a limit of 2,048: prompts of 2,048 and 5,000 reach it (rejected); 2,000 + 100 and 2,047 + 5 run past
+    // it (cut to 48 and 1 output tokens); 1,948 + 100 ends exactly at it and 1,000 + 100 is far below (served
+    // whole).
+    let w = requests(&[
+        (0.0, 1000, 100),
+        (1.0, 2048, 10),
+        (2.0, 2000, 100),
+        (3.0, 5000, 10),
+        (4.0, 2047, 5),
+        (5.0, 1948, 100),
+    ]);
+    let mut cfg = config(&dep, 1);
+    cfg.engine.max_model_len = Some(2048);
+    let r = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!(
+        (
+            r.requests,
+            r.rejected,
+            r.truncated,
+            r.completed,
+            r.unfinished
+        ),
+        (6, 2, 2, 4, 0)
+    );
+    let mut served: Vec<(u32, u32, u32)> = r
+        .records
+        .iter()
+        .map(|x| (x.index, x.input_tokens, x.output_tokens))
+        .collect();
+    served.sort_unstable();
+    assert_eq!(
+        served,
+        vec![(0, 1000, 100), (2, 2000, 48), (4, 2047, 1), (5, 1948, 100)],
+        "rejected requests must not be served and cut ones must stop at the limit"
+    );
+    let out: u64 = r.records.iter().map(|x| x.output_tokens as u64).sum();
+    assert_eq!(
+        r.timeline.iter().map(|b| b.arrivals).sum::<u64>(),
+        6,
+        "a rejected request still arrived"
+    );
+    assert_eq!(out, 249);
+
+    // No limit serves everything whole, and a limit no request reaches is the same run.
+    cfg.engine.max_model_len = None;
+    let free = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!((free.rejected, free.truncated, free.completed), (0, 0, 6));
+    let out: u64 = free.records.iter().map(|x| x.output_tokens as u64).sum();
+    assert_eq!(out, w.output_tokens());
+    cfg.engine.max_model_len = Some(5101);
+    assert_eq!(simulate(&dep, &w, &cfg).unwrap(), free);
+}
+
+/// 1,000 short requests a second apart on an idle replica (every one served well within any loose SLO), of
+/// which the first `rejected` have a prompt past `max_model_len`.
+fn with_rejections(rejected: usize) -> Workload {
+    let rows: Vec<(f64, u32, u32)> = (0..1000)
+        .map(|i| {
+            let input = if i < rejected { 20_000 } else { 200 };
+            (i as f64, input, 20)
+        })
+        .collect();
+    requests(&rows)
+}
+
+#[test]
+fn slo_attainment_is_over_every_offered_request() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    // 20 rejected, 30 with 8,000-token prompts whose prefill misses a 50 ms TTFT target, the rest fast.
+    let rows: Vec<(f64, u32, u32)> = (0..1000)
+        .map(|i| {
+            let input = match i % 100 {
+                0 | 1 => 20_000,
+                2..=4 => 8_000,
+                _ => 200,
+            };
+            (i as f64, input, 20)
+        })
+        .collect();
+    let w = requests(&rows);
+    let mut cfg = config(&dep, 1);
+    cfg.engine.max_model_len = Some(16_384);
+    let slo = Slo {
+        ttft_ms: 50.0,
+        tpot_ms: 100.0,
+        percentile: 99.0,
+    };
+    cfg.slo = Some(slo);
+    let r = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!((r.requests, r.rejected, r.completed), (1000, 20, 980));
+    // Served within both targets, counted from the per-request records the way the replica measures them.
+    let within = r
+        .records
+        .iter()
+        .filter(|x| {
+            let tpot = if x.output_tokens > 1 {
+                (x.e2e_ns - x.ttft_ns) / (x.output_tokens as u64 - 1)
+            } else {
+                0
+            };
+            x.ttft_ns as f64 <= slo.ttft_ms * 1e6 && tpot as f64 <= slo.tpot_ms * 1e6
+        })
+        .count();
+    assert_eq!(within, 950, "the test needs the long prompts to miss TTFT");
+    assert_eq!(r.slo_attainment, Some(950.0 / 1000.0));
+    assert_eq!(r.meets_slo, Some(false));
+}
+
+#[test]
+fn rejected_requests_count_against_the_slo_percentile() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let mut cfg = config(&dep, 1);
+    cfg.engine.max_model_len = Some(16_384);
+    cfg.slo = Some(LOOSE);
+    // 2% rejected: more than the 1% a p99 target leaves, though every served request is fast.
+    let r = simulate(&dep, &with_rejections(20), &cfg).unwrap();
+    assert_eq!((r.rejected, r.completed), (20, 980));
+    assert!(
+        r.ttft_ms.p99 < LOOSE.ttft_ms / 10.0 && r.tpot_ms.p99 < LOOSE.tpot_ms / 2.0,
+        "served requests must be fast: {:?} {:?}",
+        r.ttft_ms,
+        r.tpot_ms
+    );
+    assert_eq!(r.slo_attainment, Some(0.98));
+    assert_eq!(r.meets_slo, Some(false));
+    // 0.5% rejected fits within the 1% a p99 target leaves.
+    let r = simulate(&dep, &with_rejections(5), &cfg).unwrap();
+    assert_eq!((r.rejected, r.completed), (5, 995));
+    assert_eq!(r.slo_attainment, Some(0.995));
+    assert_eq!(r.meets_slo, Some(true));
+    // The same 2% of misses at p97 is met.
+    cfg.slo = Some(Slo {
+        percentile: 97.0,
+        ..LOOSE
+    });
+    let r = simulate(&dep, &with_rejections(20), &cfg).unwrap();
+    assert_eq!(r.meets_slo, Some(true));
+}
+
+#[test]
+fn a_far_future_arrival_widens_the_timeline_instead_of_allocating_by_span() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let mut w = requests(&[(0.0, 500, 50), (1.0, 800, 20), (2.5, 300, 100)]);
+    // 10^15 ms, about 31,700 years: a stray timestamp that must not cost 10^13 one-minute buckets.
+    w.requests
+        .push(Request::new(SimTime(1_000_000_000_000_000_000), 400, 30));
+    let mut cfg = config(&dep, 2);
+    cfg.slo = Some(LOOSE);
+    let r = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!((r.requests, r.completed, r.unfinished), (4, 4, 0));
+    assert!(
+        r.timeline.len() <= 525_600,
+        "{} timeline rows",
+        r.timeline.len()
+    );
+    assert_eq!(r.timeline.iter().map(|b| b.arrivals).sum::<u64>(), 4);
+    let mut seen: Vec<u32> = r.records.iter().map(|x| x.index).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, vec![0, 1, 2, 3]);
+}
+
+#[test]
+fn a_last_arrival_on_the_bucket_bound_stays_within_it() {
+    // 525,600 one-minute buckets exactly: the last arrival's own bucket would be the 525,601st.
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let mut w = requests(&[(0.0, 500, 50)]);
+    w.requests
+        .push(Request::new(SimTime::from_secs(525_600 * 60), 400, 30));
+    let r = simulate(&dep, &w, &config(&dep, 1)).unwrap();
+    assert_eq!(r.completed, 2);
+    assert!(
+        r.timeline.len() <= 525_600,
+        "{} timeline rows",
+        r.timeline.len()
+    );
+    // Merged rows still add up to the run: two arrivals, and the provisioned time of one replica.
+    assert_eq!(r.timeline.iter().map(|b| b.arrivals).sum::<u64>(), 2);
+    let width = r.timeline[1].t_s - r.timeline[0].t_s;
+    let provisioned: f64 = r.timeline.iter().map(|b| b.replicas * width).sum();
+    assert!(
+        (provisioned - r.replica_seconds).abs() < 1e-6 * r.replica_seconds,
+        "{provisioned} vs {}",
+        r.replica_seconds
+    );
+}
+
+/// `rate` requests/s of Poisson arrivals for `duration_s` with this length mix.
+fn poisson(rate: f64, duration_s: f64, mix: &[(u32, u32)], seed: u64) -> Workload {
+    use infercost_core::transform::{synth, Arrival, Diurnal, Lengths};
+    synth(
+        rate,
+        duration_s,
+        Arrival::Poisson,
+        &Lengths::Empirical(mix.to_vec()),
+        &Diurnal::flat(),
+        None,
+        seed,
+    )
+    .unwrap()
+}
+
+#[test]
+fn replica_capacity_is_deterministic_tightens_with_the_slo_and_holds_for_a_pool() {
+    use infercost_sim::capacity::{length_mix, replica_capacity, POOL_REPLICAS};
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let mix = length_mix(&azure("azure_conv_2023.csv", usize::MAX), 1.0);
+    let mut engine = config(&dep, 1).engine;
+    engine.max_model_len = Some(32_768);
+    let cap = replica_capacity(&dep, &mix, engine, LOOSE);
+    assert!(cap > 0.0);
+    assert_eq!(cap, replica_capacity(&dep, &mix, engine, LOOSE));
+    let tight = Slo {
+        ttft_ms: 500.0,
+        tpot_ms: 30.0,
+        ..LOOSE
+    };
+    let tight_cap = replica_capacity(&dep, &mix, engine, tight);
+    assert!(
+        tight_cap < cap * 0.99,
+        "a tighter SLO must lower capacity: {tight_cap} vs {cap}"
+    );
+    // A pool of 12 replicas carries 95% of 12 × capacity within the SLO and falls behind at 130%, on arrivals
+    // the capacity probe never saw.
+    assert_eq!(POOL_REPLICAS, 12);
+    let pool = |load: f64| {
+        let mut cfg = config(&dep, 12);
+        cfg.engine = engine;
+        cfg.record_requests = false;
+        cfg.slo = Some(LOOSE);
+        cfg.seed = 7;
+        let w = poisson(load * 12.0 * cap, 300.0, &mix, 7);
+        simulate(&dep, &w, &cfg).unwrap()
+    };
+    let under = pool(0.95);
+    assert_eq!(
+        under.meets_slo,
+        Some(true),
+        "at 95%: p99 TTFT {} ms, TPOT {} ms",
+        under.ttft_ms.p99,
+        under.tpot_ms.p99
+    );
+    let over = pool(1.3);
+    assert_eq!(
+        over.meets_slo,
+        Some(false),
+        "at 130%: p99 TTFT {} ms, TPOT {} ms",
+        over.ttft_ms.p99,
+        over.tpot_ms.p99
+    );
+}
+
+#[test]
+fn gpu_busy_is_offered_load_over_capacity() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = azure("azure_conv_2023.csv", 3000);
+    let mut cfg = config(&dep, 3);
+    cfg.record_requests = false;
+    let r = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!(r.gpu_busy_fraction, None, "no capacity, no busy fraction");
+    assert!((0.0..=1.0).contains(&r.engine_active_fraction));
+    assert!(r.engine_active_fraction > 0.0);
+    let span_s = w.requests[w.len() - 1]
+        .arrival
+        .since(w.requests[0].arrival)
+        .as_secs_f64();
+    let offered = 3000.0 / span_s;
+    assert!((r.offered_rps - offered).abs() < 1e-9 * offered);
+    for cap in [4.0, 0.5, offered / 3.0 * 0.999] {
+        cfg.replica_capacity_rps = Some(cap);
+        let r = simulate(&dep, &w, &cfg).unwrap();
+        let busy = r.gpu_busy_fraction.unwrap();
+        let expect = (offered / (3.0 * cap)).min(1.0);
+        assert!(
+            (busy - expect).abs() < 1e-9,
+            "capacity {cap}: {busy} vs {expect}"
+        );
+        assert!((0.0..=1.0).contains(&r.engine_active_fraction));
+        for row in &r.timeline {
+            assert!((0.0..=1.0).contains(&row.busy_fraction));
+            assert!((0.0..=1.0).contains(&row.engine_active_fraction));
+        }
+    }
+    // A capacity never measured (0) leaves a loaded fleet fully busy, not idle.
+    cfg.replica_capacity_rps = Some(0.0);
+    assert_eq!(
+        simulate(&dep, &w, &cfg).unwrap().gpu_busy_fraction,
+        Some(1.0)
+    );
+}
+
+#[test]
+fn a_far_horizon_widens_the_timeline_too() {
+    // Provisioned time runs to the horizon, so a horizon centuries away (`simulate --horizon 1e12` saturates to
+    // the largest time) must widen the buckets as a late arrival does, not allocate one per minute up to it.
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = requests(&[(0.0, 500, 50), (1.0, 800, 20)]);
+    let mut cfg = config(&dep, 1);
+    for horizon in [SimTime::from_secs(100_000_000), SimTime::MAX] {
+        cfg.horizon = Some(horizon);
+        let r = simulate(&dep, &w, &cfg).unwrap();
+        assert_eq!((r.completed, r.unfinished), (2, 0));
+        assert!(
+            r.timeline.len() <= 525_600,
+            "{} timeline rows",
+            r.timeline.len()
+        );
+        let width = r.timeline[1].t_s - r.timeline[0].t_s;
+        assert!(
+            width * 525_600.0 < horizon.as_secs_f64() * 1.001,
+            "buckets of {width} s are wider than the bound needs"
+        );
+        let provisioned: f64 = r.timeline.iter().map(|b| b.replicas * width).sum();
+        assert!(
+            (provisioned - horizon.as_secs_f64()).abs() < 1e-6 * horizon.as_secs_f64(),
+            "one replica is provisioned to the horizon: {provisioned} s"
+        );
+    }
+}
+
+#[test]
+fn a_horizon_inside_an_iteration_keeps_engines_at_most_fully_active() {
+    // An 8,000-token prefill takes about 0.2 s; a horizon inside it leaves the iteration running past it, and
+    // the replica must count as provisioned for as long as it runs.
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = requests(&[(0.0, 8000, 100)]);
+    let mut cfg = config(&dep, 1);
+    for h in [0.05, 0.1, 0.5] {
+        cfg.horizon = Some(SimTime::from_secs_f64(h));
+        let r = simulate(&dep, &w, &cfg).unwrap();
+        assert_eq!((r.completed, r.unfinished), (0, 1), "horizon {h} s");
+        assert!(
+            r.busy_replica_seconds <= r.replica_seconds,
+            "horizon {h} s: busy {} s of {} s provisioned",
+            r.busy_replica_seconds,
+            r.replica_seconds
+        );
+        assert!(
+            (0.0..=1.0).contains(&r.engine_active_fraction),
+            "horizon {h} s: {}",
+            r.engine_active_fraction
+        );
+        for row in &r.timeline {
+            assert!((0.0..=1.0).contains(&row.engine_active_fraction), "{row:?}");
+        }
+    }
+}
+
+#[test]
+fn unservable_and_unfinished_requests_are_slo_misses() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let mut cfg = config(&dep, 1);
+    cfg.slo = Some(LOOSE);
+    // One request larger than the KV cache, three served quickly.
+    let w = requests(&[
+        (0.0, 10_000_000, 10),
+        (1.0, 100, 10),
+        (2.0, 100, 10),
+        (3.0, 100, 10),
+    ]);
+    let r = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!((r.unservable, r.completed), (1, 3));
+    assert_eq!(r.slo_attainment, Some(0.75));
+    assert_eq!(r.meets_slo, Some(false));
+    // A horizon that stops the last request mid-prefill: one of four unfinished.
+    let w = requests(&[
+        (0.0, 100, 10),
+        (1.0, 100, 10),
+        (2.0, 100, 10),
+        (3.0, 8000, 10),
+    ]);
+    cfg.horizon = Some(SimTime::from_secs_f64(3.01));
+    let r = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!((r.unfinished, r.completed), (1, 3));
+    assert_eq!(r.slo_attainment, Some(0.75));
+    assert_eq!(r.meets_slo, Some(false));
+}
