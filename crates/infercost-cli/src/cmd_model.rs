@@ -63,8 +63,8 @@ pub(crate) struct DeployArgs {
     /// Fraction of GPU memory the engine uses
     #[arg(long, default_value_t = 0.9)]
     pub(crate) gpu_memory_utilization: f64,
-    /// Longest sequence that must fit
-    #[arg(long, default_value_t = 8192)]
+    /// Longest sequence (prompt + output) the engine accepts and must fit in memory, as vLLM's --max-model-len
+    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u32).range(2..))]
     pub(crate) max_model_len: u32,
     /// Token budget per iteration (sizes the activation reserve)
     #[arg(long, default_value_t = 8192)]

@@ -1387,7 +1387,6 @@ fn planned_servings_add_up_carry_their_load_and_agree_with_placement() {
 }
 
 #[test]
-#[ignore = "capacity blames the unloaded latency when max_model_len rejections are what miss the SLO"]
 fn capacity_names_max_model_len_when_rejections_miss_the_slo() {
     // With a limit of 2,048 tokens over 1% of the pilot's prompts are rejected, so no fleet meets p99 however
     // large; the reason must say so, as `plan` does, not that 2,000 ms is below a 45 ms unloaded TTFT.
@@ -1419,7 +1418,6 @@ fn capacity_names_max_model_len_when_rejections_miss_the_slo() {
 }
 
 #[test]
-#[ignore = "a max_model_len of 0 is accepted and rejects every request instead of being refused as bad input"]
 fn a_zero_max_model_len_is_refused() {
     let d = temp("zero-len");
     let sim = infercost(
@@ -1448,7 +1446,6 @@ fn a_zero_max_model_len_is_refused() {
 }
 
 #[test]
-#[ignore = "a point sized in groups reports one simulated group's rejections and truncations as the peak hour's"]
 fn rejections_in_the_peak_hour_scale_with_volume() {
     // Counted independently with Python's csv module: at max_model_len 6,000, 23 of the pilot's 19,366 prompts
     // reach the limit and 7 more run past it. Every point must report its whole peak hour, however many traffic

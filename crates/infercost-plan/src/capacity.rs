@@ -105,6 +105,24 @@ pub fn min_replicas(
     };
     let start = (estimate.div_ceil(groups)).clamp(1, MAX_REPLICAS_PER_GROUP);
     let first = probe(start);
+    // Rejections at max_model_len do not shrink with more replicas: too many of them and no fleet meets the SLO.
+    if first.requests > 0
+        && first.rejected as f64 > first.requests as f64 * (1.0 - cfg.slo.percentile / 100.0)
+    {
+        let why = format!(
+            "{:.1}% of the prompts reach max_model_len {} and are rejected, more than the SLO's p{} allows at any fleet size; raise max_model_len",
+            first.rejected as f64 / first.requests as f64 * 100.0,
+            cfg.engine.max_model_len.unwrap_or(0),
+            cfg.slo.percentile
+        );
+        return Capacity {
+            replicas: 0,
+            groups,
+            sim: first,
+            failure: Some(why),
+            sims,
+        };
+    }
     // Gallop away from the estimate (which comes from the measured capacity and is usually within a replica or
     // two), then bisect: two or three simulations where a search from scratch would take five or more.
     let (mut lo, mut hi, mut best) = if ok(&first) {

@@ -454,8 +454,9 @@ pub(crate) fn eval_point(
     point.groups = whole.cap.groups;
     point.ttft_ms = whole.cap.sim.ttft_ms;
     point.tpot_ms = whole.cap.sim.tpot_ms;
-    point.rejected_peak_hour = whole.cap.sim.rejected;
-    point.truncated_peak_hour = whole.cap.sim.truncated;
+    // The sizing simulated one of `groups` equal shares of the hour.
+    point.rejected_peak_hour = whole.cap.sim.rejected * whole.cap.groups as u64;
+    point.truncated_peak_hour = whole.cap.sim.truncated * whole.cap.groups as u64;
     let (mean_in, mean_out) = mean_lengths(ctx.pilot, context);
     let requests: f64 = ctx
         .weights

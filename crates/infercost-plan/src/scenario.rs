@@ -374,6 +374,15 @@ impl Scenario {
                 format!("must be in (0, 1], got {}", engine.gpu_memory_utilization),
             ));
         }
+        if engine.max_model_len < 2 {
+            return Err(bad(
+                "engine.max_model_len",
+                format!(
+                    "must leave room for a prompt and one output token (at least 2), got {}",
+                    engine.max_model_len
+                ),
+            ));
+        }
         if engine.max_num_seqs == 0 || engine.max_batched_tokens < engine.max_num_seqs {
             return Err(bad(
                 "engine.max_batched_tokens",

@@ -24,6 +24,9 @@ const REQUESTS_PER_REPLICA: f64 = 300.0;
 /// Seconds of arrivals per probe, at least: long enough for queues to reach their steady state (many times a
 /// request's own latency), however fast the pool serves.
 const MIN_PROBE_S: f64 = 90.0;
+/// Requests per probe, at most: tiny requests served at tens of thousands per second need no more to show a
+/// steady state, and the probe's memory and time stay bounded.
+const MAX_PROBE_REQUESTS: f64 = 400_000.0;
 /// The probe's fixed seed.
 const SEED: u64 = 0xCA9A_C17E;
 
@@ -60,7 +63,9 @@ pub fn replica_capacity(
     let pool = POOL_REPLICAS;
     let meets = |per_replica: f64| {
         let rate = per_replica * pool as f64;
-        let duration = (REQUESTS_PER_REPLICA * pool as f64 / rate).max(MIN_PROBE_S);
+        let duration = (REQUESTS_PER_REPLICA * pool as f64 / rate)
+            .max(MIN_PROBE_S)
+            .min(MAX_PROBE_REQUESTS / rate);
         let Ok(w) = synth(
             rate,
             duration,
@@ -83,7 +88,8 @@ pub fn replica_capacity(
         lo = hi;
         hi *= 2.0;
         if hi > 1e6 {
-            return hi;
+            // Past a million requests per second per replica: report what was verified.
+            return lo;
         }
     }
     if lo == 0.0 {
