@@ -129,3 +129,29 @@ fn months_are_whole_fleets_and_say_when_none_is_feasible() {
     let why = last.reason.as_deref().unwrap_or_default();
     assert!(why.contains("max_model_len"), "{why}");
 }
+
+#[test]
+fn a_point_without_a_fleet_gives_the_real_reason() {
+    let pilot = azure();
+    // Llama-3.1-70B in bf16 needs about 141 GB of weights: pinned to one 80 GB H100 it does not fit.
+    let too_big = scenario("[1]", "").replace(
+        "model = \"llama-3.1-70b\"",
+        "model = \"llama-3.1-70b\"\ntp = 1",
+    );
+    let r = run(&too_big, &pilot);
+    let p = &r.points[0];
+    assert!(!p.fits && p.cheapest_usd_per_month.is_none());
+    let why = p.reason.as_deref().unwrap_or_default();
+    assert!(why.contains("does not fit"), "{why}");
+    // A TTFT target below what the longest prompts' prefill takes on any layout says exactly that.
+    let tight = scenario("[1]", "").replace("ttft_ms = 2000", "ttft_ms = 60");
+    let r = run(&tight, &pilot);
+    let p = &r.points[0];
+    assert!(p.cheapest_usd_per_month.is_none());
+    let why = p.reason.as_deref().unwrap_or_default();
+    assert!(
+        why.contains("cannot meet the SLO at any fleet size") && why.contains("TTFT"),
+        "{why}"
+    );
+    assert!(!why.contains("residency"), "{why}");
+}
