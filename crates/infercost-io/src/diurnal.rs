@@ -25,7 +25,12 @@ pub fn parse_diurnal(text: &str, path: &Path) -> Result<Vec<f64>, IoError> {
                     .map_err(|_| err(i + 1, format!("hour {h:?} is not a number 0-23")))?,
                 *v,
             ),
-            _ => unreachable!("split yields at least one field"),
+            [] => {
+                return Err(err(
+                    i + 1,
+                    "an empty line where an hour's weight belongs".into(),
+                ))
+            }
         };
         if hour >= 24 {
             return Err(err(i + 1, format!("hour {hour} is outside 0-23")));

@@ -56,13 +56,17 @@ const MAX_REPLICAS_PER_GROUP: u32 = 4096;
 /// The most requests one simulated group holds (about a second of simulation).
 const MAX_GROUP_REQUESTS: f64 = 1_000_000.0;
 
-fn run(dep: &Deployment, w: &Workload, cfg: &SearchConfig, replicas: u32) -> SimResult {
+fn run(
+    dep: &Deployment,
+    w: &Workload,
+    cfg: &SearchConfig,
+    replicas: u32,
+) -> Result<SimResult, infercost_sim::SimError> {
     let mut c = SimConfig::new(cfg.engine.kv_blocks, replicas);
     c.engine = cfg.engine;
     c.slo = Some(cfg.slo);
     c.seed = cfg.seed;
-    // Validated by the caller (positive replicas, SLO, KV blocks); a failure here would be a planner defect.
-    simulate(dep, w, &c).unwrap_or_else(|e| panic!("planner built an invalid simulation: {e}"))
+    simulate(dep, w, &c)
 }
 
 fn ok(r: &SimResult) -> bool {
@@ -92,19 +96,34 @@ pub fn min_replicas(
             return Capacity {
                 replicas: 0,
                 groups,
-                sim: run(dep, &Workload::new(), cfg, 1),
+                sim: SimResult::default(),
                 failure: Some(e.to_string()),
                 sims: 1,
             }
         }
     };
     let mut sims = 0;
+    // The caller validated the settings; should the simulator still refuse them, the search stops and says so.
+    let refused: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
     let mut probe = |r: u32| {
         sims += 1;
-        run(dep, &w, cfg, r)
+        run(dep, &w, cfg, r).unwrap_or_else(|e| {
+            refused.borrow_mut().get_or_insert(e.to_string());
+            SimResult::default()
+        })
     };
     let start = (estimate.div_ceil(groups)).clamp(1, MAX_REPLICAS_PER_GROUP);
     let first = probe(start);
+    let refusal = refused.borrow_mut().take();
+    if let Some(e) = refusal {
+        return Capacity {
+            replicas: 0,
+            groups,
+            sim: first,
+            failure: Some(format!("the simulator refused the settings: {e}")),
+            sims,
+        };
+    }
     // Rejections at max_model_len do not shrink with more replicas: too many of them and no fleet meets the SLO.
     if first.requests > 0
         && first.rejected as f64 > first.requests as f64 * (1.0 - cfg.slo.percentile / 100.0)
@@ -221,7 +240,7 @@ pub fn lone_requests(
         q.prefix_len = 0;
         w.requests.push(q);
     }
-    run(dep, &w, cfg, 1)
+    run(dep, &w, cfg, 1).unwrap_or_default()
 }
 
 /// A simulation result with nothing in it, for a search that never ran one.
