@@ -363,12 +363,18 @@ pub fn breakevens(
             let lo = (w[0].volume.ln() / step).floor() as i64;
             let mut k = (w[1].volume.ln() / step).ceil() as i64;
             let mut found = w[1].volume;
+            // Where self-hosting is clearly cheaper (15% margin) whole replicas cannot flip the answer within a
+            // step, so the walk gallops there and steps one grid point at a time near the crossing.
+            let mut stride = 1;
             while k - 1 > lo {
-                match cheapest(sweep.points_at(&d.name, at(k - 1), 1.0)) {
+                let next = (k - stride).max(lo + 1);
+                match cheapest(sweep.points_at(&d.name, at(next), 1.0)) {
                     Some(p) if gap(&p) <= 1.0 => {
-                        k -= 1;
+                        k = next;
                         found = at(k);
+                        stride = if gap(&p) < 0.85 { stride * 2 } else { 1 };
                     }
+                    _ if stride > 1 => stride = 1,
                     _ => break,
                 }
             }
