@@ -166,7 +166,7 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
-const FORMATS: [Format; 7] = [
+const FORMATS: [Format; 10] = [
     Format::Auto,
     Format::Azure,
     Format::Mooncake,
@@ -174,6 +174,9 @@ const FORMATS: [Format; 7] = [
     Format::Lengths,
     Format::Csv,
     Format::Jsonl,
+    Format::LiteLlm,
+    Format::Otlp,
+    Format::BurstGpt,
 ];
 const UNITS: [Option<TimeUnit>; 5] = [
     None,
@@ -206,6 +209,7 @@ fn options() -> impl Strategy<Value = ReadOptions> {
             } else {
                 ColumnMap::default()
             },
+            filters: Vec::new(),
         })
 }
 
