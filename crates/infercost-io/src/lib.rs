@@ -6,8 +6,8 @@ pub mod trace;
 pub mod write;
 
 pub use trace::{
-    parse_trace, read_trace, ColumnMap, Format, ObservedTiming, ReadOptions, ReadReport, TimeUnit, Where,
-    FORMAT_NAMES,
+    parse_trace, read_trace, ColumnMap, Format, ObservedTiming, ReadOptions, ReadReport, TimeUnit,
+    Where, FORMAT_NAMES,
 };
 pub use write::write_jsonl;
 

@@ -37,7 +37,8 @@ pub enum Format {
 }
 
 /// The `--format` names, in the order help text lists them.
-pub const FORMAT_NAMES: &str = "auto, azure, mooncake, vidur, lengths, csv, jsonl, litellm, otlp or burstgpt";
+pub const FORMAT_NAMES: &str =
+    "auto, azure, mooncake, vidur, lengths, csv, jsonl, litellm, otlp or burstgpt";
 
 impl Format {
     /// Parses a `--format` value.
@@ -354,7 +355,14 @@ fn read_lines<R: std::io::BufRead>(
             &mut warnings,
         )?,
         Format::LiteLlm if first.starts_with('{') || first.starts_with('[') => {
-            logs::read_litellm_json(&mut lines, &first, opts, &mut w, &mut sink, &mut filtered_out)?
+            logs::read_litellm_json(
+                &mut lines,
+                &first,
+                opts,
+                &mut w,
+                &mut sink,
+                &mut filtered_out,
+            )?
         }
         _ => read_csv(
             &mut lines,
@@ -882,7 +890,10 @@ fn read_csv<R: std::io::BufRead>(
                         Some(ns - exact)
                     };
                     timing.resize(rel.len(), Timing::default());
-                    timing.push(Timing::new(since_start(cols.first_token), since_start(cols.end)));
+                    timing.push(Timing::new(
+                        since_start(cols.first_token),
+                        since_start(cols.end),
+                    ));
                 }
                 rel.push(t);
                 row_lines.push(line_no.min(u32::MAX as u64) as u32);
@@ -1010,9 +1021,10 @@ fn read_jsonl<R: std::io::BufRead>(
             }
         } else {
             match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(raw) {
-                Ok(m) if !logs::keep(&opts.filters, &mut seen_keys, m.keys(), |k| {
-                    m.get(k).and_then(logs::json_text)
-                }) =>
+                Ok(m)
+                    if !logs::keep(&opts.filters, &mut seen_keys, m.keys(), |k| {
+                        m.get(k).and_then(logs::json_text)
+                    }) =>
                 {
                     *filtered_out += 1;
                     continue;
@@ -1217,8 +1229,18 @@ impl Times {
     fn observed(&self) -> Option<ObservedTiming> {
         let ms = |ns: i128| ns as f64 / 1e6;
         let o = ObservedTiming {
-            ttft_ms: self.timing.iter().filter_map(|t| t.ttft_ns).map(ms).collect(),
-            e2e_ms: self.timing.iter().filter_map(|t| t.e2e_ns).map(ms).collect(),
+            ttft_ms: self
+                .timing
+                .iter()
+                .filter_map(|t| t.ttft_ns)
+                .map(ms)
+                .collect(),
+            e2e_ms: self
+                .timing
+                .iter()
+                .filter_map(|t| t.e2e_ns)
+                .map(ms)
+                .collect(),
         };
         (!o.ttft_ms.is_empty() || !o.e2e_ms.is_empty()).then_some(o)
     }
@@ -1715,7 +1737,11 @@ mod tests {
         );
     }
 
-    fn fixture(name: &str, text: &str, opts: &ReadOptions) -> Result<(Workload, ReadReport), IoError> {
+    fn fixture(
+        name: &str,
+        text: &str,
+        opts: &ReadOptions,
+    ) -> Result<(Workload, ReadReport), IoError> {
         parse_trace(text.as_bytes(), Path::new(name), opts)
     }
 
@@ -1736,12 +1762,15 @@ mod tests {
         let (w, r) = fixture("spend.csv", LITELLM_CSV, &ReadOptions::default()).unwrap();
         assert_eq!(r.format, Format::LiteLlm);
         assert_eq!(w.len(), 10);
-        assert_eq!((w.requests[0].input_tokens, w.requests[0].output_tokens), (480, 132));
+        assert_eq!(
+            (w.requests[0].input_tokens, w.requests[0].output_tokens),
+            (480, 132)
+        );
         assert_eq!(w.requests[1].arrival.0, 930_000_000);
         let o = r.observed.unwrap();
         assert_eq!(o.ttft_ms.len(), 10);
-        assert!((o.ttft_ms[0] - 300.0).abs() < 1e-9, "{:?}", o.ttft_ms);
-        assert!((o.e2e_ms[0] - 3400.0).abs() < 1e-9, "{:?}", o.e2e_ms);
+        assert!((o.ttft_ms[0] - 87.0).abs() < 1e-9, "{:?}", o.ttft_ms);
+        assert!((o.e2e_ms[0] - 1189.0).abs() < 1e-9, "{:?}", o.e2e_ms);
         assert!(w.epoch_origin_s.is_some());
     }
 
@@ -1771,14 +1800,28 @@ mod tests {
         assert_eq!(r.format, Format::Otlp);
         assert_eq!(w.len(), 3);
         assert_eq!(r.malformed_rows, 0);
-        assert_eq!((w.requests[2].input_tokens, w.requests[2].output_tokens), (900, 200));
+        assert_eq!(
+            (w.requests[2].input_tokens, w.requests[2].output_tokens),
+            (900, 200)
+        );
         assert_eq!(w.requests[2].arrival.0, 2_280_000_000);
-        assert!(r.warnings.iter().any(|m| m.contains("skipped 1 spans without GenAI token usage")
-            && m.contains("line 1")), "{:?}", r.warnings);
+        assert!(
+            r.warnings
+                .iter()
+                .any(|m| m.contains("skipped 1 spans without GenAI token usage")
+                    && m.contains("line 1")),
+            "{:?}",
+            r.warnings
+        );
         let o = r.observed.unwrap();
         assert!(o.ttft_ms.is_empty());
         assert!((o.e2e_ms[0] - 3400.0).abs() < 1e-9, "{:?}", o.e2e_ms);
-        let (w, r) = fixture("spans.jsonl", OTLP, &filters(&["gen_ai.request.model=gpt-4"])).unwrap();
+        let (w, r) = fixture(
+            "spans.jsonl",
+            OTLP,
+            &filters(&["gen_ai.request.model=gpt-4"]),
+        )
+        .unwrap();
         assert_eq!((w.len(), r.filtered_out), (2, 1));
         // A resource attribute selects too.
         let (w, _) = fixture("spans.jsonl", OTLP, &filters(&["service.name=chat-api"])).unwrap();
@@ -1794,20 +1837,33 @@ mod tests {
         assert_eq!(r.first_errors[0].0, 7);
         assert_eq!(w.requests[1].arrival.0, 40_000_000_000);
         assert!(r.observed.is_none());
-        let (w, r) = fixture("burst.csv", BURSTGPT, &filters(&["Model=GPT-4", "Log Type=Conversation log"])).unwrap();
+        let (w, r) = fixture(
+            "burst.csv",
+            BURSTGPT,
+            &filters(&["Model=GPT-4", "Log Type=Conversation log"]),
+        )
+        .unwrap();
         assert_eq!((w.len(), r.filtered_out, r.malformed_rows), (2, 5, 0));
     }
 
     #[test]
     fn where_keeps_rows_that_match_every_filter_in_every_format() {
-        let (w, _) = fixture("spend.csv", LITELLM_CSV, &filters(&["model=gpt-4", "user=alice"])).unwrap();
+        let (w, _) = fixture(
+            "spend.csv",
+            LITELLM_CSV,
+            &filters(&["model=gpt-4", "user=alice"]),
+        )
+        .unwrap();
         assert_eq!(w.len(), 4);
         let (w, _) = fixture("spend.json", LITELLM_JSON, &filters(&["user=bob"])).unwrap();
         assert_eq!(w.len(), 1);
         let jsonl = "{\"timestamp\": 0, \"input_length\": 5, \"output_length\": 1, \"tenant\": 7}\n{\"timestamp\": 10, \"input_length\": 6, \"output_length\": 2, \"tenant\": 8}\n";
         let (w, _) = fixture("m.jsonl", jsonl, &filters(&["tenant=8"])).unwrap();
         assert_eq!((w.len(), w.requests[0].input_tokens), (1, 6));
-        assert_eq!(Where::parse("model").unwrap_err(), "--where \"model\" is not COLUMN=VALUE (such as model=gpt-4)");
+        assert_eq!(
+            Where::parse("model").unwrap_err(),
+            "--where \"model\" is not COLUMN=VALUE (such as model=gpt-4)"
+        );
         assert_eq!(Where::parse("Log Type=API log").unwrap().column, "Log Type");
     }
 
@@ -1819,8 +1875,15 @@ mod tests {
             ("spans.jsonl", OTLP, "\"gen_ai.request.model\""),
             ("burst.csv", BURSTGPT, "\"Log Type\""),
         ] {
-            let e = fixture(name, text, &filters(&["modle=gpt-4"])).unwrap_err().to_string();
-            assert!(e.starts_with(&format!("{name}: --where column \"modle\" is not in the file (columns: ")), "{e}");
+            let e = fixture(name, text, &filters(&["modle=gpt-4"]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(&format!(
+                    "{name}: --where column \"modle\" is not in the file (columns: "
+                )),
+                "{e}"
+            );
             assert!(e.contains(want), "{e}");
         }
     }
@@ -1831,13 +1894,23 @@ mod tests {
             format: Format::parse("burstgpt").unwrap(),
             ..ReadOptions::default()
         };
-        assert_eq!(fixture("b.csv", BURSTGPT, &opts).unwrap().1.format.name(), "burstgpt");
+        assert_eq!(
+            fixture("b.csv", BURSTGPT, &opts).unwrap().1.format.name(),
+            "burstgpt"
+        );
         for n in ["litellm", "otlp", "burstgpt"] {
             assert_eq!(Format::parse(n).unwrap().name(), n);
         }
-        let e = fixture("b.csv", BURSTGPT, &ReadOptions { format: Format::LiteLlm, ..ReadOptions::default() })
-            .unwrap_err()
-            .to_string();
+        let e = fixture(
+            "b.csv",
+            BURSTGPT,
+            &ReadOptions {
+                format: Format::LiteLlm,
+                ..ReadOptions::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("no column \"startTime\""), "{e}");
     }
 }

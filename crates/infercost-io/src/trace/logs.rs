@@ -2,8 +2,8 @@
 //! OTLP/JSON, read into the same arrivals, with the latencies the log recorded, and `--where` on their keys.
 
 use super::{
-    bounded, not_empty, parse_count, parse_datetime_ns, Extremes, LineReader, ReadOptions, Sink, Timing,
-    Times, TimeUnit, Where,
+    bounded, not_empty, parse_count, parse_datetime_ns, Extremes, LineReader, ReadOptions, Sink,
+    TimeUnit, Times, Timing, Where,
 };
 use crate::IoError;
 use infercost_core::{Request, SimTime, Workload};
@@ -119,7 +119,10 @@ fn datetime(v: Option<&Value>, key: &str) -> Result<i128, String> {
 }
 
 /// One spend-log record: its start, the request and the latencies it recorded.
-fn litellm_row(m: &Map<String, Value>, opts: &ReadOptions) -> Result<(i128, Request, Timing), String> {
+fn litellm_row(
+    m: &Map<String, Value>,
+    opts: &ReadOptions,
+) -> Result<(i128, Request, Timing), String> {
     let c = &opts.columns;
     let time_key = c.time.as_deref().unwrap_or("startTime");
     let in_key = c.input.as_deref().unwrap_or("prompt_tokens");
@@ -178,11 +181,12 @@ pub(super) fn read_litellm_json<R: std::io::BufRead>(
             text.extend_from_slice(l);
             text.push(b'\n');
         }
-        let records: Vec<Value> = serde_json::from_slice(&text).map_err(|e| IoError::Malformed {
-            path: sink.path.to_path_buf(),
-            line: start + e.line() as u64 - 1,
-            message: format!("not a JSON array of spend-log records: {e}"),
-        })?;
+        let records: Vec<Value> =
+            serde_json::from_slice(&text).map_err(|e| IoError::Malformed {
+                path: sink.path.to_path_buf(),
+                line: start + e.line() as u64 - 1,
+                message: format!("not a JSON array of spend-log records: {e}"),
+            })?;
         for (i, v) in records.iter().enumerate() {
             let what = format!("array element {}: ", i + 1);
             match v {
@@ -273,7 +277,10 @@ fn unix_nano(v: Option<&Value>, key: &str) -> Result<i128, String> {
 }
 
 const INPUT_KEYS: [&str; 2] = ["gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"];
-const OUTPUT_KEYS: [&str; 2] = ["gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"];
+const OUTPUT_KEYS: [&str; 2] = [
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.completion_tokens",
+];
 
 /// OpenTelemetry spans as the collector's file exporter writes them. Each span with GenAI token usage is a
 /// request arriving at its start; its end − start is its observed end-to-end latency. Other spans (HTTP, DB,
@@ -297,7 +304,10 @@ pub(super) fn read_otlp<R: std::io::BufRead>(
         let export = match serde_json::from_slice::<ExportRequest>(raw) {
             Ok(e) => e,
             Err(e) => {
-                sink.bad(n, format!("not an OTLP/JSON ExportTraceServiceRequest: {e}"))?;
+                sink.bad(
+                    n,
+                    format!("not an OTLP/JSON ExportTraceServiceRequest: {e}"),
+                )?;
                 continue;
             }
         };
@@ -328,8 +338,10 @@ pub(super) fn read_otlp<R: std::io::BufRead>(
                     continue;
                 }
                 let row = (|| -> Result<(i128, Request, Timing), String> {
-                    let (ik, iv) = input.ok_or("no gen_ai.usage.input_tokens beside the output tokens")?;
-                    let (ok, ov) = output.ok_or("no gen_ai.usage.output_tokens beside the input tokens")?;
+                    let (ik, iv) =
+                        input.ok_or("no gen_ai.usage.input_tokens beside the output tokens")?;
+                    let (ok, ov) =
+                        output.ok_or("no gen_ai.usage.output_tokens beside the input tokens")?;
                     let i = parse_count(&iv, ik)?;
                     let o = parse_count(&ov, ok)?;
                     not_empty(i, o)?;
@@ -338,7 +350,11 @@ pub(super) fn read_otlp<R: std::io::BufRead>(
                         .ok()
                         .filter(|&e| e > 0)
                         .map(|e| e - start);
-                    Ok((start, Request::new(SimTime::ZERO, i, o), Timing::new(None, e2e)))
+                    Ok((
+                        start,
+                        Request::new(SimTime::ZERO, i, o),
+                        Timing::new(None, e2e),
+                    ))
                 })();
                 match row {
                     Ok((t, r, timing)) => rows.push(w, n, t, r, timing),
