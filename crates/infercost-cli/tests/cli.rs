@@ -1821,3 +1821,57 @@ fn backtest_sets_predicted_latencies_beside_observed_ones() {
         r.stderr
     );
 }
+
+#[test]
+fn a_scenario_plans_from_the_pilot_rows_its_where_selects() {
+    let d = temp("pilot-where");
+    std::fs::copy(
+        root().join("tests/data/litellm_spend_logs.csv"),
+        d.join("spend.csv"),
+    )
+    .unwrap();
+    let scenario = |filter: &str| {
+        format!("[pilot]\ntrace = \"spend.csv\"\n{filter}\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1]\ncontext = [1]\nburst = [1]\ngpus = [\"h100-sxm\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n")
+    };
+    std::fs::write(
+        d.join("s.toml"),
+        scenario("where = [\"model=gpt-4\", \"user=alice\"]"),
+    )
+    .unwrap();
+    let v = json(&infercost(
+        &["plan", "s.toml", "--json", "--no-progress"],
+        &d,
+    ));
+    assert_eq!(v["pilot"]["requests"], 4);
+    assert_eq!(
+        v["scenario"]["where"],
+        serde_json::json!(["model=gpt-4", "user=alice"])
+    );
+    // Without filters the scenario's JSON has no `where` key at all, as before.
+    std::fs::write(d.join("all.toml"), scenario("")).unwrap();
+    let v = json(&infercost(
+        &["plan", "all.toml", "--json", "--no-progress"],
+        &d,
+    ));
+    assert_eq!(v["pilot"]["requests"], 10);
+    assert!(v["scenario"].get("where").is_none());
+    std::fs::write(d.join("typo.toml"), scenario("where = [\"modle=gpt-4\"]")).unwrap();
+    let r = infercost(&["plan", "typo.toml", "--json", "--no-progress"], &d);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("--where column \"modle\" is not in the file")
+            && r.stderr.contains("\"model\""),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(d.join("bad.toml"), scenario("where = [\"gpt-4\"]")).unwrap();
+    let r = infercost(&["plan", "bad.toml", "--json", "--no-progress"], &d);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("bad.toml:3: pilot.where: \"gpt-4\" is not COLUMN=VALUE"),
+        "{}",
+        r.stderr
+    );
+}
