@@ -399,7 +399,7 @@ impl Scenario {
             .pilot
             .where_
             .iter()
-            .find(|w| !w.split_once('=').is_some_and(|(c, _)| !c.trim().is_empty()))
+            .find(|w| w.split_once('=').is_none_or(|(c, _)| c.trim().is_empty()))
         {
             return Err(bad(
                 "pilot.where",

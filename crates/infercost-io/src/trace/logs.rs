@@ -173,18 +173,20 @@ pub(super) fn read_litellm_json<R: std::io::BufRead>(
     };
     if first.starts_with('[') {
         let mut text = Vec::new();
-        let mut start = 0;
+        let (mut start, mut last) = (0, 0);
         while let Some((n, l)) = lines.next_line()? {
             if start == 0 {
                 start = n;
             }
+            last = n;
             text.extend_from_slice(l);
             text.push(b'\n');
         }
         let records: Vec<Value> =
             serde_json::from_slice(&text).map_err(|e| IoError::Malformed {
                 path: sink.path.to_path_buf(),
-                line: start + e.line() as u64 - 1,
+                // An array cut short ends past its last line; name that line.
+                line: (start + (e.line() as u64).max(1) - 1).min(last),
                 message: format!("not a JSON array of spend-log records: {e}"),
             })?;
         for (i, v) in records.iter().enumerate() {
