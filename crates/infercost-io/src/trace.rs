@@ -1140,9 +1140,11 @@ struct Timing {
 
 impl Timing {
     /// A negative latency (a clock skew, a first-token time before the start) is not a measurement: left out.
+    /// So is a first-token time equal to the end: LiteLLM writes `completionStartTime = endTime` for a response
+    /// that was not streamed, where the time to the first token was never seen.
     fn new(ttft_ns: Option<i128>, e2e_ns: Option<i128>) -> Timing {
         Timing {
-            ttft_ns: ttft_ns.filter(|&t| t >= 0),
+            ttft_ns: ttft_ns.filter(|&t| t >= 0 && Some(t) != e2e_ns),
             e2e_ns: e2e_ns.filter(|&t| t >= 0),
         }
     }
@@ -1792,6 +1794,16 @@ mod tests {
         assert_eq!(r2.format, Format::LiteLlm);
         assert_eq!(w2.requests, w.requests);
         assert_eq!(r2.observed, Some(o));
+        // A response that was not streamed has its first-token time at its end: no TTFT to observe.
+        let unstreamed = "startTime,prompt_tokens,completion_tokens,completionStartTime,endTime\n\
+            2024-06-03T09:00:00Z,10,5,2024-06-03T09:00:01Z,2024-06-03T09:00:01Z\n\
+            2024-06-03T09:00:02Z,10,5,2024-06-03T09:00:01Z,2024-06-03T09:00:03Z\n";
+        let o = fixture("u.csv", unstreamed, &ReadOptions::default())
+            .unwrap()
+            .1
+            .observed
+            .unwrap();
+        assert_eq!((o.ttft_ms.len(), o.e2e_ms), (0, vec![1000.0, 1000.0]));
     }
 
     #[test]
