@@ -132,7 +132,10 @@ fn trace_path(scenario: &Scenario, base: &Path) -> String {
 /// scenario file's folder). `plan` and `merge` both load through here, so a merge reads what the shards read.
 fn load_scenario_files(scenario: &Scenario, base: &Path) -> Result<Loaded> {
     let trace = trace_path(scenario, base);
-    let (pilot, _) = load(&TraceInput::plain(&trace, &scenario.format))?;
+    let (pilot, _) = load(&TraceInput {
+        where_: scenario.where_.clone(),
+        ..TraceInput::plain(&trace, &scenario.format)
+    })?;
     if !pilot.has_timestamps {
         bail!("{trace}: the pilot trace needs arrival times");
     }

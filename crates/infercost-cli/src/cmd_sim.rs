@@ -16,10 +16,30 @@ use std::io::Write;
 pub(crate) struct EngineArgs {
     /// Most sequences per batch
     #[arg(long, default_value_t = 256)]
-    max_num_seqs: u32,
+    pub(crate) max_num_seqs: u32,
     /// Disable prefix caching
     #[arg(long)]
-    no_prefix_caching: bool,
+    pub(crate) no_prefix_caching: bool,
+}
+
+/// Which format to read a trace as and which of its rows to keep.
+#[derive(Args)]
+pub(crate) struct LogSelect {
+    /// auto, azure, mooncake, vidur, lengths, csv, jsonl, litellm, otlp or burstgpt
+    #[arg(long, default_value = "auto")]
+    pub(crate) format: String,
+    /// Read only rows whose COLUMN (CSV header, JSON key, OTLP attribute) is VALUE; repeat to require several
+    #[arg(long = "where", value_name = "COLUMN=VALUE")]
+    pub(crate) where_: Vec<String>,
+}
+
+impl LogSelect {
+    pub(crate) fn input(&self, file: &str) -> TraceInput {
+        TraceInput {
+            where_: self.where_.clone(),
+            ..TraceInput::plain(file, &self.format)
+        }
+    }
 }
 
 #[derive(Args)]
@@ -27,6 +47,8 @@ pub(crate) struct SimulateArgs {
     /// Trace file (or embedded:azure-conv)
     #[arg(long)]
     trace: String,
+    #[command(flatten)]
+    select: LogSelect,
     #[command(flatten)]
     deploy: DeployArgs,
     #[command(flatten)]
@@ -113,11 +135,11 @@ fn slo(ttft: Option<f64>, tpot: Option<f64>, p: f64) -> Result<Option<Slo>> {
     }
 }
 
-fn trace_input(file: &str) -> TraceInput {
-    TraceInput::plain(file, "auto")
-}
-
-fn engine(dep: &infercost_perf::Deployment, d: &DeployArgs, e: &EngineArgs) -> EngineConfig {
+pub(crate) fn engine(
+    dep: &infercost_perf::Deployment,
+    d: &DeployArgs,
+    e: &EngineArgs,
+) -> EngineConfig {
     EngineConfig {
         max_num_seqs: e.max_num_seqs,
         max_batched_tokens: d.max_batched_tokens,
@@ -134,7 +156,7 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
         crate::files::refuse_overwrite(path, a.force)?;
     }
     let dep = fitting_deployment(&a.deploy)?;
-    let (w, _) = load(&trace_input(&a.trace))?;
+    let (w, _) = load(&a.select.input(&a.trace))?;
     if !w.has_timestamps {
         bail!(
             "{} has no timestamps; simulate needs arrival times",
@@ -316,6 +338,8 @@ pub(crate) struct CapacityArgs {
     #[arg(long)]
     trace: String,
     #[command(flatten)]
+    select: LogSelect,
+    #[command(flatten)]
     deploy: DeployArgs,
     #[command(flatten)]
     engine: EngineArgs,
@@ -354,7 +378,7 @@ struct CapacityOut {
 
 pub(crate) fn capacity(a: CapacityArgs) -> Result<()> {
     let dep = fitting_deployment(&a.deploy)?;
-    let (w, _) = load(&trace_input(&a.trace))?;
+    let (w, _) = load(&a.select.input(&a.trace))?;
     let slo = slo(Some(a.slo_ttft_ms), Some(a.slo_tpot_ms), a.percentile)?
         .context("an SLO is required")?;
     let cfg = SearchConfig {

@@ -6,7 +6,11 @@ use clap::{Args, Subcommand};
 use infercost_core::stats::{trace_stats, TraceStats};
 use infercost_core::transform::{self, Arrival, Diurnal, Lengths, Sessions, VolumeMode};
 use infercost_core::Workload;
-use infercost_io::{parse_trace, read_trace, ColumnMap, Format, ReadOptions, ReadReport, TimeUnit};
+use infercost_io::{
+    parse_trace, read_trace, ColumnMap, Format, ReadOptions, ReadReport, TimeUnit, Where,
+    FORMAT_NAMES,
+};
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// The vendored Azure conversation trace (CC-BY-4.0).
@@ -37,9 +41,12 @@ pub(crate) enum TraceCmd {
 pub(crate) struct TraceInput {
     /// Trace file (.csv, .jsonl, optionally .gz), or embedded:azure-conv / embedded:azure-code
     pub(crate) file: String,
-    /// auto, azure, mooncake, vidur, lengths, csv or jsonl
+    /// auto, azure, mooncake, vidur, lengths, csv, jsonl, litellm, otlp or burstgpt
     #[arg(long, default_value = "auto")]
     pub(crate) format: String,
+    /// Read only rows whose COLUMN (CSV header, JSON key, OTLP attribute) is VALUE; repeat to require several
+    #[arg(long = "where", value_name = "COLUMN=VALUE")]
+    pub(crate) where_: Vec<String>,
     /// Stop at the first malformed row (exit code 2)
     #[arg(long)]
     pub(crate) strict: bool,
@@ -69,6 +76,7 @@ impl TraceInput {
         TraceInput {
             file: file.to_string(),
             format: format.to_string(),
+            where_: Vec::new(),
             strict: false,
             col_time: None,
             col_input: None,
@@ -84,10 +92,15 @@ impl TraceInput {
 pub(crate) fn load(input: &TraceInput) -> Result<(Workload, ReadReport)> {
     let format = Format::parse(&input.format).with_context(|| {
         format!(
-            "unknown --format {:?}; expected auto, azure, mooncake, vidur, lengths, csv or jsonl",
+            "unknown --format {:?}; expected {FORMAT_NAMES}",
             input.format
         )
     })?;
+    let filters = input
+        .where_
+        .iter()
+        .map(|w| Where::parse(w).map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
     let time_unit = match &input.time_unit {
         Some(u) => Some(TimeUnit::parse(u).with_context(|| {
             format!("unknown --time-unit {u:?}; expected s, ms, us or rfc3339")
@@ -105,6 +118,7 @@ pub(crate) fn load(input: &TraceInput) -> Result<(Workload, ReadReport)> {
             session: input.col_session.clone(),
         },
         time_unit,
+        filters,
     };
     let (w, report) = match input.file.as_str() {
         "embedded:azure-conv" => parse_trace(AZURE_CONV, Path::new("embedded:azure-conv"), &opts)?,
@@ -122,6 +136,15 @@ pub(crate) fn load(input: &TraceInput) -> Result<(Workload, ReadReport)> {
     }
     for w in &report.warnings {
         output::warn(w);
+    }
+    if !input.where_.is_empty() {
+        output::note(&format!(
+            "{}: --where {} kept {} rows, left out {}",
+            input.file,
+            input.where_.join(" --where "),
+            w.len(),
+            report.filtered_out
+        ));
     }
     if report.sorted {
         output::warn(&format!(
@@ -228,11 +251,32 @@ pub(crate) fn run(cmd: TraceCmd) -> Result<()> {
     match cmd {
         TraceCmd::Stats { input, json } => {
             let (w, report) = load(&input)?;
-            let st = trace_stats(&w, report.format.name(), report.malformed_rows);
+            let st = StatsOut {
+                stats: trace_stats(&w, report.format.name(), report.malformed_rows),
+                observed_ttft_ms: report
+                    .observed
+                    .as_ref()
+                    .and_then(|o| Percentiles::of(&o.ttft_ms)),
+                observed_e2e_ms: report
+                    .observed
+                    .as_ref()
+                    .and_then(|o| Percentiles::of(&o.e2e_ms)),
+            };
             if json {
                 output::json(&st)
             } else {
-                print_stats(&input.file, &st);
+                print_stats(&input.file, &st.stats);
+                for (name, p) in [
+                    ("observed TTFT", &st.observed_ttft_ms),
+                    ("observed e2e", &st.observed_e2e_ms),
+                ] {
+                    if let Some(p) = p {
+                        output::line(&format!(
+                            "  {name:<15} p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms ({} requests)",
+                            p.p50, p.p90, p.p99, p.requests
+                        ));
+                    }
+                }
                 Ok(())
             }
         }
@@ -308,6 +352,44 @@ pub(crate) fn run(cmd: TraceCmd) -> Result<()> {
             ));
             Ok(())
         }
+    }
+}
+
+/// `trace stats --json`: the trace's statistics and, when the log timed its requests, their latencies.
+#[derive(Serialize)]
+struct StatsOut {
+    #[serde(flatten)]
+    stats: TraceStats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    observed_ttft_ms: Option<Percentiles>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    observed_e2e_ms: Option<Percentiles>,
+}
+
+/// Exact nearest-rank percentiles of latencies in milliseconds, and how many requests they come from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub(crate) struct Percentiles {
+    pub(crate) p50: f64,
+    pub(crate) p90: f64,
+    pub(crate) p99: f64,
+    pub(crate) requests: u64,
+}
+
+impl Percentiles {
+    /// None for no values: a log without this timing.
+    pub(crate) fn of(values: &[f64]) -> Option<Percentiles> {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let at = |p: f64| v[((p / 100.0 * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+        Some(Percentiles {
+            p50: at(50.0),
+            p90: at(90.0),
+            p99: at(99.0),
+            requests: v.len() as u64,
+        })
     }
 }
 

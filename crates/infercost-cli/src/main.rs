@@ -2,6 +2,7 @@
 //! It is the only crate that prints; data goes to stdout, logs, warnings and progress to stderr.
 
 mod bench;
+mod cmd_backtest;
 mod cmd_model;
 mod cmd_plan;
 mod cmd_prices;
@@ -42,6 +43,8 @@ enum Command {
     Simulate(cmd_sim::SimulateArgs),
     /// The smallest fleet that meets an SLO for a trace
     Capacity(cmd_sim::CapacityArgs),
+    /// Replay a timed request log on the fleet that served it: simulated latencies beside observed ones
+    Backtest(cmd_backtest::BacktestArgs),
     /// Price catalog
     #[command(subcommand)]
     Prices(cmd_prices::PricesCmd),
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Gpu(c) => cmd_model::run_gpu(c),
         Command::Simulate(a) => cmd_sim::simulate(a),
         Command::Capacity(a) => cmd_sim::capacity(a),
+        Command::Backtest(a) => cmd_backtest::backtest(a),
         Command::Prices(c) => cmd_prices::run(c),
         Command::Cost(a) => cmd_prices::cost(a),
         Command::Bench(a) => bench::run(a),

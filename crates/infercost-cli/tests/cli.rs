@@ -204,7 +204,7 @@ fn bad_input_is_exit_code_2_with_a_message_that_names_it() {
         (vec!["trace", "stats", "bad.csv", "--strict"], "error: bad.csv:3: time \"x\" is not a number\n"),
         (
             vec!["trace", "stats", "weird.csv"],
-            "error: weird.csv: cannot tell the trace format from its first line \"a,b,c\"; expected an Azure (TIMESTAMP,ContextTokens,GeneratedTokens), Vidur (arrived_at,num_prefill_tokens,num_decode_tokens) or lengths (num_prefill_tokens,num_decode_tokens) CSV header, or a JSON object per line; use --format csv|jsonl with --col-* for other files\nhint: pass --format csv or --format jsonl with --col-time, --col-input and --col-output\n",
+            "error: weird.csv: cannot tell the trace format from its first line \"a,b,c\"; expected an Azure (TIMESTAMP,ContextTokens,GeneratedTokens), Vidur (arrived_at,num_prefill_tokens,num_decode_tokens), lengths (num_prefill_tokens,num_decode_tokens), BurstGPT (Timestamp,Model,Request tokens,Response tokens,...) or LiteLLM spend log (startTime,prompt_tokens,completion_tokens,...) CSV header, a JSON array of LiteLLM spend logs, or a JSON object per line; use --format csv|jsonl with --col-* for other files\nhint: pass --format csv or --format jsonl with --col-time, --col-input and --col-output\n",
         ),
         (vec!["model", "show", "gpt-5", "--gpu", "h100-sxm"], "error: unknown model \"gpt-5\"; known: llama-3.1-8b, llama-3.1-70b, llama-3.1-405b, mixtral-8x7b, mixtral-8x22b, deepseek-v3, qwen3-8b, qwen3-32b, qwen3-30b-a3b, qwen3-235b-a22b, gpt-oss-120b (or a path to a config.json)\n"),
         (vec!["model", "show", "llama-3.1-8b", "--gpu", "h900"], "error: unknown gpu \"h900\"; known: a100-40gb, a100-80gb, h100-sxm, h100-pcie, h200, b200, l40s, l4, mi300x\n"),
@@ -1474,4 +1474,404 @@ fn rejections_in_the_peak_hour_scale_with_volume() {
             "{key} at 100×: {got}, expected about {expect}"
         );
     }
+}
+
+#[test]
+fn request_logs_are_detected_and_report_their_format_and_timing() {
+    for (file, format, requests) in [
+        ("tests/data/litellm_spend_logs.csv", "litellm", 10),
+        ("tests/data/litellm_spend_logs.json", "litellm", 3),
+        ("tests/data/otlp_genai_spans.jsonl", "otlp", 3),
+        ("tests/data/burstgpt_sample.csv", "burstgpt", 6),
+    ] {
+        let r = infercost(&["trace", "stats", file, "--json"], &root());
+        let v = json(&r);
+        assert_eq!(
+            (v["format"].as_str(), v["requests"].as_u64()),
+            (Some(format), Some(requests)),
+            "{file}"
+        );
+        // The same file read with its format forced gives the same figures.
+        let forced = json(&infercost(
+            &["trace", "stats", file, "--format", format, "--json"],
+            &root(),
+        ));
+        assert_eq!(forced, v, "{file}");
+    }
+    // Nearest-rank percentiles of the fixture's completionStartTime − startTime and endTime − startTime,
+    // counted by hand: TTFT 57 64 69 72 74 76 87 87 103 105 ms, end-to-end 405 … 2207 ms.
+    let v = json(&infercost(
+        &[
+            "trace",
+            "stats",
+            "tests/data/litellm_spend_logs.csv",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert_eq!(
+        (
+            &v["observed_ttft_ms"]["p50"],
+            &v["observed_ttft_ms"]["p90"],
+            &v["observed_ttft_ms"]["p99"]
+        ),
+        (&74.0.into(), &103.0.into(), &105.0.into())
+    );
+    assert_eq!(
+        (
+            &v["observed_e2e_ms"]["p50"],
+            &v["observed_e2e_ms"]["p90"],
+            &v["observed_e2e_ms"]["p99"]
+        ),
+        (&1088.0.into(), &1784.0.into(), &2207.0.into())
+    );
+    let text = infercost(
+        &["trace", "stats", "tests/data/litellm_spend_logs.csv"],
+        &root(),
+    );
+    assert!(
+        text.stdout
+            .contains("observed TTFT   p50 74.0 ms  p90 103.0 ms  p99 105.0 ms (10 requests)"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("observed e2e    p50 1088.0 ms"));
+    // Spans time end to end only; a BurstGPT log has no timing at all.
+    let otlp = json(&infercost(
+        &[
+            "trace",
+            "stats",
+            "tests/data/otlp_genai_spans.jsonl",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert!(otlp.get("observed_ttft_ms").is_none());
+    assert_eq!(otlp["observed_e2e_ms"]["p50"], 3400.0);
+    let r = infercost(
+        &[
+            "trace",
+            "stats",
+            "tests/data/otlp_genai_spans.jsonl",
+            "--json",
+        ],
+        &root(),
+    );
+    assert!(
+        r.stderr
+            .contains("skipped 1 spans without GenAI token usage"),
+        "{}",
+        r.stderr
+    );
+    let burst = json(&infercost(
+        &["trace", "stats", "tests/data/burstgpt_sample.csv", "--json"],
+        &root(),
+    ));
+    assert!(burst.get("observed_ttft_ms").is_none() && burst.get("observed_e2e_ms").is_none());
+    // A forced format the file does not have says what it looked for; an unknown one lists the names.
+    let r = infercost(
+        &[
+            "trace",
+            "stats",
+            "tests/data/burstgpt_sample.csv",
+            "--format",
+            "litellm",
+        ],
+        &root(),
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no column \"startTime\""), "{}", r.stderr);
+    let r = infercost(
+        &[
+            "trace",
+            "stats",
+            "tests/data/burstgpt_sample.csv",
+            "--format",
+            "spans",
+        ],
+        &root(),
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("litellm, otlp or burstgpt"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn where_selects_rows_in_every_trace_command() {
+    let spend = "tests/data/litellm_spend_logs.csv";
+    let v = json(&infercost(
+        &[
+            "trace",
+            "stats",
+            spend,
+            "--where",
+            "model=gpt-4",
+            "--where",
+            "user=alice",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert_eq!(v["requests"], 4);
+    let v = json(&infercost(
+        &[
+            "trace",
+            "stats",
+            "tests/data/otlp_genai_spans.jsonl",
+            "--where",
+            "gen_ai.request.model=llama-3.1-8b",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert_eq!(v["requests"], 1);
+    let v = json(&infercost(
+        &[
+            "trace",
+            "stats",
+            "tests/data/burstgpt_sample.csv",
+            "--where",
+            "Log Type=API log",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert_eq!(v["requests"], 2);
+    let d = temp("where");
+    let out = d.join("alice.jsonl");
+    let r = infercost(
+        &[
+            "trace",
+            "scale",
+            spend,
+            "--where",
+            "user=alice",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &root(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 4);
+    let sim = json(&infercost(
+        &[
+            "simulate",
+            "--trace",
+            spend,
+            "--where",
+            "user=bob",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--replicas",
+            "1",
+            "--no-progress",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert_eq!(sim["requests"], 3);
+    let cap = infercost(
+        &[
+            "capacity",
+            "--trace",
+            "tests/data/burstgpt_sample.csv",
+            "--format",
+            "burstgpt",
+            "--where",
+            "Model=GPT-4",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--slo-ttft-ms",
+            "2000",
+            "--slo-tpot-ms",
+            "100",
+            "--json",
+        ],
+        &root(),
+    );
+    assert_eq!(json(&cap)["min_replicas"], 1);
+    assert!(
+        cap.stderr
+            .contains("--where Model=GPT-4 kept 2 rows, left out 5"),
+        "{}",
+        cap.stderr
+    );
+    // A column the file lacks is an error that names it and lists the ones it has, in every command.
+    for args in [
+        vec!["trace", "stats", spend, "--where", "modle=gpt-4"],
+        vec![
+            "simulate",
+            "--trace",
+            spend,
+            "--where",
+            "modle=gpt-4",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--replicas",
+            "1",
+        ],
+        vec![
+            "backtest",
+            spend,
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--replicas",
+            "1",
+            "--where",
+            "modle=gpt-4",
+        ],
+    ] {
+        let r = infercost(&args, &root());
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(
+            r.stderr
+                .contains("--where column \"modle\" is not in the file (columns: \"request_id\"")
+                && r.stderr.contains("\"model\", \"model_group\""),
+            "{}",
+            r.stderr
+        );
+    }
+    let r = infercost(&["trace", "stats", spend, "--where", "model"], &root());
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is not COLUMN=VALUE"), "{}", r.stderr);
+}
+
+#[test]
+fn backtest_sets_predicted_latencies_beside_observed_ones() {
+    let args = [
+        "backtest",
+        "tests/data/litellm_spend_logs.csv",
+        "llama-3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--tp",
+        "1",
+        "--replicas",
+        "1",
+        "--max-model-len",
+        "8192",
+    ];
+    let mut with_json = args.to_vec();
+    with_json.push("--json");
+    let v = json(&infercost(&with_json, &root()));
+    assert_eq!(
+        (v["format"].as_str(), v["requests"].as_u64()),
+        (Some("litellm"), Some(10))
+    );
+    assert_eq!(v["observed"]["e2e_ms"]["p50"], 1088.0);
+    assert_eq!(v["observed"]["ttft_ms"]["p99"], 105.0);
+    for lat in ["ttft_ms", "e2e_ms"] {
+        for p in ["p50", "p90", "p99"] {
+            let o = v["observed"][lat][p].as_f64().unwrap();
+            let pr = v["predicted"][lat][p].as_f64().unwrap();
+            let e = v["error"][lat][p].as_f64().unwrap();
+            assert!(pr > 0.0, "{lat} {p}");
+            assert!((e - (pr - o) / o).abs() < 1e-9, "{lat} {p}: {e}");
+        }
+    }
+    // The fixture's end-to-end times are 1.18× the simulator's plus 60 ms of overhead, so the model is
+    // optimistic and the factor lies a little above 1.18.
+    let f = v["calibration_factor"].as_f64().unwrap();
+    let (o50, p50) = (
+        v["observed"]["e2e_ms"]["p50"].as_f64().unwrap(),
+        v["predicted"]["e2e_ms"]["p50"].as_f64().unwrap(),
+    );
+    assert!((f - o50 / p50).abs() < 1e-12);
+    assert!((1.18..1.4).contains(&f), "{f}");
+    let text = infercost(&args, &root());
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    let pct = ((f - 1.0) * 100.0).round();
+    assert!(
+        text.stdout.contains(&format!(
+            "the model is {pct:.0}% optimistic on end-to-end latency at p50; multiply by {f:.2}"
+        )),
+        "{}",
+        text.stdout
+    );
+    // Selecting one model's requests replays only those.
+    with_json.extend(["--where", "model=gpt-4"]);
+    assert_eq!(json(&infercost(&with_json, &root()))["requests"], 7);
+    // A log without timing cannot be backtested, and the error says what a log needs.
+    let r = infercost(
+        &[
+            "backtest",
+            "tests/data/burstgpt_sample.csv",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--replicas",
+            "1",
+        ],
+        &root(),
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("records no latencies")
+            && r.stderr.contains("startTime and endTime")
+            && r.stderr.contains("completionStartTime")
+            && r.stderr.contains("startTimeUnixNano and endTimeUnixNano"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_scenario_plans_from_the_pilot_rows_its_where_selects() {
+    let d = temp("pilot-where");
+    std::fs::copy(
+        root().join("tests/data/litellm_spend_logs.csv"),
+        d.join("spend.csv"),
+    )
+    .unwrap();
+    let scenario = |filter: &str| {
+        format!("[pilot]\ntrace = \"spend.csv\"\n{filter}\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1]\ncontext = [1]\nburst = [1]\ngpus = [\"h100-sxm\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n")
+    };
+    std::fs::write(
+        d.join("s.toml"),
+        scenario("where = [\"model=gpt-4\", \"user=alice\"]"),
+    )
+    .unwrap();
+    let v = json(&infercost(
+        &["plan", "s.toml", "--json", "--no-progress"],
+        &d,
+    ));
+    assert_eq!(v["pilot"]["requests"], 4);
+    assert_eq!(
+        v["scenario"]["where"],
+        serde_json::json!(["model=gpt-4", "user=alice"])
+    );
+    // Without filters the scenario's JSON has no `where` key at all, as before.
+    std::fs::write(d.join("all.toml"), scenario("")).unwrap();
+    let v = json(&infercost(
+        &["plan", "all.toml", "--json", "--no-progress"],
+        &d,
+    ));
+    assert_eq!(v["pilot"]["requests"], 10);
+    assert!(v["scenario"].get("where").is_none());
+    std::fs::write(d.join("typo.toml"), scenario("where = [\"modle=gpt-4\"]")).unwrap();
+    let r = infercost(&["plan", "typo.toml", "--json", "--no-progress"], &d);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("--where column \"modle\" is not in the file")
+            && r.stderr.contains("\"model\""),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(d.join("bad.toml"), scenario("where = [\"gpt-4\"]")).unwrap();
+    let r = infercost(&["plan", "bad.toml", "--json", "--no-progress"], &d);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("bad.toml:3: pilot.where: \"gpt-4\" is not COLUMN=VALUE"),
+        "{}",
+        r.stderr
+    );
 }

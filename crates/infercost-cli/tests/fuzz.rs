@@ -54,6 +54,10 @@ fn real_traces() -> Vec<Vec<u8>> {
         head("data/traces/azure_code_2023.csv", 40),
         head("tests/data/mooncake_100.jsonl", 30),
         head("tests/data/sharegpt_lengths_200.csv", 40),
+        head("tests/data/litellm_spend_logs.csv", 11),
+        head("tests/data/litellm_spend_logs.json", 5),
+        head("tests/data/otlp_genai_spans.jsonl", 2),
+        head("tests/data/burstgpt_sample.csv", 8),
         b"arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,512,64\n0.5,1024,128\n1.25,77,9\n"
             .to_vec(),
         b"when,p,c,region,session\n1700000000,10,3,eu,a\n1700000001.5,20,4,us,b\n".to_vec(),
@@ -166,7 +170,7 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
-const FORMATS: [Format; 7] = [
+const FORMATS: [Format; 10] = [
     Format::Auto,
     Format::Azure,
     Format::Mooncake,
@@ -174,6 +178,9 @@ const FORMATS: [Format; 7] = [
     Format::Lengths,
     Format::Csv,
     Format::Jsonl,
+    Format::LiteLlm,
+    Format::Otlp,
+    Format::BurstGpt,
 ];
 const UNITS: [Option<TimeUnit>; 5] = [
     None,
@@ -206,6 +213,12 @@ fn options() -> impl Strategy<Value = ReadOptions> {
             } else {
                 ColumnMap::default()
             },
+            // Some runs filter on a column that the LiteLLM and OTLP files have and the others lack.
+            filters: if strict && mapped {
+                vec![infercost_io::Where::parse("model=gpt-4").unwrap()]
+            } else {
+                Vec::new()
+            },
         })
 }
 
@@ -228,9 +241,11 @@ fn check_trace(bytes: &[u8], opts: &ReadOptions) -> Result<(), TestCaseError> {
         }
         Ok((w, report)) => {
             prop_assert!(!w.is_empty());
+            // A request takes a line, or in OTLP and a LiteLLM JSON array (many records to a line) an object.
+            let objects = bytes.iter().filter(|&&b| b == b'{').count() as u64;
             prop_assert!(
-                w.len() as u64 <= lines,
-                "{} requests from {lines} lines",
+                w.len() as u64 <= lines.max(objects),
+                "{} requests from {lines} lines and {objects} objects",
                 w.len()
             );
             prop_assert!(w.regions.len() as u64 <= lines);

@@ -5,7 +5,10 @@ pub mod diurnal;
 pub mod trace;
 pub mod write;
 
-pub use trace::{parse_trace, read_trace, ColumnMap, Format, ReadOptions, ReadReport, TimeUnit};
+pub use trace::{
+    parse_trace, read_trace, ColumnMap, Format, ObservedTiming, ReadOptions, ReadReport, TimeUnit,
+    Where, FORMAT_NAMES,
+};
 pub use write::write_jsonl;
 
 use std::path::PathBuf;
@@ -54,6 +57,16 @@ pub enum IoError {
         /// The column looked for.
         column: String,
         /// The columns present.
+        available: String,
+    },
+    /// A `--where` column the file does not have.
+    #[error("{path}: --where column {column:?} is not in the file (columns: {available})")]
+    UnknownWhere {
+        /// The file.
+        path: PathBuf,
+        /// The column asked for.
+        column: String,
+        /// The columns (keys, attributes) the file has.
         available: String,
     },
     /// A malformed row with `--strict`.

@@ -1,4 +1,5 @@
-//! Trace readers: Azure, Mooncake-style JSONL, Vidur, length-only and generic CSV/JSONL, plain or gzip.
+//! Trace readers: Azure, Mooncake-style JSONL, Vidur, length-only, BurstGPT, LiteLLM spend logs, OpenTelemetry
+//! GenAI spans and generic CSV/JSONL, plain or gzip, with `--where` row filters.
 //!
 //! The readers are hand-written over bytes because a planner reads tens of millions of rows: the CSV path
 //! parses numbers without allocating, and JSONL rows deserialise into borrowed structs.
@@ -26,7 +27,18 @@ pub enum Format {
     Csv,
     /// Any JSONL with a key mapping.
     Jsonl,
+    /// LiteLLM proxy spend logs (`LiteLLM_SpendLogs` exported as CSV, a JSON array or JSONL): `startTime`,
+    /// `prompt_tokens`, `completion_tokens`, optionally `completionStartTime` and `endTime`.
+    LiteLlm,
+    /// OpenTelemetry GenAI spans as OTLP/JSON, one `ExportTraceServiceRequest` per line.
+    Otlp,
+    /// BurstGPT: `Timestamp` (s from the trace start), `Request tokens`, `Response tokens`.
+    BurstGpt,
 }
+
+/// The `--format` names, in the order help text lists them.
+pub const FORMAT_NAMES: &str =
+    "auto, azure, mooncake, vidur, lengths, csv, jsonl, litellm, otlp or burstgpt";
 
 impl Format {
     /// Parses a `--format` value.
@@ -39,6 +51,9 @@ impl Format {
             "lengths" => Format::Lengths,
             "csv" => Format::Csv,
             "jsonl" => Format::Jsonl,
+            "litellm" => Format::LiteLlm,
+            "otlp" => Format::Otlp,
+            "burstgpt" => Format::BurstGpt,
             _ => return None,
         })
     }
@@ -53,6 +68,9 @@ impl Format {
             Format::Lengths => "lengths",
             Format::Csv => "csv",
             Format::Jsonl => "jsonl",
+            Format::LiteLlm => "litellm",
+            Format::Otlp => "otlp",
+            Format::BurstGpt => "burstgpt",
         }
     }
 }
@@ -98,6 +116,31 @@ pub struct ColumnMap {
     pub session: Option<String>,
 }
 
+/// A `--where COLUMN=VALUE` filter: only rows whose column (CSV header, JSON key or OTLP attribute key) holds
+/// exactly this value are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Where {
+    /// The column, key or attribute.
+    pub column: String,
+    /// The value it must hold, compared as text.
+    pub value: String,
+}
+
+impl Where {
+    /// Parses `COLUMN=VALUE` (the first `=` splits; the value may be empty, the column may not).
+    pub fn parse(s: &str) -> Result<Where, String> {
+        match s.split_once('=') {
+            Some((c, v)) if !c.trim().is_empty() => Ok(Where {
+                column: c.trim().to_string(),
+                value: v.to_string(),
+            }),
+            _ => Err(format!(
+                "--where {s:?} is not COLUMN=VALUE (such as model=gpt-4)"
+            )),
+        }
+    }
+}
+
 /// How to read a trace.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
@@ -109,6 +152,8 @@ pub struct ReadOptions {
     pub columns: ColumnMap,
     /// Time unit for generic files (default seconds for CSV, milliseconds for JSONL).
     pub time_unit: Option<TimeUnit>,
+    /// Rows are read only when every filter matches.
+    pub filters: Vec<Where>,
 }
 
 impl Default for ReadOptions {
@@ -118,8 +163,18 @@ impl Default for ReadOptions {
             strict: false,
             columns: ColumnMap::default(),
             time_unit: None,
+            filters: Vec::new(),
         }
     }
+}
+
+/// Latencies a log recorded itself, one value per request that carries it, in milliseconds, file order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ObservedTiming {
+    /// Time to first token (LiteLLM `completionStartTime` − `startTime`).
+    pub ttft_ms: Vec<f64>,
+    /// End to end (LiteLLM `endTime` − `startTime`, an OTLP span's end − start).
+    pub e2e_ms: Vec<f64>,
 }
 
 /// What reading found besides the requests.
@@ -135,6 +190,10 @@ pub struct ReadReport {
     pub sorted: bool,
     /// Things worth saying about a trace that was read in full (every arrival at one instant, say).
     pub warnings: Vec<String>,
+    /// Rows left out because a `--where` filter did not match.
+    pub filtered_out: u64,
+    /// The log's own latencies, when it has them.
+    pub observed: Option<ObservedTiming>,
 }
 
 const KEPT_ERRORS: usize = 5;
@@ -276,15 +335,48 @@ fn read_lines<R: std::io::BufRead>(
         errors: Vec::new(),
     };
     let mut w = Workload::new();
-    let times = match format {
-        Format::Mooncake | Format::Jsonl => {
-            read_jsonl(&mut lines, format, opts, &mut w, &mut sink)?
-        }
-        _ => read_csv(&mut lines, format, opts, &mut w, &mut sink)?,
-    };
     let mut warnings = Vec::new();
-    if let Some(times) = times {
-        place_arrivals(&mut w, times, &mut sink, &mut warnings)?;
+    let mut filtered_out = 0;
+    let times = match format {
+        Format::Mooncake | Format::Jsonl => read_jsonl(
+            &mut lines,
+            format,
+            opts,
+            &mut w,
+            &mut sink,
+            &mut filtered_out,
+        )?,
+        Format::Otlp => logs::read_otlp(
+            &mut lines,
+            opts,
+            &mut w,
+            &mut sink,
+            &mut filtered_out,
+            &mut warnings,
+        )?,
+        Format::LiteLlm if first.starts_with('{') || first.starts_with('[') => {
+            logs::read_litellm_json(
+                &mut lines,
+                &first,
+                opts,
+                &mut w,
+                &mut sink,
+                &mut filtered_out,
+            )?
+        }
+        _ => read_csv(
+            &mut lines,
+            format,
+            opts,
+            &mut w,
+            &mut sink,
+            &mut filtered_out,
+        )?,
+    };
+    let mut observed = None;
+    if let Some(mut times) = times {
+        place_arrivals(&mut w, &mut times, &mut sink, &mut warnings)?;
+        observed = times.observed();
     }
     if w.is_empty() {
         return Err(IoError::Empty {
@@ -308,6 +400,8 @@ fn read_lines<R: std::io::BufRead>(
             first_errors: sink.errors,
             sorted,
             warnings,
+            filtered_out,
+            observed,
         },
     ))
 }
@@ -320,15 +414,26 @@ fn expected_row(f: Format) -> &'static str {
         Format::Lengths => "rows of num_prefill_tokens,num_decode_tokens",
         Format::Csv => "CSV rows with the time, input and output columns given by --col-time/--col-input/--col-output",
         Format::Jsonl | Format::Auto => "JSON objects with the keys given by --col-time/--col-input/--col-output",
+        Format::LiteLlm => "LiteLLM_SpendLogs rows with startTime (ISO 8601), prompt_tokens and completion_tokens, as CSV, a JSON array or JSONL",
+        Format::Otlp => "OTLP/JSON ExportTraceServiceRequest lines whose spans carry gen_ai.usage.input_tokens and gen_ai.usage.output_tokens",
+        Format::BurstGpt => "rows of Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type",
     }
 }
 
-const KNOWN: &str = "an Azure (TIMESTAMP,ContextTokens,GeneratedTokens), Vidur (arrived_at,num_prefill_tokens,num_decode_tokens) or lengths (num_prefill_tokens,num_decode_tokens) CSV header, or a JSON object per line; use --format csv|jsonl with --col-* for other files";
+const KNOWN: &str = "an Azure (TIMESTAMP,ContextTokens,GeneratedTokens), Vidur (arrived_at,num_prefill_tokens,num_decode_tokens), lengths (num_prefill_tokens,num_decode_tokens), BurstGPT (Timestamp,Model,Request tokens,Response tokens,...) or LiteLLM spend log (startTime,prompt_tokens,completion_tokens,...) CSV header, a JSON array of LiteLLM spend logs, or a JSON object per line; use --format csv|jsonl with --col-* for other files";
 
 fn detect(first: &str, path: &Path) -> Result<Format, IoError> {
+    if first.starts_with('[') {
+        // The only JSON-array format: LiteLLM's spend-log export.
+        return Ok(Format::LiteLlm);
+    }
     if first.starts_with('{') {
-        return Ok(if first.contains("\"input_length\"") {
+        return Ok(if first.contains("\"resourceSpans\"") {
+            Format::Otlp
+        } else if first.contains("\"input_length\"") {
             Format::Mooncake
+        } else if first.contains("\"startTime\"") && first.contains("\"prompt_tokens\"") {
+            Format::LiteLlm
         } else {
             Format::Jsonl
         });
@@ -344,6 +449,10 @@ fn detect(first: &str, path: &Path) -> Result<Format, IoError> {
         Ok(Format::Vidur)
     } else if has("num_prefill_tokens") && has("num_decode_tokens") {
         Ok(Format::Lengths)
+    } else if has("startTime") && has("prompt_tokens") && has("completion_tokens") {
+        Ok(Format::LiteLlm)
+    } else if has("Timestamp") && has("Request tokens") && has("Response tokens") {
+        Ok(Format::BurstGpt)
     } else {
         Err(IoError::UnknownFormat {
             path: path.to_path_buf(),
@@ -543,6 +652,11 @@ struct CsvCols {
     region: Option<usize>,
     session: Option<usize>,
     unit: TimeUnit,
+    /// LiteLLM's first-token and end times, read as date-times.
+    first_token: Option<usize>,
+    end: Option<usize>,
+    /// The `--where` filters' columns and values.
+    filters: Vec<(usize, String)>,
 }
 
 fn find_col(header: &[String], name: &str, path: &Path) -> Result<usize, IoError> {
@@ -585,6 +699,18 @@ fn csv_columns(
             pick(&c.output, "num_decode_tokens"),
             TimeUnit::S,
         ),
+        Format::LiteLlm => (
+            Some(pick(&c.time, "startTime")),
+            pick(&c.input, "prompt_tokens"),
+            pick(&c.output, "completion_tokens"),
+            TimeUnit::Rfc3339,
+        ),
+        Format::BurstGpt => (
+            Some(pick(&c.time, "Timestamp")),
+            pick(&c.input, "Request tokens"),
+            pick(&c.output, "Response tokens"),
+            TimeUnit::S,
+        ),
         _ => (
             Some(pick(&c.time, "timestamp")),
             pick(&c.input, "input_length"),
@@ -608,7 +734,39 @@ fn csv_columns(
             None => header.iter().position(|h| h == "session_id"),
         },
         unit: opts.time_unit.unwrap_or(unit),
+        first_token: (format == Format::LiteLlm)
+            .then(|| header.iter().position(|h| h == "completionStartTime"))
+            .flatten(),
+        end: (format == Format::LiteLlm)
+            .then(|| header.iter().position(|h| h == "endTime"))
+            .flatten(),
+        filters: opts
+            .filters
+            .iter()
+            .map(|f| match header.iter().position(|h| *h == f.column) {
+                Some(i) => Ok((i, f.value.clone())),
+                None => Err(unknown_where(path, &f.column, header.iter())),
+            })
+            .collect::<Result<_, _>>()?,
     })
+}
+
+/// A `--where` column the file does not have, with the ones it does.
+fn unknown_where<'a>(
+    path: &Path,
+    column: &str,
+    available: impl Iterator<Item = &'a String>,
+) -> IoError {
+    let cols: Vec<String> = available.map(|c| format!("{c:?}")).collect();
+    IoError::UnknownWhere {
+        path: path.to_path_buf(),
+        column: column.to_string(),
+        available: if cols.is_empty() {
+            "none".into()
+        } else {
+            cols.join(", ")
+        },
+    }
 }
 
 #[derive(Default)]
@@ -629,6 +787,7 @@ fn read_csv<R: std::io::BufRead>(
     opts: &ReadOptions,
     w: &mut Workload,
     sink: &mut Sink,
+    filtered_out: &mut u64,
 ) -> Result<Option<Times>, IoError> {
     let header: Vec<String> = loop {
         match lines.next_line()? {
@@ -650,11 +809,15 @@ fn read_csv<R: std::io::BufRead>(
         cols.time,
         cols.region,
         cols.session,
+        cols.first_token,
+        cols.end,
     ]
     .into_iter()
     .flatten()
+    .chain(cols.filters.iter().map(|f| f.0))
     .max()
     .unwrap_or(0);
+    let mut timing: Vec<Timing> = Vec::new();
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(header.len());
     let mut sessions = Interner::default();
     let mut origin: Option<i128> = None;
@@ -671,6 +834,15 @@ fn read_csv<R: std::io::BufRead>(
             continue;
         }
         let fields = Cells::split(line, &mut ranges);
+        if fields.len() > needed
+            && !cols
+                .filters
+                .iter()
+                .all(|(i, v)| fields.get(*i).trim() == v.as_str())
+        {
+            *filtered_out += 1;
+            continue;
+        }
         if fields.len() <= needed {
             sink.bad(
                 line_no,
@@ -712,12 +884,26 @@ fn read_csv<R: std::io::BufRead>(
                         r.session = sessions.session(key);
                     }
                 }
+                if cols.first_token.is_some() || cols.end.is_some() {
+                    let since_start = |c: Option<usize>| {
+                        let ns = parse_datetime_ns(fields.get(c?).trim())?;
+                        Some(ns - exact)
+                    };
+                    timing.resize(rel.len(), Timing::default());
+                    timing.push(Timing::new(
+                        since_start(cols.first_token),
+                        since_start(cols.end),
+                    ));
+                }
                 rel.push(t);
                 row_lines.push(line_no.min(u32::MAX as u64) as u32);
                 w.requests.push(r);
             }
             Err(m) => sink.bad(line_no, m)?,
         }
+    }
+    if !timing.is_empty() {
+        timing.resize(rel.len(), Timing::default());
     }
     if cols.time.is_none() {
         for (r, t) in w.requests.iter_mut().zip(&rel) {
@@ -731,6 +917,7 @@ fn read_csv<R: std::io::BufRead>(
         origin: origin.unwrap_or(0),
         unit: cols.unit,
         extremes,
+        timing,
     }))
 }
 
@@ -789,6 +976,7 @@ fn read_jsonl<R: std::io::BufRead>(
     opts: &ReadOptions,
     w: &mut Workload,
     sink: &mut Sink,
+    filtered_out: &mut u64,
 ) -> Result<Option<Times>, IoError> {
     let c = &opts.columns;
     let unit = opts.time_unit.unwrap_or(TimeUnit::Ms);
@@ -797,7 +985,9 @@ fn read_jsonl<R: std::io::BufRead>(
         || c.input.is_some()
         || c.output.is_some()
         || c.region.is_some()
-        || c.session.is_some();
+        || c.session.is_some()
+        || !opts.filters.is_empty();
+    let mut seen_keys = std::collections::BTreeSet::new();
     let time_key = c.time.clone().unwrap_or_else(|| "timestamp".into());
     let in_key = c.input.clone().unwrap_or_else(|| "input_length".into());
     let out_key = c.output.clone().unwrap_or_else(|| "output_length".into());
@@ -831,6 +1021,14 @@ fn read_jsonl<R: std::io::BufRead>(
             }
         } else {
             match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(raw) {
+                Ok(m)
+                    if !logs::keep(&opts.filters, &mut seen_keys, m.keys(), |k| {
+                        m.get(k).and_then(logs::json_text)
+                    }) =>
+                {
+                    *filtered_out += 1;
+                    continue;
+                }
                 Ok(m) => (|| {
                     let num = |k: &str| -> Result<serde_json::Number, String> {
                         match m.get(k) {
@@ -901,12 +1099,14 @@ fn read_jsonl<R: std::io::BufRead>(
         .requests
         .iter()
         .all(|r| r.session == NO_SESSION || (r.session as usize) < sessions.sessions.len()));
+    logs::check_filters_seen(&opts.filters, &seen_keys, sink.path)?;
     Ok(Some(Times {
         rel: times,
         lines: row_lines,
         origin: 0,
         unit,
         extremes,
+        timing: Vec::new(),
     }))
 }
 
@@ -927,6 +1127,27 @@ struct Times {
     unit: TimeUnit,
     /// The exact earliest and latest times (index, ns), which `rel` may hold saturated.
     extremes: Extremes,
+    /// Each request's own latencies when the log records them (empty otherwise, to spare the memory).
+    timing: Vec<Timing>,
+}
+
+/// One request's latencies as its log recorded them, nanoseconds from its start.
+#[derive(Debug, Clone, Copy, Default)]
+struct Timing {
+    ttft_ns: Option<i128>,
+    e2e_ns: Option<i128>,
+}
+
+impl Timing {
+    /// A negative latency (a clock skew, a first-token time before the start) is not a measurement: left out.
+    /// So is a first-token time equal to the end: LiteLLM writes `completionStartTime = endTime` for a response
+    /// that was not streamed, where the time to the first token was never seen.
+    fn new(ttft_ns: Option<i128>, e2e_ns: Option<i128>) -> Timing {
+        Timing {
+            ttft_ns: ttft_ns.filter(|&t| t >= 0 && Some(t) != e2e_ns),
+            e2e_ns: e2e_ns.filter(|&t| t >= 0),
+        }
+    }
 }
 
 /// The earliest and latest exact times seen, to name an outlier by its value as written.
@@ -1001,6 +1222,29 @@ impl Times {
         self.rel.remove(index);
         self.lines.remove(index);
         self.extremes.remove(index);
+        if index < self.timing.len() {
+            self.timing.remove(index);
+        }
+    }
+
+    /// The latencies the log recorded, or None when it recorded none.
+    fn observed(&self) -> Option<ObservedTiming> {
+        let ms = |ns: i128| ns as f64 / 1e6;
+        let o = ObservedTiming {
+            ttft_ms: self
+                .timing
+                .iter()
+                .filter_map(|t| t.ttft_ns)
+                .map(ms)
+                .collect(),
+            e2e_ms: self
+                .timing
+                .iter()
+                .filter_map(|t| t.e2e_ns)
+                .map(ms)
+                .collect(),
+        };
+        (!o.ttft_ms.is_empty() || !o.e2e_ms.is_empty()).then_some(o)
     }
 
     fn check(&self, path: &Path) -> Plausibility {
@@ -1170,7 +1414,7 @@ fn duration(ns: i128) -> String {
 /// with its line; any other implausible span is an error that suggests `--time-unit`.
 fn place_arrivals(
     w: &mut Workload,
-    mut times: Times,
+    times: &mut Times,
     sink: &mut Sink,
     warnings: &mut Vec<String>,
 ) -> Result<(), IoError> {
@@ -1236,6 +1480,8 @@ fn place_arrivals(
 pub fn memory_path(name: &str) -> PathBuf {
     PathBuf::from(name)
 }
+
+mod logs;
 
 #[cfg(test)]
 mod tests {
@@ -1308,6 +1554,7 @@ mod tests {
             },
             time_unit: Some(TimeUnit::Ms),
             strict: true,
+            filters: Vec::new(),
         };
         let (w, _) = parse(text, &opts).unwrap();
         assert_eq!(w.requests[1].arrival.0, 1_500_000_000);
@@ -1490,5 +1737,192 @@ mod tests {
             e.starts_with("t.jsonl:1:") && e.contains("input_length"),
             "{e}"
         );
+    }
+
+    fn fixture(
+        name: &str,
+        text: &str,
+        opts: &ReadOptions,
+    ) -> Result<(Workload, ReadReport), IoError> {
+        parse_trace(text.as_bytes(), Path::new(name), opts)
+    }
+
+    fn filters(list: &[&str]) -> ReadOptions {
+        ReadOptions {
+            filters: list.iter().map(|f| Where::parse(f).unwrap()).collect(),
+            ..ReadOptions::default()
+        }
+    }
+
+    const LITELLM_CSV: &str = include_str!("../../../tests/data/litellm_spend_logs.csv");
+    const LITELLM_JSON: &str = include_str!("../../../tests/data/litellm_spend_logs.json");
+    const OTLP: &str = include_str!("../../../tests/data/otlp_genai_spans.jsonl");
+    const BURSTGPT: &str = include_str!("../../../tests/data/burstgpt_sample.csv");
+
+    #[test]
+    fn litellm_csv_is_detected_with_its_timing() {
+        let (w, r) = fixture("spend.csv", LITELLM_CSV, &ReadOptions::default()).unwrap();
+        assert_eq!(r.format, Format::LiteLlm);
+        assert_eq!(w.len(), 10);
+        assert_eq!(
+            (w.requests[0].input_tokens, w.requests[0].output_tokens),
+            (480, 132)
+        );
+        assert_eq!(w.requests[1].arrival.0, 930_000_000);
+        let o = r.observed.unwrap();
+        assert_eq!(o.ttft_ms.len(), 10);
+        assert!((o.ttft_ms[0] - 87.0).abs() < 1e-9, "{:?}", o.ttft_ms);
+        assert!((o.e2e_ms[0] - 1189.0).abs() < 1e-9, "{:?}", o.e2e_ms);
+        assert!(w.epoch_origin_s.is_some());
+    }
+
+    #[test]
+    fn litellm_json_array_and_jsonl_read_alike() {
+        let (w, r) = fixture("spend.json", LITELLM_JSON, &ReadOptions::default()).unwrap();
+        assert_eq!(r.format, Format::LiteLlm);
+        assert_eq!(w.len(), 3);
+        let o = r.observed.unwrap();
+        // The third record has no completionStartTime: an end-to-end time but no TTFT.
+        assert_eq!((o.ttft_ms.len(), o.e2e_ms.len()), (2, 3));
+        let jsonl: String = LITELLM_JSON
+            .lines()
+            .map(|l| l.trim().trim_end_matches(','))
+            .filter(|l| l.starts_with('{'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let (w2, r2) = fixture("spend.jsonl", &jsonl, &ReadOptions::default()).unwrap();
+        assert_eq!(r2.format, Format::LiteLlm);
+        assert_eq!(w2.requests, w.requests);
+        assert_eq!(r2.observed, Some(o));
+        // A response that was not streamed has its first-token time at its end: no TTFT to observe.
+        let unstreamed = "startTime,prompt_tokens,completion_tokens,completionStartTime,endTime\n\
+            2024-06-03T09:00:00Z,10,5,2024-06-03T09:00:01Z,2024-06-03T09:00:01Z\n\
+            2024-06-03T09:00:02Z,10,5,2024-06-03T09:00:01Z,2024-06-03T09:00:03Z\n";
+        let o = fixture("u.csv", unstreamed, &ReadOptions::default())
+            .unwrap()
+            .1
+            .observed
+            .unwrap();
+        assert_eq!((o.ttft_ms.len(), o.e2e_ms), (0, vec![1000.0, 1000.0]));
+    }
+
+    #[test]
+    fn otlp_spans_read_genai_usage_and_count_the_rest() {
+        let (w, r) = fixture("spans.jsonl", OTLP, &ReadOptions::default()).unwrap();
+        assert_eq!(r.format, Format::Otlp);
+        assert_eq!(w.len(), 3);
+        assert_eq!(r.malformed_rows, 0);
+        assert_eq!(
+            (w.requests[2].input_tokens, w.requests[2].output_tokens),
+            (900, 200)
+        );
+        assert_eq!(w.requests[2].arrival.0, 2_280_000_000);
+        assert!(
+            r.warnings
+                .iter()
+                .any(|m| m.contains("skipped 1 spans without GenAI token usage")
+                    && m.contains("line 1")),
+            "{:?}",
+            r.warnings
+        );
+        let o = r.observed.unwrap();
+        assert!(o.ttft_ms.is_empty());
+        assert!((o.e2e_ms[0] - 3400.0).abs() < 1e-9, "{:?}", o.e2e_ms);
+        let (w, r) = fixture(
+            "spans.jsonl",
+            OTLP,
+            &filters(&["gen_ai.request.model=gpt-4"]),
+        )
+        .unwrap();
+        assert_eq!((w.len(), r.filtered_out), (2, 1));
+        // A resource attribute selects too.
+        let (w, _) = fixture("spans.jsonl", OTLP, &filters(&["service.name=chat-api"])).unwrap();
+        assert_eq!(w.len(), 3);
+    }
+
+    #[test]
+    fn burstgpt_reads_seconds_and_skips_empty_rows() {
+        let (w, r) = fixture("burst.csv", BURSTGPT, &ReadOptions::default()).unwrap();
+        assert_eq!(r.format, Format::BurstGpt);
+        assert_eq!(w.len(), 6);
+        assert_eq!(r.malformed_rows, 1);
+        assert_eq!(r.first_errors[0].0, 7);
+        assert_eq!(w.requests[1].arrival.0, 40_000_000_000);
+        assert!(r.observed.is_none());
+        let (w, r) = fixture(
+            "burst.csv",
+            BURSTGPT,
+            &filters(&["Model=GPT-4", "Log Type=Conversation log"]),
+        )
+        .unwrap();
+        assert_eq!((w.len(), r.filtered_out, r.malformed_rows), (2, 5, 0));
+    }
+
+    #[test]
+    fn where_keeps_rows_that_match_every_filter_in_every_format() {
+        let (w, _) = fixture(
+            "spend.csv",
+            LITELLM_CSV,
+            &filters(&["model=gpt-4", "user=alice"]),
+        )
+        .unwrap();
+        assert_eq!(w.len(), 4);
+        let (w, _) = fixture("spend.json", LITELLM_JSON, &filters(&["user=bob"])).unwrap();
+        assert_eq!(w.len(), 1);
+        let jsonl = "{\"timestamp\": 0, \"input_length\": 5, \"output_length\": 1, \"tenant\": 7}\n{\"timestamp\": 10, \"input_length\": 6, \"output_length\": 2, \"tenant\": 8}\n";
+        let (w, _) = fixture("m.jsonl", jsonl, &filters(&["tenant=8"])).unwrap();
+        assert_eq!((w.len(), w.requests[0].input_tokens), (1, 6));
+        assert_eq!(
+            Where::parse("model").unwrap_err(),
+            "--where \"model\" is not COLUMN=VALUE (such as model=gpt-4)"
+        );
+        assert_eq!(Where::parse("Log Type=API log").unwrap().column, "Log Type");
+    }
+
+    #[test]
+    fn a_where_column_the_file_lacks_is_named_with_the_columns_it_has() {
+        for (name, text, want) in [
+            ("spend.csv", LITELLM_CSV, "\"completion_tokens\""),
+            ("spend.json", LITELLM_JSON, "\"user\""),
+            ("spans.jsonl", OTLP, "\"gen_ai.request.model\""),
+            ("burst.csv", BURSTGPT, "\"Log Type\""),
+        ] {
+            let e = fixture(name, text, &filters(&["modle=gpt-4"]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(&format!(
+                    "{name}: --where column \"modle\" is not in the file (columns: "
+                )),
+                "{e}"
+            );
+            assert!(e.contains(want), "{e}");
+        }
+    }
+
+    #[test]
+    fn forced_formats_apply_and_other_logs_have_no_timing() {
+        let opts = ReadOptions {
+            format: Format::parse("burstgpt").unwrap(),
+            ..ReadOptions::default()
+        };
+        assert_eq!(
+            fixture("b.csv", BURSTGPT, &opts).unwrap().1.format.name(),
+            "burstgpt"
+        );
+        for n in ["litellm", "otlp", "burstgpt"] {
+            assert_eq!(Format::parse(n).unwrap().name(), n);
+        }
+        let e = fixture(
+            "b.csv",
+            BURSTGPT,
+            &ReadOptions {
+                format: Format::LiteLlm,
+                ..ReadOptions::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("no column \"startTime\""), "{e}");
     }
 }

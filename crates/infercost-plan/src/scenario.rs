@@ -37,6 +37,8 @@ struct RawPilot {
     trace: String,
     #[serde(default = "auto")]
     format: String,
+    #[serde(default, rename = "where")]
+    where_: Vec<String>,
     #[serde(default)]
     diurnal: Option<Diurnal>,
     #[serde(default)]
@@ -211,6 +213,10 @@ pub struct Scenario {
     pub trace: String,
     /// Trace format.
     pub format: String,
+    /// Row filters on the pilot log, each `COLUMN=VALUE` as `--where` takes them; all must match. Absent from
+    /// the JSON when empty, so scenarios without filters serialise as before.
+    #[serde(default, rename = "where", skip_serializing_if = "Vec::is_empty")]
+    pub where_: Vec<String>,
     /// Day shape.
     pub diurnal: Diurnal,
     /// Users behind the pilot.
@@ -389,6 +395,17 @@ impl Scenario {
                 "must be at least max_num_seqs, which must be positive".into(),
             ));
         }
+        if let Some(w) = raw
+            .pilot
+            .where_
+            .iter()
+            .find(|w| w.split_once('=').is_none_or(|(c, _)| c.trim().is_empty()))
+        {
+            return Err(bad(
+                "pilot.where",
+                format!("{w:?} is not COLUMN=VALUE (such as \"model=gpt-4\")"),
+            ));
+        }
         let users = raw.pilot.users.unwrap_or(1.0);
         if !(users > 0.0) {
             return Err(bad("pilot.users", format!("must be positive, got {users}")));
@@ -465,6 +482,7 @@ impl Scenario {
         Ok(Scenario {
             trace: raw.pilot.trace,
             format: raw.pilot.format,
+            where_: raw.pilot.where_,
             diurnal: raw.pilot.diurnal.unwrap_or(Diurnal::Named("flat".into())),
             users,
             deployments,
