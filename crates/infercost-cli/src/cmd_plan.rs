@@ -3,6 +3,7 @@
 use crate::cmd_model::load_model;
 use crate::cmd_prices::catalog;
 use crate::cmd_trace::{diurnal_arg, load, TraceInput};
+use crate::shard::{parse_shard, shard_results};
 use crate::{files, output};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -39,7 +40,9 @@ pub(crate) struct PlanArgs {
     /// Hide the progress bar
     #[arg(long)]
     no_progress: bool,
-    /// Run one slice I/N of the sweep (combine with `infercost merge`)
+    /// Run one slice I/N of the sweep (combine with `infercost merge`); `auto` reads a Kubernetes indexed Job's
+    /// or a Slurm array's variables (JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID, INFERCOST_SHARDS or
+    /// SLURM_ARRAY_TASK_COUNT)
     #[arg(long)]
     shard: Option<String>,
     /// More price catalogs (TOML files like data/prices.toml), added to the embedded one
@@ -49,7 +52,7 @@ pub(crate) struct PlanArgs {
 
 #[derive(Args)]
 pub(crate) struct MergeArgs {
-    /// Shard results (JSON from `plan --shard I/N --json`)
+    /// Shard results (JSON from `plan --shard I/N --json`), or folders whose shard results are all merged
     files: Vec<PathBuf>,
     /// Refused: the shards carry the price catalogs they were planned with
     #[arg(long, hide = true)]
@@ -86,17 +89,6 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
         path.to_path_buf()
     } else {
         base.join(path)
-    }
-}
-
-fn parse_shard(s: &str) -> Result<(u32, u32)> {
-    let (i, n) = s
-        .split_once('/')
-        .with_context(|| format!("--shard {s:?}: expected I/N, e.g. 0/4"))?;
-    let (i, n) = (i.parse::<u32>().ok(), n.parse::<u32>().ok());
-    match (i, n) {
-        (Some(i), Some(n)) if n > 0 && i < n => Ok((i, n)),
-        _ => bail!("--shard {s:?}: expected I/N with 0 ≤ I < N"),
     }
 }
 
@@ -261,12 +253,9 @@ pub(crate) fn merge(a: MergeArgs) -> Result<()> {
     if let Some(dir) = &a.out {
         files::prepare_report_dir(dir, a.force)?;
     }
-    let mut shards = Vec::new();
-    for f in &a.files {
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
-        let r: PlanResult = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a plan result", f.display()))?;
+    let (files, shards): (Vec<PathBuf>, Vec<PlanResult>) =
+        shard_results(&a.files)?.into_iter().unzip();
+    for (r, f) in shards.iter().zip(&files) {
         if r.schema_version != infercost_plan::SCHEMA_VERSION {
             bail!(
                 "{}: schema_version {} but this infercost reads {}",
@@ -275,7 +264,6 @@ pub(crate) fn merge(a: MergeArgs) -> Result<()> {
                 infercost_plan::SCHEMA_VERSION
             );
         }
-        shards.push(r);
     }
     let mut merged = shards[0].clone();
     let n = merged
@@ -283,7 +271,7 @@ pub(crate) fn merge(a: MergeArgs) -> Result<()> {
         .map(|s| s[1])
         .context("the first file is not a shard (no `shard` field)")?;
     let mut seen = vec![false; n as usize];
-    for (r, f) in shards.iter().zip(&a.files) {
+    for (r, f) in shards.iter().zip(&files) {
         if r.scenario != merged.scenario {
             bail!("{} was planned from a different scenario", f.display());
         }
@@ -299,10 +287,10 @@ pub(crate) fn merge(a: MergeArgs) -> Result<()> {
     let Some(cat) = merged.catalog.take() else {
         bail!(
             "{} carries no price catalog (planned by an older infercost); plan the shards again",
-            a.files[0].display()
+            files[0].display()
         );
     };
-    for (r, f) in shards.iter().zip(&a.files) {
+    for (r, f) in shards.iter().zip(&files) {
         if r.catalog.is_none() {
             bail!(
                 "{} carries no price catalog (planned by an older infercost); plan the shards again",
@@ -313,7 +301,7 @@ pub(crate) fn merge(a: MergeArgs) -> Result<()> {
             bail!(
                 "{} was planned with different price catalogs (--catalog) than {}",
                 f.display(),
-                a.files[0].display()
+                files[0].display()
             );
         }
     }

@@ -10,6 +10,7 @@ mod cmd_sim;
 mod cmd_trace;
 mod files;
 mod output;
+mod shard;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

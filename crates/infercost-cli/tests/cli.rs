@@ -661,6 +661,114 @@ fn merge_refuses_shards_it_cannot_finish_as_one_run_would() {
     );
 }
 
+/// `infercost ARGS` with only these of the job-array variables set, whatever the test's own environment holds.
+fn infercost_in_job(args: &[&str], dir: &Path, vars: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_infercost"));
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
+    for k in [
+        "JOB_COMPLETION_INDEX",
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_MIN",
+        "INFERCOST_SHARDS",
+        "SLURM_ARRAY_TASK_COUNT",
+    ] {
+        cmd.env_remove(k);
+    }
+    let out = cmd.envs(vars.iter().copied()).output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+#[test]
+fn shard_auto_reads_the_job_index_and_merge_reads_folders() {
+    let d = temp("shard-auto");
+    let scenario = "[pilot]\ntrace = \"embedded:azure-conv\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1, 2]\ncontext = [1]\nburst = [1]\ngpus = [\"a100-80gb\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n";
+    std::fs::write(d.join("s.toml"), scenario).unwrap();
+    let plan = ["plan", "s.toml", "--json", "--no-progress"];
+    let whole = infercost_in_job(&plan, &d, &[]);
+    assert_eq!(whole.code, 0, "{}", whole.stderr);
+    let auto = [&plan[..], &["--shard", "auto"]].concat();
+    for (dir, i) in [("shards", "0"), ("more", "1")] {
+        std::fs::create_dir_all(d.join(dir)).unwrap();
+        let r = infercost_in_job(
+            &auto,
+            &d,
+            &[("JOB_COMPLETION_INDEX", i), ("INFERCOST_SHARDS", "2")],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        std::fs::write(d.join(format!("{dir}/shard-{i}.json")), r.stdout).unwrap();
+    }
+    // A Slurm array numbered from 1 gives the same slice as index 1 of 2.
+    let slurm = infercost_in_job(
+        &auto,
+        &d,
+        &[
+            ("SLURM_ARRAY_TASK_ID", "2"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "2"),
+        ],
+    );
+    assert_eq!(slurm.code, 0, "{}", slurm.stderr);
+    assert!(slurm.stdout == std::fs::read_to_string(d.join("more/shard-1.json")).unwrap());
+    // What else lands in a folder (the merged result, logs, other JSON) is not a shard and is left alone.
+    std::fs::write(d.join("shards/result.json"), &whole.stdout).unwrap();
+    std::fs::write(d.join("shards/empty.json"), "").unwrap();
+    std::fs::write(d.join("shards/other.json"), "{\"shard\": [1, 2]}").unwrap();
+    std::fs::write(d.join("shards/slurm-1.out"), "log").unwrap();
+    std::fs::copy(d.join("more/shard-1.json"), d.join("shards/shard-1.json")).unwrap();
+    let merged = infercost_in_job(&["merge", "shards", "--json"], &d, &[]);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    assert!(
+        merged.stdout == whole.stdout,
+        "merge DIR differs from the whole plan"
+    );
+    std::fs::remove_file(d.join("shards/shard-1.json")).unwrap();
+    let mixed = infercost_in_job(&["merge", "more/shard-1.json", "shards", "--json"], &d, &[]);
+    assert_eq!(mixed.code, 0, "{}", mixed.stderr);
+    assert!(
+        mixed.stdout == whole.stdout,
+        "merge FILE DIR differs from the whole plan"
+    );
+    assert_eq!(
+        infercost_in_job(&["merge", "shards"], &d, &[]).stderr,
+        "error: shard 1/2 is missing\n"
+    );
+    std::fs::create_dir_all(d.join("empty")).unwrap();
+    std::fs::write(d.join("empty/result.json"), &whole.stdout).unwrap();
+    let none = infercost_in_job(&["merge", "shards", "empty"], &d, &[]);
+    assert_eq!(
+        (none.code, none.stderr.as_str()),
+        (
+            2,
+            "error: empty: no shard results in this folder (*.json from `plan --shard I/N --json`)\n"
+        )
+    );
+    let outside = infercost_in_job(&auto, &d, &[]);
+    assert_eq!(
+        (outside.code, outside.stderr.as_str()),
+        (
+            2,
+            "error: --shard auto: no job index: set JOB_COMPLETION_INDEX (a Kubernetes indexed Job) or SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_MIN (a Slurm array), or give --shard I/N\n"
+        )
+    );
+    let wrong = infercost_in_job(
+        &auto,
+        &d,
+        &[("JOB_COMPLETION_INDEX", "2"), ("INFERCOST_SHARDS", "2")],
+    );
+    assert_eq!(wrong.code, 2);
+    assert!(
+        wrong
+            .stderr
+            .starts_with("error: --shard auto: JOB_COMPLETION_INDEX=2 is not below"),
+        "{}",
+        wrong.stderr
+    );
+}
+
 #[test]
 fn lengths_only_mooncake_and_gzip_files_are_read() {
     // Expected figures computed independently with Python from the fixtures in tests/data.
