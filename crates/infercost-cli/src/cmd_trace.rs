@@ -196,6 +196,16 @@ pub(crate) struct SynthArgs {
     /// Seconds of traffic
     #[arg(long)]
     duration: f64,
+    /// A directory of ServeGen client files (chunk-N-trace.csv, chunk-N-dataset.json): each client's windowed
+    /// rates, fitted inter-arrival distributions and length distributions set the traffic (no --rate)
+    #[arg(long)]
+    servegen: Option<PathBuf>,
+    /// With --servegen: the clients to replay (N or chunk-N, comma-separated); default all
+    #[arg(long, value_delimiter = ',')]
+    clients: Vec<String>,
+    /// With --servegen: seconds into the ServeGen trace where the synthesised traffic starts
+    #[arg(long, default_value_t = 0.0)]
+    start: f64,
     /// poisson, gamma:CV or weibull:SHAPE
     #[arg(long, default_value = "poisson")]
     arrival: String,
@@ -305,6 +315,30 @@ pub(crate) fn run(cmd: TraceCmd) -> Result<()> {
             output::note(&format!(
                 "wrote {} requests to {}",
                 out.len(),
+                a.output.display()
+            ));
+            Ok(())
+        }
+        TraceCmd::Synth(a) if a.servegen.is_some() => {
+            crate::files::refuse_overwrite(&a.output, a.force)?;
+            if a.rate.is_some() || a.sessions.is_some() {
+                bail!("--servegen sets the rate from each client's windows: drop --rate and --sessions");
+            }
+            let dir = a.servegen.as_deref().unwrap_or(Path::new("."));
+            let clients = infercost_io::servegen::read_clients(dir, &a.clients)?;
+            let (fallback, _) = load(&TraceInput::plain(&a.lengths, "auto"))?;
+            let fallback: Vec<(u32, u32)> = fallback
+                .requests
+                .iter()
+                .map(|r| (r.input_tokens, r.output_tokens))
+                .collect();
+            let w = synth_servegen(&clients, a.start, a.duration, &fallback, a.seed)?;
+            infercost_io::write_jsonl(&w, &a.output, a.force)?;
+            output::note(&format!(
+                "wrote {} requests from {} ServeGen client{} to {}",
+                w.len(),
+                clients.len(),
+                if clients.len() == 1 { "" } else { "s" },
                 a.output.display()
             ));
             Ok(())
@@ -457,4 +491,81 @@ fn print_stats(file: &str, s: &TraceStats) {
         let r: Vec<String> = s.regions.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         l(&format!("  regions         {}", r.join(", ")));
     }
+}
+
+/// Replays ServeGen clients over `[start, start + duration)`: each 600-s window at its rate with its fitted
+/// inter-arrival shape (Weibull shape, Gamma's CV, or Poisson) and, where the client has them, that window's
+/// prompt and output length distributions (the nearest earlier window's when the window has none, `fallback`
+/// pairs when the client has none); every client and window draws from its own seed.
+fn synth_servegen(
+    clients: &[infercost_io::servegen::Client],
+    start: f64,
+    duration: f64,
+    fallback: &[(u32, u32)],
+    seed: u64,
+) -> Result<Workload> {
+    use infercost_core::{Rng, SimTime};
+    use infercost_io::servegen::WINDOW_S;
+    if !(start.is_finite() && start >= 0.0 && duration.is_finite() && duration > 0.0) {
+        bail!("--start must be non-negative and --duration positive, got {start} and {duration}");
+    }
+    let end = start + duration;
+    let mut out = Workload::new();
+    for (ci, c) in clients.iter().enumerate() {
+        for (wi, w) in c.windows.iter().enumerate() {
+            let (lo, hi) = (w.start_s.max(start), (w.start_s + WINDOW_S).min(end));
+            if hi <= lo || w.rate <= 0.0 {
+                continue;
+            }
+            let arrival = match w.distribution.as_str() {
+                "Weibull" if w.param1 > 0.0 => Arrival::Weibull { shape: w.param1 },
+                "Gamma" if w.cv > 0.0 => Arrival::Gamma { cv: w.cv },
+                "Gamma" if w.param1 > 0.0 => Arrival::Gamma {
+                    cv: 1.0 / w.param1.sqrt(),
+                },
+                _ => Arrival::Poisson,
+            };
+            let mut rng = Rng::derive(seed, (ci as u64) << 32 | wi as u64);
+            let pairs: Vec<(u32, u32)> = match c.lengths.range(..=w.start_s as u64).next_back() {
+                Some((_, (inp, outp))) => {
+                    let draw = |pmf: &[(u32, f64)], rng: &mut Rng| {
+                        let total: f64 = pmf.iter().map(|x| x.1).sum();
+                        let mut u = rng.f64() * total;
+                        for &(t, p) in pmf {
+                            if u < p {
+                                return t;
+                            }
+                            u -= p;
+                        }
+                        pmf.last().map_or(1, |x| x.0)
+                    };
+                    (0..512)
+                        .map(|_| (draw(inp, &mut rng).max(1), draw(outp, &mut rng).max(1)))
+                        .collect()
+                }
+                None => fallback.to_vec(),
+            };
+            let piece = transform::synth(
+                w.rate,
+                hi - lo,
+                arrival,
+                &Lengths::Empirical(pairs),
+                &Diurnal::flat(),
+                None,
+                rng.next_u64(),
+            )
+            .with_context(|| format!("{} window at {} s", c.name, w.start_s))?;
+            let offset = SimTime::from_secs_f64(lo - start);
+            out.requests
+                .extend(piece.requests.into_iter().map(|mut r| {
+                    r.arrival = r.arrival + offset;
+                    r
+                }));
+        }
+    }
+    out.sort_by_arrival();
+    if out.requests.is_empty() {
+        bail!("the chosen ServeGen clients send no requests between {start} s and {end} s");
+    }
+    Ok(out)
 }

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod diurnal;
+pub mod servegen;
 pub mod trace;
 pub mod write;
 
