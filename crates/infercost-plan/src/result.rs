@@ -77,6 +77,10 @@ pub struct Serving {
     pub usd_per_month: f64,
     /// Inter-region transfer in that bill.
     pub transfer_usd: f64,
+    /// That bill, line by line: for a fleet that serves only some user groups it differs from every
+    /// whole-traffic bill in the point's `bills`. Absent in results planned before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill: Option<Bill>,
 }
 
 /// A bill on one plan under the provisioning policy that is cheapest for that plan.
