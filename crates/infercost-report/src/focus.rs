@@ -8,7 +8,7 @@ use infercost_plan::result::{PlanResult, Point, Policy};
 use serde_json::{Map, Value};
 
 /// The FOCUS columns written, in order.
-pub const COLUMNS: [&str; 30] = [
+pub const COLUMNS: [&str; 35] = [
     "BilledCost",
     "EffectiveCost",
     "ListCost",
@@ -38,8 +38,16 @@ pub const COLUMNS: [&str; 30] = [
     "CommitmentDiscountType",
     "CommitmentDiscountCategory",
     "CommitmentDiscountStatus",
+    "PricingCategory",
+    "BillingAccountId",
+    "BillingAccountName",
+    "SubAccountId",
+    "SubAccountName",
     "Tags",
 ];
+
+/// The billing account every row is charged to: a forecast has no invoice account of its own.
+pub const BILLING_ACCOUNT_ID: &str = "infercost-forecast";
 
 /// The forecast month the rows are charged to: a calendar month, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,6 +276,13 @@ fn rows(s: &Source, period: Period) -> Vec<Vec<String>> {
         .map(|l| {
             let cost = decimal(l.amount);
             let purchase = l.committed.is_some();
+            let pricing_category = if purchase {
+                "Committed"
+            } else if b.commitment == "spot" && l.resource_type == "GPU" {
+                "Dynamic"
+            } else {
+                "Standard"
+            };
             // Term plans also carry GPU-hours above the commitment, billed at the burst plan's rate.
             let burst = if purchase && b.gpu_hours > b.committed_gpus.unwrap_or(0.0) * 730.0 + 1e-6
             {
@@ -336,6 +351,11 @@ fn rows(s: &Source, period: Period) -> Vec<Vec<String>> {
                 ctype,
                 ccat,
                 cstatus,
+                pricing_category.to_string(),
+                BILLING_ACCOUNT_ID.to_string(),
+                "infercost forecast".to_string(),
+                p.deployment.clone(),
+                p.deployment.clone(),
                 tags.clone(),
             ]
         })
@@ -554,6 +574,9 @@ mod tests {
             assert_eq!(row["EffectiveCost"], row["BilledCost"]);
             let committed = !row["CommitmentDiscountId"].is_empty();
             assert_eq!(row["ChargeCategory"] == "Purchase", committed, "{row:?}");
+            assert_eq!(row["BillingAccountId"], BILLING_ACCOUNT_ID);
+            assert_eq!(tags["deployment"], row["SubAccountId"].as_str());
+            assert_eq!(row["PricingCategory"] == "Committed", committed, "{row:?}");
             if committed {
                 assert!(["Used", "Unused"].contains(&row["CommitmentDiscountStatus"].as_str()));
                 assert_eq!(row["CommitmentDiscountCategory"], "Usage");
