@@ -1,6 +1,7 @@
 //! Reports of a plan result: the terminal summary, Markdown, and one self-contained HTML file whose charts are
 //! inline SVG (no scripts, fonts or network), readable when printed and in colour-blind-safe colours. Every
-//! figure is written by `infercost_core::fmt`, so the same amount reads the same in all three.
+//! figure is written by `infercost_core::fmt`, so the same amount reads the same in all three. The tables also
+//! come as CSV (`csv_tables`), and the forecast bills as FinOps FOCUS rows (`focus`).
 #![warn(missing_docs)]
 
 pub mod focus;
