@@ -461,7 +461,7 @@ mod tests {
             p.serving = if p.volume == 1000.0 {
                 let mut us = p.bills[0].bill.clone();
                 us.transfer_usd = Usd(1_234_567);
-                us.total_usd_per_month = us.total_usd_per_month + us.transfer_usd;
+                us.total_usd_per_month += us.transfer_usd;
                 vec![
                     serving(&cheapest, &["eu"], true),
                     serving(&us, &["us"], true),
@@ -535,15 +535,16 @@ mod tests {
         for p in &r.points {
             for s in &p.serving {
                 let bill = s.bill.as_ref().unwrap();
+                let want = [p.volume, p.context, p.burst].map(|x| x.to_string());
                 let key = sums
                     .iter()
                     .find(|(k, _)| {
                         let (tags, sku) = k.rsplit_once('|').unwrap();
                         let t: serde_json::Value = serde_json::from_str(tags).unwrap();
                         sku == bill.plan
-                            && t["volume"] == p.volume.to_string()
-                            && t["context"] == p.context.to_string()
-                            && t["burst"] == p.burst.to_string()
+                            && t["volume"] == want[0]
+                            && t["context"] == want[1]
+                            && t["burst"] == want[2]
                             && t["users"] == s.users.join(",")
                     })
                     .unwrap();
