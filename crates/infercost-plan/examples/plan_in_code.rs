@@ -12,7 +12,7 @@ use infercost_perf::ModelCatalog;
 use infercost_plan::analysis::best;
 use infercost_plan::{plan, Inputs, Scenario};
 
-/// One deployment on one GPU at twice the pilot's volume: a sweep of two points that plans in seconds.
+/// One deployment on one GPU at the pilot's volume and twice it: a sweep of two points that plans in seconds.
 const SCENARIO: &str = r#"
 [pilot]
 trace = "synthetic: 2 requests/s for 10 minutes"
