@@ -35,11 +35,21 @@ impl ExportArgs {
         self.focus.is_some() || self.csv.is_some()
     }
 
-    /// Refuses, before any work, an existing FOCUS file and a CSV folder that already holds CSV files (unless
-    /// `force`), and a CSV folder that takes no new files.
+    /// Refuses, before any work, an existing FOCUS file or one in a missing folder, a CSV folder that already
+    /// holds CSV files (unless `force`), and a CSV folder that takes no new files.
     pub(crate) fn check(&self, force: bool) -> Result<()> {
         if let Some(f) = &self.focus {
             files::refuse_overwrite(f, force)?;
+            // A missing folder would only show after the sweep.
+            if let Some(parent) = f.parent().filter(|p| !p.as_os_str().is_empty()) {
+                if !parent.is_dir() {
+                    bail!(
+                        "--focus {}: the folder {} does not exist",
+                        f.display(),
+                        parent.display()
+                    );
+                }
+            }
         }
         if let Some(dir) = &self.csv {
             if dir.exists() && !dir.is_dir() {

@@ -1588,6 +1588,7 @@ fn plan_and_report_write_focus_and_csv_files_and_never_overwrite_them() {
             "--focus-period",
             "2027-01",
         ],
+        vec!["report", "plan.json", "--focus", "missing/f.csv"],
     ] {
         let r = infercost(&args, &d);
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
