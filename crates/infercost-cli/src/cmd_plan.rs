@@ -3,6 +3,7 @@
 use crate::cmd_model::load_model;
 use crate::cmd_prices::catalog;
 use crate::cmd_trace::{diurnal_arg, load, TraceInput};
+use crate::export::ExportArgs;
 use crate::shard::{parse_shard, shard_results};
 use crate::{files, output};
 use anyhow::{bail, Context, Result};
@@ -28,12 +29,14 @@ pub(crate) struct PlanArgs {
     /// Write report.json, report.md and report.html here
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Overwrite reports already in --out
+    /// Overwrite files already there (--out, --focus, --csv)
     #[arg(long)]
     force: bool,
     /// Print the result as JSON on stdout
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    export: ExportArgs,
     /// Worker threads, at least 1 (results do not depend on it; default: one per core)
     #[arg(long, value_parser = crate::threads_arg)]
     threads: Option<usize>,
@@ -77,10 +80,12 @@ pub(crate) struct ReportArgs {
     result: PathBuf,
     /// Folder for report.json, report.md and report.html
     #[arg(long)]
-    out: PathBuf,
-    /// Overwrite reports already in --out
+    out: Option<PathBuf>,
+    /// Overwrite files already there (--out, --focus, --csv)
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    export: ExportArgs,
 }
 
 fn resolve(base: &Path, p: &str) -> PathBuf {
@@ -206,6 +211,7 @@ pub(crate) fn plan(a: PlanArgs) -> Result<()> {
     if let Some(dir) = &a.out {
         files::prepare_report_dir(dir, a.force)?;
     }
+    a.export.check(a.force)?;
     let progress = output::Progress::new("planning", a.no_progress);
     let started = std::time::Instant::now();
     let mut result =
@@ -222,6 +228,7 @@ pub(crate) fn plan(a: PlanArgs) -> Result<()> {
         sims,
         started.elapsed().as_secs_f64()
     ));
+    a.export.write(&result, a.force)?;
     write_result(&result, a.out.as_deref(), a.json)
 }
 
@@ -378,7 +385,13 @@ pub(crate) fn merge(a: MergeArgs) -> Result<()> {
 }
 
 pub(crate) fn report(a: ReportArgs) -> Result<()> {
-    files::prepare_report_dir(&a.out, a.force)?;
+    if a.out.is_none() && !a.export.any() {
+        bail!("nothing to write: give --out DIR, --focus FILE.csv or --csv DIR");
+    }
+    if let Some(dir) = &a.out {
+        files::prepare_report_dir(dir, a.force)?;
+    }
+    a.export.check(a.force)?;
     let text = std::fs::read_to_string(&a.result)
         .with_context(|| format!("cannot read {}", a.result.display()))?;
     let r: PlanResult = serde_json::from_str(&text).with_context(|| {
@@ -395,10 +408,12 @@ pub(crate) fn report(a: ReportArgs) -> Result<()> {
             infercost_plan::SCHEMA_VERSION
         );
     }
-    for f in infercost_report::write_all(&r, &a.out)
-        .with_context(|| format!("cannot write the report to {}", a.out.display()))?
-    {
-        output::note(&format!("wrote {}", f.display()));
+    if let Some(dir) = &a.out {
+        for f in infercost_report::write_all(&r, dir)
+            .with_context(|| format!("cannot write the report to {}", dir.display()))?
+        {
+            output::note(&format!("wrote {}", f.display()));
+        }
     }
-    Ok(())
+    a.export.write(&r, a.force)
 }

@@ -556,11 +556,10 @@ fn synth_servegen(
             )
             .with_context(|| format!("{} window at {} s", c.name, w.start_s))?;
             let offset = SimTime::from_secs_f64(lo - start);
-            out.requests
-                .extend(piece.requests.into_iter().map(|mut r| {
-                    r.arrival = r.arrival + offset;
-                    r
-                }));
+            out.requests.extend(piece.requests.into_iter().map(|mut r| {
+                r.arrival += offset;
+                r
+            }));
         }
     }
     out.sort_by_arrival();

@@ -8,6 +8,7 @@ mod cmd_plan;
 mod cmd_prices;
 mod cmd_sim;
 mod cmd_trace;
+mod export;
 mod files;
 mod output;
 mod shard;
@@ -29,7 +30,7 @@ enum Command {
     Plan(cmd_plan::PlanArgs),
     /// Combine `plan --shard` results into one
     Merge(cmd_plan::MergeArgs),
-    /// Write report.json, report.md and report.html from a saved plan result
+    /// Write the reports (report.json/.md/.html, --focus, --csv) from a saved plan result
     Report(cmd_plan::ReportArgs),
     /// Read, describe, scale and synthesise request traces
     #[command(subcommand)]

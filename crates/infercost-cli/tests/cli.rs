@@ -1983,3 +1983,122 @@ fn a_scenario_plans_from_the_pilot_rows_its_where_selects() {
         r.stderr
     );
 }
+
+#[test]
+fn plan_and_report_write_focus_and_csv_files_and_never_overwrite_them() {
+    let d = temp("focus");
+    let scenario = "[pilot]\ntrace = \"embedded:azure-conv\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1, 2]\ncontext = [1]\nburst = [1]\ngpus = [\"a100-80gb\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n";
+    std::fs::write(d.join("s.toml"), scenario).unwrap();
+    let planned = infercost(
+        &[
+            "plan",
+            "s.toml",
+            "--json",
+            "--no-progress",
+            "--focus",
+            "f.csv",
+            "--focus-period",
+            "2027-02",
+            "--csv",
+            "tables",
+        ],
+        &d,
+    );
+    let result = json(&planned);
+    std::fs::write(d.join("plan.json"), &planned.stdout).unwrap();
+    let focus = std::fs::read_to_string(d.join("f.csv")).unwrap();
+    let mut lines = focus.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("BilledCost,EffectiveCost,ListCost,ContractedCost,BillingCurrency,"));
+    // One fleet per point, five lines per bill, charged to the month asked for.
+    let points = result["points"].as_array().unwrap();
+    assert_eq!(lines.count(), 5 * points.len());
+    assert!(focus.contains(",2027-02-01T00:00:00Z,2027-03-01T00:00:00Z,"));
+    for t in ["headline-0", "plans-0", "bill-0", "prices"] {
+        assert!(d.join(format!("tables/{t}.csv")).is_file(), "{t}");
+    }
+    // The same files again from the saved result: the same FOCUS rows; refused without --force.
+    let again = infercost(
+        &[
+            "report",
+            "plan.json",
+            "--focus",
+            "f.csv",
+            "--focus-period",
+            "2027-02",
+        ],
+        &d,
+    );
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    let again = infercost(&["report", "plan.json", "--csv", "tables"], &d);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("already holds CSV files"),
+        "{}",
+        again.stderr
+    );
+    let again = infercost(
+        &[
+            "report",
+            "plan.json",
+            "--focus",
+            "f.csv",
+            "--focus-period",
+            "2027-02",
+            "--csv",
+            "tables",
+            "--force",
+        ],
+        &d,
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(std::fs::read_to_string(d.join("f.csv")).unwrap(), focus);
+    // Every plan's whole-traffic bill on top, with the default period: next month.
+    let all = infercost(
+        &[
+            "report",
+            "plan.json",
+            "--focus",
+            "all.csv",
+            "--focus-all-plans",
+        ],
+        &d,
+    );
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    let bills: usize = points
+        .iter()
+        .map(|p| p["bills"].as_array().unwrap().len())
+        .sum();
+    let rows = std::fs::read_to_string(d.join("all.csv"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(rows, 1 + 5 * (points.len() + bills));
+    // Nothing to write, a bad month, a period without a file: bad input.
+    for args in [
+        vec!["report", "plan.json"],
+        vec![
+            "report",
+            "plan.json",
+            "--focus",
+            "x.csv",
+            "--focus-period",
+            "2027-13",
+        ],
+        vec![
+            "report",
+            "plan.json",
+            "--out",
+            "o",
+            "--focus-period",
+            "2027-01",
+        ],
+        vec!["report", "plan.json", "--focus", "missing/f.csv"],
+    ] {
+        let r = infercost(&args, &d);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+    }
+}

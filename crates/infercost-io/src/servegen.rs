@@ -109,40 +109,54 @@ fn parse_pmf(s: &str, path: &Path, what: &str) -> Result<Pmf, IoError> {
         let (k, v) = item
             .split_once(':')
             .ok_or_else(|| invalid(path, format!("{what}: {item:?} is not TOKENS: PROBABILITY")))?;
-        let tokens: u32 = k
-            .trim()
-            .parse()
-            .map_err(|_| invalid(path, format!("{what}: token count {k:?} is not a whole number")))?;
+        let tokens: u32 = k.trim().parse().map_err(|_| {
+            invalid(
+                path,
+                format!("{what}: token count {k:?} is not a whole number"),
+            )
+        })?;
         let p: f64 = v
             .trim()
             .parse()
             .map_err(|_| invalid(path, format!("{what}: probability {v:?} is not a number")))?;
         if !(p.is_finite() && p >= 0.0) {
-            return Err(invalid(path, format!("{what}: probability {p} is negative or not finite")));
+            return Err(invalid(
+                path,
+                format!("{what}: probability {p} is negative or not finite"),
+            ));
         }
         out.push((tokens, p));
     }
     if out.iter().map(|x| x.1).sum::<f64>() <= 0.0 {
-        return Err(invalid(path, format!("{what}: the distribution has no mass")));
+        return Err(invalid(
+            path,
+            format!("{what}: the distribution has no mass"),
+        ));
     }
     Ok(out)
 }
 
 /// Parses a client's `chunk-N-dataset.json`: `{window_start: {input_tokens: PMF, output_tokens: PMF}}`.
 pub fn parse_lengths(text: &str, path: &Path) -> Result<BTreeMap<u64, (Pmf, Pmf)>, IoError> {
-    let v: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| invalid(path, format!("not JSON: {e}")))?;
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| invalid(path, format!("not JSON: {e}")))?;
     let obj = v
         .as_object()
         .ok_or_else(|| invalid(path, "expected an object keyed by window start".into()))?;
     let mut out = BTreeMap::new();
     for (k, w) in obj {
-        let start: u64 = k
-            .parse()
-            .map_err(|_| invalid(path, format!("window key {k:?} is not a whole number of seconds")))?;
+        let start: u64 = k.parse().map_err(|_| {
+            invalid(
+                path,
+                format!("window key {k:?} is not a whole number of seconds"),
+            )
+        })?;
         let field = |name: &str| -> Result<Pmf, IoError> {
             let s = w.get(name).and_then(|x| x.as_str()).ok_or_else(|| {
-                invalid(path, format!("window {k}: no {name} distribution (a string)"))
+                invalid(
+                    path,
+                    format!("window {k}: no {name} distribution (a string)"),
+                )
             })?;
             parse_pmf(s, path, &format!("window {k} {name}"))
         };
@@ -169,7 +183,9 @@ pub fn read_clients(dir: &Path, only: &[String]) -> Result<Vec<Client>, IoError>
         .collect();
     names.sort_by_key(|n| {
         (
-            n.trim_start_matches("chunk-").parse::<u64>().unwrap_or(u64::MAX),
+            n.trim_start_matches("chunk-")
+                .parse::<u64>()
+                .unwrap_or(u64::MAX),
             n.clone(),
         )
     });
@@ -183,7 +199,10 @@ pub fn read_clients(dir: &Path, only: &[String]) -> Result<Vec<Client>, IoError>
             if !names.contains(&full) {
                 return Err(invalid(
                     dir,
-                    format!("no client {want:?} (a file {full}-trace.csv); there are {}", names.len()),
+                    format!(
+                        "no client {want:?} (a file {full}-trace.csv); there are {}",
+                        names.len()
+                    ),
                 ));
             }
         }
@@ -233,7 +252,10 @@ mod tests {
         assert_eq!(w[0].distribution, "Weibull");
         assert_eq!(w[1].rate, 0.0);
         let e = parse_windows("0,abc,1,,0,0\n", p).unwrap_err().to_string();
-        assert!(e.contains("chunk-0-trace.csv:1") && e.contains("rate"), "{e}");
+        assert!(
+            e.contains("chunk-0-trace.csv:1") && e.contains("rate"),
+            "{e}"
+        );
         let d = parse_lengths(
             r#"{"0": {"input_tokens": "{224: 0.25, 300: 0.75}", "output_tokens": "{10: 1.0}"}}"#,
             Path::new("d.json"),

@@ -632,6 +632,7 @@ fn finish(ctx: &Ctx, point: &mut Point, fleets: Vec<Fleet>, volume: f64) {
             requests_peak_hour_share: f.volume / point.volume,
             usd_per_month: f.bill.total_usd_per_month.dollars(),
             transfer_usd: f.bill.transfer_usd.dollars(),
+            bill: Some(f.bill),
         })
         .collect();
 }

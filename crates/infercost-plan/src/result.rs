@@ -77,6 +77,10 @@ pub struct Serving {
     pub usd_per_month: f64,
     /// Inter-region transfer in that bill.
     pub transfer_usd: f64,
+    /// That bill, line by line: for a fleet that serves only some user groups it differs from every
+    /// whole-traffic bill in the point's `bills`. Absent in results planned before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill: Option<Bill>,
 }
 
 /// A bill on one plan under the provisioning policy that is cheapest for that plan.
@@ -335,7 +339,14 @@ pub struct Pilot {
     pub diurnal: Vec<f64>,
 }
 
-/// What `infercost plan` answers.
+/// What `infercost plan` answers, and what [`crate::plan`] returns; `plan --json` prints it and `report` reads it.
+///
+/// Where to look: `points` holds one [`Point`] per deployment × volume × context × burst × GPU, each with a
+/// whole-traffic [`PointBill`] per plan in `bills` and the fleets of its cheapest lawful serving in `serving`
+/// (each with its own bill); `infercost_plan::analysis::best` picks the cheapest point over GPUs. The analysis
+/// (`attribution`, `inflections`, `breakevens`, `months`, `placement`) is empty in a shard. Money in bills is
+/// integer micro-dollars (`infercost_core::Usd`), so a bill's lines add up to its total exactly; the other
+/// dollar figures are `f64`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanResult {
     /// Layout version.

@@ -1,12 +1,15 @@
 //! Reports of a plan result: the terminal summary, Markdown, and one self-contained HTML file whose charts are
 //! inline SVG (no scripts, fonts or network), readable when printed and in colour-blind-safe colours. Every
-//! figure is written by `infercost_core::fmt`, so the same amount reads the same in all three.
+//! figure is written by `infercost_core::fmt`, so the same amount reads the same in all three. The tables also
+//! come as CSV (`csv_tables`), and the forecast bills as FinOps FOCUS rows (`focus`).
 #![warn(missing_docs)]
 
+pub mod focus;
 mod html;
 mod residency;
 mod svg;
 
+pub use focus::{focus_csv, Focus, FocusOptions, Period};
 pub use html::html;
 
 use infercost_core::fmt::{count, int, ms, usd, usd_unit};
@@ -231,6 +234,26 @@ impl Table {
             header: header.iter().map(|h| h.to_string()).collect(),
             ..Table::default()
         }
+    }
+
+    /// The table as CSV: the header, then the rows as written in the reports (notes and strike-through are left
+    /// out; a row excluded from the options ends with `excluded` = `true`).
+    pub fn csv(&self) -> String {
+        let mut out = String::new();
+        let excluded = !self.excluded.is_empty();
+        let mut header = self.header.clone();
+        if excluded {
+            header.push("excluded".to_string());
+        }
+        focus::push_record(&mut out, header);
+        for (i, r) in self.rows.iter().enumerate() {
+            let mut row = r.clone();
+            if excluded {
+                row.push(self.excluded.contains(&i).to_string());
+            }
+            focus::push_record(&mut out, row);
+        }
+        out
     }
 
     /// The table as lines of aligned text, notes below it.
@@ -1017,6 +1040,34 @@ pub fn markdown(r: &PlanResult) -> String {
     s
 }
 
+/// Every table of the report as CSV: (file name, text), the file named by the table's id.
+pub fn csv_tables(r: &PlanResult) -> Vec<(String, String)> {
+    let mut seen = std::collections::BTreeSet::new();
+    tables(r)
+        .iter()
+        .map(|t| {
+            let base: String =
+                t.id.chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+            // Ids are unique today; a repeated one must still not overwrite its namesake.
+            let mut name = format!("{base}.csv");
+            let mut n = 2;
+            while !seen.insert(name.clone()) {
+                name = format!("{base}-{n}.csv");
+                n += 1;
+            }
+            (name, t.csv())
+        })
+        .collect()
+}
+
 /// Writes report.json, report.md and report.html into `dir` (created when missing).
 pub fn write_all(r: &PlanResult, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
@@ -1219,5 +1270,34 @@ mod tests {
         let headline = &tables(&r)[0];
         assert_eq!(headline.rows.len(), 1);
         assert_eq!(headline.rows[0][0], "10×");
+    }
+
+    #[test]
+    fn every_table_is_one_csv_file_named_by_its_id_that_parses_back() {
+        let r = small();
+        let ts = tables(&r);
+        let files = csv_tables(&r);
+        assert_eq!(files.len(), ts.len());
+        let names: std::collections::BTreeSet<&str> = files.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(names.len(), files.len(), "file names are unique");
+        let mut fields = Vec::new();
+        for (t, (name, text)) in ts.iter().zip(&files) {
+            assert_eq!(name, &format!("{}.csv", t.id));
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), t.rows.len() + 1, "{name}");
+            infercost_core::csv_line::split(lines[0], &mut fields);
+            let extra = usize::from(!t.excluded.is_empty());
+            assert_eq!(fields.len(), t.header.len() + extra, "{name}");
+            assert_eq!(fields[0], t.header[0].as_str());
+            for (row, line) in t.rows.iter().zip(&lines[1..]) {
+                infercost_core::csv_line::split(line, &mut fields);
+                let cells: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+                assert_eq!(&cells[..row.len()], &row[..], "{name}");
+            }
+        }
+        // The plans table marks the plans the residency rules forbid.
+        let plans = files.iter().find(|f| f.0.starts_with("plans-")).unwrap();
+        assert!(plans.1.lines().next().unwrap().ends_with(",excluded"));
+        assert!(plans.1.contains(",true\n"));
     }
 }
