@@ -2102,3 +2102,58 @@ fn plan_and_report_write_focus_and_csv_files_and_never_overwrite_them() {
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
     }
 }
+
+#[test]
+fn synth_replays_servegen_clients_windows_and_lengths() {
+    // Client 0's first hour: 1.33 req/s for 600 s (Weibull), idle, 0.27 req/s (Weibull), 0.15 req/s (Gamma),
+    // then idle: about 800 + 164 + 90 = 1,054 requests, with lengths drawn from window 0's distributions.
+    let d = temp("servegen");
+    let dir = root().join("tests/data/servegen");
+    let dir = dir.to_str().unwrap();
+    let r = infercost(
+        &[
+            "trace",
+            "synth",
+            "--servegen",
+            dir,
+            "--clients",
+            "0",
+            "--duration",
+            "3600",
+            "-o",
+            "sg.jsonl",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&infercost(&["trace", "stats", "sg.jsonl", "--json"], &d));
+    let n = v["requests"].as_u64().unwrap();
+    assert!((850..=1300).contains(&n), "{n} requests");
+    // Every length lies in window 0's support (prompts 231–414, outputs 53–108 tokens).
+    let (i, o) = (&v["input_tokens"], &v["output_tokens"]);
+    assert!(num(i, "p50") >= 231.0 && num(i, "max") <= 414.0, "{i}");
+    assert!(num(o, "p50") >= 53.0 && num(o, "max") <= 108.0, "{o}");
+    // Weibull gaps with shape 0.38 are far burstier than Poisson.
+    assert!(num(&v, "interarrival_cv") > 1.5, "{}", v["interarrival_cv"]);
+    // A client that sends nothing in the window, an unknown client and --rate are refused with the reason.
+    for (args, says) in [
+        (vec!["--clients", "1"], "send no requests"),
+        (vec!["--clients", "7"], "no client \"7\""),
+        (vec!["--rate", "3"], "drop --rate"),
+    ] {
+        let mut all = vec![
+            "trace",
+            "synth",
+            "--servegen",
+            dir,
+            "--duration",
+            "3600",
+            "-o",
+            "x.jsonl",
+        ];
+        all.extend(args);
+        let r = infercost(&all, &d);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains(says), "{}", r.stderr);
+    }
+}
