@@ -143,11 +143,13 @@ pub fn attribution(points: &[Point], s: &Scenario) -> Vec<Attribution> {
             let (pv, pc, pb) = (shapley(0), shapley(1), shapley(2));
             let total = f[7] - f[0];
             let singles = (f[1] - f[0]) + (f[2] - f[0]) + (f[4] - f[0]);
+            // No growth has no driver.
             let driver = [("volume", pv), ("context", pc), ("concurrency", pb)]
                 .into_iter()
+                .filter(|x| x.1.abs() > 1e-6)
                 .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
                 .map(|x| x.0)
-                .unwrap_or("volume");
+                .unwrap_or("none");
             out.push(Attribution {
                 deployment: d.name.clone(),
                 volume: v1,
@@ -200,7 +202,17 @@ pub fn inflections(points: &[Point], s: &Scenario) -> Vec<Inflection> {
                     .get(&p.gpu)
                     .map_or(8, |g| g.gpus_per_node.max(1))
             };
-            let node = |p: &Point| p.gpus_peak.div_ceil(per_node(p));
+            // Nodes are whole per fleet: a split serving rents nodes in each jurisdiction.
+            let node = |p: &Point| -> u32 {
+                if p.serving.is_empty() {
+                    p.gpus_peak.div_ceil(per_node(p))
+                } else {
+                    p.serving
+                        .iter()
+                        .map(|f| (f.replicas_peak * f.tp).div_ceil(per_node(p)))
+                        .sum()
+                }
+            };
             if node(p1) > node(p0) && node(p1) >= 2 {
                 push("new_node", format!("{}: at {} the busiest hour needs {} GPUs, more than one {}-GPU node ({} nodes).", d.name, times(v1), count(p1.gpus_peak as u64), per_node(p1), count(node(p1) as u64)));
             }

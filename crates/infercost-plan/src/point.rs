@@ -6,7 +6,7 @@ use crate::capacity::{self, SearchConfig};
 use crate::result::*;
 use crate::scenario::Scenario;
 use infercost_core::units::HOURS_PER_MONTH;
-use infercost_core::{Rng, Workload};
+use infercost_core::Workload;
 use infercost_cost::bill::{Segment, Usage};
 use infercost_cost::{bill, Catalog, Commitment, Plan};
 use infercost_perf::Deployment;
@@ -331,10 +331,23 @@ fn bill_fleet(
         Commitment::OnDemand | Commitment::Spot => {
             options.push((Policy::Autoscaled, usage(auto_segs, None)))
         }
-        _ if plan.burst_plan.is_some() => options.push((
-            Policy::CommittedPlusBurst,
-            usage(auto_segs, Some(min_auto as f64 * tp)),
-        )),
+        _ if plan.burst_plan.is_some() => {
+            // The bill is piecewise linear in the committed GPUs with kinks at the hourly fleet sizes, so the
+            // cheapest commitment is one of them: from the quietest hour's fleet to the peak's.
+            let mut levels: Vec<u32> = ctx
+                .weights
+                .iter()
+                .map(|&w| ((r as f64 * w).ceil() as u32).clamp(1, r))
+                .collect();
+            levels.sort_unstable();
+            levels.dedup();
+            for level in levels {
+                options.push((
+                    Policy::CommittedPlusBurst,
+                    usage(auto_segs.clone(), Some(level as f64 * tp)),
+                ));
+            }
+        }
         _ => {}
     }
     options
@@ -696,14 +709,16 @@ fn placements(
         } else if ttft <= 0.0 {
             None
         } else {
-            let sub = Rng::derive(seed, mask * 2 + u64::from(remote)).next_u64();
+            // Every sizing of a point draws from the point's seed (common random numbers): the fleet for
+            // everyone under a tighter target sees the same traffic as the one under the plain target, so the
+            // two differ by the target alone and not by the draw.
             match size(
                 ctx,
                 setup_index,
                 setup,
                 (volume * share, context, burst),
                 ttft,
-                sub,
+                seed,
             ) {
                 Ok(sz) => {
                     sims += sz.cap.sims;

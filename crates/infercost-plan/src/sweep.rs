@@ -228,15 +228,29 @@ impl<'a> Sweep<'a> {
             .filter(|&si| s.deployments[self.setups[si].deployment].name == deployment)
             .collect();
         par_map(&sis, self.threads, &|_, &si| {
-            let salt = volume.to_bits() ^ context.to_bits().rotate_left(17) ^ si as u64;
             self.point(
                 si,
                 volume,
                 context,
                 1.0,
-                Rng::derive(s.seed, salt).next_u64(),
+                self.seed(si, volume, context, 1.0),
             )
         })
+    }
+
+    /// A point's seed, from its coordinates alone: the same point draws the same traffic whatever else the
+    /// sweep holds (other volumes, GPUs, deployments, shards), so adding a volume to a sweep moves no price.
+    fn seed(&self, si: usize, volume: f64, context: f64, burst: f64) -> u64 {
+        let setup = &self.setups[si];
+        let d = &self.inp.scenario.deployments[setup.deployment];
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in d.name.bytes().chain([0]).chain(setup.gpu.bytes()) {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        for x in [volume, context, burst] {
+            h = Rng::derive(h, x.to_bits()).next_u64();
+        }
+        Rng::derive(self.inp.scenario.seed, h).next_u64()
     }
 }
 
@@ -313,7 +327,7 @@ pub fn plan(
             t.volume,
             t.context,
             t.burst,
-            Rng::derive(s.seed, t.index as u64).next_u64(),
+            sweep.seed(t.setup, t.volume, t.context, t.burst),
         );
         tick();
         p

@@ -251,16 +251,42 @@ pub fn html(r: &PlanResult) -> String {
         let mut layers: Vec<(String, Vec<f64>)> =
             names.iter().map(|n| (n.to_string(), Vec::new())).collect();
         let top = vols.last().copied().unwrap_or(1.0);
-        let mut entries: Vec<(String, &PointBill)> = Vec::new();
+        // Each bar: one bill's lines, or the sum of a split serving's fleets' bills.
+        let lines = |b: &infercost_cost::Bill| {
+            let (g, idle) = (b.gpu_usd.dollars(), b.idle_usd.dollars());
+            [
+                g - idle,
+                idle,
+                b.egress_usd.dollars(),
+                b.transfer_usd.dollars(),
+                b.api_usd.dollars(),
+            ]
+        };
+        let mut entries: Vec<(String, [f64; 5])> = Vec::new();
         for &v in &vols {
-            if let Some(p) = best(&r.points, &d.name, v, 1.0, 1.0) {
-                if let Some(b) = p
-                    .bills
-                    .iter()
-                    .find(|b| Some(&b.bill.plan) == p.cheapest_plan.as_ref())
-                {
-                    entries.push((format!("{} {} (cheapest)", times(v), b.bill.plan), b));
+            let Some(p) = best(&r.points, &d.name, v, 1.0, 1.0) else {
+                continue;
+            };
+            let fleets: Vec<&infercost_cost::Bill> =
+                p.serving.iter().filter_map(|f| f.bill.as_ref()).collect();
+            if !fleets.is_empty() && fleets.len() == p.serving.len() {
+                let mut sum = [0.0; 5];
+                for b in fleets {
+                    for (k, x) in lines(b).into_iter().enumerate() {
+                        sum[k] += x;
+                    }
                 }
+                let label = p.cheapest_plan.clone().unwrap_or_default();
+                entries.push((format!("{} {label} (cheapest)", times(v)), sum));
+            } else if let Some(b) = p
+                .bills
+                .iter()
+                .find(|b| Some(&b.bill.plan) == p.cheapest_plan.as_ref())
+            {
+                entries.push((
+                    format!("{} {} (cheapest)", times(v), b.bill.plan),
+                    lines(&b.bill),
+                ));
             }
         }
         if let Some(p) = best(&r.points, &d.name, top, 1.0, 1.0) {
@@ -272,31 +298,21 @@ pub fn html(r: &PlanResult) -> String {
                 .collect();
             others.sort_by_key(|b| b.bill.total_usd_per_month);
             for b in others.into_iter().take(4) {
-                entries.push((format!("{} {}", times(top), b.bill.plan), b));
+                entries.push((format!("{} {}", times(top), b.bill.plan), lines(&b.bill)));
             }
         }
         let mut cats = Vec::new();
         let mut ends = Vec::new();
-        for (label, b) in entries {
+        for (label, parts) in entries {
             cats.push(label);
-            let total = b.bill.total_usd_per_month.dollars();
+            let total: f64 = parts.iter().sum();
             ends.push(usd(total));
             // Shares of each bill: the bills span three orders of magnitude, and on one dollar scale the
             // small ones, where idle time is most of the bill, would be a pixel wide.
-            let share = |v: f64| if total > 0.0 { v / total * 100.0 } else { 0.0 };
-            let g = b.bill.gpu_usd.dollars();
-            let idle = b.bill.idle_usd.dollars();
-            for (i, v) in [
-                g - idle,
-                idle,
-                b.bill.egress_usd.dollars(),
-                b.bill.transfer_usd.dollars(),
-                b.bill.api_usd.dollars(),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                layers[i].1.push(share(v));
+            for (k, v) in parts.into_iter().enumerate() {
+                layers[k]
+                    .1
+                    .push(if total > 0.0 { v / total * 100.0 } else { 0.0 });
             }
         }
         let chart = StackedBars {

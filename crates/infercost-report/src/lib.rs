@@ -622,6 +622,9 @@ fn plans_table(r: &PlanResult, res: &Residency, di: usize, vols: &[f64]) -> Tabl
         }
         t.rows.push(row);
     }
+    if r.scenario.geography.is_some() {
+        t.notes.push("Each row prices the whole traffic on one plan; the headline can be cheaper than every row when user groups are served apart (see Placement by region and the bill broken down).".into());
+    }
     if any_unlawful {
         t.notes.push("Struck-through plans cannot serve every user group under the residency rules on their own, so they are not options, however cheap; one may still serve the groups it is allowed to in a split placement (see Placement by region).".into());
     }
@@ -646,36 +649,59 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
         t.push(plans_table(r, &res, di, &vols));
         let mut bill = Table::new(
             format!("bill-{di}"),
-            format!("{}: the bill broken down on the cheapest plan", d.name),
+            format!(
+                "{}: the bill broken down for the cheapest lawful serving (a row per fleet when user groups are served apart)",
+                d.name
+            ),
             &[
-                "volume", "plan", "policy", "busy GPU", "idle GPU", "egress", "transfer", "API",
-                "total",
+                "volume", "serves", "plan", "policy", "busy GPU", "idle GPU", "egress", "transfer",
+                "API", "total",
             ],
         );
-        bill.rows = vols
-            .iter()
-            .filter_map(|&v| best(&r.points, &d.name, v, 1.0, 1.0).map(|p| (v, p)))
-            .filter_map(|(v, p)| {
-                p.bills
-                    .iter()
-                    .find(|b| Some(&b.bill.plan) == p.cheapest_plan.as_ref())
-                    .map(|b| (v, b))
-            })
-            .map(|(v, b)| {
-                let busy = b.bill.gpu_usd.dollars() - b.bill.idle_usd.dollars();
-                vec![
+        for &v in &vols {
+            let Some(p) = best(&r.points, &d.name, v, 1.0, 1.0) else {
+                continue;
+            };
+            // The serving fleets' own bills; a result planned before they were recorded falls back to the
+            // whole-traffic bill of the plan, when one plan serves everyone.
+            let fleets: Vec<(String, String, &infercost_cost::Bill)> =
+                if p.serving.iter().all(|f| f.bill.is_some()) && !p.serving.is_empty() {
+                    p.serving
+                        .iter()
+                        .filter_map(|f| {
+                            f.bill.as_ref().map(|b| {
+                                let who = if f.users.is_empty() {
+                                    "everyone".to_string()
+                                } else {
+                                    format!("{} users in {}", f.users.join(", "), f.served_in)
+                                };
+                                (who, f.policy.to_string(), b)
+                            })
+                        })
+                        .collect()
+                } else {
+                    p.bills
+                        .iter()
+                        .filter(|b| Some(&b.bill.plan) == p.cheapest_plan.as_ref())
+                        .map(|b| ("everyone".to_string(), b.policy.to_string(), &b.bill))
+                        .collect()
+                };
+            for (who, policy, b) in fleets {
+                let busy = b.gpu_usd.dollars() - b.idle_usd.dollars();
+                bill.rows.push(vec![
                     times(v),
-                    b.bill.plan.clone(),
-                    b.policy.to_string(),
+                    who,
+                    b.plan.clone(),
+                    policy,
                     usd(busy),
-                    usd(b.bill.idle_usd.dollars()),
-                    usd(b.bill.egress_usd.dollars()),
-                    usd(b.bill.transfer_usd.dollars()),
-                    usd(b.bill.api_usd.dollars()),
-                    usd(b.bill.total_usd_per_month.dollars()),
-                ]
-            })
-            .collect();
+                    usd(b.idle_usd.dollars()),
+                    usd(b.egress_usd.dollars()),
+                    usd(b.transfer_usd.dollars()),
+                    usd(b.api_usd.dollars()),
+                    usd(b.total_usd_per_month.dollars()),
+                ]);
+            }
+        }
         t.push(bill);
     }
     let mut attr = Table::new(
