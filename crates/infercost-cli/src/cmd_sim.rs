@@ -314,7 +314,7 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
     ));
     if let Some(b) = r.gpu_busy_fraction {
         l(&format!(
-            "  GPU busy {:.0}%: {:.2} requests/s offered over {} replicas × {:.2} requests/s each within the SLO",
+            "  GPU busy {:.0}%: {:.2} requests/s offered over {} replica(s) × {:.2} requests/s each within the SLO",
             b * 100.0,
             r.offered_rps,
             a.replicas,

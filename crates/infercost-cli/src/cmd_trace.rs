@@ -130,8 +130,10 @@ pub(crate) fn load(input: &TraceInput) -> Result<(Workload, ReadReport)> {
     }
     if report.malformed_rows > report.first_errors.len() as u64 {
         output::warn(&format!(
-            "{}: {} malformed rows skipped in all (--strict stops at the first)",
-            input.file, report.malformed_rows
+            "{}: {} malformed row{} skipped in all (--strict stops at the first)",
+            input.file,
+            report.malformed_rows,
+            if report.malformed_rows == 1 { "" } else { "s" }
         ));
     }
     for w in &report.warnings {
@@ -303,7 +305,7 @@ pub(crate) fn run(cmd: TraceCmd) -> Result<()> {
             }
             if !(a.volume.is_finite() && a.volume > 0.0) {
                 bail!(
-                    "--volume must be positive, got {} (1 keeps the pilot's volume)",
+                    "--volume must be a positive finite number, got {} (1 keeps the pilot's volume)",
                     a.volume
                 );
             }
@@ -434,7 +436,11 @@ fn print_stats(file: &str, s: &TraceStats) {
         "  requests        {}{}",
         output::int(s.requests as f64),
         if s.malformed_rows > 0 {
-            format!(" ({} malformed rows skipped)", s.malformed_rows)
+            format!(
+                " ({} malformed row{} skipped)",
+                s.malformed_rows,
+                if s.malformed_rows == 1 { "" } else { "s" }
+            )
         } else {
             String::new()
         }

@@ -1111,7 +1111,7 @@ fn nonsense_parameters_are_refused_with_the_reason() {
         ),
         (
             vec!["trace", "scale", "embedded:azure-conv", "--volume", "0", "-o", "x.jsonl"],
-            "error: --volume must be positive, got 0 (1 keeps the pilot's volume)\n",
+            "error: --volume must be a positive finite number, got 0 (1 keeps the pilot's volume)\n",
         ),
         (
             vec!["trace", "synth", "--sessions", "5", "--rate", "50", "--duration", "60", "-o", "x.jsonl"],

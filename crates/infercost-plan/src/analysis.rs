@@ -74,7 +74,9 @@ pub fn analyze(r: &mut PlanResult, sweep: &Sweep) {
     r.attribution = attribution(&r.points, &s);
     r.inflections = inflections(&r.points, &s);
     r.placement = placement(&r.points, &s);
-    r.breakevens = breakevens(&r.points, &s, catalog, &r.placement, sweep);
+    let mut apis = Vec::new();
+    r.breakevens = breakevens(&r.points, &s, catalog, &r.placement, sweep, &mut apis);
+    r.apis_used = apis;
     r.months = months(&r.points, &s, catalog, sweep);
 }
 
@@ -258,6 +260,7 @@ pub fn breakevens(
     catalog: &Catalog,
     placement: &[Placement],
     sweep: &Sweep,
+    apis: &mut Vec<infercost_cost::ApiPrice>,
 ) -> Vec<Breakeven> {
     let mut out = Vec::new();
     let used: Vec<&str> = {
@@ -333,7 +336,13 @@ pub fn breakevens(
         };
         let share = first.input_tokens_per_month
             / (first.input_tokens_per_month + first.output_tokens_per_month).max(1.0);
-        let Some(api) = catalog.cheapest_api(base, share) else {
+        let api = catalog.cheapest_api(base, share);
+        if let Some(a) = api {
+            if !apis.iter().any(|x| x.name == a.name) {
+                apis.push(a.clone());
+            }
+        }
+        let Some(api) = api else {
             out.push(Breakeven {
                 kind: "self_host_vs_api".into(),
                 deployment: Some(d.name.clone()),

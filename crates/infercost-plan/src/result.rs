@@ -385,6 +385,9 @@ pub struct PlanResult {
     pub placement: Vec<Placement>,
     /// The price plans the bills used, with sources and dates.
     pub prices_used: Vec<PriceRef>,
+    /// The per-token API prices the break-evens compare with, with sources and dates.
+    #[serde(default)]
+    pub apis_used: Vec<infercost_cost::ApiPrice>,
 }
 
 /// A price the bills used.

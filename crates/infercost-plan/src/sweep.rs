@@ -388,6 +388,7 @@ fn assemble(
         months: Vec::new(),
         placement: Vec::new(),
         prices_used,
+        apis_used: Vec::new(),
     }
 }
 

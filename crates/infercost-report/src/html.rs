@@ -639,6 +639,7 @@ pub fn html(r: &PlanResult) -> String {
     }
     body.push_str("<h2 id=\"inputs\">Inputs, for the audit</h2>");
     body.push_str(&find("prices"));
+    body.push_str(&find("api-prices"));
     body.push_str(&find("calibration"));
     body.push_str(&format!(
         "<p>infercost {} · JSON schema {} · prices and GPU figures carry their sources and dates above; the performance model's error is documented in docs/CALIBRATION.md.</p><h3>Scenario</h3><pre>{}</pre>",

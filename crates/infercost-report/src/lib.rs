@@ -970,6 +970,35 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
         })
         .collect();
     t.push(prices);
+    if !r.apis_used.is_empty() {
+        let mut apis = Table::new(
+            "api-prices",
+            "Per-token API prices the break-evens compare with, with sources and dates",
+            &[
+                "offer",
+                "model",
+                "$/M input",
+                "$/M output",
+                "as of",
+                "source",
+            ],
+        );
+        apis.rows = r
+            .apis_used
+            .iter()
+            .map(|a| {
+                vec![
+                    a.name.clone(),
+                    a.model.clone(),
+                    usd_unit(a.usd_per_million_input),
+                    usd_unit(a.usd_per_million_output),
+                    a.as_of.clone(),
+                    a.source.clone(),
+                ]
+            })
+            .collect();
+        t.push(apis);
+    }
     let mut cal = Table::new(
         "calibration",
         "Performance model calibration error",
