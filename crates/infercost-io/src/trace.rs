@@ -215,19 +215,24 @@ pub fn read_trace(path: &Path, opts: &ReadOptions) -> Result<(Workload, ReadRepo
     };
     let mut file = std::fs::File::open(path).map_err(read_err)?;
     let gz = path.extension().is_some_and(|e| e == "gz");
+    if opts.format == Format::Parquet
+        || (opts.format == Format::Auto && path.extension().is_some_and(|e| e == "parquet"))
+    {
+        return read_parquet_file(file, path, opts);
+    }
+    // The first four bytes tell Parquet from text. They are put back in front of the rest rather than by
+    // seeking, so a pipe (`/dev/stdin`, `<(zcat ...)`) still reads as text.
+    let mut magic = Vec::with_capacity(4);
     if !gz && opts.format == Format::Auto {
         use std::io::{Read, Seek};
-        let mut magic = Vec::with_capacity(4);
         (&mut file)
             .take(4)
             .read_to_end(&mut magic)
             .map_err(read_err)?;
-        file.rewind().map_err(read_err)?;
-        if magic == PARQUET_MAGIC || path.extension().is_some_and(|e| e == "parquet") {
+        if magic == PARQUET_MAGIC {
+            file.rewind().map_err(read_err)?;
             return read_parquet_file(file, path, opts);
         }
-    } else if opts.format == Format::Parquet {
-        return read_parquet_file(file, path, opts);
     }
     if gz {
         let gz =
@@ -238,8 +243,10 @@ pub fn read_trace(path: &Path, opts: &ReadOptions) -> Result<(Workload, ReadRepo
             opts,
         )
     } else {
+        use std::io::Read;
+        let text = std::io::Cursor::new(magic).chain(file);
         read_lines(
-            LineReader::new(std::io::BufReader::with_capacity(1 << 20, file), path),
+            LineReader::new(std::io::BufReader::with_capacity(1 << 20, text), path),
             path,
             opts,
         )
