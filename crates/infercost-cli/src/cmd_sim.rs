@@ -25,7 +25,7 @@ pub(crate) struct EngineArgs {
 /// Which format to read a trace as and which of its rows to keep.
 #[derive(Args)]
 pub(crate) struct LogSelect {
-    /// auto, azure, mooncake, vidur, lengths, csv, jsonl, litellm, otlp or burstgpt
+    /// auto, azure, mooncake, vidur, lengths, csv, jsonl, litellm, otlp, burstgpt or parquet
     #[arg(long, default_value = "auto")]
     pub(crate) format: String,
     /// Read only rows whose COLUMN (CSV header, JSON key, OTLP attribute) is VALUE; repeat to require several

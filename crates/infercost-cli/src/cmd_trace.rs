@@ -41,7 +41,7 @@ pub(crate) enum TraceCmd {
 pub(crate) struct TraceInput {
     /// Trace file (.csv, .jsonl, optionally .gz), or embedded:azure-conv / embedded:azure-code
     pub(crate) file: String,
-    /// auto, azure, mooncake, vidur, lengths, csv, jsonl, litellm, otlp or burstgpt
+    /// auto, azure, mooncake, vidur, lengths, csv, jsonl, litellm, otlp, burstgpt or parquet
     #[arg(long, default_value = "auto")]
     pub(crate) format: String,
     /// Read only rows whose COLUMN (CSV header, JSON key, OTLP attribute) is VALUE; repeat to require several

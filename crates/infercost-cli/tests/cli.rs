@@ -839,6 +839,57 @@ fn lengths_only_mooncake_and_gzip_files_are_read() {
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
+#[cfg(feature = "parquet")]
+#[test]
+fn a_parquet_log_reads_as_its_source_rows() {
+    // Expected figures computed independently with Python from the first 20 rows of mooncake_100.jsonl, which
+    // tests/data/mooncake_20.parquet holds.
+    let v = json(&infercost(
+        &["trace", "stats", "tests/data/mooncake_20.parquet", "--json"],
+        &root(),
+    ));
+    assert_eq!(
+        (v["format"].as_str(), v["requests"].as_u64()),
+        (Some("parquet"), Some(20))
+    );
+    assert_eq!(v["input_tokens"]["total"], 352_366.0);
+    assert!((v["duration_s"].as_f64().unwrap() - 5.292).abs() < 1e-9);
+    // Odd rows are llama-3.1-70b.
+    let f = json(&infercost(
+        &[
+            "trace",
+            "stats",
+            "tests/data/mooncake_20.parquet",
+            "--format",
+            "parquet",
+            "--where",
+            "model=llama-3.1-70b",
+            "--json",
+        ],
+        &root(),
+    ));
+    assert_eq!(f["input_tokens"]["total"], 208_767.0);
+}
+
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn a_parquet_log_without_the_feature_is_exit_2_saying_how_to_rebuild() {
+    let r = infercost(
+        &["trace", "stats", "tests/data/mooncake_20.parquet", "--json"],
+        &root(),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("mooncake_20.parquet")
+            && r.stderr.contains(
+                "this infercost was built without Parquet support; rebuild with `--features parquet`"
+            ),
+        "{}",
+        r.stderr
+    );
+}
+
 // ---------------------------------------------------------------- inputs: nothing crashes, nothing is silently
 // accepted, nothing is lost
 
@@ -1701,7 +1752,7 @@ fn request_logs_are_detected_and_report_their_format_and_timing() {
     );
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr.contains("litellm, otlp or burstgpt"),
+        r.stderr.contains("litellm, otlp, burstgpt or parquet"),
         "{}",
         r.stderr
     );

@@ -90,6 +90,12 @@ pub enum IoError {
         /// What a valid row looks like.
         expected: String,
     },
+    /// A Parquet file given to a build without the `parquet` feature.
+    #[error("{path} is a Parquet file, but this infercost was built without Parquet support; rebuild with `--features parquet`")]
+    NoParquet {
+        /// The file.
+        path: PathBuf,
+    },
     /// A file with a structure error that is not a trace row (a diurnal profile, say).
     #[error("{path}: {message}")]
     Invalid {

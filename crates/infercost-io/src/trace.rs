@@ -1,5 +1,6 @@
 //! Trace readers: Azure, Mooncake-style JSONL, Vidur, length-only, BurstGPT, LiteLLM spend logs, OpenTelemetry
-//! GenAI spans and generic CSV/JSONL, plain or gzip, with `--where` row filters.
+//! GenAI spans, generic CSV/JSONL, plain or gzip, and Parquet (with the `parquet` feature), with `--where` row
+//! filters.
 //!
 //! The readers are hand-written over bytes because a planner reads tens of millions of rows: the CSV path
 //! parses numbers without allocating, and JSONL rows deserialise into borrowed structs.
@@ -34,11 +35,13 @@ pub enum Format {
     Otlp,
     /// BurstGPT: `Timestamp` (s from the trace start), `Request tokens`, `Response tokens`.
     BurstGpt,
+    /// Parquet, with the columns of any CSV format (read only when built with the `parquet` feature).
+    Parquet,
 }
 
 /// The `--format` names, in the order help text lists them.
 pub const FORMAT_NAMES: &str =
-    "auto, azure, mooncake, vidur, lengths, csv, jsonl, litellm, otlp or burstgpt";
+    "auto, azure, mooncake, vidur, lengths, csv, jsonl, litellm, otlp, burstgpt or parquet";
 
 impl Format {
     /// Parses a `--format` value.
@@ -54,6 +57,7 @@ impl Format {
             "litellm" => Format::LiteLlm,
             "otlp" => Format::Otlp,
             "burstgpt" => Format::BurstGpt,
+            "parquet" => Format::Parquet,
             _ => return None,
         })
     }
@@ -71,6 +75,7 @@ impl Format {
             Format::LiteLlm => "litellm",
             Format::Otlp => "otlp",
             Format::BurstGpt => "burstgpt",
+            Format::Parquet => "parquet",
         }
     }
 }
@@ -198,14 +203,38 @@ pub struct ReadReport {
 
 const KEPT_ERRORS: usize = 5;
 
-/// Reads a trace file (gzip when its name ends in `.gz`), streaming it line by line: memory holds the requests,
-/// not the file.
+/// The bytes every Parquet file starts (and ends) with.
+const PARQUET_MAGIC: &[u8] = b"PAR1";
+
+/// Reads a trace file (gzip when its name ends in `.gz`, Parquet when it ends in `.parquet` or starts with
+/// `PAR1`), streaming it line by line or row by row: memory holds the requests, not the file.
 pub fn read_trace(path: &Path, opts: &ReadOptions) -> Result<(Workload, ReadReport), IoError> {
-    let file = std::fs::File::open(path).map_err(|source| IoError::Read {
+    let read_err = |source| IoError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    if path.extension().is_some_and(|e| e == "gz") {
+    };
+    let mut file = std::fs::File::open(path).map_err(read_err)?;
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    if opts.format == Format::Parquet
+        || (opts.format == Format::Auto && path.extension().is_some_and(|e| e == "parquet"))
+    {
+        return read_parquet_file(file, path, opts);
+    }
+    // The first four bytes tell Parquet from text. They are put back in front of the rest rather than by
+    // seeking, so a pipe (`/dev/stdin`, `<(zcat ...)`) still reads as text.
+    let mut magic = Vec::with_capacity(4);
+    if !gz && opts.format == Format::Auto {
+        use std::io::{Read, Seek};
+        (&mut file)
+            .take(4)
+            .read_to_end(&mut magic)
+            .map_err(read_err)?;
+        if magic == PARQUET_MAGIC {
+            file.rewind().map_err(read_err)?;
+            return read_parquet_file(file, path, opts);
+        }
+    }
+    if gz {
         let gz =
             flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, file));
         read_lines(
@@ -214,8 +243,10 @@ pub fn read_trace(path: &Path, opts: &ReadOptions) -> Result<(Workload, ReadRepo
             opts,
         )
     } else {
+        use std::io::Read;
+        let text = std::io::Cursor::new(magic).chain(file);
         read_lines(
-            LineReader::new(std::io::BufReader::with_capacity(1 << 20, file), path),
+            LineReader::new(std::io::BufReader::with_capacity(1 << 20, text), path),
             path,
             opts,
         )
@@ -309,12 +340,42 @@ impl Sink<'_> {
     }
 }
 
+#[cfg(feature = "parquet")]
+fn read_parquet_file(
+    file: std::fs::File,
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<(Workload, ReadReport), IoError> {
+    columnar::read_parquet(file, path, opts)
+}
+
+#[cfg(not(feature = "parquet"))]
+fn read_parquet_file(
+    _file: std::fs::File,
+    path: &Path,
+    _opts: &ReadOptions,
+) -> Result<(Workload, ReadReport), IoError> {
+    Err(IoError::NoParquet {
+        path: path.to_path_buf(),
+    })
+}
+
 /// Parses trace bytes; `path` names the source in errors.
 pub fn parse_trace(
     bytes: &[u8],
     path: &Path,
     opts: &ReadOptions,
 ) -> Result<(Workload, ReadReport), IoError> {
+    if opts.format == Format::Parquet
+        || (opts.format == Format::Auto && bytes.starts_with(PARQUET_MAGIC))
+    {
+        #[cfg(feature = "parquet")]
+        return columnar::read_parquet(bytes::Bytes::copy_from_slice(bytes), path, opts);
+        #[cfg(not(feature = "parquet"))]
+        return Err(IoError::NoParquet {
+            path: path.to_path_buf(),
+        });
+    }
     read_lines(LineReader::new(bytes, path), path, opts)
 }
 
@@ -417,6 +478,7 @@ fn expected_row(f: Format) -> &'static str {
         Format::LiteLlm => "LiteLLM_SpendLogs rows with startTime (ISO 8601), prompt_tokens and completion_tokens, as CSV, a JSON array or JSONL",
         Format::Otlp => "OTLP/JSON ExportTraceServiceRequest lines whose spans carry gen_ai.usage.input_tokens and gen_ai.usage.output_tokens",
         Format::BurstGpt => "rows of Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type",
+        Format::Parquet => "Parquet rows with timestamp, input_length and output_length columns (or another CSV format's), or the columns given by --col-time/--col-input/--col-output",
     }
 }
 
@@ -1481,6 +1543,8 @@ pub fn memory_path(name: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+#[cfg(feature = "parquet")]
+mod columnar;
 mod logs;
 
 #[cfg(test)]
@@ -1898,6 +1962,34 @@ mod tests {
             );
             assert!(e.contains(want), "{e}");
         }
+    }
+
+    #[cfg(not(feature = "parquet"))]
+    #[test]
+    fn parquet_without_the_feature_says_how_to_rebuild() {
+        let want = "x.parquet is a Parquet file, but this infercost was built without Parquet support; rebuild with `--features parquet`";
+        let e = fixture("x.parquet", "PAR1\0\0PAR1", &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, want);
+        let forced = ReadOptions {
+            format: Format::Parquet,
+            ..ReadOptions::default()
+        };
+        let e = fixture("x.parquet", "a,b\n", &forced)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, want);
+        let e = read_trace(
+            Path::new(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../tests/data/mooncake_20.parquet"
+            )),
+            &ReadOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.ends_with(&want[9..]), "{e}");
     }
 
     #[test]
