@@ -290,7 +290,8 @@ fn bill_fleet(
     let peak_rps = ctx.pilot_rate * t.volume;
     let hour_share = HOURS_PER_MONTH / 24.0;
     let (mut static_segs, mut auto_segs) = (Vec::new(), Vec::new());
-    let (mut requests, mut min_auto) = (0.0, r);
+    let mut requests = 0.0;
+    let mut levels: Vec<u32> = Vec::with_capacity(24);
     for &w in &ctx.weights {
         let load = peak_rps * w;
         // Replicas' worth of capacity the hour's load uses: the bills' busy GPU-hours.
@@ -300,7 +301,7 @@ fn bill_fleet(
             r as f64
         };
         let auto = ((r as f64 * w).ceil() as u32).clamp(1, r);
-        min_auto = min_auto.min(auto);
+        levels.push(auto);
         requests += load * 3600.0 * hour_share;
         static_segs.push(Segment {
             hours: hour_share,
@@ -334,11 +335,6 @@ fn bill_fleet(
         _ if plan.burst_plan.is_some() => {
             // The bill is piecewise linear in the committed GPUs with kinks at the hourly fleet sizes, so the
             // cheapest commitment is one of them: from the quietest hour's fleet to the peak's.
-            let mut levels: Vec<u32> = ctx
-                .weights
-                .iter()
-                .map(|&w| ((r as f64 * w).ceil() as u32).clamp(1, r))
-                .collect();
             levels.sort_unstable();
             levels.dedup();
             for level in levels {
