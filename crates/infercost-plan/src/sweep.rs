@@ -5,6 +5,7 @@ use crate::point::{engine_for, eval_point, Ctx, Setup};
 use crate::result::*;
 use crate::scenario::Scenario;
 use crate::{analysis, PlanError};
+use infercost_core::par::par_map;
 use infercost_core::stats::trace_stats;
 use infercost_core::transform::Diurnal;
 use infercost_core::{Rng, Workload};
@@ -23,35 +24,6 @@ pub struct Inputs<'a> {
     pub models: &'a [ModelSpec],
     /// Prices (embedded plus user catalogs); the scenario's own prices are added on top.
     pub catalog: &'a Catalog,
-}
-
-/// Runs `f` on every item with `threads` workers; results keep the items' order.
-pub(crate) fn par_map<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    f: &(dyn Fn(usize, &T) -> R + Sync),
-) -> Vec<R> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<Option<R>>> =
-        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|s| {
-        for _ in 0..threads.max(1).min(items.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= items.len() {
-                    break;
-                }
-                let r = f(i, &items[i]);
-                if let Ok(mut slot) = slots[i].lock() {
-                    *slot = Some(r);
-                }
-            });
-        }
-    });
-    slots
-        .into_iter()
-        .filter_map(|m| m.into_inner().ok().flatten())
-        .collect()
 }
 
 pub use crate::point::{lawful, plans_for};
