@@ -19,13 +19,7 @@ pub fn par_map<T: Sync, R: Send>(
         .num_threads(threads.min(items.len()))
         .build()
     {
-        Ok(pool) => pool.install(|| {
-            items
-                .par_iter()
-                .enumerate()
-                .map(|(i, x)| f(i, x))
-                .collect()
-        }),
+        Ok(pool) => pool.install(|| items.par_iter().enumerate().map(|(i, x)| f(i, x)).collect()),
         // No threads to be had: the same results, one at a time.
         Err(_) => serial(),
     }

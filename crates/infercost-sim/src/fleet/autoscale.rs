@@ -33,7 +33,10 @@ impl Group<'_> {
         // Utilisation is batch occupancy: the time-averaged running sequences over the replicas' max_num_seqs
         // slots. (Engine busy time is no signal: continuous batching iterates whenever anything at all is in
         // flight.)
-        let (w, slots) = (a.interval.as_secs_f64(), self.cfg.engine.max_num_seqs as f64);
+        let (w, slots) = (
+            a.interval.as_secs_f64(),
+            self.cfg.engine.max_num_seqs as f64,
+        );
         let utilization = self.window_batch_seconds(a, now) / (active * w * slots);
         let starting = self
             .members

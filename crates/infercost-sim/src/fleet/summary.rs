@@ -250,11 +250,9 @@ fn timeline(m: &Metrics, cfg: &SimConfig, scale: f64, replica_blocks: u64) -> Ve
             t_s: i as f64 * w,
             replicas: b.provisioned_s * scale / w,
             busy_fraction: match cfg.replica_capacity_rps {
-                Some(cap) if b.provisioned_s > 0.0 => crate::capacity::busy_fraction(
-                    b.arrivals as f64 / w,
-                    b.provisioned_s / w,
-                    cap,
-                ),
+                Some(cap) if b.provisioned_s > 0.0 => {
+                    crate::capacity::busy_fraction(b.arrivals as f64 / w, b.provisioned_s / w, cap)
+                }
                 _ => 0.0,
             },
             engine_active_fraction: ratio_or_zero(b.busy_s, b.provisioned_s),

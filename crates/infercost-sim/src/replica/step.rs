@@ -78,7 +78,14 @@ impl Replica<'_> {
     /// Counts a prefill chunk computed in the iteration that ended at `end`; a prompt now wholly in the cache
     /// samples its first token and joins decoding (or completes, when one token was all it asked for).
     #[inline]
-    fn advance_prefill(&mut self, slot: u32, chunk: u32, end: SimTime, m: &mut Metrics, wl: &Workload) {
+    fn advance_prefill(
+        &mut self,
+        slot: u32,
+        chunk: u32,
+        end: SimTime,
+        m: &mut Metrics,
+        wl: &Workload,
+    ) {
         self.outstanding_prefill -= chunk as u64;
         let s = &mut self.slab[slot as usize];
         s.done += chunk;
@@ -191,7 +198,13 @@ impl Replica<'_> {
 
     /// Spreads an iteration (or a stretch of them) from `start` to `end` over the timeline buckets.
     #[inline]
-    pub(super) fn account(&mut self, start: SimTime, end: SimTime, batch_seqs: f64, m: &mut Metrics) {
+    pub(super) fn account(
+        &mut self,
+        start: SimTime,
+        end: SimTime,
+        batch_seqs: f64,
+        m: &mut Metrics,
+    ) {
         let used = (self.cfg.kv_blocks - self.free_blocks) as f64;
         m.spread(start, end, |b, s| {
             b.busy_s += s;
