@@ -8,7 +8,7 @@ use infercost_core::stats::trace_stats;
 use infercost_core::transform::{scale_volume, VolumeMode};
 use infercost_io::{parse_trace, read_trace, ReadOptions};
 use infercost_perf::{Batch, Deployment, Dtype, GpuCatalog, ModelCatalog};
-use infercost_sim::{simulate, SimConfig, Slo};
+use infercost_sim::{simulate, SimConfig, Slo, KV_BLOCK_TOKENS};
 use std::path::Path;
 use std::time::Instant;
 
@@ -166,7 +166,7 @@ fn bench_sim(full: bool) -> Result<()> {
         tpot_ms: 100.0,
         percentile: 99.0,
     };
-    let blocks = dep.kv_capacity_tokens(0.9, 8192) / 16;
+    let blocks = dep.kv_capacity_tokens(0.9, 8192) / KV_BLOCK_TOKENS as u64;
     // The fleet sized to meet the SLO: the smallest replica count that meets it.
     let run = |replicas: u32, exact: bool| -> Result<(f64, infercost_sim::SimResult)> {
         let mut c = SimConfig::new(blocks, replicas);

@@ -4,7 +4,7 @@ use crate::output;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use infercost_perf::calibrate;
-use infercost_perf::iteration::min_tp;
+use infercost_perf::layout::{choose_tp, FitLimits};
 use infercost_perf::{Batch, Deployment, Dtype, GpuCatalog, ModelCatalog, ModelSpec};
 use serde::Serialize;
 use std::path::Path;
@@ -141,17 +141,16 @@ pub(crate) fn deployment(a: &DeployArgs) -> Result<(Deployment, Option<u32>)> {
             a.gpu_memory_utilization
         );
     }
-    let fit = min_tp(
-        &model,
-        &gpu,
-        w,
-        kv,
-        a.gpu_memory_utilization,
-        a.max_batched_tokens as u64,
-        a.max_model_len,
-    );
-    let tp = a.tp.or(fit).unwrap_or(gpu.gpus_per_node);
-    Ok((Deployment::new(model, gpu, tp, w, kv)?, fit))
+    let limits = FitLimits {
+        gpu_memory_utilization: a.gpu_memory_utilization,
+        max_batched_tokens: a.max_batched_tokens as u64,
+        max_model_len: a.max_model_len,
+    };
+    let choice = choose_tp(a.tp, &model, &gpu, w, kv, &limits);
+    Ok((
+        Deployment::new(model, gpu, choice.tp, w, kv)?,
+        choice.smallest_fitting,
+    ))
 }
 
 #[derive(Serialize)]

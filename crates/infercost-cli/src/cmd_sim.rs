@@ -140,15 +140,10 @@ pub(crate) fn engine(
     d: &DeployArgs,
     e: &EngineArgs,
 ) -> EngineConfig {
-    EngineConfig {
-        max_num_seqs: e.max_num_seqs,
-        max_batched_tokens: d.max_batched_tokens,
-        kv_blocks: dep.kv_capacity_tokens(d.gpu_memory_utilization, d.max_batched_tokens as u64)
-            / KV_BLOCK_TOKENS as u64,
-        prefix_caching: !e.no_prefix_caching,
-        max_model_len: Some(d.max_model_len),
-        ..EngineConfig::new(0)
-    }
+    EngineConfig::for_deployment(dep, d.gpu_memory_utilization, d.max_batched_tokens)
+        .with_max_num_seqs(e.max_num_seqs)
+        .with_prefix_caching(!e.no_prefix_caching)
+        .with_max_model_len(Some(d.max_model_len))
 }
 
 pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
@@ -233,7 +228,7 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
         output::warn(&format!(
             "{} requests are larger than one replica's KV cache ({} tokens) and were not served",
             r.unservable,
-            cfg.engine.kv_blocks * 16
+            cfg.engine.kv_blocks * KV_BLOCK_TOKENS as u64
         ));
     }
     if r.overloaded {

@@ -5,6 +5,7 @@
 
 pub mod csv_line;
 pub mod fmt;
+pub mod par;
 pub mod rng;
 pub mod stats;
 pub mod transform;

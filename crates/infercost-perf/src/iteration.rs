@@ -178,6 +178,100 @@ pub struct Deployment {
     window_pairs_per_token: f64,
 }
 
+/// Refuses a layout that cannot run: a TP that is not a power of two, exceeds a node or does not divide the
+/// heads, or an int4 KV cache.
+fn check_layout(model: &ModelSpec, gpu: &Gpu, tp: u32, kv: Dtype) -> Result<(), PerfError> {
+    if tp == 0 || !tp.is_power_of_two() {
+        return Err(PerfError::Deployment(format!(
+            "tensor parallelism must be a power of two (1, 2, 4, 8), got {tp}"
+        )));
+    }
+    if tp > gpu.gpus_per_node {
+        return Err(PerfError::Deployment(format!(
+            "tensor parallelism {tp} is more than the {} GPUs in one {} node",
+            gpu.gpus_per_node, gpu.name
+        )));
+    }
+    if !model.n_q.is_multiple_of(tp) {
+        return Err(PerfError::Deployment(format!(
+            "tensor parallelism {tp} does not divide {}'s {} attention heads",
+            model.name, model.n_q
+        )));
+    }
+    if kv == Dtype::Int4 {
+        return Err(PerfError::Deployment(
+            "the KV cache dtype must be bf16 or fp8".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The mixture-of-experts shape: routed layers, experts per layer, parameters per expert, experts per token
+/// (a dense model: none routed, one "expert" of everything).
+struct MoeShape {
+    layers: f64,
+    experts: f64,
+    expert_params: f64,
+    top: f64,
+}
+
+impl MoeShape {
+    fn of(model: &ModelSpec) -> MoeShape {
+        match model.moe {
+            Some(m) => MoeShape {
+                layers: model.moe_layers() as f64,
+                experts: m.experts as f64,
+                expert_params: model.expert_params() as f64,
+                top: m.top_k as f64,
+            },
+            None => MoeShape {
+                layers: 0.0,
+                experts: 1.0,
+                expert_params: 0.0,
+                top: 1.0,
+            },
+        }
+    }
+}
+
+/// KV-cache bytes per token per GPU. Under TP k the KV heads split k ways, but each rank keeps at least one
+/// head; the MLA latent is replicated.
+fn kv_bytes_per_token(model: &ModelSpec, kv: Dtype, t: f64) -> f64 {
+    let kv_split = match model.attention {
+        crate::model::Attention::Gqa { n_kv } => (n_kv as f64 / t).ceil() / n_kv as f64,
+        crate::model::Attention::Mla { .. } => 1.0,
+    };
+    model.kv_elements_per_token() as f64 * kv.bytes() * kv_split
+}
+
+/// Tensor-parallel communication: seconds per token and fixed seconds per iteration of the two ring
+/// all-reduces per layer (none without TP).
+fn comm_costs(model: &ModelSpec, gpu: &Gpu, eff: &Efficiency, tp: u32) -> (f64, f64) {
+    if tp <= 1 {
+        return (0.0, 0.0);
+    }
+    let t = tp as f64;
+    let link = gpu.link_gb_per_s * 1e9 * eff.link;
+    let ring = 2.0 * (t - 1.0) / t;
+    let allreduces = 2.0 * model.layers as f64;
+    (
+        allreduces * ring * model.hidden as f64 * 2.0 / link,
+        allreduces * 2.0 * (t - 1.0) * eff.link_latency_s,
+    )
+}
+
+/// Attention FLOPs per token of the sliding-window layers over their whole window (0 without them).
+fn window_pairs_per_token(model: &ModelSpec) -> f64 {
+    match model.sliding {
+        Some((n, w)) => {
+            let per_layer =
+                model.attention_flops_per_pair() / (model.layers as f64 - n as f64).max(1.0);
+            per_layer * n as f64 * w as f64
+        }
+        None => 0.0,
+    }
+}
+
 impl Deployment {
     /// Builds a deployment; refuses a TP that does not divide the heads or exceeds a node.
     pub fn new(
@@ -187,28 +281,7 @@ impl Deployment {
         weights: Dtype,
         kv: Dtype,
     ) -> Result<Deployment, PerfError> {
-        if tp == 0 || !tp.is_power_of_two() {
-            return Err(PerfError::Deployment(format!(
-                "tensor parallelism must be a power of two (1, 2, 4, 8), got {tp}"
-            )));
-        }
-        if tp > gpu.gpus_per_node {
-            return Err(PerfError::Deployment(format!(
-                "tensor parallelism {tp} is more than the {} GPUs in one {} node",
-                gpu.gpus_per_node, gpu.name
-            )));
-        }
-        if !model.n_q.is_multiple_of(tp) {
-            return Err(PerfError::Deployment(format!(
-                "tensor parallelism {tp} does not divide {}'s {} attention heads",
-                model.name, model.n_q
-            )));
-        }
-        if kv == Dtype::Int4 {
-            return Err(PerfError::Deployment(
-                "the KV cache dtype must be bf16 or fp8".into(),
-            ));
-        }
+        check_layout(&model, &gpu, tp, kv)?;
         let eff = if gpu.calibrated_on == "a100" {
             EFFICIENCY_A100
         } else {
@@ -221,42 +294,11 @@ impl Deployment {
             gpu.fp8_tflops
         } * 1e12;
         let wb = weights.bytes();
-        let (moe_layers, experts, expert_params, top) = match model.moe {
-            Some(m) => (
-                model.moe_layers() as f64,
-                m.experts as f64,
-                model.expert_params() as f64,
-                m.top_k as f64,
-            ),
-            None => (0.0, 1.0, 0.0, 1.0),
-        };
-        let routed_total = moe_layers * experts * expert_params;
+        let moe = MoeShape::of(&model);
+        let routed_total = moe.layers * moe.experts * moe.expert_params;
         let dense_params = model.params_total() as f64 - routed_total;
-        // Under TP k the KV heads split k ways, but each rank keeps at least one head; the MLA latent is replicated.
-        let kv_split = match model.attention {
-            crate::model::Attention::Gqa { n_kv } => (n_kv as f64 / t).ceil() / n_kv as f64,
-            crate::model::Attention::Mla { .. } => 1.0,
-        };
-        let kv_bytes_token = model.kv_elements_per_token() as f64 * kv.bytes() * kv_split;
-        let link = gpu.link_gb_per_s * 1e9 * eff.link;
-        let ring = 2.0 * (t - 1.0) / t;
-        let allreduces = 2.0 * model.layers as f64;
-        let (comm_per_token, comm_fixed) = if tp > 1 {
-            (
-                allreduces * ring * model.hidden as f64 * 2.0 / link,
-                allreduces * 2.0 * (t - 1.0) * eff.link_latency_s,
-            )
-        } else {
-            (0.0, 0.0)
-        };
-        let window_pairs_per_token = match model.sliding {
-            Some((n, w)) => {
-                let per_layer =
-                    model.attention_flops_per_pair() / (model.layers as f64 - n as f64).max(1.0);
-                per_layer * n as f64 * w as f64
-            }
-            None => 0.0,
-        };
+        let (comm_per_token, comm_fixed) = comm_costs(&model, &gpu, &eff, tp);
+        let window_pairs_per_token = window_pairs_per_token(&model);
         Ok(Deployment {
             peak_flops: peak,
             bandwidth: gpu.hbm_tb_per_s * 1e12,
@@ -265,15 +307,15 @@ impl Deployment {
             flops_head: 2.0 * model.hidden as f64 * model.vocab as f64 / t,
             flops_attention_pair: model.attention_flops_per_pair() / t,
             dense_weight_bytes: dense_params * wb / t,
-            expert_bytes: expert_params * wb / t,
-            moe_layers,
-            experts,
+            expert_bytes: moe.expert_params * wb / t,
+            moe_layers: moe.layers,
+            experts: moe.experts,
             ln_miss: if model.moe.is_some() {
-                (1.0 - top / experts).ln()
+                (1.0 - moe.top / moe.experts).ln()
             } else {
                 0.0
             },
-            kv_bytes_token,
+            kv_bytes_token: kv_bytes_per_token(&model, kv, t),
             comm_per_token,
             comm_fixed,
             window_pairs_per_token,
@@ -436,30 +478,6 @@ impl Deployment {
     }
 }
 
-/// The smallest power-of-two TP within one node that divides the heads and fits a `max_model_len` sequence.
-pub fn min_tp(
-    model: &ModelSpec,
-    gpu: &Gpu,
-    weights: Dtype,
-    kv: Dtype,
-    util: f64,
-    max_batched_tokens: u64,
-    max_model_len: u32,
-) -> Option<u32> {
-    let mut tp = 1;
-    while tp <= gpu.gpus_per_node {
-        if let Ok(d) = Deployment::new(model.clone(), gpu.clone(), tp, weights, kv) {
-            if d.check_fits(util, max_batched_tokens, max_model_len, None)
-                .is_ok()
-            {
-                return Some(tp);
-            }
-        }
-        tp *= 2;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,12 +535,6 @@ mod tests {
         assert!((400_000..480_000).contains(&cap), "{cap}");
         let big = dep("llama-3.1-405b", "h100-sxm", 8);
         assert!(big.check_fits(0.9, 8192, 8192, None).is_err());
-        let m = ModelCatalog::get("llama-3.1-70b").unwrap();
-        let g = GpuCatalog::embedded().get("h100-sxm").unwrap().clone();
-        assert_eq!(
-            min_tp(&m, &g, Dtype::Bf16, Dtype::Bf16, 0.9, 8192, 8192),
-            Some(2)
-        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod calibrate;
 pub mod gpu;
 pub mod iteration;
+pub mod layout;
 pub mod model;
 
 pub use gpu::{Gpu, GpuCatalog};

@@ -10,7 +10,7 @@ use infercost_core::Workload;
 use infercost_cost::bill::{Segment, Usage};
 use infercost_cost::{bill, Catalog, Commitment, Plan};
 use infercost_perf::Deployment;
-use infercost_sim::{EngineConfig, LatencySummary, KV_BLOCK_TOKENS};
+use infercost_sim::{EngineConfig, LatencySummary};
 use std::collections::BTreeMap;
 
 /// A deployment on one GPU type: the smallest layout that fits, or why none does.
@@ -36,15 +36,10 @@ pub(crate) struct Ctx<'a> {
 /// The engine a deployment runs with under the scenario's settings.
 pub(crate) fn engine_for(s: &Scenario, dep: &Deployment) -> EngineConfig {
     let e = &s.engine;
-    EngineConfig {
-        max_num_seqs: e.max_num_seqs,
-        max_batched_tokens: e.max_batched_tokens,
-        kv_blocks: dep.kv_capacity_tokens(e.gpu_memory_utilization, e.max_batched_tokens as u64)
-            / KV_BLOCK_TOKENS as u64,
-        prefix_caching: e.prefix_caching,
-        max_model_len: Some(e.max_model_len),
-        ..EngineConfig::new(0)
-    }
+    EngineConfig::for_deployment(dep, e.gpu_memory_utilization, e.max_batched_tokens)
+        .with_max_num_seqs(e.max_num_seqs)
+        .with_prefix_caching(e.prefix_caching)
+        .with_max_model_len(Some(e.max_model_len))
 }
 
 /// Whether a plan may serve every user group under the scenario's residency rules.

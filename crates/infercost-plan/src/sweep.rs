@@ -5,11 +5,13 @@ use crate::point::{engine_for, eval_point, Ctx, Setup};
 use crate::result::*;
 use crate::scenario::Scenario;
 use crate::{analysis, PlanError};
+use infercost_core::par::par_map;
 use infercost_core::stats::trace_stats;
 use infercost_core::transform::Diurnal;
 use infercost_core::{Rng, Workload};
 use infercost_cost::Catalog;
-use infercost_perf::{calibrate, iteration::min_tp, Deployment, GpuCatalog, ModelSpec};
+use infercost_perf::layout::{choose_tp, FitLimits};
+use infercost_perf::{calibrate, Deployment, GpuCatalog, ModelSpec};
 
 /// Everything the planner reads; the caller loads files.
 pub struct Inputs<'a> {
@@ -23,35 +25,6 @@ pub struct Inputs<'a> {
     pub models: &'a [ModelSpec],
     /// Prices (embedded plus user catalogs); the scenario's own prices are added on top.
     pub catalog: &'a Catalog,
-}
-
-/// Runs `f` on every item with `threads` workers; results keep the items' order.
-pub(crate) fn par_map<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    f: &(dyn Fn(usize, &T) -> R + Sync),
-) -> Vec<R> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<Option<R>>> =
-        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|s| {
-        for _ in 0..threads.max(1).min(items.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= items.len() {
-                    break;
-                }
-                let r = f(i, &items[i]);
-                if let Ok(mut slot) = slots[i].lock() {
-                    *slot = Some(r);
-                }
-            });
-        }
-    });
-    slots
-        .into_iter()
-        .filter_map(|m| m.into_inner().ok().flatten())
-        .collect()
 }
 
 pub use crate::point::{lawful, plans_for};
@@ -92,16 +65,13 @@ impl<'a> Sweep<'a> {
                     .map_err(|e| PlanError::Invalid(e.to_string()))?
                     .clone();
                 let model = inp.models[di].clone();
-                let fit_tp = min_tp(
-                    &model,
-                    &gpu,
-                    d.weights,
-                    d.kv_dtype,
-                    e.gpu_memory_utilization,
-                    e.max_batched_tokens as u64,
-                    e.max_model_len,
-                );
-                let tp = d.tp.or(fit_tp).unwrap_or(gpu.gpus_per_node);
+                let limits = FitLimits {
+                    gpu_memory_utilization: e.gpu_memory_utilization,
+                    max_batched_tokens: e.max_batched_tokens as u64,
+                    max_model_len: e.max_model_len,
+                };
+                let choice = choose_tp(d.tp, &model, &gpu, d.weights, d.kv_dtype, &limits);
+                let (tp, fit_tp) = (choice.tp, choice.smallest_fitting);
                 let built = Deployment::new(model, gpu.clone(), tp, d.weights, d.kv_dtype)
                     .and_then(|dep| {
                         dep.check_fits(
@@ -141,7 +111,7 @@ impl<'a> Sweep<'a> {
 
     /// Runs `f` over items on the sweep's threads, results in the items' order.
     pub fn map<T: Sync, R: Send>(&self, items: &[T], f: &(dyn Fn(&T) -> R + Sync)) -> Vec<R> {
-        par_map(items, self.threads, &|_, x| f(x))
+        par_map(items, self.threads, |_, x| f(x))
     }
 
     /// The catalog the bills use: the inputs' plus the scenario's own prices.
@@ -200,7 +170,7 @@ impl<'a> Sweep<'a> {
                 }
             }
         }
-        par_map(&all, threads, &|_, &(si, c, tp)| {
+        par_map(&all, threads, |_, &(si, c, tp)| {
             self.capacity(si, c, tp);
             tick();
         });
@@ -227,7 +197,7 @@ impl<'a> Sweep<'a> {
         let sis: Vec<usize> = (0..self.setups.len())
             .filter(|&si| s.deployments[self.setups[si].deployment].name == deployment)
             .collect();
-        par_map(&sis, self.threads, &|_, &si| {
+        par_map(&sis, self.threads, |_, &si| {
             self.point(
                 si,
                 volume,
@@ -321,7 +291,7 @@ pub fn plan(
     // Phase 1: one replica's capacity for every setup, context and layout, shared by every volume and burst.
     sweep.measure(&keys, threads, &|| {});
     // Phase 2: every point, sized by simulation and billed.
-    let points: Vec<Point> = par_map(&tasks, threads, &|_, t| {
+    let points: Vec<Point> = par_map(&tasks, threads, |_, t| {
         let p = sweep.point(
             t.setup,
             t.volume,

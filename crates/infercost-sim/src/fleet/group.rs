@@ -1,0 +1,164 @@
+//! One group of replicas simulated on its share of the requests: arrivals checked against the engine's length
+//! limit, routed to a serving replica, the autoscaler's decisions taken on time, and the replicas drained at
+//! the end with the time each one was provisioned.
+
+use super::autoscale::{Member, State};
+use super::route::RouteState;
+use super::SimConfig;
+use crate::metrics::Metrics;
+use crate::replica::Replica;
+use infercost_core::{Request, Rng, SimTime, Workload};
+use infercost_perf::Deployment;
+
+/// A group being simulated.
+pub(super) struct Group<'a> {
+    pub(super) dep: &'a Deployment,
+    pub(super) wl: &'a Workload,
+    pub(super) cfg: &'a SimConfig,
+    pub(super) members: Vec<Member<'a>>,
+    /// Members taking new requests, by index into `members`.
+    pub(super) serving: Vec<usize>,
+    pub(super) route: RouteState,
+    pub(super) m: Metrics,
+}
+
+/// Simulates one group of replicas on the requests given by `indices`.
+pub(super) fn simulate_group(
+    dep: &Deployment,
+    wl: &Workload,
+    indices: &[u32],
+    replicas: u32,
+    cfg: &SimConfig,
+    seed: u64,
+) -> Metrics {
+    let mut group = Group::new(dep, wl, cfg, replicas, seed);
+    let mut next_decision = cfg.autoscaler.map(|a| a.interval);
+    let horizon = cfg.horizon.unwrap_or(SimTime::MAX);
+    let mut last_arrival = SimTime::ZERO;
+    for &idx in indices {
+        let r = &wl.requests[idx as usize];
+        let t = r.arrival;
+        if t >= horizon {
+            break;
+        }
+        while let (Some(d), Some(a)) = (next_decision, cfg.autoscaler) {
+            if d > t {
+                break;
+            }
+            group.autoscale(&a, d);
+            next_decision = Some(d + a.interval);
+        }
+        last_arrival = t;
+        group.arrive(r, idx);
+    }
+    group.finish(horizon, last_arrival)
+}
+
+impl<'a> Group<'a> {
+    fn new(
+        dep: &'a Deployment,
+        wl: &'a Workload,
+        cfg: &'a SimConfig,
+        replicas: u32,
+        seed: u64,
+    ) -> Group<'a> {
+        let start_count = match cfg.autoscaler {
+            Some(a) => replicas.clamp(a.min_replicas, a.max_replicas),
+            None => replicas,
+        };
+        let mut group = Group {
+            dep,
+            wl,
+            cfg,
+            members: Vec::new(),
+            serving: (0..start_count as usize).collect(),
+            route: RouteState::new(Rng::new(seed)),
+            m: Metrics::new(cfg.bucket),
+        };
+        for i in 0..start_count {
+            let member = group.member(i, SimTime::ZERO, State::Serving);
+            group.members.push(member);
+        }
+        group
+    }
+
+    /// A new member with the group's engine settings.
+    pub(super) fn member(&self, id: u32, since: SimTime, state: State) -> Member<'a> {
+        let cfg = self.cfg;
+        Member {
+            replica: Replica::new(
+                self.dep,
+                cfg.engine,
+                cfg.slo,
+                cfg.step_exact,
+                cfg.record_requests,
+                id,
+            ),
+            state,
+            since,
+            until: None,
+        }
+    }
+
+    /// Offers request `idx` (`r`) at its arrival: counted, checked, routed and queued on a replica.
+    fn arrive(&mut self, r: &Request, idx: u32) {
+        let t = r.arrival;
+        self.m.arrival(t);
+        let Some(r) = self.admissible(r) else {
+            return;
+        };
+        if !self.members[0].replica.can_serve(&r) {
+            self.m.unservable += 1;
+            return;
+        }
+        let k = self.route(t);
+        let wl = self.wl;
+        let replica = &mut self.members[k].replica;
+        replica.run_until(t, &mut self.m, wl);
+        replica.enqueue(&r, idx, t, &mut self.m);
+    }
+
+    /// What vLLM does with --max-model-len: a prompt that leaves no room for one output token is rejected
+    /// at admission (`None`); an output that would run past the limit stops there.
+    fn admissible(&mut self, r: &Request) -> Option<Request> {
+        match self.cfg.engine.max_model_len {
+            Some(limit) if r.input_tokens >= limit => {
+                self.m.rejected += 1;
+                None
+            }
+            Some(limit) if r.input_tokens as u64 + r.output_tokens as u64 > limit as u64 => {
+                self.m.truncated += 1;
+                let mut clipped = *r;
+                clipped.output_tokens = limit - r.input_tokens;
+                Some(clipped)
+            }
+            _ => Some(*r),
+        }
+    }
+
+    /// Runs every replica to the horizon (or until drained) and counts provisioned time and the requests left
+    /// in flight.
+    fn finish(mut self, horizon: SimTime, last_arrival: SimTime) -> Metrics {
+        let mut m = self.m;
+        let mut end = SimTime::ZERO;
+        for mem in &mut self.members {
+            mem.replica.run_until(horizon, &mut m, self.wl);
+            end = end.max(mem.replica.clock);
+        }
+        let unfinished: u64 = self.members.iter().map(|x| x.replica.unfinished()).sum();
+        // Provisioned time: each replica from its start to its release (or the end of the run). An iteration
+        // under way at the horizon finishes after it, and the replica is provisioned while it runs.
+        let run_end = if self.cfg.horizon.is_some() {
+            horizon.max(end)
+        } else {
+            end.max(last_arrival).max(m.makespan)
+        };
+        for mem in &self.members {
+            let stop = mem.until.unwrap_or(run_end).min(run_end);
+            m.spread(mem.since, stop, |b, s| b.provisioned_s += s);
+        }
+        // Requests in flight at a horizon are unfinished.
+        m.in_flight_at_end += unfinished;
+        m
+    }
+}
