@@ -173,7 +173,7 @@ pub(crate) fn run(cmd: PricesCmd) -> Result<()> {
                 );
             }
             if let Some(d) = &as_of {
-                if !infercost_cost::skypilot::is_date(d) {
+                if !infercost_io::skypilot::is_date(d) {
                     bail!("--as-of {d:?} is not a date written YYYY-MM-DD");
                 }
             }
@@ -184,7 +184,7 @@ pub(crate) fn run(cmd: PricesCmd) -> Result<()> {
                 .map(|f| {
                     as_of
                         .clone()
-                        .or_else(|| infercost_cost::skypilot::date_in_name(&f.display().to_string()))
+                        .or_else(|| infercost_io::skypilot::date_in_name(&f.display().to_string()))
                         .with_context(|| {
                             format!(
                                 "{}: nothing says when these prices were published; pass --as-of YYYY-MM-DD \
@@ -210,12 +210,8 @@ pub(crate) fn run(cmd: PricesCmd) -> Result<()> {
                             format!("cannot tell the provider from {name:?}; pass --provider")
                         })?,
                 };
-                let imp = infercost_cost::skypilot::import(
-                    &text,
-                    &prov,
-                    &f.display().to_string(),
-                    as_of,
-                )?;
+                let imp =
+                    infercost_io::skypilot::import(&text, &prov, &f.display().to_string(), as_of)?;
                 output::note(&format!(
                     "{}: {} plans ({} rows of accelerators infercost does not model skipped)",
                     f.display(),

@@ -396,12 +396,8 @@ fn fuzz_skypilot_importer_and_diurnal_profiles() {
                         "fuzz-day.csv",
                     )
                 } else {
-                    let r = infercost_cost::skypilot::import(
-                        &text,
-                        "aws",
-                        "fuzz-vms.csv",
-                        "2026-01-01",
-                    );
+                    let r =
+                        infercost_io::skypilot::import(&text, "aws", "fuzz-vms.csv", "2026-01-01");
                     if let Ok(imp) = &r {
                         prop_assert!(imp
                             .catalog

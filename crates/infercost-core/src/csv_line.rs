@@ -1,4 +1,5 @@
-//! Splitting one CSV line into fields, with RFC 4180 double quotes; shared by the trace and catalog readers.
+//! Splitting one CSV line into fields, with RFC 4180 double quotes. The readers use the `csv` crate; this is
+//! left for the report's tests, which read the CSV tables they write back one line at a time.
 
 use std::borrow::Cow;
 

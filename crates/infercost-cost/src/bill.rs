@@ -181,57 +181,15 @@ pub fn bill(
     }
     let rate = plan.usd_per_gpu_hour;
     let busy_hours: f64 = usage.segments.iter().map(|s| s.hours * s.busy_gpus).sum();
-    let (gpu_dollars, idle_dollars, gpu_hours, committed) = if plan.commitment.is_term() {
-        let burst = match &plan.burst_plan {
-            Some(b) => Some(catalog.plan(b)?.usd_per_gpu_hour),
-            None => None,
-        };
-        let peak = usage.peak_gpus();
-        let commit = match (usage.commit_gpus, burst) {
-            (Some(c), Some(_)) => c.max(0.0),
-            // Without a burst plan the commitment must cover the peak.
-            (Some(c), None) => c.max(peak),
-            (None, _) => peak,
-        };
-        let committed_hours = commit * HOURS_PER_MONTH;
-        let above: f64 = usage
-            .segments
-            .iter()
-            .map(|s| s.hours * (s.gpus - commit).max(0.0))
-            .sum();
-        let busy_in: f64 = usage
-            .segments
-            .iter()
-            .map(|s| s.hours * s.busy_gpus.min(commit))
-            .sum();
-        let busy_above = busy_hours - busy_in;
-        let burst_rate = burst.unwrap_or(rate);
-        let dollars = committed_hours * rate + above * burst_rate;
-        let idle = (committed_hours - busy_in).max(0.0) * rate
-            + (above - busy_above).max(0.0) * burst_rate;
-        (dollars, idle, committed_hours + above, Some(commit))
+    let Gpu {
+        dollars: gpu_dollars,
+        idle: idle_dollars,
+        hours: gpu_hours,
+        committed,
+    } = if plan.commitment.is_term() {
+        term_gpus(plan, catalog, usage, busy_hours)?
     } else {
-        let factor = 1.0 + plan.interruption_overhead;
-        let billed: f64 = usage
-            .segments
-            .iter()
-            .map(|s| {
-                if s.gpus <= 0.0 || s.hours <= 0.0 {
-                    return 0.0;
-                }
-                // Round each stretch up to the granularity and the minimum.
-                let secs = (s.hours * 3600.0).max(plan.billing_minimum_s as f64);
-                let g = plan.billing_granularity_s.max(1) as f64;
-                (secs / g).ceil() * g / 3600.0 * s.gpus
-            })
-            .sum::<f64>()
-            * factor;
-        (
-            billed * rate,
-            (billed - busy_hours).max(0.0) * rate,
-            billed,
-            None,
-        )
+        metered_gpus(plan, usage, busy_hours)
     };
     let table = catalog.egress_of(plan);
     let egress_gb = egress_model.gb(usage.requests, usage.output_tokens);
@@ -265,6 +223,84 @@ pub fn bill(
         source: plan.source.clone(),
         as_of: plan.as_of.clone(),
     })
+}
+
+/// What the GPUs of a bill cost: dollars, the idle part of them, GPU-hours billed and the GPUs committed to.
+struct Gpu {
+    dollars: f64,
+    idle: f64,
+    hours: f64,
+    committed: Option<f64>,
+}
+
+/// A term plan: the committed GPUs all month, and the GPUs above them at the burst plan's rate (or the plan's).
+fn term_gpus(
+    plan: &Plan,
+    catalog: &Catalog,
+    usage: &Usage,
+    busy_hours: f64,
+) -> Result<Gpu, CostError> {
+    let rate = plan.usd_per_gpu_hour;
+    let burst = match &plan.burst_plan {
+        Some(b) => Some(catalog.plan(b)?.usd_per_gpu_hour),
+        None => None,
+    };
+    let peak = usage.peak_gpus();
+    let commit = match (usage.commit_gpus, burst) {
+        (Some(c), Some(_)) => c.max(0.0),
+        // Without a burst plan the commitment must cover the peak.
+        (Some(c), None) => c.max(peak),
+        (None, _) => peak,
+    };
+    let committed_hours = commit * HOURS_PER_MONTH;
+    let above: f64 = usage
+        .segments
+        .iter()
+        .map(|s| s.hours * (s.gpus - commit).max(0.0))
+        .sum();
+    let busy_in: f64 = usage
+        .segments
+        .iter()
+        .map(|s| s.hours * s.busy_gpus.min(commit))
+        .sum();
+    let busy_above = busy_hours - busy_in;
+    let burst_rate = burst.unwrap_or(rate);
+    let dollars = committed_hours * rate + above * burst_rate;
+    let idle =
+        (committed_hours - busy_in).max(0.0) * rate + (above - busy_above).max(0.0) * burst_rate;
+    Ok(Gpu {
+        dollars,
+        idle,
+        hours: committed_hours + above,
+        committed: Some(commit),
+    })
+}
+
+/// A metered plan (on-demand, spot): each stretch billed by the plan's granularity and minimum, plus the
+/// interruption overhead.
+fn metered_gpus(plan: &Plan, usage: &Usage, busy_hours: f64) -> Gpu {
+    let rate = plan.usd_per_gpu_hour;
+    let factor = 1.0 + plan.interruption_overhead;
+    let billed: f64 = usage
+        .segments
+        .iter()
+        .map(|s| {
+            if s.gpus <= 0.0 || s.hours <= 0.0 {
+                return 0.0;
+            }
+            // Round each stretch up to the granularity and the minimum.
+            let secs = (s.hours * 3600.0).max(plan.billing_minimum_s as f64);
+            let g = plan.billing_granularity_s.max(1) as f64;
+            (secs / g).ceil() * g / 3600.0 * s.gpus
+        })
+        .sum::<f64>()
+        * factor;
+    Gpu {
+        dollars: billed * rate,
+        idle: (billed - busy_hours).max(0.0) * rate,
+        hours: billed,
+        committed: None,
+    }
 }
 
 /// The fraction of the month on-demand capacity must be provisioned for a term plan at `term_rate` to cost less

@@ -204,78 +204,13 @@ impl Catalog {
 
     /// Parses and validates a catalog file's text.
     pub fn parse(text: &str, file: &str) -> Result<Catalog, CostError> {
-        let f: CatalogFile = toml::from_str(text).map_err(|e| {
-            // Counted on bytes: a span that is not on a character boundary must not panic.
-            let line = e.span().map(|s| {
-                1 + text.as_bytes()[..s.start.min(text.len())]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-            });
-            CostError::Catalog {
-                file: file.to_string(),
-                line,
-                message: e.message().to_string(),
-            }
-        })?;
+        let f: CatalogFile = toml::from_str(text).map_err(|e| toml_error(text, file, &e))?;
         let err = |needle: &str, message: String| CostError::Catalog {
             file: file.to_string(),
             line: line_of(text, needle),
             message,
         };
-        let mut seen = std::collections::BTreeSet::new();
-        for p in &f.plan {
-            if !seen.insert(p.name.as_str()) {
-                // Which of two prices would win is a guess; a bill must not rest on one.
-                let lines = name_lines(text, &p.name);
-                let at = |i: usize| lines.get(i).map_or("?".to_string(), |l| l.to_string());
-                return Err(CostError::Catalog {
-                    file: file.to_string(),
-                    line: lines.get(1).copied(),
-                    message: format!(
-                        "plan {:?} is defined twice (lines {} and {}); keep one",
-                        p.name,
-                        at(0),
-                        at(1)
-                    ),
-                });
-            }
-            let at = format!("\"{}\"", p.name);
-            if !(p.usd_per_gpu_hour.is_finite() && p.usd_per_gpu_hour >= 0.0) {
-                return Err(err(
-                    &at,
-                    format!(
-                        "plan {:?}: usd_per_gpu_hour must be a non-negative number, got {}",
-                        p.name, p.usd_per_gpu_hour
-                    ),
-                ));
-            }
-            if p.usd_per_gpu_hour > MAX_USD_PER_GPU_HOUR {
-                return Err(err(
-                    &at,
-                    format!(
-                        "plan {:?}: usd_per_gpu_hour {} is above ${MAX_USD_PER_GPU_HOUR} per GPU-hour; is it in \
-                         cents, or for a month?",
-                        p.name, p.usd_per_gpu_hour
-                    ),
-                ));
-            }
-            if p.source.trim().is_empty() || p.as_of.trim().is_empty() {
-                return Err(err(
-                    &at,
-                    format!("plan {:?} needs a source and an as_of date", p.name),
-                ));
-            }
-            if !(0.0..=10.0).contains(&p.interruption_overhead) {
-                return Err(err(
-                    &at,
-                    format!(
-                        "plan {:?}: interruption_overhead must be between 0 and 10",
-                        p.name
-                    ),
-                ));
-            }
-        }
+        check_plans(&f.plan, text, file, &err)?;
         for e in &f.egress {
             let at = format!("\"{}\"", e.provider);
             if e.tiers.is_empty()
@@ -425,6 +360,86 @@ impl Catalog {
             .filter(|a| a.model == model)
             .min_by(|a, b| blended(a).total_cmp(&blended(b)))
     }
+}
+
+/// A TOML error at the line its span starts on.
+fn toml_error(text: &str, file: &str, e: &toml::de::Error) -> CostError {
+    // Counted on bytes: a span that is not on a character boundary must not panic.
+    let line = e.span().map(|s| {
+        1 + text.as_bytes()[..s.start.min(text.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+    });
+    CostError::Catalog {
+        file: file.to_string(),
+        line,
+        message: e.message().to_string(),
+    }
+}
+
+/// Each plan's name is unique and its price, source, date and interruption overhead make sense; `err` places a
+/// message at the line of a needle.
+fn check_plans(
+    plans: &[Plan],
+    text: &str,
+    file: &str,
+    err: &dyn Fn(&str, String) -> CostError,
+) -> Result<(), CostError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for p in plans {
+        if !seen.insert(p.name.as_str()) {
+            // Which of two prices would win is a guess; a bill must not rest on one.
+            let lines = name_lines(text, &p.name);
+            let at = |i: usize| lines.get(i).map_or("?".to_string(), |l| l.to_string());
+            return Err(CostError::Catalog {
+                file: file.to_string(),
+                line: lines.get(1).copied(),
+                message: format!(
+                    "plan {:?} is defined twice (lines {} and {}); keep one",
+                    p.name,
+                    at(0),
+                    at(1)
+                ),
+            });
+        }
+        let at = format!("\"{}\"", p.name);
+        if !(p.usd_per_gpu_hour.is_finite() && p.usd_per_gpu_hour >= 0.0) {
+            return Err(err(
+                &at,
+                format!(
+                    "plan {:?}: usd_per_gpu_hour must be a non-negative number, got {}",
+                    p.name, p.usd_per_gpu_hour
+                ),
+            ));
+        }
+        if p.usd_per_gpu_hour > MAX_USD_PER_GPU_HOUR {
+            return Err(err(
+                &at,
+                format!(
+                    "plan {:?}: usd_per_gpu_hour {} is above ${MAX_USD_PER_GPU_HOUR} per GPU-hour; is it in \
+                     cents, or for a month?",
+                    p.name, p.usd_per_gpu_hour
+                ),
+            ));
+        }
+        if p.source.trim().is_empty() || p.as_of.trim().is_empty() {
+            return Err(err(
+                &at,
+                format!("plan {:?} needs a source and an as_of date", p.name),
+            ));
+        }
+        if !(0.0..=10.0).contains(&p.interruption_overhead) {
+            return Err(err(
+                &at,
+                format!(
+                    "plan {:?}: interruption_overhead must be between 0 and 10",
+                    p.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 
 pub mod bill;
 pub mod catalog;
-pub mod skypilot;
 
 pub use bill::{bill, Bill, EgressModel, Usage};
 pub use catalog::{ApiPrice, Catalog, Commitment, EgressTable, Plan};

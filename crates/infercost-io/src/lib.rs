@@ -1,8 +1,11 @@
 //! Reading request traces in the formats people have and writing the canonical JSONL.
 #![warn(missing_docs)]
 
+pub mod calibration;
+mod csv_text;
 pub mod diurnal;
 pub mod servegen;
+pub mod skypilot;
 pub mod trace;
 pub mod write;
 

@@ -2,6 +2,7 @@
 //! its request rate and the fitted inter-arrival distribution (`chunk-N-trace.csv`), and optionally per-window
 //! prompt and output length distributions (`chunk-N-dataset.json`, PMFs written as Python dict strings).
 
+use crate::csv_text::{is_blank, Records};
 use crate::IoError;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -57,22 +58,24 @@ fn read(path: &Path) -> Result<String, IoError> {
 /// Parses a client's `chunk-N-trace.csv` (no header: window start, rate, CV, distribution, two parameters).
 pub fn parse_windows(text: &str, path: &Path) -> Result<Vec<Window>, IoError> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
+    let mut records = Records::new(text);
+    while let Some((line, record)) = records.next_record() {
+        if is_blank(record) {
             continue;
         }
-        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let line = line as u64;
+        let f: Vec<&str> = record.iter().map(str::trim).collect();
         let num = |k: usize, what: &str| -> Result<f64, IoError> {
             let v = f.get(k).copied().unwrap_or("");
             let x: f64 = v.parse().map_err(|_| IoError::Malformed {
                 path: path.to_path_buf(),
-                line: i as u64 + 1,
+                line,
                 message: format!("{what} {v:?} is not a number (expected window_start_s, rate_req_per_s, cv, distribution, param1, param2)"),
             })?;
             if !x.is_finite() || x < 0.0 {
                 return Err(IoError::Malformed {
                     path: path.to_path_buf(),
-                    line: i as u64 + 1,
+                    line,
                     message: format!("{what} {v:?} must be a finite non-negative number"),
                 });
             }
@@ -81,7 +84,7 @@ pub fn parse_windows(text: &str, path: &Path) -> Result<Vec<Window>, IoError> {
         if f.len() < 6 {
             return Err(IoError::Malformed {
                 path: path.to_path_buf(),
-                line: i as u64 + 1,
+                line,
                 message: format!(
                     "{} fields; expected window_start_s, rate_req_per_s, cv, distribution, param1, param2",
                     f.len()

@@ -1,6 +1,7 @@
 //! Checks the shipped efficiencies against Vidur's measured A100/H100 operator times (tests/data/profiling)
 //! and fails if the error grows past what docs/CALIBRATION.md states.
 
+use infercost_io::calibration::{parse_all_reduce_csv, parse_mlp_csv};
 use infercost_perf::calibrate::*;
 use infercost_perf::GpuCatalog;
 

@@ -3,9 +3,9 @@
 //! AWS and Azure rows price a whole instance; GCP prices the GPUs (rows without an instance type) and the host
 //! VM separately, so a GCP GPU row is added to the host row of the same zone that carries that GPU.
 
-use crate::catalog::{Catalog, Commitment, Plan, MAX_USD_PER_GPU_HOUR};
-use crate::CostError;
-use infercost_core::csv_line::split;
+use crate::csv_text::{is_blank, Records};
+use infercost_cost::catalog::{Catalog, Commitment, Plan, MAX_USD_PER_GPU_HOUR};
+use infercost_cost::CostError;
 use std::collections::BTreeMap;
 
 /// The infercost GPU name for a SkyPilot accelerator name, when infercost models that GPU.
@@ -79,23 +79,27 @@ pub struct Import {
     pub skipped_rows: usize,
 }
 
-/// Imports one SkyPilot `vms.csv`. `provider` names the cloud (`aws`, `gcp`, `azure`, …); `file` is used in
-/// messages and sources; `as_of` dates every figure.
-pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Import, CostError> {
-    let err = |line: Option<usize>, message: String| CostError::Catalog {
+/// A catalog error at a line of `file`.
+fn error(file: &str, line: Option<usize>, message: String) -> CostError {
+    CostError::Catalog {
         file: file.to_string(),
         line,
         message,
-    };
-    let mut lines = text.lines();
-    let mut fields = Vec::new();
-    split(
-        lines
-            .next()
-            .ok_or_else(|| err(Some(1), "empty file".into()))?,
-        &mut fields,
-    );
-    let header: Vec<String> = fields.iter().map(|f| f.trim().to_string()).collect();
+    }
+}
+
+/// The priced rows of a `vms.csv`, each with the line it starts on; rows without an on-demand price are left
+/// out.
+fn read_rows(text: &str, file: &str) -> Result<Vec<Row>, CostError> {
+    let err = |line: Option<usize>, message: String| error(file, line, message);
+    let mut records = Records::new(text);
+    let header: Vec<String> = records
+        .next_record()
+        .ok_or_else(|| err(Some(1), "empty file".into()))?
+        .1
+        .iter()
+        .map(|f| f.trim().to_string())
+        .collect();
     let col = |name: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| {
             err(
@@ -114,11 +118,10 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
     );
     let cz = header.iter().position(|h| h == "AvailabilityZone");
     let mut rows = Vec::new();
-    for (i, line) in lines.enumerate() {
-        if line.trim().is_empty() {
+    while let Some((line, fields)) = records.next_record() {
+        if is_blank(fields) {
             continue;
         }
-        split(line, &mut fields);
         let get = |c: usize| {
             fields
                 .get(c)
@@ -131,10 +134,10 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
             continue;
         };
         if !(price.is_finite() && price >= 0.0) {
-            return Err(err(Some(i + 2), format!("price {price} is negative")));
+            return Err(err(Some(line), format!("price {price} is negative")));
         }
         rows.push(Row {
-            line: i + 2,
+            line,
             instance: get(ci),
             accelerator: get(ca),
             count: get(cc).parse::<f64>().map(|c| c as u32).unwrap_or(0),
@@ -148,9 +151,12 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
             zone: cz.map(get).unwrap_or_default(),
         });
     }
-    // GCP: add the host VM's price to each GPU row.
-    let hosts: BTreeMap<HostKey, HostPrice> = rows
-        .iter()
+    Ok(rows)
+}
+
+/// GCP host VMs by zone, accelerator and count: the price added to each GPU row of that zone.
+fn gcp_hosts(rows: &[Row]) -> BTreeMap<HostKey, HostPrice> {
+    rows.iter()
         .filter(|r| r.accelerator.is_empty())
         .filter_map(|r| {
             gcp_host_accelerator(&r.instance).map(|(acc, n)| {
@@ -160,11 +166,22 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
                 )
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Ways to rent each modelled GPU by (gpu, region), and how many rows had an accelerator infercost does not
+/// model.
+type Candidates = (BTreeMap<(String, String), Vec<Candidate>>, usize);
+
+/// Every GPU row priced per GPU-hour (a GCP GPU with its host), grouped by GPU and region.
+fn candidates(
+    rows: &[Row],
+    hosts: &BTreeMap<HostKey, HostPrice>,
+    file: &str,
+) -> Result<Candidates, CostError> {
     let mut skipped = 0;
-    // (gpu, region) -> candidates (count, per-GPU price, per-GPU spot, description)
     let mut best: BTreeMap<(String, String), Vec<Candidate>> = BTreeMap::new();
-    for r in &rows {
+    for r in rows {
         if r.accelerator.is_empty() {
             continue;
         }
@@ -201,7 +218,8 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
         let mut per_gpu = [Some(price), spot].into_iter().flatten().map(|p| p / n);
         if per_gpu.any(|p| !(p.is_finite() && p <= MAX_USD_PER_GPU_HOUR)) {
             // A GPU row plus its host can overflow where neither row alone does.
-            return Err(err(
+            return Err(error(
+                file,
                 Some(r.line),
                 format!(
                     "{} {} in {}: ${price}/h is not a price per hour a catalog can hold (at most \
@@ -224,67 +242,103 @@ pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Imp
                 what,
             });
     }
+    Ok((best, skipped))
+}
+
+/// Where a catalog's figures come from: the provider, the file and the date they hold for.
+struct Origin<'a> {
+    provider: &'a str,
+    file: &'a str,
+    as_of: &'a str,
+}
+
+/// The on-demand plan of one GPU in one region and, when any zone offers spot, its spot plan (first).
+fn region_plans(origin: &Origin, gpu: &str, region: &str, mut cands: Vec<Candidate>) -> Vec<Plan> {
+    let Origin {
+        provider,
+        file,
+        as_of,
+    } = *origin;
     let egress = if ["aws", "gcp", "azure"].contains(&provider) {
         provider
     } else {
         "none"
     };
+    // A whole node (the most GPUs) is what tensor parallelism rents; among its zones, the lowest price.
+    let max_count = cands.iter().map(|c| c.gpus).max().unwrap_or(1);
+    cands.retain(|c| c.gpus == max_count);
+    cands.sort_by(|a, b| a.usd_per_gpu_hour.total_cmp(&b.usd_per_gpu_hour));
+    let Some(cheapest) = cands.first().cloned() else {
+        return Vec::new();
+    };
+    let (price, what, zone) = (cheapest.usd_per_gpu_hour, cheapest.what, cheapest.zone);
+    let zones_od = cands.len();
+    // Spot prices move zone by zone; the median is the price a fleet spread over the zones pays.
+    let mut spots: Vec<(f64, &str)> = cands
+        .iter()
+        .filter_map(|c| c.spot_usd_per_gpu_hour.map(|s| (s, c.zone.as_str())))
+        .collect();
+    spots.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
+    let base = Plan {
+        name: format!("{provider}-{gpu}-on-demand-{region}"),
+        provider: provider.to_string(),
+        gpu: gpu.to_string(),
+        region: region.to_string(),
+        geo: geo_of(region),
+        commitment: Commitment::OnDemand,
+        usd_per_gpu_hour: round4(price),
+        billing_granularity_s: 1,
+        billing_minimum_s: 60,
+        lead_time_s: 600,
+        interruption_overhead: 0.0,
+        burst_plan: None,
+        egress: egress.to_string(),
+        source: format!(
+            "SkyPilot-format catalog {file}: {what}; zone {zone}, the lowest on-demand price of {zones_od} \
+             zone{}",
+            if zones_od == 1 { "" } else { "s" }
+        ),
+        as_of: as_of.to_string(),
+    };
     let mut plans = Vec::new();
-    for ((gpu, region), mut cands) in best {
-        // A whole node (the most GPUs) is what tensor parallelism rents; among its zones, the lowest price.
-        let max_count = cands.iter().map(|c| c.gpus).max().unwrap_or(1);
-        cands.retain(|c| c.gpus == max_count);
-        cands.sort_by(|a, b| a.usd_per_gpu_hour.total_cmp(&b.usd_per_gpu_hour));
-        let cheapest = cands[0].clone();
-        let (price, what, zone) = (cheapest.usd_per_gpu_hour, cheapest.what, cheapest.zone);
-        let zones_od = cands.len();
-        // Spot prices move zone by zone; the median is the price a fleet spread over the zones pays.
-        let mut spots: Vec<(f64, &str)> = cands
-            .iter()
-            .filter_map(|c| c.spot_usd_per_gpu_hour.map(|s| (s, c.zone.as_str())))
-            .collect();
-        spots.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
-        let base = Plan {
-            name: format!("{provider}-{gpu}-on-demand-{region}"),
-            provider: provider.to_string(),
-            gpu: gpu.clone(),
-            region: region.clone(),
-            geo: geo_of(&region),
-            commitment: Commitment::OnDemand,
-            usd_per_gpu_hour: round4(price),
-            billing_granularity_s: 1,
-            billing_minimum_s: 60,
-            lead_time_s: 600,
-            interruption_overhead: 0.0,
-            burst_plan: None,
-            egress: egress.to_string(),
+    if let Some(median) = median(&spots.iter().map(|s| s.0).collect::<Vec<_>>()) {
+        let zones: Vec<String> = spots.iter().map(|(p, z)| format!("{z} ${p:.4}")).collect();
+        plans.push(Plan {
+            name: format!("{provider}-{gpu}-spot-{region}"),
+            commitment: Commitment::Spot,
+            usd_per_gpu_hour: round4(median),
+            interruption_overhead: 0.10,
+            burst_plan: Some(base.name.clone()),
             source: format!(
-                "SkyPilot-format catalog {file}: {what}; zone {zone}, the lowest on-demand price of {zones_od} \
-                 zone{}",
-                if zones_od == 1 { "" } else { "s" }
+                "SkyPilot-format catalog {file}: spot {gpu} in {region}, median of {} zone{} ({}) per GPU-hour; \
+                 10% interruption overhead assumed",
+                spots.len(),
+                if spots.len() == 1 { "" } else { "s" },
+                zones.join(", ")
             ),
-            as_of: as_of.to_string(),
-        };
-        if let Some(median) = median(&spots.iter().map(|s| s.0).collect::<Vec<_>>()) {
-            let zones: Vec<String> = spots.iter().map(|(p, z)| format!("{z} ${p:.4}")).collect();
-            plans.push(Plan {
-                name: format!("{provider}-{gpu}-spot-{region}"),
-                commitment: Commitment::Spot,
-                usd_per_gpu_hour: round4(median),
-                interruption_overhead: 0.10,
-                burst_plan: Some(base.name.clone()),
-                source: format!(
-                    "SkyPilot-format catalog {file}: spot {gpu} in {region}, median of {} zone{} ({}) per GPU-hour; \
-                     10% interruption overhead assumed",
-                    spots.len(),
-                    if spots.len() == 1 { "" } else { "s" },
-                    zones.join(", ")
-                ),
-                ..base.clone()
-            });
-        }
-        plans.push(base);
+            ..base.clone()
+        });
     }
+    plans.push(base);
+    plans
+}
+
+/// Imports one SkyPilot `vms.csv`. `provider` names the cloud (`aws`, `gcp`, `azure`, …); `file` is used in
+/// messages and sources; `as_of` dates every figure.
+pub fn import(text: &str, provider: &str, file: &str, as_of: &str) -> Result<Import, CostError> {
+    let rows = read_rows(text, file)?;
+    // GCP: add the host VM's price to each GPU row.
+    let hosts = gcp_hosts(&rows);
+    let (best, skipped) = candidates(&rows, &hosts, file)?;
+    let origin = Origin {
+        provider,
+        file,
+        as_of,
+    };
+    let plans = best
+        .into_iter()
+        .flat_map(|((gpu, region), cands)| region_plans(&origin, &gpu, &region, cands))
+        .collect();
     Ok(Import {
         catalog: Catalog {
             plans,
