@@ -1,6 +1,7 @@
 //! The forecast bills as a FinOps FOCUS 1.2 cost-and-usage file: one CSV row per bill line, amounts written from
 //! the bills' integer micro-dollars so that a bill's rows add up to its total exactly.
 
+use crate::csv::push_record;
 use infercost_core::Usd;
 use infercost_cost::Bill;
 use infercost_plan::analysis::best;
@@ -402,33 +403,12 @@ fn quantity(q: f64) -> String {
     }
 }
 
-/// Appends one RFC 4180 record (with a bare `\n` line end): a field is quoted when it holds a comma, a quote or a
-/// line break.
-pub(crate) fn push_record(out: &mut String, fields: impl IntoIterator<Item = String>) {
-    for (i, f) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        if f.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&f.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(&f);
-        }
-    }
-    out.push('\n');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixture::small;
     use infercost_plan::result::Serving;
     use std::collections::BTreeMap;
-
-    fn small() -> PlanResult {
-        serde_json::from_str(include_str!("../tests/data/small-plan.json")).unwrap()
-    }
 
     fn serving(bill: &Bill, users: &[&str], with_bill: bool) -> Serving {
         Serving {

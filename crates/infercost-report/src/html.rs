@@ -1,8 +1,9 @@
 //! The self-contained HTML report: inline CSS and SVG, no scripts, fonts or network; every chart has its table.
 
+use crate::prose::ratio;
 use crate::residency::Residency;
 use crate::svg::{esc, GroupedBars, Lines, Series, StackedBars, Style, Unit};
-use crate::{compounding, headline, plan_cost, plans_of, ratio, tables, times, Table};
+use crate::{compounding, headline, plan_cost, plans_of, tables, times, Table};
 use infercost_core::fmt::{count, int, ms, usd};
 use infercost_plan::analysis::best;
 use infercost_plan::result::{PlanResult, PointBill};
