@@ -1,6 +1,7 @@
 //! The forecast bills as a FinOps FOCUS 1.2 cost-and-usage file: one CSV row per bill line, amounts written from
 //! the bills' integer micro-dollars so that a bill's rows add up to its total exactly.
 
+use crate::csv::push_record;
 use infercost_core::Usd;
 use infercost_cost::Bill;
 use infercost_plan::analysis::best;
@@ -216,12 +217,22 @@ struct Line {
     committed: Option<bool>,
 }
 
+/// A bill's five rows, charged to the month.
 fn rows(s: &Source, period: Period) -> Vec<Vec<String>> {
-    let b = s.bill;
-    let p = s.point;
+    let start = period.start();
+    let end = period.next().start();
+    let tags = tags(s);
+    lines(s.bill)
+        .iter()
+        .map(|l| row(s, l, &start, &end, &tags))
+        .collect()
+}
+
+/// A bill's five lines: busy and idle GPU time, internet egress, inter-region transfer, API overflow.
+fn lines(b: &Bill) -> [Line; 5] {
     let term = b.committed_gpus.is_some();
     let idle_hours = (b.gpu_hours - b.busy_gpu_hours).max(0.0);
-    let lines = [
+    [
         Line {
             amount: b.gpu_usd - b.idle_usd,
             what: "busy GPU time",
@@ -267,99 +278,104 @@ fn rows(s: &Source, period: Period) -> Vec<Vec<String>> {
             quantity: None,
             committed: None,
         },
-    ];
-    let start = period.start();
-    let end = period.next().start();
-    let tags = tags(s);
-    lines
-        .iter()
-        .map(|l| {
-            let cost = decimal(l.amount);
-            let purchase = l.committed.is_some();
-            let pricing_category = if purchase {
-                "Committed"
-            } else if b.commitment == "spot" && l.resource_type == "GPU" {
-                "Dynamic"
-            } else {
-                "Standard"
-            };
-            // Term plans also carry GPU-hours above the commitment, billed at the burst plan's rate.
-            let burst = if purchase && b.gpu_hours > b.committed_gpus.unwrap_or(0.0) * 730.0 + 1e-6
-            {
-                ", including GPU-hours above the commitment at its burst plan's rate"
-            } else {
-                ""
-            };
-            let description = format!(
-                "{}: {} at volume {}×, context {}×, burst {}× on {} ({}, {}){}",
-                l.what,
-                p.deployment,
-                p.volume,
-                p.context,
-                p.burst,
-                b.plan,
-                b.commitment,
-                s.policy,
-                burst
-            );
-            let (pq, pu) = match l.quantity {
-                Some((q, u)) => (quantity(q), u.to_string()),
-                None => (String::new(), String::new()),
-            };
-            // FOCUS leaves consumed quantities empty on purchases.
-            let (cq, cu) = if purchase {
-                (String::new(), String::new())
-            } else {
-                (pq.clone(), pu.clone())
-            };
-            let (cid, ctype, ccat, cstatus) = match l.committed {
-                Some(used) => (
-                    b.plan.clone(),
-                    b.commitment.clone(),
-                    "Usage".to_string(),
-                    if used { "Used" } else { "Unused" }.to_string(),
-                ),
-                None => Default::default(),
-            };
-            vec![
-                cost.clone(),
-                cost.clone(),
-                cost.clone(),
-                cost,
-                "USD".to_string(),
-                start.clone(),
-                end.clone(),
-                start.clone(),
-                end.clone(),
-                if purchase { "Purchase" } else { "Usage" }.to_string(),
-                String::new(),
-                description,
-                if purchase { "Recurring" } else { "Usage-Based" }.to_string(),
-                l.service_category.to_string(),
-                l.service_name.to_string(),
-                b.provider.clone(),
-                b.provider.clone(),
-                b.provider.clone(),
-                b.region.clone(),
-                l.resource_type.to_string(),
-                pq,
-                pu,
-                cq,
-                cu,
-                b.plan.clone(),
-                cid,
-                ctype,
-                ccat,
-                cstatus,
-                pricing_category.to_string(),
-                BILLING_ACCOUNT_ID.to_string(),
-                "infercost forecast".to_string(),
-                p.deployment.clone(),
-                p.deployment.clone(),
-                tags.clone(),
-            ]
-        })
-        .collect()
+    ]
+}
+
+/// One line's row, in the order of `COLUMNS`, charged from `start` to `end`.
+fn row(s: &Source, l: &Line, start: &str, end: &str, tags: &str) -> Vec<String> {
+    let b = s.bill;
+    let p = s.point;
+    let cost = decimal(l.amount);
+    let purchase = l.committed.is_some();
+    let (pq, pu) = match l.quantity {
+        Some((q, u)) => (quantity(q), u.to_string()),
+        None => (String::new(), String::new()),
+    };
+    // FOCUS leaves consumed quantities empty on purchases.
+    let (cq, cu) = if purchase {
+        (String::new(), String::new())
+    } else {
+        (pq.clone(), pu.clone())
+    };
+    let (cid, ctype, ccat, cstatus) = commitment(b, l);
+    vec![
+        cost.clone(),
+        cost.clone(),
+        cost.clone(),
+        cost,
+        "USD".to_string(),
+        start.to_string(),
+        end.to_string(),
+        start.to_string(),
+        end.to_string(),
+        if purchase { "Purchase" } else { "Usage" }.to_string(),
+        String::new(),
+        description(s, l),
+        if purchase { "Recurring" } else { "Usage-Based" }.to_string(),
+        l.service_category.to_string(),
+        l.service_name.to_string(),
+        b.provider.clone(),
+        b.provider.clone(),
+        b.provider.clone(),
+        b.region.clone(),
+        l.resource_type.to_string(),
+        pq,
+        pu,
+        cq,
+        cu,
+        b.plan.clone(),
+        cid,
+        ctype,
+        ccat,
+        cstatus,
+        pricing_category(b, l).to_string(),
+        BILLING_ACCOUNT_ID.to_string(),
+        "infercost forecast".to_string(),
+        p.deployment.clone(),
+        p.deployment.clone(),
+        tags.to_string(),
+    ]
+}
+
+/// The `ChargeDescription`: the line, where the bill sits in the sweep, and its plan.
+fn description(s: &Source, l: &Line) -> String {
+    let b = s.bill;
+    let p = s.point;
+    // Term plans also carry GPU-hours above the commitment, billed at the burst plan's rate.
+    let burst =
+        if l.committed.is_some() && b.gpu_hours > b.committed_gpus.unwrap_or(0.0) * 730.0 + 1e-6 {
+            ", including GPU-hours above the commitment at its burst plan's rate"
+        } else {
+            ""
+        };
+    format!(
+        "{}: {} at volume {}×, context {}×, burst {}× on {} ({}, {}){}",
+        l.what, p.deployment, p.volume, p.context, p.burst, b.plan, b.commitment, s.policy, burst
+    )
+}
+
+/// The `PricingCategory`: committed GPU time, spot GPU time, or list price.
+fn pricing_category(b: &Bill, l: &Line) -> &'static str {
+    if l.committed.is_some() {
+        "Committed"
+    } else if b.commitment == "spot" && l.resource_type == "GPU" {
+        "Dynamic"
+    } else {
+        "Standard"
+    }
+}
+
+/// The commitment discount's id, type, category and status: set on GPU time of a term plan, empty otherwise.
+fn commitment(b: &Bill, l: &Line) -> (String, String, String, String) {
+    match l.committed {
+        Some(used) => (
+            b.plan.clone(),
+            b.commitment.clone(),
+            "Usage".to_string(),
+            if used { "Used" } else { "Unused" }.to_string(),
+        ),
+        None => Default::default(),
+    }
 }
 
 /// The FOCUS `Tags` object: where the bill sits in the sweep, every value a string.
@@ -402,33 +418,12 @@ fn quantity(q: f64) -> String {
     }
 }
 
-/// Appends one RFC 4180 record (with a bare `\n` line end): a field is quoted when it holds a comma, a quote or a
-/// line break.
-pub(crate) fn push_record(out: &mut String, fields: impl IntoIterator<Item = String>) {
-    for (i, f) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        if f.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&f.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(&f);
-        }
-    }
-    out.push('\n');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixture::small;
     use infercost_plan::result::Serving;
     use std::collections::BTreeMap;
-
-    fn small() -> PlanResult {
-        serde_json::from_str(include_str!("../tests/data/small-plan.json")).unwrap()
-    }
 
     fn serving(bill: &Bill, users: &[&str], with_bill: bool) -> Serving {
         Serving {

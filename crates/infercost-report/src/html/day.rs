@@ -1,0 +1,111 @@
+//! The day section: a day's load against the provisioned fleet, static and autoscaled, at the largest volume
+//! with a fleet, and the hours as a table.
+
+use super::elements::{figure, table};
+use super::Page;
+use crate::prose::times;
+use crate::svg::{Lines, Series, Style, Unit};
+use crate::table::Table;
+use infercost_core::fmt::count;
+use infercost_plan::analysis::best;
+use infercost_plan::result::{Hour, Point};
+
+/// The day chart and table of every deployment with a fleet.
+pub(super) fn section(page: &Page) -> String {
+    let r = page.r;
+    let mut body = String::from("<h2 id=\"day\">A day's load against provisioned capacity</h2>");
+    for (di, d) in r.scenario.deployments.iter().enumerate() {
+        let v = page
+            .vols
+            .iter()
+            .copied()
+            .filter(|v| best(&r.points, &d.name, *v, 1.0, 1.0).is_some())
+            .fold(1.0, f64::max);
+        if let Some(p) = best(&r.points, &d.name, v, 1.0, 1.0) {
+            body.push_str(&figure(
+                chart(di, &d.name, v, p),
+                &format!("{} at {} on {}: the gap between the fleet and the load is idle time you pay for on static and term plans.", d.name, times(v), p.gpu),
+            ));
+            body.push_str(&table(&hours(di, p)));
+        }
+    }
+    body
+}
+
+/// The fleets and the load by hour, in replicas.
+fn chart(di: usize, deployment: &str, v: f64, p: &Point) -> String {
+    let rep = |f: &dyn Fn(&Hour) -> f64| {
+        p.hourly
+            .iter()
+            .map(|h| (h.hour as f64, f(h)))
+            .collect::<Vec<_>>()
+    };
+    let series = vec![
+        Series {
+            name: "static fleet (replicas)".into(),
+            points: rep(&|h| h.replicas_static as f64),
+            style: Style::nth(0),
+        },
+        Series {
+            name: "autoscaled fleet".into(),
+            points: rep(&|h| h.replicas_autoscaled as f64),
+            style: Style::nth(1),
+        },
+        Series {
+            name: "load (replicas' worth)".into(),
+            points: rep(&|h| {
+                if p.max_rps_per_replica > 0.0 {
+                    h.load_rps / p.max_rps_per_replica
+                } else {
+                    0.0
+                }
+            }),
+            style: Style::nth(2),
+        },
+    ];
+    Lines {
+        id: &format!("chart-day-{di}"),
+        title: &format!("{deployment} at {}: load and capacity by hour", times(v)),
+        series: &series,
+        log_x: false,
+        log_y: false,
+        marks: &[],
+        x_label: "hour of day",
+        x_unit: Unit::Plain,
+        y_label: "replicas",
+        y_unit: Unit::Plain,
+    }
+    .render()
+}
+
+/// The chart's hours as a table, with how busy the static fleet is.
+fn hours(di: usize, p: &Point) -> Table {
+    Table {
+        id: format!("day-{di}"),
+        title: String::new(),
+        header: [
+            "hour",
+            "requests/s",
+            "static replicas",
+            "autoscaled replicas",
+            "static fleet busy",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect(),
+        rows: p
+            .hourly
+            .iter()
+            .map(|h| {
+                vec![
+                    format!("{:02}", h.hour),
+                    format!("{:.2}", h.load_rps),
+                    count(h.replicas_static.into()),
+                    count(h.replicas_autoscaled.into()),
+                    format!("{:.0}%", h.busy_fraction_static * 100.0),
+                ]
+            })
+            .collect(),
+        ..Table::default()
+    }
+}
