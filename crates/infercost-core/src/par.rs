@@ -32,7 +32,8 @@ mod tests {
     #[test]
     fn results_keep_input_order_for_any_thread_count() {
         let items: Vec<u64> = (0..1000).collect();
-        let f = |i: usize, x: &u64| (i as u64) * 1_000_003 ^ x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let f =
+            |i: usize, x: &u64| ((i as u64) * 1_000_003) ^ x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let one = par_map(&items, 1, f);
         assert_eq!(one, par_map(&items, 4, f));
         assert_eq!(one, par_map(&items, 64, f));
