@@ -1752,7 +1752,9 @@ fn request_logs_are_detected_and_report_their_format_and_timing() {
     );
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr.contains("litellm, otlp, burstgpt or parquet"),
+        r.stderr
+            .contains("invalid value 'spans' for '--format <FORMAT>'")
+            && r.stderr.contains("litellm, otlp, burstgpt, parquet"),
         "{}",
         r.stderr
     );
