@@ -1,9 +1,9 @@
 //! `infercost bench`: benchmarks that print figures. `--size smoke` runs a tiny size for CI.
 
-use crate::cmd_trace::AZURE_CONV;
+use crate::load::AZURE_CONV;
 use crate::output;
-use anyhow::{bail, Result};
-use clap::Args;
+use anyhow::Result;
+use clap::{Args, ValueEnum};
 use infercost_core::stats::trace_stats;
 use infercost_core::transform::{scale_volume, VolumeMode};
 use infercost_io::{parse_trace, read_trace, ReadOptions};
@@ -15,14 +15,36 @@ use std::time::Instant;
 #[derive(Args)]
 pub(crate) struct BenchArgs {
     /// trace, perf, sim or all
-    #[arg(long, default_value = "all")]
-    what: String,
+    #[arg(long, value_enum, default_value = "all")]
+    what: What,
     /// smoke (seconds, the default) or full (the figures in docs/BENCHMARKS.md; minutes)
-    #[arg(long, default_value = "smoke")]
-    size: String,
+    #[arg(long, value_enum, default_value = "smoke")]
+    size: Size,
     /// Folder for the generated trace files (deleted afterwards)
     #[arg(long, default_value = "target/bench")]
     dir: String,
+}
+
+/// `--what`: which benchmarks to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum What {
+    // Trace parsing.
+    Trace,
+    // The iteration model.
+    Perf,
+    // The simulator.
+    Sim,
+    // All three.
+    All,
+}
+
+/// `--size`: how big a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Size {
+    // Seconds, for CI.
+    Smoke,
+    // The figures in docs/BENCHMARKS.md; minutes.
+    Full,
 }
 
 fn peak_rss_mib() -> f64 {
@@ -38,27 +60,17 @@ fn peak_rss_mib() -> f64 {
 }
 
 pub(crate) fn run(a: BenchArgs) -> Result<()> {
-    let full = match a.size.as_str() {
-        "full" => true,
-        "smoke" => false,
-        s => bail!("unknown --size {s:?}; expected smoke or full"),
-    };
-    let all = a.what == "all";
-    if !["all", "trace", "perf", "sim"].contains(&a.what.as_str()) {
-        bail!(
-            "unknown --what {:?}; expected trace, perf, sim or all",
-            a.what
-        );
-    }
+    let full = a.size == Size::Full;
+    let all = a.what == What::All;
     output::line("| benchmark | size | time (s) | rate | note |");
     output::line("|---|---|---|---|---|");
-    if all || a.what == "perf" {
+    if all || a.what == What::Perf {
         bench_perf(full);
     }
-    if all || a.what == "trace" {
+    if all || a.what == What::Trace {
         bench_trace(full, &a.dir)?;
     }
-    if all || a.what == "sim" {
+    if all || a.what == What::Sim {
         bench_sim(full)?;
     }
     Ok(())

@@ -1,13 +1,13 @@
 //! `infercost backtest`: replay a request log on the fleet that served it and set the simulator's latencies
 //! beside the ones the log recorded.
 
-use crate::cmd_model::{fitting_deployment, DeployArgs};
-use crate::cmd_sim::{engine, EngineArgs, LogSelect};
-use crate::cmd_trace::{load, Percentiles};
-use crate::output;
-use anyhow::{bail, Context, Result};
+use crate::args::{DeployArgs, EngineArgs, LogSelect, RouterArg};
+use crate::load::{engine, fitting_deployment};
+use crate::observed::Percentiles;
+use crate::{load, output};
+use anyhow::{bail, Result};
 use clap::Args;
-use infercost_sim::{simulate as run_sim, LatencySummary, Router, SimConfig};
+use infercost_sim::{simulate as run_sim, LatencySummary, SimConfig};
 use serde::Serialize;
 
 #[derive(Args)]
@@ -24,8 +24,8 @@ pub(crate) struct BacktestArgs {
     #[command(flatten)]
     select: LogSelect,
     /// p2c, rr or least
-    #[arg(long, default_value = "p2c")]
-    router: String,
+    #[arg(long, value_enum, default_value = "p2c")]
+    router: RouterArg,
     /// Seed
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -96,7 +96,7 @@ struct BacktestOut {
 
 pub(crate) fn backtest(a: BacktestArgs) -> Result<()> {
     let dep = fitting_deployment(&a.deploy)?;
-    let (w, report) = load(&a.select.input(&a.log))?;
+    let (w, report) = load::trace(&a.select.input(&a.log))?;
     let observed = report.observed.as_ref();
     let obs_ttft = observed.and_then(|o| Percentiles::of(&o.ttft_ms));
     let Some(obs_e2e) = observed.and_then(|o| Percentiles::of(&o.e2e_ms)) else {
@@ -108,11 +108,9 @@ pub(crate) fn backtest(a: BacktestArgs) -> Result<()> {
             report.format.name()
         );
     };
-    let router = Router::parse(&a.router)
-        .with_context(|| format!("unknown --router {:?}; expected p2c, rr or least", a.router))?;
     let mut cfg = SimConfig::new(0, a.replicas);
     cfg.engine = engine(&dep, &a.deploy, &a.engine);
-    cfg.router = router;
+    cfg.router = a.router.into();
     cfg.seed = a.seed;
     let r = run_sim(&dep, &w, &cfg)?;
     if r.rejected > 0 || r.unservable > 0 {
@@ -156,6 +154,12 @@ pub(crate) fn backtest(a: BacktestArgs) -> Result<()> {
     if a.json {
         return output::json(&out);
     }
+    print_result(&a, &out, pred_ttft, pred_e2e);
+    Ok(())
+}
+
+/// The observed and predicted percentiles side by side, for people.
+fn print_result(a: &BacktestArgs, out: &BacktestOut, pred_ttft: P3, pred_e2e: P3) {
     let l = output::line;
     l(&format!(
         "{} requests of {} ({} format) replayed on {} × {} ({}× {})",
@@ -193,8 +197,10 @@ pub(crate) fn backtest(a: BacktestArgs) -> Result<()> {
             e.map_or(String::new(), pct)
         ));
     }
-    l(&format!("  {}", calibration_sentence(calibration_factor)));
-    Ok(())
+    l(&format!(
+        "  {}",
+        calibration_sentence(out.calibration_factor)
+    ));
 }
 
 /// What the calibration factor means, in a sentence.

@@ -1,11 +1,12 @@
 //! `infercost model list|show|step|calibrate` and `infercost gpu list`.
 
+use crate::args::DeployArgs;
+use crate::load::{deployment, fitting_deployment};
 use crate::output;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use infercost_perf::calibrate;
-use infercost_perf::layout::{choose_tp, FitLimits};
-use infercost_perf::{Batch, Deployment, Dtype, GpuCatalog, ModelCatalog, ModelSpec};
+use infercost_perf::{Batch, Dtype, GpuCatalog, ModelCatalog};
 use serde::Serialize;
 use std::path::Path;
 
@@ -43,34 +44,6 @@ pub(crate) enum GpuCmd {
     },
 }
 
-/// A model, a GPU and how it is deployed.
-#[derive(Args, Clone)]
-pub(crate) struct DeployArgs {
-    /// Catalog name or path to a config.json
-    pub(crate) model: String,
-    /// GPU catalog name
-    #[arg(long)]
-    pub(crate) gpu: String,
-    /// Tensor parallelism (default: the smallest that fits)
-    #[arg(long)]
-    pub(crate) tp: Option<u32>,
-    /// Weight dtype: bf16, fp8 or int4
-    #[arg(long, default_value = "bf16")]
-    pub(crate) weights: String,
-    /// KV-cache dtype: bf16 or fp8
-    #[arg(long, default_value = "bf16")]
-    pub(crate) kv_dtype: String,
-    /// Fraction of GPU memory the engine uses
-    #[arg(long, default_value_t = 0.9)]
-    pub(crate) gpu_memory_utilization: f64,
-    /// Longest sequence (prompt + output) the engine accepts and must fit in memory, as vLLM's --max-model-len
-    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u32).range(2..))]
-    pub(crate) max_model_len: u32,
-    /// Token budget per iteration (sizes the activation reserve)
-    #[arg(long, default_value_t = 8192)]
-    pub(crate) max_batched_tokens: u32,
-}
-
 #[derive(Args)]
 pub(crate) struct ShowArgs {
     #[command(flatten)]
@@ -99,58 +72,6 @@ pub(crate) struct StepArgs {
     /// Print the result as JSON on stdout
     #[arg(long)]
     json: bool,
-}
-
-/// Loads a model from the catalog or a config.json path.
-pub(crate) fn load_model(name: &str) -> Result<ModelSpec> {
-    if name.ends_with(".json") || Path::new(name).is_file() {
-        let text = std::fs::read_to_string(name)
-            .with_context(|| format!("cannot read model config {name}"))?;
-        return Ok(ModelSpec::from_config(&text, name)?);
-    }
-    Ok(ModelCatalog::get(name)?)
-}
-
-fn dtype(s: &str, flag: &str) -> Result<Dtype> {
-    Dtype::parse(s).with_context(|| format!("{flag} {s:?}: expected bf16, fp8 or int4"))
-}
-
-/// A deployment that must fit: simulating or timing one that does not is refused with the reason.
-pub(crate) fn fitting_deployment(a: &DeployArgs) -> Result<Deployment> {
-    let (d, fit) = deployment(a)?;
-    d.check_fits(
-        a.gpu_memory_utilization,
-        a.max_batched_tokens as u64,
-        a.max_model_len,
-        fit,
-    )?;
-    Ok(d)
-}
-
-/// Builds a deployment; also returns the smallest TP that fits.
-pub(crate) fn deployment(a: &DeployArgs) -> Result<(Deployment, Option<u32>)> {
-    let model = load_model(&a.model)?;
-    let gpu = GpuCatalog::embedded().get(&a.gpu)?.clone();
-    let (w, kv) = (
-        dtype(&a.weights, "--weights")?,
-        dtype(&a.kv_dtype, "--kv-dtype")?,
-    );
-    if !(a.gpu_memory_utilization > 0.0 && a.gpu_memory_utilization <= 1.0) {
-        anyhow::bail!(
-            "--gpu-memory-utilization must be in (0, 1], got {}",
-            a.gpu_memory_utilization
-        );
-    }
-    let limits = FitLimits {
-        gpu_memory_utilization: a.gpu_memory_utilization,
-        max_batched_tokens: a.max_batched_tokens as u64,
-        max_model_len: a.max_model_len,
-    };
-    let choice = choose_tp(a.tp, &model, &gpu, w, kv, &limits);
-    Ok((
-        Deployment::new(model, gpu, choice.tp, w, kv)?,
-        choice.smallest_fitting,
-    ))
 }
 
 #[derive(Serialize)]
@@ -453,11 +374,9 @@ fn calibrate_cmd(dir: Option<&str>, json: bool) -> Result<()> {
         ("a100", "a100-80gb", calibrate::EFFICIENCY_A100),
     ] {
         let (gemms, small) =
-            infercost_io::calibration::parse_mlp_csv(&read(format!("{g}_mlp.csv"))?)
-                .map_err(anyhow::Error::msg)?;
-        let reduce =
-            infercost_io::calibration::parse_all_reduce_csv(&read(format!("{g}_all_reduce.csv"))?)
-                .map_err(anyhow::Error::msg)?;
+            calibrate::parse_mlp_csv(&read(format!("{g}_mlp.csv"))?).map_err(anyhow::Error::msg)?;
+        let reduce = calibrate::parse_all_reduce_csv(&read(format!("{g}_all_reduce.csv"))?)
+            .map_err(anyhow::Error::msg)?;
         let spec = gpus.get(name)?;
         let (p, b, l) = (
             spec.bf16_tflops * 1e12,

@@ -1,9 +1,8 @@
 //! `infercost plan`, `infercost merge` and `infercost report`.
 
-use crate::cmd_model::load_model;
-use crate::cmd_prices::catalog;
-use crate::cmd_trace::{diurnal_arg, load, TraceInput};
+use crate::args::TraceInput;
 use crate::export::ExportArgs;
+use crate::load::{catalog, format_named, load_model};
 use crate::shard::{parse_shard, shard_results};
 use crate::{files, output};
 use anyhow::{bail, Context, Result};
@@ -38,7 +37,7 @@ pub(crate) struct PlanArgs {
     #[command(flatten)]
     export: ExportArgs,
     /// Worker threads, at least 1 (results do not depend on it; default: one per core)
-    #[arg(long, value_parser = crate::threads_arg)]
+    #[arg(long, value_parser = crate::args::threads_arg)]
     threads: Option<usize>,
     /// Hide the progress bar
     #[arg(long)]
@@ -61,7 +60,7 @@ pub(crate) struct MergeArgs {
     #[arg(long, hide = true)]
     catalog: Vec<PathBuf>,
     /// Worker threads, at least 1 (results do not depend on it; default: one per core)
-    #[arg(long, value_parser = crate::threads_arg)]
+    #[arg(long, value_parser = crate::args::threads_arg)]
     threads: Option<usize>,
     /// Write the reports here
     #[arg(long)]
@@ -129,17 +128,19 @@ fn trace_path(scenario: &Scenario, base: &Path) -> String {
 /// scenario file's folder). `plan` and `merge` both load through here, so a merge reads what the shards read.
 fn load_scenario_files(scenario: &Scenario, base: &Path) -> Result<Loaded> {
     let trace = trace_path(scenario, base);
-    let (pilot, _) = load(&TraceInput {
+    let (pilot, _) = crate::load::trace(&TraceInput {
         where_: scenario.where_.clone(),
-        ..TraceInput::plain(&trace, &scenario.format)
+        ..TraceInput::plain(&trace, format_named(&scenario.format)?)
     })?;
     if !pilot.has_timestamps {
         bail!("{trace}: the pilot trace needs arrival times");
     }
     let diurnal = match &scenario.diurnal {
         ScenarioDiurnal::Weights(w) => Diurnal::new(w)?,
-        ScenarioDiurnal::Named(n) if n == "flat" || n.starts_with("embedded:") => diurnal_arg(n)?,
-        ScenarioDiurnal::Named(n) => diurnal_arg(&resolve(base, n).display().to_string())?,
+        ScenarioDiurnal::Named(n) if n == "flat" || n.starts_with("embedded:") => {
+            crate::load::diurnal(n)?
+        }
+        ScenarioDiurnal::Named(n) => crate::load::diurnal(&resolve(base, n).display().to_string())?,
     };
     let models = scenario
         .deployments

@@ -1,12 +1,13 @@
 //! `infercost prices list|import-skypilot` and `infercost cost`.
 
+use crate::load::catalog;
 use crate::output;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use infercost_cost::bill::Usage;
 use infercost_cost::{bill, Catalog, EgressModel};
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
 pub(crate) enum PricesCmd {
@@ -48,63 +49,6 @@ pub(crate) enum PricesCmd {
     },
 }
 
-/// The embedded catalog plus user files. A plan must name a GPU the performance model knows, and a name may be
-/// defined once across the user files (which price would win is a guess); a user plan that replaces a built-in
-/// one of the same name is allowed (a negotiated price) and said on stderr.
-pub(crate) fn catalog(files: &[PathBuf]) -> Result<Catalog> {
-    let mut c = Catalog::embedded();
-    let builtin: std::collections::BTreeSet<String> =
-        c.plans.iter().map(|p| p.name.clone()).collect();
-    let gpus = infercost_perf::GpuCatalog::embedded();
-    let mut defined: std::collections::BTreeMap<String, String> = Default::default();
-    for f in files {
-        let text = std::fs::read_to_string(f)
-            .with_context(|| format!("cannot read catalog {}", f.display()))?;
-        let file = f.display().to_string();
-        let user = Catalog::parse(&text, &file)?;
-        for p in &user.plans {
-            let at = match infercost_cost::catalog::name_lines(&text, &p.name).first() {
-                Some(l) => format!("{file}:{l}"),
-                None => file.clone(),
-            };
-            if gpus.get(&p.gpu).is_err() {
-                bail!(
-                    "{at}: plan {:?} is for GPU {:?}, which is not in the GPU catalog (data/gpus.toml: {})",
-                    p.name,
-                    p.gpu,
-                    gpus.all()
-                        .iter()
-                        .map(|g| g.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-            if let Some(first) = defined.get(&p.name) {
-                bail!(
-                    "{at}: plan {:?} is already defined at {first}; keep one of the two",
-                    p.name
-                );
-            }
-            if builtin.contains(&p.name) {
-                output::warn(&format!(
-                    "{at}: plan {:?} replaces the built-in plan of the same name (data/prices.toml)",
-                    p.name
-                ));
-            }
-            defined.insert(p.name.clone(), at);
-        }
-        c.extend(user);
-    }
-    c.check_references(
-        &files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-    )?;
-    Ok(c)
-}
-
 #[derive(Serialize)]
 struct Row<'a> {
     plan: &'a str,
@@ -125,122 +69,145 @@ pub(crate) fn run(cmd: PricesCmd) -> Result<()> {
             region,
             catalog: files,
             json,
-        } => {
-            let c = catalog(&files)?;
-            let plans = c.filter(gpu.as_deref(), provider.as_deref(), region.as_deref());
-            let rows: Vec<Row> = plans
-                .iter()
-                .map(|p| Row {
-                    plan: &p.name,
-                    provider: &p.provider,
-                    gpu: &p.gpu,
-                    region: &p.region,
-                    commitment: p.commitment.name(),
-                    usd_per_gpu_hour: p.usd_per_gpu_hour,
-                    source: &p.source,
-                    as_of: &p.as_of,
-                })
-                .collect();
-            if json {
-                return output::json(&rows);
-            }
-            output::line(&format!(
-                "{:<28} {:<10} {:<12} {:<13} {:>9}  as of       source",
-                "plan", "gpu", "region", "commitment", "$/GPU-h"
-            ));
-            for r in rows {
-                output::line(&format!(
-                    "{:<28} {:<10} {:<12} {:<13} {:>9.4}  {:<10}  {}",
-                    r.plan, r.gpu, r.region, r.commitment, r.usd_per_gpu_hour, r.as_of, r.source
-                ));
-            }
-            Ok(())
-        }
+        } => list(
+            gpu.as_deref(),
+            provider.as_deref(),
+            region.as_deref(),
+            &files,
+            json,
+        ),
         PricesCmd::ImportSkypilot {
             files,
             provider,
             as_of,
             output: out,
             force,
-        } => {
-            if files.is_empty() {
-                bail!("give at least one vms.csv");
-            }
-            if out.exists() && !force {
-                bail!(
-                    "{} already exists; pass --force to overwrite it",
-                    out.display()
-                );
-            }
-            if let Some(d) = &as_of {
-                if !infercost_io::skypilot::is_date(d) {
-                    bail!("--as-of {d:?} is not a date written YYYY-MM-DD");
-                }
-            }
-            // A price is as old as its source, not as old as the import: the date comes from --as-of or the
-            // catalog's own path, never from today's clock.
-            let dates = files
-                .iter()
-                .map(|f| {
-                    as_of
-                        .clone()
-                        .or_else(|| infercost_io::skypilot::date_in_name(&f.display().to_string()))
-                        .with_context(|| {
-                            format!(
-                                "{}: nothing says when these prices were published; pass --as-of YYYY-MM-DD \
-                                 (the date the catalog was read), as its path carries no date",
-                                f.display()
-                            )
-                        })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let mut all = Catalog::default();
-            for (f, as_of) in files.iter().zip(&dates) {
-                let text = std::fs::read_to_string(f)
-                    .with_context(|| format!("cannot read {}", f.display()))?;
-                let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                let prov = match &provider {
-                    Some(p) => p.clone(),
-                    None => name
-                        .split(['_', '.'])
-                        .next()
-                        .filter(|s| !s.is_empty() && *s != "vms")
-                        .map(str::to_string)
-                        .with_context(|| {
-                            format!("cannot tell the provider from {name:?}; pass --provider")
-                        })?,
-                };
-                let imp =
-                    infercost_io::skypilot::import(&text, &prov, &f.display().to_string(), as_of)?;
-                output::note(&format!(
-                    "{}: {} plans ({} rows of accelerators infercost does not model skipped)",
-                    f.display(),
-                    imp.catalog.plans.len(),
-                    imp.skipped_rows
-                ));
-                all.extend(imp.catalog);
-            }
-            std::fs::write(
-                &out,
-                format!(
-                    "# Imported by `infercost prices import-skypilot` from {}\n{}",
-                    files
-                        .iter()
-                        .map(|f| f.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    all.to_toml()
-                ),
-            )
-            .with_context(|| format!("cannot write {}", out.display()))?;
-            output::note(&format!(
-                "wrote {} plans to {}",
-                all.plans.len(),
-                out.display()
-            ));
-            Ok(())
+        } => import_skypilot(&files, provider, as_of, &out, force),
+    }
+}
+
+/// `prices list`.
+fn list(
+    gpu: Option<&str>,
+    provider: Option<&str>,
+    region: Option<&str>,
+    files: &[PathBuf],
+    json: bool,
+) -> Result<()> {
+    let c = catalog(files)?;
+    let plans = c.filter(gpu, provider, region);
+    let rows: Vec<Row> = plans
+        .iter()
+        .map(|p| Row {
+            plan: &p.name,
+            provider: &p.provider,
+            gpu: &p.gpu,
+            region: &p.region,
+            commitment: p.commitment.name(),
+            usd_per_gpu_hour: p.usd_per_gpu_hour,
+            source: &p.source,
+            as_of: &p.as_of,
+        })
+        .collect();
+    if json {
+        return output::json(&rows);
+    }
+    output::line(&format!(
+        "{:<28} {:<10} {:<12} {:<13} {:>9}  as of       source",
+        "plan", "gpu", "region", "commitment", "$/GPU-h"
+    ));
+    for r in rows {
+        output::line(&format!(
+            "{:<28} {:<10} {:<12} {:<13} {:>9.4}  {:<10}  {}",
+            r.plan, r.gpu, r.region, r.commitment, r.usd_per_gpu_hour, r.as_of, r.source
+        ));
+    }
+    Ok(())
+}
+
+/// `prices import-skypilot`.
+fn import_skypilot(
+    files: &[PathBuf],
+    provider: Option<String>,
+    as_of: Option<String>,
+    out: &Path,
+    force: bool,
+) -> Result<()> {
+    if files.is_empty() {
+        bail!("give at least one vms.csv");
+    }
+    if out.exists() && !force {
+        bail!(
+            "{} already exists; pass --force to overwrite it",
+            out.display()
+        );
+    }
+    if let Some(d) = &as_of {
+        if !infercost_io::skypilot::is_date(d) {
+            bail!("--as-of {d:?} is not a date written YYYY-MM-DD");
         }
     }
+    // A price is as old as its source, not as old as the import: the date comes from --as-of or the
+    // catalog's own path, never from today's clock.
+    let dates = files
+        .iter()
+        .map(|f| {
+            as_of
+                .clone()
+                .or_else(|| infercost_io::skypilot::date_in_name(&f.display().to_string()))
+                .with_context(|| {
+                    format!(
+                        "{}: nothing says when these prices were published; pass --as-of YYYY-MM-DD \
+                         (the date the catalog was read), as its path carries no date",
+                        f.display()
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut all = Catalog::default();
+    for (f, as_of) in files.iter().zip(&dates) {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let prov = match &provider {
+            Some(p) => p.clone(),
+            None => name
+                .split(['_', '.'])
+                .next()
+                .filter(|s| !s.is_empty() && *s != "vms")
+                .map(str::to_string)
+                .with_context(|| {
+                    format!("cannot tell the provider from {name:?}; pass --provider")
+                })?,
+        };
+        let imp = infercost_io::skypilot::import(&text, &prov, &f.display().to_string(), as_of)?;
+        output::note(&format!(
+            "{}: {} plans ({} rows of accelerators infercost does not model skipped)",
+            f.display(),
+            imp.catalog.plans.len(),
+            imp.skipped_rows
+        ));
+        all.extend(imp.catalog);
+    }
+    std::fs::write(
+        out,
+        format!(
+            "# Imported by `infercost prices import-skypilot` from {}\n{}",
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            all.to_toml()
+        ),
+    )
+    .with_context(|| format!("cannot write {}", out.display()))?;
+    output::note(&format!(
+        "wrote {} plans to {}",
+        all.plans.len(),
+        out.display()
+    ));
+    Ok(())
 }
 
 #[derive(Args)]

@@ -1,46 +1,17 @@
 //! `infercost simulate` and `infercost capacity`.
 
-use crate::cmd_model::{fitting_deployment, DeployArgs};
-use crate::cmd_trace::{load, TraceInput};
-use crate::output;
+use crate::args::{DeployArgs, EngineArgs, LogSelect, RouterArg};
+use crate::load::{engine, fitting_deployment};
+use crate::{load, output};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use infercost_core::SimTime;
+use infercost_core::{SimTime, Workload};
+use infercost_perf::Deployment;
 use infercost_plan::capacity::{self, SearchConfig};
 use infercost_sim::capacity::{length_mix, replica_capacity};
-use infercost_sim::{simulate as run_sim, EngineConfig, Router, SimConfig, Slo, KV_BLOCK_TOKENS};
+use infercost_sim::{simulate as run_sim, SimConfig, SimResult, Slo, KV_BLOCK_TOKENS};
 use serde::Serialize;
 use std::io::Write;
-
-#[derive(Args)]
-pub(crate) struct EngineArgs {
-    /// Most sequences per batch
-    #[arg(long, default_value_t = 256)]
-    pub(crate) max_num_seqs: u32,
-    /// Disable prefix caching
-    #[arg(long)]
-    pub(crate) no_prefix_caching: bool,
-}
-
-/// Which format to read a trace as and which of its rows to keep.
-#[derive(Args)]
-pub(crate) struct LogSelect {
-    /// auto, azure, mooncake, vidur, lengths, csv, jsonl, litellm, otlp, burstgpt or parquet
-    #[arg(long, default_value = "auto")]
-    pub(crate) format: String,
-    /// Read only rows whose COLUMN (CSV header, JSON key, OTLP attribute) is VALUE; repeat to require several
-    #[arg(long = "where", value_name = "COLUMN=VALUE")]
-    pub(crate) where_: Vec<String>,
-}
-
-impl LogSelect {
-    pub(crate) fn input(&self, file: &str) -> TraceInput {
-        TraceInput {
-            where_: self.where_.clone(),
-            ..TraceInput::plain(file, &self.format)
-        }
-    }
-}
 
 #[derive(Args)]
 pub(crate) struct SimulateArgs {
@@ -57,8 +28,8 @@ pub(crate) struct SimulateArgs {
     #[arg(long)]
     replicas: u32,
     /// p2c, rr or least
-    #[arg(long, default_value = "p2c")]
-    router: String,
+    #[arg(long, value_enum, default_value = "p2c")]
+    router: RouterArg,
     /// TTFT target, ms
     #[arg(long)]
     slo_ttft_ms: Option<f64>,
@@ -78,7 +49,7 @@ pub(crate) struct SimulateArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Worker threads for replica groups, at least 1
-    #[arg(long, default_value_t = 1, value_parser = crate::threads_arg)]
+    #[arg(long, default_value_t = 1, value_parser = crate::args::threads_arg)]
     threads: usize,
     /// Replicas per independent group (0: one group)
     #[arg(long, default_value_t = 0)]
@@ -135,37 +106,48 @@ fn slo(ttft: Option<f64>, tpot: Option<f64>, p: f64) -> Result<Option<Slo>> {
     }
 }
 
-pub(crate) fn engine(
-    dep: &infercost_perf::Deployment,
-    d: &DeployArgs,
-    e: &EngineArgs,
-) -> EngineConfig {
-    EngineConfig::for_deployment(dep, d.gpu_memory_utilization, d.max_batched_tokens)
-        .with_max_num_seqs(e.max_num_seqs)
-        .with_prefix_caching(!e.no_prefix_caching)
-        .with_max_model_len(Some(d.max_model_len))
-}
-
 pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
     if let Some(path) = &a.requests_out {
         crate::files::refuse_overwrite(path, a.force)?;
     }
     let dep = fitting_deployment(&a.deploy)?;
-    let (w, _) = load(&a.select.input(&a.trace))?;
+    let (w, _) = load::trace(&a.select.input(&a.trace))?;
     if !w.has_timestamps {
         bail!(
             "{} has no timestamps; simulate needs arrival times",
             a.trace
         );
     }
-    let router = Router::parse(&a.router)
-        .with_context(|| format!("unknown --router {:?}; expected p2c, rr or least", a.router))?;
+    let mut cfg = sim_config(&a, &dep)?;
+    let longest = w.requests.iter().map(|r| r.input_tokens).max().unwrap_or(0);
+    if longest as u64 > dep.model.max_position {
+        output::warn(&format!(
+            "the longest prompt ({} tokens) exceeds {}'s max_position_embeddings ({})",
+            infercost_core::fmt::count(longest as u64),
+            dep.model.name,
+            infercost_core::fmt::count(dep.model.max_position)
+        ));
+    }
+    let r = run(&dep, &w, &mut cfg, a.no_progress)?;
+    warn_about(&r, &cfg, a.deploy.max_model_len);
+    if let Some(path) = &a.requests_out {
+        write_requests(path, a.force, &r)?;
+    }
+    if a.json {
+        return output::json(&r);
+    }
+    print_result(&a, &dep, &cfg, &r);
+    Ok(())
+}
+
+/// The validated simulation settings: the flags checked and turned into a `SimConfig`.
+fn sim_config(a: &SimulateArgs, dep: &Deployment) -> Result<SimConfig> {
     if !(a.bucket_s > 0.0) {
         bail!("--bucket-s must be positive");
     }
     let mut cfg = SimConfig::new(0, a.replicas);
-    cfg.engine = engine(&dep, &a.deploy, &a.engine);
-    cfg.router = router;
+    cfg.engine = engine(dep, &a.deploy, &a.engine);
+    cfg.router = a.router.into();
     cfg.slo = slo(a.slo_ttft_ms, a.slo_tpot_ms, a.percentile)?;
     cfg.horizon = match a.horizon {
         Some(h) if h > 0.0 => Some(SimTime::from_secs_f64(h)),
@@ -192,36 +174,42 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
             interval: cfg.bucket,
         });
     }
-    let longest = w.requests.iter().map(|r| r.input_tokens).max().unwrap_or(0);
-    if longest as u64 > dep.model.max_position {
-        output::warn(&format!(
-            "the longest prompt ({} tokens) exceeds {}'s max_position_embeddings ({})",
-            infercost_core::fmt::count(longest as u64),
-            dep.model.name,
-            infercost_core::fmt::count(dep.model.max_position)
-        ));
-    }
-    let progress = crate::output::Progress::new("simulating", a.no_progress);
+    Ok(cfg)
+}
+
+/// Runs the simulation behind a progress line.
+fn run(
+    dep: &Deployment,
+    w: &Workload,
+    cfg: &mut SimConfig,
+    no_progress: bool,
+) -> Result<SimResult> {
+    let progress = crate::output::Progress::new("simulating", no_progress);
     progress.update(0, 1);
     // Busy in the planner's meaning needs one replica's capacity within the SLO: the same function, the same
     // figure as `capacity` and `plan` give for this deployment and mix.
     cfg.replica_capacity_rps = cfg
         .slo
-        .map(|slo| replica_capacity(&dep, &length_mix(&w, 1.0), cfg.engine, slo));
-    let r = run_sim(&dep, &w, &cfg)?;
+        .map(|slo| replica_capacity(dep, &length_mix(w, 1.0), cfg.engine, slo));
+    let r = run_sim(dep, w, cfg)?;
     progress.update(1, 1);
+    Ok(r)
+}
+
+/// Warns about the requests the fleet did not serve as asked.
+fn warn_about(r: &SimResult, cfg: &SimConfig, max_model_len: u32) {
     if r.rejected > 0 {
         output::warn(&format!(
             "{} requests were rejected: their prompts reach --max-model-len {} (raise it to serve them)",
             output::int(r.rejected as f64),
-            a.deploy.max_model_len
+            max_model_len
         ));
     }
     if r.truncated > 0 {
         output::warn(&format!(
             "{} requests had their output cut at --max-model-len {}",
             output::int(r.truncated as f64),
-            a.deploy.max_model_len
+            max_model_len
         ));
     }
     if r.unservable > 0 {
@@ -234,44 +222,51 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
     if r.overloaded {
         output::warn("the fleet cannot keep up: requests kept queueing long after the last arrival (see queue_ms and makespan_s)");
     }
-    if let Some(path) = &a.requests_out {
-        let file = if a.force {
-            std::fs::File::create(path)
-        } else {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-        }
-        .with_context(|| {
-            format!(
-                "cannot create {} (an existing file needs --force)",
-                path.display()
-            )
-        })?;
-        let mut f = std::io::BufWriter::new(file);
-        writeln!(f, "index,replica,arrival_ms,queue_ms,ttft_ms,e2e_ms,input_tokens,output_tokens,preemptions")?;
-        let mut recs = r.records.clone();
-        recs.sort_by_key(|x| x.index);
-        for x in recs {
-            writeln!(
-                f,
-                "{},{},{:.3},{:.3},{:.3},{:.3},{},{},{}",
-                x.index,
-                x.replica,
-                x.arrival_ns as f64 / 1e6,
-                x.queue_ns as f64 / 1e6,
-                x.ttft_ns as f64 / 1e6,
-                x.e2e_ns as f64 / 1e6,
-                x.input_tokens,
-                x.output_tokens,
-                x.preemptions
-            )?;
-        }
+}
+
+/// `--requests-out`: one CSV row per request, in request order.
+fn write_requests(path: &std::path::Path, force: bool, r: &SimResult) -> Result<()> {
+    let file = if force {
+        std::fs::File::create(path)
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
     }
-    if a.json {
-        return output::json(&r);
+    .with_context(|| {
+        format!(
+            "cannot create {} (an existing file needs --force)",
+            path.display()
+        )
+    })?;
+    let mut f = std::io::BufWriter::new(file);
+    writeln!(
+        f,
+        "index,replica,arrival_ms,queue_ms,ttft_ms,e2e_ms,input_tokens,output_tokens,preemptions"
+    )?;
+    let mut recs = r.records.clone();
+    recs.sort_by_key(|x| x.index);
+    for x in recs {
+        writeln!(
+            f,
+            "{},{},{:.3},{:.3},{:.3},{:.3},{},{},{}",
+            x.index,
+            x.replica,
+            x.arrival_ns as f64 / 1e6,
+            x.queue_ns as f64 / 1e6,
+            x.ttft_ns as f64 / 1e6,
+            x.e2e_ns as f64 / 1e6,
+            x.input_tokens,
+            x.output_tokens,
+            x.preemptions
+        )?;
     }
+    Ok(())
+}
+
+/// The summary for people.
+fn print_result(a: &SimulateArgs, dep: &Deployment, cfg: &SimConfig, r: &SimResult) {
     let l = output::line;
     l(&format!(
         "{} requests on {} × {} ({}× {}), {} router",
@@ -280,7 +275,7 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
         dep.model.name,
         dep.tp,
         dep.gpu.name,
-        a.router
+        a.router.name()
     ));
     l(&format!(
         "  completed {}, rejected {} (prompt at or past --max-model-len), outputs cut {}, unfinished {}, preemptions {}, makespan {:.1} s",
@@ -324,7 +319,6 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
             if m { "met" } else { "NOT met" }
         ));
     }
-    Ok(())
 }
 
 #[derive(Args)]
@@ -373,7 +367,7 @@ struct CapacityOut {
 
 pub(crate) fn capacity(a: CapacityArgs) -> Result<()> {
     let dep = fitting_deployment(&a.deploy)?;
-    let (w, _) = load(&a.select.input(&a.trace))?;
+    let (w, _) = load::trace(&a.select.input(&a.trace))?;
     let slo = slo(Some(a.slo_ttft_ms), Some(a.slo_tpot_ms), a.percentile)?
         .context("an SLO is required")?;
     let cfg = SearchConfig {

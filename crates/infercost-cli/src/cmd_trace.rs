@@ -1,24 +1,15 @@
 //! `infercost trace stats|scale|synth`.
 
-use crate::output;
+use crate::args::{FormatArg, TraceInput, VolumeModeArg};
+use crate::observed::Percentiles;
+use crate::{load, output};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use infercost_core::stats::{trace_stats, TraceStats};
-use infercost_core::transform::{self, Arrival, Diurnal, Lengths, Sessions, VolumeMode};
+use infercost_core::transform::{self, Arrival, Diurnal, Lengths, Sessions};
 use infercost_core::Workload;
-use infercost_io::{
-    parse_trace, read_trace, ColumnMap, Format, ReadOptions, ReadReport, TimeUnit, Where,
-    FORMAT_NAMES,
-};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-
-/// The vendored Azure conversation trace (CC-BY-4.0).
-pub(crate) const AZURE_CONV: &[u8] = include_bytes!("../../../data/traces/azure_conv_2023.csv");
-/// The vendored Azure code trace (CC-BY-4.0).
-pub(crate) const AZURE_CODE: &[u8] = include_bytes!("../../../data/traces/azure_code_2023.csv");
-/// The ServeGen-derived diurnal profile.
-pub(crate) const DIURNAL_SERVEGEN: &str = include_str!("../../../data/diurnal_servegen.csv");
 
 #[derive(Subcommand)]
 pub(crate) enum TraceCmd {
@@ -36,127 +27,6 @@ pub(crate) enum TraceCmd {
     Synth(SynthArgs),
 }
 
-/// How to read a trace.
-#[derive(Args, Clone)]
-pub(crate) struct TraceInput {
-    /// Trace file (.csv, .jsonl, optionally .gz), or embedded:azure-conv / embedded:azure-code
-    pub(crate) file: String,
-    /// auto, azure, mooncake, vidur, lengths, csv, jsonl, litellm, otlp, burstgpt or parquet
-    #[arg(long, default_value = "auto")]
-    pub(crate) format: String,
-    /// Read only rows whose COLUMN (CSV header, JSON key, OTLP attribute) is VALUE; repeat to require several
-    #[arg(long = "where", value_name = "COLUMN=VALUE")]
-    pub(crate) where_: Vec<String>,
-    /// Stop at the first malformed row (exit code 2)
-    #[arg(long)]
-    pub(crate) strict: bool,
-    /// Column (or key) with the arrival time
-    #[arg(long)]
-    pub(crate) col_time: Option<String>,
-    /// Column with prompt tokens
-    #[arg(long)]
-    pub(crate) col_input: Option<String>,
-    /// Column with output tokens
-    #[arg(long)]
-    pub(crate) col_output: Option<String>,
-    /// Column with the user's region
-    #[arg(long)]
-    pub(crate) col_region: Option<String>,
-    /// Column with the session id
-    #[arg(long)]
-    pub(crate) col_session: Option<String>,
-    /// Unit of the time column: s, ms, us or rfc3339
-    #[arg(long)]
-    pub(crate) time_unit: Option<String>,
-}
-
-impl TraceInput {
-    /// A file read with a format and no column mapping.
-    pub(crate) fn plain(file: &str, format: &str) -> TraceInput {
-        TraceInput {
-            file: file.to_string(),
-            format: format.to_string(),
-            where_: Vec::new(),
-            strict: false,
-            col_time: None,
-            col_input: None,
-            col_output: None,
-            col_region: None,
-            col_session: None,
-            time_unit: None,
-        }
-    }
-}
-
-/// Reads a trace, reporting malformed rows and sorting on stderr.
-pub(crate) fn load(input: &TraceInput) -> Result<(Workload, ReadReport)> {
-    let format = Format::parse(&input.format).with_context(|| {
-        format!(
-            "unknown --format {:?}; expected {FORMAT_NAMES}",
-            input.format
-        )
-    })?;
-    let filters = input
-        .where_
-        .iter()
-        .map(|w| Where::parse(w).map_err(anyhow::Error::msg))
-        .collect::<Result<Vec<_>>>()?;
-    let time_unit = match &input.time_unit {
-        Some(u) => Some(TimeUnit::parse(u).with_context(|| {
-            format!("unknown --time-unit {u:?}; expected s, ms, us or rfc3339")
-        })?),
-        None => None,
-    };
-    let opts = ReadOptions {
-        format,
-        strict: input.strict,
-        columns: ColumnMap {
-            time: input.col_time.clone(),
-            input: input.col_input.clone(),
-            output: input.col_output.clone(),
-            region: input.col_region.clone(),
-            session: input.col_session.clone(),
-        },
-        time_unit,
-        filters,
-    };
-    let (w, report) = match input.file.as_str() {
-        "embedded:azure-conv" => parse_trace(AZURE_CONV, Path::new("embedded:azure-conv"), &opts)?,
-        "embedded:azure-code" => parse_trace(AZURE_CODE, Path::new("embedded:azure-code"), &opts)?,
-        f => read_trace(Path::new(f), &opts)?,
-    };
-    for (line, msg) in &report.first_errors {
-        output::warn(&format!("{}:{line}: skipped: {msg}", input.file));
-    }
-    if report.malformed_rows > report.first_errors.len() as u64 {
-        output::warn(&format!(
-            "{}: {} malformed row{} skipped in all (--strict stops at the first)",
-            input.file,
-            report.malformed_rows,
-            if report.malformed_rows == 1 { "" } else { "s" }
-        ));
-    }
-    for w in &report.warnings {
-        output::warn(w);
-    }
-    if !input.where_.is_empty() {
-        output::note(&format!(
-            "{}: --where {} kept {} rows, left out {}",
-            input.file,
-            input.where_.join(" --where "),
-            w.len(),
-            report.filtered_out
-        ));
-    }
-    if report.sorted {
-        output::warn(&format!(
-            "{}: arrivals were not in time order; sorted them",
-            input.file
-        ));
-    }
-    Ok((w, report))
-}
-
 #[derive(Args)]
 pub(crate) struct ScaleArgs {
     #[command(flatten)]
@@ -165,8 +35,8 @@ pub(crate) struct ScaleArgs {
     #[arg(long, default_value_t = 1.0)]
     volume: f64,
     /// users (superpose K shifted copies) or compress (replay K times faster)
-    #[arg(long, default_value = "users")]
-    volume_mode: String,
+    #[arg(long, value_enum, default_value = "users")]
+    volume_mode: VolumeModeArg,
     /// Multiply prompt lengths
     #[arg(long, default_value_t = 1.0)]
     context_mult: f64,
@@ -237,158 +107,143 @@ pub(crate) struct SynthArgs {
     force: bool,
 }
 
-/// Parses a diurnal argument.
-pub(crate) fn diurnal_arg(s: &str) -> Result<Diurnal> {
-    let weights = if s == "flat" {
-        return Ok(Diurnal::flat());
-    } else if s == "embedded:servegen" {
-        infercost_io::diurnal::parse_diurnal(DIURNAL_SERVEGEN, Path::new("embedded:servegen"))?
-    } else if let Some(list) = s.strip_prefix("hourly:") {
-        list.split(',')
-            .map(|x| {
-                x.trim()
-                    .parse::<f64>()
-                    .with_context(|| format!("--diurnal hourly: {x:?} is not a number"))
-            })
-            .collect::<Result<Vec<_>>>()?
-    } else {
-        let text = std::fs::read_to_string(s)
-            .with_context(|| format!("cannot read diurnal profile {s}"))?;
-        infercost_io::diurnal::parse_diurnal(&text, Path::new(s))?
-    };
-    Ok(Diurnal::new(&weights)?)
-}
-
 pub(crate) fn run(cmd: TraceCmd) -> Result<()> {
     match cmd {
-        TraceCmd::Stats { input, json } => {
-            let (w, report) = load(&input)?;
-            let st = StatsOut {
-                stats: trace_stats(&w, report.format.name(), report.malformed_rows),
-                observed_ttft_ms: report
-                    .observed
-                    .as_ref()
-                    .and_then(|o| Percentiles::of(&o.ttft_ms)),
-                observed_e2e_ms: report
-                    .observed
-                    .as_ref()
-                    .and_then(|o| Percentiles::of(&o.e2e_ms)),
-            };
-            if json {
-                output::json(&st)
-            } else {
-                print_stats(&input.file, &st.stats);
-                for (name, p) in [
-                    ("observed TTFT", &st.observed_ttft_ms),
-                    ("observed e2e", &st.observed_e2e_ms),
-                ] {
-                    if let Some(p) = p {
-                        output::line(&format!(
-                            "  {name:<15} p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms ({} requests)",
-                            p.p50, p.p90, p.p99, p.requests
-                        ));
-                    }
-                }
-                Ok(())
+        TraceCmd::Stats { input, json } => stats(&input, json),
+        TraceCmd::Scale(a) => scale(&a),
+        TraceCmd::Synth(a) if a.servegen.is_some() => synth_from_servegen(&a),
+        TraceCmd::Synth(a) => synth(&a),
+    }
+}
+
+/// `trace stats`.
+fn stats(input: &TraceInput, json: bool) -> Result<()> {
+    let (w, report) = load::trace(input)?;
+    let st = StatsOut {
+        stats: trace_stats(&w, report.format.name(), report.malformed_rows),
+        observed_ttft_ms: report
+            .observed
+            .as_ref()
+            .and_then(|o| Percentiles::of(&o.ttft_ms)),
+        observed_e2e_ms: report
+            .observed
+            .as_ref()
+            .and_then(|o| Percentiles::of(&o.e2e_ms)),
+    };
+    if json {
+        output::json(&st)
+    } else {
+        print_stats(&input.file, &st.stats);
+        for (name, p) in [
+            ("observed TTFT", &st.observed_ttft_ms),
+            ("observed e2e", &st.observed_e2e_ms),
+        ] {
+            if let Some(p) = p {
+                output::line(&format!(
+                    "  {name:<15} p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms ({} requests)",
+                    p.p50, p.p90, p.p99, p.requests
+                ));
             }
         }
-        TraceCmd::Scale(a) => {
-            crate::files::refuse_overwrite(&a.output, a.force)?;
-            let (w, _) = load(&a.input)?;
-            let mode = match a.volume_mode.as_str() {
-                "users" => VolumeMode::Users,
-                "compress" => VolumeMode::Compress,
-                m => bail!("unknown --volume-mode {m:?}; expected users or compress"),
-            };
-            if !w.has_timestamps {
-                bail!("{} has no timestamps; scale needs arrival times (use `trace synth --lengths {}` to give it some)", a.input.file, a.input.file);
-            }
-            if !(a.volume.is_finite() && a.volume > 0.0) {
-                bail!(
-                    "--volume must be a positive finite number, got {} (1 keeps the pilot's volume)",
-                    a.volume
-                );
-            }
-            let mut out = transform::scale_volume(&w, a.volume, mode, a.seed)?;
-            transform::scale_context(&mut out, a.context_mult, a.context_add)?;
-            transform::scale_output(&mut out, a.output_mult)?;
-            transform::burst(&mut out, a.burst, a.seed.wrapping_add(1))?;
-            infercost_io::write_jsonl(&out, &a.output, a.force)?;
-            output::note(&format!(
-                "wrote {} requests to {}",
-                out.len(),
-                a.output.display()
-            ));
-            Ok(())
-        }
-        TraceCmd::Synth(a) if a.servegen.is_some() => {
-            crate::files::refuse_overwrite(&a.output, a.force)?;
-            if a.rate.is_some() || a.sessions.is_some() {
-                bail!("--servegen sets the rate from each client's windows: drop --rate and --sessions");
-            }
-            let dir = a.servegen.as_deref().unwrap_or(Path::new("."));
-            let clients = infercost_io::servegen::read_clients(dir, &a.clients)?;
-            let (fallback, _) = load(&TraceInput::plain(&a.lengths, "auto"))?;
-            let fallback: Vec<(u32, u32)> = fallback
-                .requests
+        Ok(())
+    }
+}
+
+/// `trace scale`.
+fn scale(a: &ScaleArgs) -> Result<()> {
+    crate::files::refuse_overwrite(&a.output, a.force)?;
+    let (w, _) = load::trace(&a.input)?;
+    if !w.has_timestamps {
+        bail!("{} has no timestamps; scale needs arrival times (use `trace synth --lengths {}` to give it some)", a.input.file, a.input.file);
+    }
+    if !(a.volume.is_finite() && a.volume > 0.0) {
+        bail!(
+            "--volume must be a positive finite number, got {} (1 keeps the pilot's volume)",
+            a.volume
+        );
+    }
+    let mut out = transform::scale_volume(&w, a.volume, a.volume_mode.into(), a.seed)?;
+    transform::scale_context(&mut out, a.context_mult, a.context_add)?;
+    transform::scale_output(&mut out, a.output_mult)?;
+    transform::burst(&mut out, a.burst, a.seed.wrapping_add(1))?;
+    infercost_io::write_jsonl(&out, &a.output, a.force)?;
+    output::note(&format!(
+        "wrote {} requests to {}",
+        out.len(),
+        a.output.display()
+    ));
+    Ok(())
+}
+
+/// `trace synth --servegen DIR`.
+fn synth_from_servegen(a: &SynthArgs) -> Result<()> {
+    crate::files::refuse_overwrite(&a.output, a.force)?;
+    if a.rate.is_some() || a.sessions.is_some() {
+        bail!("--servegen sets the rate from each client's windows: drop --rate and --sessions");
+    }
+    let dir = a.servegen.as_deref().unwrap_or(Path::new("."));
+    let clients = infercost_io::servegen::read_clients(dir, &a.clients)?;
+    let (fallback, _) = load::trace(&TraceInput::plain(&a.lengths, FormatArg::Auto))?;
+    let fallback: Vec<(u32, u32)> = fallback
+        .requests
+        .iter()
+        .map(|r| (r.input_tokens, r.output_tokens))
+        .collect();
+    let w = synth_servegen(&clients, a.start, a.duration, &fallback, a.seed)?;
+    infercost_io::write_jsonl(&w, &a.output, a.force)?;
+    output::note(&format!(
+        "wrote {} requests from {} ServeGen client{} to {}",
+        w.len(),
+        clients.len(),
+        if clients.len() == 1 { "" } else { "s" },
+        a.output.display()
+    ));
+    Ok(())
+}
+
+/// `trace synth` at a rate or with sessions.
+fn synth(a: &SynthArgs) -> Result<()> {
+    crate::files::refuse_overwrite(&a.output, a.force)?;
+    let arrival = Arrival::parse(&a.arrival)?;
+    let lengths = if a.lengths.starts_with("lognormal:") {
+        Lengths::parse_lognormal(&a.lengths)?
+    } else {
+        let (w, _) = load::trace(&TraceInput::plain(&a.lengths, FormatArg::Auto))?;
+        Lengths::Empirical(
+            w.requests
                 .iter()
                 .map(|r| (r.input_tokens, r.output_tokens))
-                .collect();
-            let w = synth_servegen(&clients, a.start, a.duration, &fallback, a.seed)?;
-            infercost_io::write_jsonl(&w, &a.output, a.force)?;
-            output::note(&format!(
-                "wrote {} requests from {} ServeGen client{} to {}",
-                w.len(),
-                clients.len(),
-                if clients.len() == 1 { "" } else { "s" },
-                a.output.display()
-            ));
-            Ok(())
-        }
-        TraceCmd::Synth(a) => {
-            crate::files::refuse_overwrite(&a.output, a.force)?;
-            let arrival = Arrival::parse(&a.arrival)?;
-            let lengths = if a.lengths.starts_with("lognormal:") {
-                Lengths::parse_lognormal(&a.lengths)?
-            } else {
-                let (w, _) = load(&TraceInput::plain(&a.lengths, "auto"))?;
-                Lengths::Empirical(
-                    w.requests
-                        .iter()
-                        .map(|r| (r.input_tokens, r.output_tokens))
-                        .collect(),
-                )
-            };
-            let diurnal = diurnal_arg(&a.diurnal)?;
-            let sessions = a.sessions.map(|n| Sessions {
-                concurrent: n,
-                mean_turns: a.turns,
-                think_time_s: a.think_time,
-            });
-            let rate = match (a.rate, sessions) {
-                (Some(r), None) => r,
-                // Sessions mode has no rate to honour: traffic follows from the open sessions, their turns
-                // and think time. Saying so beats writing a file at a rate the user did not ask for.
-                (Some(_), Some(_)) => bail!(
-                    "--rate does not apply with --sessions: sessions mode keeps --sessions conversations open \
-                     and the rate follows from --turns and --think-time; drop --rate, or drop --sessions for \
-                     independent requests at --rate"
-                ),
-                (None, Some(_)) => 1.0,
-                (None, None) => bail!("--rate is required unless --sessions is given"),
-            };
-            let w = transform::synth(
-                rate, a.duration, arrival, &lengths, &diurnal, sessions, a.seed,
-            )?;
-            infercost_io::write_jsonl(&w, &a.output, a.force)?;
-            output::note(&format!(
-                "wrote {} requests to {}",
-                w.len(),
-                a.output.display()
-            ));
-            Ok(())
-        }
-    }
+                .collect(),
+        )
+    };
+    let diurnal = load::diurnal(&a.diurnal)?;
+    let sessions = a.sessions.map(|n| Sessions {
+        concurrent: n,
+        mean_turns: a.turns,
+        think_time_s: a.think_time,
+    });
+    let rate = match (a.rate, sessions) {
+        (Some(r), None) => r,
+        // Sessions mode has no rate to honour: traffic follows from the open sessions, their turns
+        // and think time. Saying so beats writing a file at a rate the user did not ask for.
+        (Some(_), Some(_)) => bail!(
+            "--rate does not apply with --sessions: sessions mode keeps --sessions conversations open \
+             and the rate follows from --turns and --think-time; drop --rate, or drop --sessions for \
+             independent requests at --rate"
+        ),
+        (None, Some(_)) => 1.0,
+        (None, None) => bail!("--rate is required unless --sessions is given"),
+    };
+    let w = transform::synth(
+        rate, a.duration, arrival, &lengths, &diurnal, sessions, a.seed,
+    )?;
+    infercost_io::write_jsonl(&w, &a.output, a.force)?;
+    output::note(&format!(
+        "wrote {} requests to {}",
+        w.len(),
+        a.output.display()
+    ));
+    Ok(())
 }
 
 /// `trace stats --json`: the trace's statistics and, when the log timed its requests, their latencies.
@@ -400,33 +255,6 @@ struct StatsOut {
     observed_ttft_ms: Option<Percentiles>,
     #[serde(skip_serializing_if = "Option::is_none")]
     observed_e2e_ms: Option<Percentiles>,
-}
-
-/// Exact nearest-rank percentiles of latencies in milliseconds, and how many requests they come from.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub(crate) struct Percentiles {
-    pub(crate) p50: f64,
-    pub(crate) p90: f64,
-    pub(crate) p99: f64,
-    pub(crate) requests: u64,
-}
-
-impl Percentiles {
-    /// None for no values: a log without this timing.
-    pub(crate) fn of(values: &[f64]) -> Option<Percentiles> {
-        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort_by(f64::total_cmp);
-        let at = |p: f64| v[((p / 100.0 * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
-        Some(Percentiles {
-            p50: at(50.0),
-            p90: at(90.0),
-            p99: at(99.0),
-            requests: v.len() as u64,
-        })
-    }
 }
 
 fn print_stats(file: &str, s: &TraceStats) {

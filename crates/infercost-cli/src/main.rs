@@ -1,6 +1,7 @@
 //! The `infercost` binary: parses the command line, loads files, calls the library crates and prints.
 //! It is the only crate that prints; data goes to stdout, logs, warnings and progress to stderr.
 
+mod args;
 mod bench;
 mod cmd_backtest;
 mod cmd_model;
@@ -10,6 +11,8 @@ mod cmd_sim;
 mod cmd_trace;
 mod export;
 mod files;
+mod load;
+mod observed;
 mod output;
 mod shard;
 
@@ -54,15 +57,6 @@ enum Command {
     Cost(cmd_prices::CostArgs),
     /// Benchmarks that print figures (trace parsing, iteration model, simulator)
     Bench(bench::BenchArgs),
-}
-
-/// Parses `--threads`: a whole number of at least 1 (zero threads would never finish).
-pub(crate) fn threads_arg(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("{s:?} is not a whole number of threads")),
-    }
 }
 
 fn main() -> ExitCode {
@@ -120,12 +114,5 @@ mod tests {
         let mut missing = Vec::new();
         walk(&Cli::command(), "infercost", &mut missing);
         assert!(missing.is_empty(), "flags without help: {missing:#?}");
-    }
-
-    #[test]
-    fn threads_must_be_at_least_one() {
-        assert_eq!(threads_arg("4"), Ok(4));
-        assert!(threads_arg("0").unwrap_err().contains("at least 1"));
-        assert!(threads_arg("-1").is_err());
     }
 }

@@ -88,11 +88,35 @@ pub(crate) fn error(e: &anyhow::Error) {
             said.push_str(&c);
         }
     }
-    let text = format!("{e:#}");
-    if text.contains("does not fit") {
-        err_line!("hint: try a larger --tp, --weights fp8, or a GPU with more memory (`infercost gpu list`)");
-    } else if text.contains("cannot tell the trace format") {
-        err_line!("hint: pass --format csv or --format jsonl with --col-time, --col-input and --col-output");
+    if let Some(h) = hint(e) {
+        err_line!("hint: {h}");
+    }
+}
+
+/// What to try next, chosen by the library error behind `e` (whatever context the binary added around it).
+fn hint(e: &anyhow::Error) -> Option<&'static str> {
+    use infercost_io::IoError;
+    use infercost_perf::PerfError;
+    use infercost_sim::SimError;
+    let fits = "try a larger --tp, --weights fp8, or a GPU with more memory (`infercost gpu list`)";
+    let format =
+        "pass --format csv or --format jsonl with --col-time, --col-input and --col-output";
+    let too_big = e.chain().any(|c| {
+        matches!(c.downcast_ref(), Some(PerfError::DoesNotFit { .. }))
+            || matches!(
+                c.downcast_ref(),
+                Some(SimError::Perf(PerfError::DoesNotFit { .. }))
+            )
+    });
+    let unknown_format = e
+        .chain()
+        .any(|c| matches!(c.downcast_ref(), Some(IoError::UnknownFormat { .. })));
+    if too_big {
+        Some(fits)
+    } else if unknown_format {
+        Some(format)
+    } else {
+        None
     }
 }
 

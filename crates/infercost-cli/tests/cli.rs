@@ -208,6 +208,11 @@ fn bad_input_is_exit_code_2_with_a_message_that_names_it() {
         ),
         (vec!["model", "show", "gpt-5", "--gpu", "h100-sxm"], "error: unknown model \"gpt-5\"; known: llama-3.1-8b, llama-3.1-70b, llama-3.1-405b, mixtral-8x7b, mixtral-8x22b, deepseek-v3, qwen3-8b, qwen3-32b, qwen3-30b-a3b, qwen3-235b-a22b, gpt-oss-120b (or a path to a config.json)\n"),
         (vec!["model", "show", "llama-3.1-8b", "--gpu", "h900"], "error: unknown gpu \"h900\"; known: a100-40gb, a100-80gb, h100-sxm, h100-pcie, h200, b200, l40s, l4, mi300x\n"),
+        // A deployment that does not fit is refused with what would make it fit, and then what to try.
+        (
+            vec!["model", "step", "llama-3.1-405b", "--gpu", "h100-sxm", "--tp", "1", "--decode-batch", "1"],
+            "error: llama-3.1-405b does not fit on 1× h100-sxm: 691.5 GiB short per GPU for one 8192-token sequence; no TP within one h100-sxm node fits in bf16; try --weights fp8 or a larger GPU\nhint: try a larger --tp, --weights fp8, or a GPU with more memory (`infercost gpu list`)\n",
+        ),
         (vec!["model", "show", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "3"], "error: tensor parallelism must be a power of two (1, 2, 4, 8), got 3\n"),
         (vec!["cost", "--gpus", "8", "--hours", "-1", "--busy-fraction", "0.5"], "error: hours must be between 0 and 730 (one month), got -1\n"),
         (vec!["simulate", "--trace", "embedded:azure-conv", "llama-3.1-8b", "--gpu", "h100-sxm", "--replicas", "0"], "error: replicas must be at least 1\n"),
@@ -1752,7 +1757,9 @@ fn request_logs_are_detected_and_report_their_format_and_timing() {
     );
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr.contains("litellm, otlp, burstgpt or parquet"),
+        r.stderr
+            .contains("invalid value 'spans' for '--format <FORMAT>'")
+            && r.stderr.contains("litellm, otlp, burstgpt, parquet"),
         "{}",
         r.stderr
     );
