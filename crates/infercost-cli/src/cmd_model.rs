@@ -374,9 +374,11 @@ fn calibrate_cmd(dir: Option<&str>, json: bool) -> Result<()> {
         ("a100", "a100-80gb", calibrate::EFFICIENCY_A100),
     ] {
         let (gemms, small) =
-            infercost_io::calibration::parse_mlp_csv(&read(format!("{g}_mlp.csv"))?).map_err(anyhow::Error::msg)?;
-        let reduce = infercost_io::calibration::parse_all_reduce_csv(&read(format!("{g}_all_reduce.csv"))?)
-            .map_err(anyhow::Error::msg)?;
+            infercost_io::calibration::parse_mlp_csv(&read(format!("{g}_mlp.csv"))?)
+                .map_err(anyhow::Error::msg)?;
+        let reduce =
+            infercost_io::calibration::parse_all_reduce_csv(&read(format!("{g}_all_reduce.csv"))?)
+                .map_err(anyhow::Error::msg)?;
         let spec = gpus.get(name)?;
         let (p, b, l) = (
             spec.bf16_tflops * 1e12,
