@@ -213,7 +213,7 @@ pub fn html(r: &PlanResult) -> String {
             .inflections
             .iter()
             .filter(|i| i.deployment == d.name)
-            .map(|i| (i.at_volume, i.kind.replace('_', " ")))
+            .map(|i| (i.at_volume, i.kind.name().replace('_', " ")))
             .collect();
         let excluded = plans_of(r, &d.name)
             .iter()

@@ -483,7 +483,7 @@ pub fn summary(r: &PlanResult) -> Vec<String> {
                 usd(a.volume_usd),
                 usd(a.context_usd),
                 usd(a.concurrency_usd),
-                variable(&a.driver),
+                variable(a.driver.name()),
                 compounding(a)
             ));
         }
@@ -506,7 +506,7 @@ pub fn summary(r: &PlanResult) -> Vec<String> {
         out.push("Break-evens:".into());
         let mut seen_commit = 0;
         for b in &r.breakevens {
-            if b.kind == "committed_vs_on_demand" {
+            if b.kind == infercost_plan::result::BreakevenKind::CommittedVsOnDemand {
                 seen_commit += 1;
                 if seen_commit > 3 {
                     continue;
@@ -746,7 +746,7 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
                 } else {
                     "-".into()
                 },
-                variable(&a.driver).to_string(),
+                variable(a.driver.name()).to_string(),
             ]
         })
         .collect();
@@ -809,7 +809,7 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
         .iter()
         .map(|i| {
             vec![
-                i.kind.clone(),
+                i.kind.to_string(),
                 i.deployment.clone(),
                 times(i.at_volume),
                 i.description.clone(),
@@ -829,7 +829,7 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
         .iter()
         .map(|b| {
             vec![
-                b.kind.clone(),
+                b.kind.to_string(),
                 b.deployment.clone().unwrap_or_default(),
                 b.value.map_or("-".into(), |v| match b.unit.as_str() {
                     // Above 1 the term plan costs more per hour than the other even when fully used.
@@ -963,7 +963,7 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
             vec![
                 p.plan.clone(),
                 usd_unit(p.usd_per_gpu_hour),
-                p.commitment.clone(),
+                p.commitment.name().to_string(),
                 p.as_of.clone(),
                 p.source.clone(),
             ]
