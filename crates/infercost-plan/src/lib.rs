@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod capacity;
+pub mod merge;
 mod point;
 pub mod result;
 pub mod scenario;
@@ -19,7 +20,7 @@ pub use scenario::Scenario;
 ///   ([`Inputs`]); the planner reads no files, so the caller loads them.
 /// - `threads`: worker threads (at least 1); the result does not depend on it.
 /// - `shard`: `Some((i, n))` plans every n-th point from i and leaves the analysis to
-///   [`sweep::finish`] once the shards are merged.
+///   [`merge::finish`] once the shards are combined ([`merge::combine`]).
 /// - `progress`: called with (points done, points in all) as points finish, from worker threads.
 ///
 /// Returns a [`PlanResult`], or a [`PlanError`] for a scenario, price override or shard that cannot be planned.

@@ -266,7 +266,7 @@ struct PointTask {
 }
 
 /// Plans the scenario. With `shard = Some((i, n))` only every n-th point from i is evaluated and the analysis
-/// is left to `merge`.
+/// is left to [`crate::merge`].
 pub fn plan(
     inp: &Inputs,
     threads: usize,
@@ -332,7 +332,7 @@ pub fn plan(
         tick();
         p
     });
-    let mut result = assemble(inp, &sweep, points, shard);
+    let mut result = assemble(inp, &sweep, points, shard)?;
     if shard.is_none() {
         analysis::analyze(&mut result, &sweep);
     }
@@ -345,25 +345,11 @@ fn assemble(
     sweep: &Sweep,
     points: Vec<Point>,
     shard: Option<(u32, u32)>,
-) -> PlanResult {
+) -> Result<PlanResult, PlanError> {
     let s = inp.scenario;
     let pilot_stats = trace_stats(inp.pilot, &s.format, 0);
-    let mut prices_used: Vec<PriceRef> = Vec::new();
-    for p in &points {
-        for b in &p.bills {
-            if !prices_used.iter().any(|x| x.plan == b.bill.plan) {
-                prices_used.push(PriceRef {
-                    plan: b.bill.plan.clone(),
-                    usd_per_gpu_hour: b.bill.usd_per_gpu_hour,
-                    commitment: b.bill.commitment.clone(),
-                    source: b.bill.source.clone(),
-                    as_of: b.bill.as_of.clone(),
-                });
-            }
-        }
-    }
-    prices_used.sort_by(|a, b| a.plan.cmp(&b.plan));
-    PlanResult {
+    let prices_used = prices_used(&points, &sweep.catalog)?;
+    Ok(PlanResult {
         schema_version: SCHEMA_VERSION,
         infercost_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: s.clone(),
@@ -389,16 +375,27 @@ fn assemble(
         placement: Vec::new(),
         prices_used,
         apis_used: Vec::new(),
-    }
+    })
 }
 
-/// Fills a result's analysis (attribution, inflections, break-evens, months, placement) from its points. `plan`
-/// does this on a whole sweep and `merge` on the union of shards, with the inputs the shards were planned from,
-/// so both give the same answer; analyses that size fleets between sweep points simulate them here.
-pub fn finish(result: &mut PlanResult, inp: &Inputs, threads: usize) -> Result<(), PlanError> {
-    let sweep = Sweep::new(inp, threads)?;
-    analysis::analyze(result, &sweep);
-    Ok(())
+/// The price plans the bills of `points` used, by name, with their sources and dates; `catalog` is the one the
+/// bills were made with (the inputs' plus the scenario's prices), and names each plan's commitment.
+pub(crate) fn prices_used(points: &[Point], catalog: &Catalog) -> Result<Vec<PriceRef>, PlanError> {
+    let mut used: Vec<PriceRef> = Vec::new();
+    for b in points.iter().flat_map(|p| &p.bills) {
+        if used.iter().any(|x| x.plan == b.bill.plan) {
+            continue;
+        }
+        used.push(PriceRef {
+            plan: b.bill.plan.clone(),
+            usd_per_gpu_hour: b.bill.usd_per_gpu_hour,
+            commitment: catalog.plan(&b.bill.plan)?.commitment,
+            source: b.bill.source.clone(),
+            as_of: b.bill.as_of.clone(),
+        });
+    }
+    used.sort_by(|a, b| a.plan.cmp(&b.plan));
+    Ok(used)
 }
 
 /// The calibration error of the shipped efficiencies (see docs/CALIBRATION.md).
