@@ -205,6 +205,16 @@ fn the_same_scenario_gives_the_same_json_for_any_threads_and_shards() {
         !one.contains("\"catalog\""),
         "a whole plan carries no catalog"
     );
+    // A result read back checks its scenario again: a tampered one is refused, saying what is wrong.
+    let mut tampered: serde_json::Value = serde_json::from_str(&one).unwrap();
+    tampered["scenario"]["volume"][1] = serde_json::json!(-3.0);
+    let e = serde_json::from_value::<PlanResult>(tampered)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "scenario: sweep.volume: must be a non-empty list of positive numbers, got [1.0, -3.0, 10.0]"
+    );
 }
 
 #[test]
