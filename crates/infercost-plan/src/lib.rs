@@ -8,10 +8,11 @@ pub mod merge;
 mod point;
 pub mod result;
 pub mod scenario;
+mod seed;
 pub mod sweep;
 
 pub use result::{PlanResult, SCHEMA_VERSION};
-pub use scenario::Scenario;
+pub use scenario::{Scenario, ScenarioSpec};
 /// The planner's entry point: sizes the smallest fleet that meets the SLO at every point of the scenario's sweep
 /// (deployment × volume × context × burst × GPU), bills it on every plan, and, for a whole sweep (`shard` is
 /// `None`), adds the analysis: attribution, inflections, break-evens, months ahead and placement.

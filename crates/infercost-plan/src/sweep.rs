@@ -4,10 +4,11 @@
 use crate::point::{engine_for, eval_point, Ctx, Setup};
 use crate::result::*;
 use crate::scenario::Scenario;
+use crate::seed::point_seed;
 use crate::{analysis, PlanError};
 use infercost_core::stats::trace_stats;
 use infercost_core::transform::Diurnal;
-use infercost_core::{Rng, Workload};
+use infercost_core::Workload;
 use infercost_cost::Catalog;
 use infercost_perf::{calibrate, iteration::min_tp, Deployment, GpuCatalog, ModelSpec};
 
@@ -238,19 +239,18 @@ impl<'a> Sweep<'a> {
         })
     }
 
-    /// A point's seed, from its coordinates alone: the same point draws the same traffic whatever else the
-    /// sweep holds (other volumes, GPUs, deployments, shards), so adding a volume to a sweep moves no price.
+    /// A point's seed, from its coordinates alone (see [`point_seed`]).
     fn seed(&self, si: usize, volume: f64, context: f64, burst: f64) -> u64 {
         let setup = &self.setups[si];
         let d = &self.inp.scenario.deployments[setup.deployment];
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in d.name.bytes().chain([0]).chain(setup.gpu.bytes()) {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        for x in [volume, context, burst] {
-            h = Rng::derive(h, x.to_bits()).next_u64();
-        }
-        Rng::derive(self.inp.scenario.seed, h).next_u64()
+        point_seed(
+            self.inp.scenario.seed,
+            &d.name,
+            &setup.gpu,
+            volume,
+            context,
+            burst,
+        )
     }
 }
 
