@@ -169,7 +169,10 @@ pub fn min_replicas(
     } else {
         match grow(&mut probe, start, first) {
             Ok(bracket) => bracket,
-            Err((sim, why)) => return probe.fail(groups, sim, why),
+            Err(unmet) => {
+                let (sim, why) = *unmet;
+                return probe.fail(groups, sim, why);
+            }
         }
     };
     let (hi, best) = bisect(&mut probe, lo, hi, best);
@@ -209,7 +212,7 @@ fn grow(
     probe: &mut Probe,
     start: u32,
     first: SimResult,
-) -> Result<(u32, u32, SimResult), (SimResult, String)> {
+) -> Result<(u32, u32, SimResult), Box<(SimResult, String)>> {
     let mut best = first;
     let mut step = 1u32;
     let mut r = start;
@@ -227,7 +230,7 @@ fn grow(
                     cfg.slo.percentile, cfg.slo.ttft_ms, cfg.slo.tpot_ms, MAX_REPLICAS_PER_GROUP, cfg.slo.percentile, best.ttft_ms.p99, best.tpot_ms.p99
                 )
             };
-            return Err((best, why));
+            return Err(Box::new((best, why)));
         }
         let lo = r;
         r = r.saturating_add(step).min(MAX_REPLICAS_PER_GROUP);
