@@ -7,14 +7,14 @@ use crate::shard::{parse_shard, shard_results};
 use crate::{files, output};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use infercost_core::stats::trace_stats;
 use infercost_core::transform::Diurnal;
 use infercost_core::Workload;
 use infercost_cost::Catalog;
 use infercost_perf::ModelSpec;
+use infercost_plan::merge;
 use infercost_plan::result::PlanResult;
 use infercost_plan::scenario::{Diurnal as ScenarioDiurnal, DEFAULT_SCENARIO};
-use infercost_plan::sweep::{finish, Inputs};
+use infercost_plan::sweep::Inputs;
 use infercost_plan::Scenario;
 use std::path::{Path, PathBuf};
 
@@ -261,128 +261,28 @@ pub(crate) fn merge(a: MergeArgs) -> Result<()> {
     if let Some(dir) = &a.out {
         files::prepare_report_dir(dir, a.force)?;
     }
-    let (files, shards): (Vec<PathBuf>, Vec<PlanResult>) =
-        shard_results(&a.files)?.into_iter().unzip();
-    for (r, f) in shards.iter().zip(&files) {
-        if r.schema_version != infercost_plan::SCHEMA_VERSION {
-            bail!(
-                "{}: schema_version {} but this infercost reads {}",
-                f.display(),
-                r.schema_version,
-                infercost_plan::SCHEMA_VERSION
-            );
-        }
-    }
-    let mut merged = shards[0].clone();
-    let n = merged
-        .shard
-        .map(|s| s[1])
-        .context("the first file is not a shard (no `shard` field)")?;
-    let mut seen = vec![false; n as usize];
-    for (r, f) in shards.iter().zip(&files) {
-        if r.scenario != merged.scenario {
-            bail!("{} was planned from a different scenario", f.display());
-        }
-        match r.shard {
-            Some([i, m]) if m == n && !seen[i as usize] => seen[i as usize] = true,
-            _ => bail!("{}: not a distinct shard of {n}", f.display()),
-        }
-    }
-    if let Some(missing) = seen.iter().position(|s| !s) {
-        bail!("shard {missing}/{n} is missing");
-    }
-    // The analysis is redone at the prices the shards were planned with, not at whatever catalogs are here.
-    let Some(cat) = merged.catalog.take() else {
-        bail!(
-            "{} carries no price catalog (planned by an older infercost); plan the shards again",
-            files[0].display()
-        );
-    };
-    for (r, f) in shards.iter().zip(&files) {
-        if r.catalog.is_none() {
-            bail!(
-                "{} carries no price catalog (planned by an older infercost); plan the shards again",
-                f.display()
-            );
-        }
-        if r.catalog.as_ref() != Some(&cat) {
-            bail!(
-                "{} was planned with different price catalogs (--catalog) than {}",
-                f.display(),
-                files[0].display()
-            );
-        }
-    }
-    let base = PathBuf::from(merged.scenario_dir.take().unwrap_or_default());
-    let trace = trace_path(&merged.scenario, &base);
+    let shards = shard_results(&a.files)?
+        .into_iter()
+        .map(|(f, r)| (f.display().to_string(), r))
+        .collect();
+    let mut merged = merge::combine(shards)?;
+    let base = PathBuf::from(&merged.scenario_dir);
+    let trace = trace_path(&merged.result.scenario, &base);
     if !trace.starts_with("embedded:") && !Path::new(&trace).exists() {
         bail!(
             "the pilot trace {trace} is not here: merge reads it again to finish the analysis, at the path the shards were planned with"
         );
     }
-    let loaded = load_scenario_files(&merged.scenario, &base)
+    let loaded = load_scenario_files(&merged.result.scenario, &base)
         .context("merge loads the scenario's files again, from where the shards were planned")?;
-    // A different file at the same path would finish the analysis on another workload.
-    let stats = trace_stats(&loaded.pilot, &merged.scenario.format, 0);
-    if stats.requests != merged.pilot.requests
-        || stats.mean_rate_rps.unwrap_or(0.0) != merged.pilot.mean_rate_rps
-    {
-        bail!(
-            "{trace}: {} requests at {:.3}/s, but the shards were planned from a pilot of {} requests at {:.3}/s; merge needs the same trace",
-            stats.requests,
-            stats.mean_rate_rps.unwrap_or(0.0),
-            merged.pilot.requests,
-            merged.pilot.mean_rate_rps
-        );
-    }
-    let s = &merged.scenario;
-    let key = |p: &infercost_plan::result::Point| {
-        let pos = |v: &[f64], x: f64| {
-            v.iter()
-                .position(|y| (y - x).abs() < 1e-12)
-                .unwrap_or(usize::MAX)
-        };
-        (
-            s.deployments
-                .iter()
-                .position(|d| d.name == p.deployment)
-                .unwrap_or(usize::MAX),
-            s.gpus
-                .iter()
-                .position(|g| *g == p.gpu)
-                .unwrap_or(usize::MAX),
-            pos(&s.volume, p.volume),
-            pos(&s.context, p.context),
-            pos(&s.burst, p.burst),
-        )
-    };
-    let mut points: Vec<_> = shards.into_iter().flat_map(|r| r.points).collect();
-    points.sort_by_key(key);
-    merged.points = points;
-    merged.shard = None;
-    let mut used: Vec<infercost_plan::result::PriceRef> = Vec::new();
-    for p in &merged.points {
-        for b in &p.bills {
-            if !used.iter().any(|x| x.plan == b.bill.plan) {
-                used.push(infercost_plan::result::PriceRef {
-                    plan: b.bill.plan.clone(),
-                    usd_per_gpu_hour: b.bill.usd_per_gpu_hour,
-                    commitment: b.bill.commitment.clone(),
-                    source: b.bill.source.clone(),
-                    as_of: b.bill.as_of.clone(),
-                });
-            }
-        }
-    }
-    used.sort_by(|a, b| a.plan.cmp(&b.plan));
-    merged.prices_used = used;
-    let scenario = merged.scenario.clone();
-    finish(
-        &mut merged,
-        &loaded.inputs(&scenario, &cat),
+    merge::check_pilot(&merged.result, &loaded.pilot, &trace)?;
+    let scenario = merged.result.scenario.clone();
+    merge::finish(
+        &mut merged.result,
+        &loaded.inputs(&scenario, &merged.catalog),
         threads_or_cores(a.threads),
     )?;
-    write_result(&merged, a.out.as_deref(), a.json)
+    write_result(&merged.result, a.out.as_deref(), a.json)
 }
 
 pub(crate) fn report(a: ReportArgs) -> Result<()> {

@@ -73,6 +73,38 @@ fn ok(r: &SimResult) -> bool {
     r.meets_slo == Some(true) && !r.overloaded
 }
 
+/// Runs the simulations of one search, counting them; should the simulator refuse the settings (the caller
+/// validated them), the first refusal is kept and the search stops and says so.
+struct Probe<'a> {
+    dep: &'a Deployment,
+    w: Workload,
+    cfg: &'a SearchConfig,
+    sims: u32,
+    refused: Option<String>,
+}
+
+impl Probe<'_> {
+    /// One group of `replicas` replicas under the group's traffic.
+    fn run(&mut self, replicas: u32) -> SimResult {
+        self.sims += 1;
+        run(self.dep, &self.w, self.cfg, replicas).unwrap_or_else(|e| {
+            self.refused.get_or_insert(e.to_string());
+            SimResult::default()
+        })
+    }
+
+    /// A search that ends without a fleet, for the reason given, with the simulation that shows it.
+    fn fail(&self, groups: u32, sim: SimResult, why: String) -> Capacity {
+        Capacity {
+            replicas: 0,
+            groups,
+            sim,
+            failure: Some(why),
+            sims: self.sims,
+        }
+    }
+}
+
 /// Searches the smallest fleet meeting the SLO for the pilot at `volume`, `context`, `burst`.
 /// `estimate` is a replica count to start from (the throughput bound), for speed only.
 pub fn min_replicas(
@@ -102,27 +134,21 @@ pub fn min_replicas(
             }
         }
     };
-    let mut sims = 0;
-    // The caller validated the settings; should the simulator still refuse them, the search stops and says so.
-    let refused: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
-    let mut probe = |r: u32| {
-        sims += 1;
-        run(dep, &w, cfg, r).unwrap_or_else(|e| {
-            refused.borrow_mut().get_or_insert(e.to_string());
-            SimResult::default()
-        })
+    let mut probe = Probe {
+        dep,
+        w,
+        cfg,
+        sims: 0,
+        refused: None,
     };
     let start = (estimate.div_ceil(groups)).clamp(1, MAX_REPLICAS_PER_GROUP);
-    let first = probe(start);
-    let refusal = refused.borrow_mut().take();
-    if let Some(e) = refusal {
-        return Capacity {
-            replicas: 0,
+    let first = probe.run(start);
+    if let Some(e) = probe.refused.take() {
+        return probe.fail(
             groups,
-            sim: first,
-            failure: Some(format!("the simulator refused the settings: {e}")),
-            sims,
-        };
+            first,
+            format!("the simulator refused the settings: {e}"),
+        );
     }
     // Rejections at max_model_len do not shrink with more replicas: too many of them and no fleet meets the SLO.
     if first.requests > 0
@@ -134,77 +160,96 @@ pub fn min_replicas(
             cfg.engine.max_model_len.unwrap_or(0),
             cfg.slo.percentile
         );
-        return Capacity {
-            replicas: 0,
-            groups,
-            sim: first,
-            failure: Some(why),
-            sims,
-        };
+        return probe.fail(groups, first, why);
     }
     // Gallop away from the estimate (which comes from the measured capacity and is usually within a replica or
     // two), then bisect: two or three simulations where a search from scratch would take five or more.
-    let (mut lo, mut hi, mut best) = if ok(&first) {
-        let (mut hi, mut step) = (start, 1u32);
-        let mut lo = 0;
-        let mut found = None;
-        while hi > 1 {
-            let r = hi.saturating_sub(step).max(1);
-            let res = probe(r);
-            if ok(&res) {
-                hi = r;
-                found = Some(res);
-                step *= 2;
-            } else {
-                lo = r;
-                break;
+    let (lo, hi, best) = if ok(&first) {
+        gallop_down(&mut probe, start, first)
+    } else {
+        match grow(&mut probe, start, first) {
+            Ok(bracket) => bracket,
+            Err(unmet) => {
+                let (sim, why) = *unmet;
+                return probe.fail(groups, sim, why);
             }
         }
-        (lo, hi, found.unwrap_or(first))
-    } else {
-        (start, 0, first)
     };
-    if hi == 0 {
-        // Grow until the SLO is met.
-        let mut step = 1u32;
-        let mut r = start;
-        loop {
-            if r >= MAX_REPLICAS_PER_GROUP {
-                let why = if best.unservable > 0 {
-                    format!(
-                        "{} requests are larger than one replica's KV cache",
-                        best.unservable
-                    )
-                } else {
-                    format!(
-                        "the SLO (p{} TTFT {} ms, TPOT {} ms) is not met even with {} replicas per group: it is below the unloaded latency (p{} TTFT {:.0} ms, TPOT {:.1} ms)",
-                        cfg.slo.percentile, cfg.slo.ttft_ms, cfg.slo.tpot_ms, MAX_REPLICAS_PER_GROUP, cfg.slo.percentile, best.ttft_ms.p99, best.tpot_ms.p99
-                    )
-                };
-                return Capacity {
-                    replicas: 0,
-                    groups,
-                    sim: best,
-                    failure: Some(why),
-                    sims,
-                };
-            }
+    let (hi, best) = bisect(&mut probe, lo, hi, best);
+    Capacity {
+        replicas: hi * groups,
+        groups,
+        sim: best,
+        failure: None,
+        sims: probe.sims,
+    }
+}
+
+/// From a size that meets the SLO, shrinks in doubling steps until one does not: returns (lo, hi, the
+/// simulation at hi), hi meeting the SLO and lo not (or 0).
+fn gallop_down(probe: &mut Probe, start: u32, first: SimResult) -> (u32, u32, SimResult) {
+    let (mut hi, mut step) = (start, 1u32);
+    let mut lo = 0;
+    let mut found = None;
+    while hi > 1 {
+        let r = hi.saturating_sub(step).max(1);
+        let res = probe.run(r);
+        if ok(&res) {
+            hi = r;
+            found = Some(res);
+            step *= 2;
+        } else {
             lo = r;
-            r = r.saturating_add(step).min(MAX_REPLICAS_PER_GROUP);
-            step = step.saturating_mul(2);
-            let res = probe(r);
-            let good = ok(&res);
-            best = res;
-            if good {
-                hi = r;
-                break;
-            }
+            break;
         }
     }
-    // Binary search in (lo, hi]: hi meets the SLO, lo does not (or is 0).
+    (lo, hi, found.unwrap_or(first))
+}
+
+/// From a size that misses the SLO, grows in doubling steps until one meets it: returns (lo, hi, the
+/// simulation at hi), or the last simulation and why no group size up to MAX_REPLICAS_PER_GROUP does.
+fn grow(
+    probe: &mut Probe,
+    start: u32,
+    first: SimResult,
+) -> Result<(u32, u32, SimResult), Box<(SimResult, String)>> {
+    let mut best = first;
+    let mut step = 1u32;
+    let mut r = start;
+    loop {
+        if r >= MAX_REPLICAS_PER_GROUP {
+            let cfg = probe.cfg;
+            let why = if best.unservable > 0 {
+                format!(
+                    "{} requests are larger than one replica's KV cache",
+                    best.unservable
+                )
+            } else {
+                format!(
+                    "the SLO (p{} TTFT {} ms, TPOT {} ms) is not met even with {} replicas per group: it is below the unloaded latency (p{} TTFT {:.0} ms, TPOT {:.1} ms)",
+                    cfg.slo.percentile, cfg.slo.ttft_ms, cfg.slo.tpot_ms, MAX_REPLICAS_PER_GROUP, cfg.slo.percentile, best.ttft_ms.p99, best.tpot_ms.p99
+                )
+            };
+            return Err(Box::new((best, why)));
+        }
+        let lo = r;
+        r = r.saturating_add(step).min(MAX_REPLICAS_PER_GROUP);
+        step = step.saturating_mul(2);
+        let res = probe.run(r);
+        let good = ok(&res);
+        best = res;
+        if good {
+            return Ok((lo, r, best));
+        }
+    }
+}
+
+/// Binary search in (lo, hi]: hi meets the SLO, lo does not (or is 0). Returns the smallest size that meets it
+/// and its simulation.
+fn bisect(probe: &mut Probe, mut lo: u32, mut hi: u32, mut best: SimResult) -> (u32, SimResult) {
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
-        let res = probe(mid);
+        let res = probe.run(mid);
         if ok(&res) {
             hi = mid;
             best = res;
@@ -213,15 +258,9 @@ pub fn min_replicas(
         }
     }
     if best.replica_seconds > 0.0 && !ok(&best) {
-        best = probe(hi);
+        best = probe.run(hi);
     }
-    Capacity {
-        replicas: hi * groups,
-        groups,
-        sim: best,
-        failure: None,
-        sims,
-    }
+    (hi, best)
 }
 
 /// The pilot's length mix served one request at a time on one replica: the unloaded latency.

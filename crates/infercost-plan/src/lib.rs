@@ -4,13 +4,15 @@
 
 pub mod analysis;
 pub mod capacity;
+pub mod merge;
 mod point;
 pub mod result;
 pub mod scenario;
+mod seed;
 pub mod sweep;
 
 pub use result::{PlanResult, SCHEMA_VERSION};
-pub use scenario::Scenario;
+pub use scenario::{Scenario, ScenarioSpec};
 /// The planner's entry point: sizes the smallest fleet that meets the SLO at every point of the scenario's sweep
 /// (deployment × volume × context × burst × GPU), bills it on every plan, and, for a whole sweep (`shard` is
 /// `None`), adds the analysis: attribution, inflections, break-evens, months ahead and placement.
@@ -19,7 +21,7 @@ pub use scenario::Scenario;
 ///   ([`Inputs`]); the planner reads no files, so the caller loads them.
 /// - `threads`: worker threads (at least 1); the result does not depend on it.
 /// - `shard`: `Some((i, n))` plans every n-th point from i and leaves the analysis to
-///   [`sweep::finish`] once the shards are merged.
+///   [`merge::finish`] once the shards are combined ([`merge::combine`]).
 /// - `progress`: called with (points done, points in all) as points finish, from worker threads.
 ///
 /// Returns a [`PlanResult`], or a [`PlanError`] for a scenario, price override or shard that cannot be planned.

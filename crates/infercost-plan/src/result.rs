@@ -1,7 +1,8 @@
 //! The planner's result: what `infercost plan --json` prints and the report reads. Field names are a contract.
 
 use crate::scenario::Scenario;
-use infercost_cost::{Bill, Catalog};
+use infercost_core::Usd;
+use infercost_cost::{Bill, Catalog, Commitment};
 use infercost_sim::LatencySummary;
 use serde::{Deserialize, Serialize};
 
@@ -74,9 +75,9 @@ pub struct Serving {
     /// Its share of the point's requests.
     pub requests_peak_hour_share: f64,
     /// Its monthly bill.
-    pub usd_per_month: f64,
+    pub usd_per_month: Usd,
     /// Inter-region transfer in that bill.
-    pub transfer_usd: f64,
+    pub transfer_usd: Usd,
     /// That bill, line by line: for a fleet that serves only some user groups it differs from every
     /// whole-traffic bill in the point's `bills`. Absent in results planned before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,14 +195,47 @@ pub struct Attribution {
     /// target − pilot = volume + context + concurrency.
     pub total_growth_usd: f64,
     /// The variable with the largest share.
-    pub driver: String,
+    pub driver: Driver,
+}
+
+/// The variable whose Shapley share of a cost growth is the largest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Driver {
+    /// More requests.
+    Volume,
+    /// Longer prompts.
+    Context,
+    /// Burstier traffic.
+    Concurrency,
+    /// No growth, so no driver.
+    #[serde(rename = "none")]
+    NoGrowth,
+}
+
+impl Driver {
+    /// The name used in files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Driver::Volume => "volume",
+            Driver::Context => "context",
+            Driver::Concurrency => "concurrency",
+            Driver::NoGrowth => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// A change of regime or a notable threshold along the volume axis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inflection {
-    /// `floor_to_linear`, `new_node`, `gpu_change`, `plan_change`, `regime_change`.
-    pub kind: String,
+    /// What changes.
+    pub kind: InflectionKind,
     /// Deployment.
     pub deployment: String,
     /// The volume at which it shows.
@@ -210,19 +244,91 @@ pub struct Inflection {
     pub description: String,
 }
 
+/// What changes at an inflection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InflectionKind {
+    /// One replica's floor stops setting the bill: the fleet grows with the load.
+    FloorToLinear,
+    /// The busiest hour needs more nodes.
+    NewNode,
+    /// The cheapest GPU type changes.
+    GpuChange,
+    /// The cheapest plan changes.
+    PlanChange,
+    /// Cost per request changes by more than 2×.
+    RegimeChange,
+}
+
+impl InflectionKind {
+    /// The name used in files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            InflectionKind::FloorToLinear => "floor_to_linear",
+            InflectionKind::NewNode => "new_node",
+            InflectionKind::GpuChange => "gpu_change",
+            InflectionKind::PlanChange => "plan_change",
+            InflectionKind::RegimeChange => "regime_change",
+        }
+    }
+}
+
+impl std::fmt::Display for InflectionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A break-even.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Breakeven {
-    /// `committed_vs_on_demand`, `self_host_vs_api`, `second_region`.
-    pub kind: String,
+    /// Which threshold.
+    pub kind: BreakevenKind,
     /// Deployment, when it depends on one.
     pub deployment: Option<String>,
     /// The threshold's value: a utilisation fraction, or a volume multiple.
     pub value: Option<f64>,
-    /// Unit of `value`.
+    /// Unit of `value`: `utilization` or `volume`, as the kind implies.
     pub unit: String,
     /// A sentence.
     pub description: String,
+}
+
+/// Which threshold a break-even is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakevenKind {
+    /// The utilisation above which a term plan beats the on-demand one.
+    CommittedVsOnDemand,
+    /// The volume from which self-hosting beats a per-token API.
+    SelfHostVsApi,
+    /// The volume from which serving each user group in its own region pays for itself.
+    SecondRegion,
+}
+
+impl BreakevenKind {
+    /// The name used in files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            BreakevenKind::CommittedVsOnDemand => "committed_vs_on_demand",
+            BreakevenKind::SelfHostVsApi => "self_host_vs_api",
+            BreakevenKind::SecondRegion => "second_region",
+        }
+    }
+
+    /// The unit of the threshold's value.
+    pub fn unit(self) -> &'static str {
+        match self {
+            BreakevenKind::CommittedVsOnDemand => "utilization",
+            BreakevenKind::SelfHostVsApi | BreakevenKind::SecondRegion => "volume",
+        }
+    }
+}
+
+impl std::fmt::Display for BreakevenKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// One month ahead.
@@ -398,7 +504,7 @@ pub struct PriceRef {
     /// Price.
     pub usd_per_gpu_hour: f64,
     /// Commitment.
-    pub commitment: String,
+    pub commitment: Commitment,
     /// Source.
     pub source: String,
     /// Date.

@@ -4,11 +4,12 @@
 use crate::point::{engine_for, eval_point, Ctx, Setup};
 use crate::result::*;
 use crate::scenario::Scenario;
+use crate::seed::point_seed;
 use crate::{analysis, PlanError};
 use infercost_core::par::par_map;
 use infercost_core::stats::trace_stats;
 use infercost_core::transform::Diurnal;
-use infercost_core::{Rng, Workload};
+use infercost_core::Workload;
 use infercost_cost::Catalog;
 use infercost_perf::layout::{choose_tp, FitLimits};
 use infercost_perf::{calibrate, Deployment, GpuCatalog, ModelSpec};
@@ -208,19 +209,18 @@ impl<'a> Sweep<'a> {
         })
     }
 
-    /// A point's seed, from its coordinates alone: the same point draws the same traffic whatever else the
-    /// sweep holds (other volumes, GPUs, deployments, shards), so adding a volume to a sweep moves no price.
+    /// A point's seed, from its coordinates alone (see [`point_seed`]).
     fn seed(&self, si: usize, volume: f64, context: f64, burst: f64) -> u64 {
         let setup = &self.setups[si];
         let d = &self.inp.scenario.deployments[setup.deployment];
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in d.name.bytes().chain([0]).chain(setup.gpu.bytes()) {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        for x in [volume, context, burst] {
-            h = Rng::derive(h, x.to_bits()).next_u64();
-        }
-        Rng::derive(self.inp.scenario.seed, h).next_u64()
+        point_seed(
+            self.inp.scenario.seed,
+            &d.name,
+            &setup.gpu,
+            volume,
+            context,
+            burst,
+        )
     }
 }
 
@@ -236,7 +236,7 @@ struct PointTask {
 }
 
 /// Plans the scenario. With `shard = Some((i, n))` only every n-th point from i is evaluated and the analysis
-/// is left to `merge`.
+/// is left to [`crate::merge`].
 pub fn plan(
     inp: &Inputs,
     threads: usize,
@@ -302,7 +302,7 @@ pub fn plan(
         tick();
         p
     });
-    let mut result = assemble(inp, &sweep, points, shard);
+    let mut result = assemble(inp, &sweep, points, shard)?;
     if shard.is_none() {
         analysis::analyze(&mut result, &sweep);
     }
@@ -315,25 +315,11 @@ fn assemble(
     sweep: &Sweep,
     points: Vec<Point>,
     shard: Option<(u32, u32)>,
-) -> PlanResult {
+) -> Result<PlanResult, PlanError> {
     let s = inp.scenario;
     let pilot_stats = trace_stats(inp.pilot, &s.format, 0);
-    let mut prices_used: Vec<PriceRef> = Vec::new();
-    for p in &points {
-        for b in &p.bills {
-            if !prices_used.iter().any(|x| x.plan == b.bill.plan) {
-                prices_used.push(PriceRef {
-                    plan: b.bill.plan.clone(),
-                    usd_per_gpu_hour: b.bill.usd_per_gpu_hour,
-                    commitment: b.bill.commitment.clone(),
-                    source: b.bill.source.clone(),
-                    as_of: b.bill.as_of.clone(),
-                });
-            }
-        }
-    }
-    prices_used.sort_by(|a, b| a.plan.cmp(&b.plan));
-    PlanResult {
+    let prices_used = prices_used(&points, &sweep.catalog)?;
+    Ok(PlanResult {
         schema_version: SCHEMA_VERSION,
         infercost_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: s.clone(),
@@ -359,16 +345,27 @@ fn assemble(
         placement: Vec::new(),
         prices_used,
         apis_used: Vec::new(),
-    }
+    })
 }
 
-/// Fills a result's analysis (attribution, inflections, break-evens, months, placement) from its points. `plan`
-/// does this on a whole sweep and `merge` on the union of shards, with the inputs the shards were planned from,
-/// so both give the same answer; analyses that size fleets between sweep points simulate them here.
-pub fn finish(result: &mut PlanResult, inp: &Inputs, threads: usize) -> Result<(), PlanError> {
-    let sweep = Sweep::new(inp, threads)?;
-    analysis::analyze(result, &sweep);
-    Ok(())
+/// The price plans the bills of `points` used, by name, with their sources and dates; `catalog` is the one the
+/// bills were made with (the inputs' plus the scenario's prices), and names each plan's commitment.
+pub(crate) fn prices_used(points: &[Point], catalog: &Catalog) -> Result<Vec<PriceRef>, PlanError> {
+    let mut used: Vec<PriceRef> = Vec::new();
+    for b in points.iter().flat_map(|p| &p.bills) {
+        if used.iter().any(|x| x.plan == b.bill.plan) {
+            continue;
+        }
+        used.push(PriceRef {
+            plan: b.bill.plan.clone(),
+            usd_per_gpu_hour: b.bill.usd_per_gpu_hour,
+            commitment: catalog.plan(&b.bill.plan)?.commitment,
+            source: b.bill.source.clone(),
+            as_of: b.bill.as_of.clone(),
+        });
+    }
+    used.sort_by(|a, b| a.plan.cmp(&b.plan));
+    Ok(used)
 }
 
 /// The calibration error of the shipped efficiencies (see docs/CALIBRATION.md).

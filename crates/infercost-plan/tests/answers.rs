@@ -66,7 +66,7 @@ fn run(text: &str, pilot: &Workload) -> PlanResult {
 fn api_breakeven(r: &PlanResult) -> Option<f64> {
     r.breakevens
         .iter()
-        .find(|b| b.kind == "self_host_vs_api")
+        .find(|b| b.kind == infercost_plan::result::BreakevenKind::SelfHostVsApi)
         .and_then(|b| b.value)
 }
 
@@ -89,7 +89,7 @@ fn the_api_breakeven_does_not_move_with_the_sweep_grid() {
     let be = short
         .breakevens
         .iter()
-        .find(|b| b.kind == "self_host_vs_api")
+        .find(|b| b.kind == infercost_plan::result::BreakevenKind::SelfHostVsApi)
         .unwrap();
     if a > 1.5 {
         assert_eq!(be.value, None, "{}", be.description);

@@ -6,7 +6,8 @@ use infercost_core::Workload;
 use infercost_cost::Catalog;
 use infercost_io::{read_trace, ReadOptions};
 use infercost_perf::ModelCatalog;
-use infercost_plan::sweep::{finish, Inputs};
+use infercost_plan::merge;
+use infercost_plan::sweep::Inputs;
 use infercost_plan::{plan, PlanResult, Scenario};
 use std::path::Path;
 
@@ -176,30 +177,15 @@ fn the_same_scenario_gives_the_same_json_for_any_threads_and_shards() {
     let one = serde_json::to_string(&run(SMALL, &pilot, &Diurnal::flat(), 1, None)).unwrap();
     let two = serde_json::to_string(&run(SMALL, &pilot, &Diurnal::flat(), 2, None)).unwrap();
     assert_eq!(one, two);
-    // Shards merged (points in sweep order, analysis redone) equal the whole.
-    let mut merged = run(SMALL, &pilot, &Diurnal::flat(), 2, Some((0, 2)));
+    // Shards merged (points in sweep order, analysis redone) equal the whole, in whichever order they come.
+    let first = run(SMALL, &pilot, &Diurnal::flat(), 2, Some((0, 2)));
     let other = run(SMALL, &pilot, &Diurnal::flat(), 2, Some((1, 2)));
-    assert!(merged.attribution.is_empty());
-    let whole: PlanResult = serde_json::from_str(&one).unwrap();
-    let order = |p: &infercost_plan::result::Point| {
-        whole
-            .points
-            .iter()
-            .position(|q| {
-                q.gpu == p.gpu
-                    && q.volume == p.volume
-                    && q.context == p.context
-                    && q.burst == p.burst
-            })
-            .unwrap()
-    };
-    merged.points.extend(other.points);
-    merged.points.sort_by_key(order);
-    merged.shard = None;
-    merged.prices_used = whole.prices_used.clone();
+    assert!(first.attribution.is_empty());
+    let combined =
+        merge::combine(vec![("1.json".into(), other), ("0.json".into(), first)]).unwrap();
+    let mut merged = combined.result;
     // A shard carries the catalog it was planned with; the analysis is finished at those prices.
-    let catalog = merged.catalog.take().unwrap();
-    assert_eq!(catalog, Catalog::embedded());
+    assert_eq!(combined.catalog, Catalog::embedded());
     let s = merged.scenario.clone();
     let models: Vec<_> = s
         .deployments
@@ -211,13 +197,23 @@ fn the_same_scenario_gives_the_same_json_for_any_threads_and_shards() {
         pilot: &pilot,
         diurnal: &Diurnal::flat(),
         models: &models,
-        catalog: &catalog,
+        catalog: &combined.catalog,
     };
-    finish(&mut merged, &inputs, 2).unwrap();
+    merge::finish(&mut merged, &inputs, 2).unwrap();
     assert_eq!(serde_json::to_string(&merged).unwrap(), one);
     assert!(
         !one.contains("\"catalog\""),
         "a whole plan carries no catalog"
+    );
+    // A result read back checks its scenario again: a tampered one is refused, saying what is wrong.
+    let mut tampered: serde_json::Value = serde_json::from_str(&one).unwrap();
+    tampered["scenario"]["volume"][1] = serde_json::json!(-3.0);
+    let e = serde_json::from_value::<PlanResult>(tampered)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "scenario: sweep.volume: must be a non-empty list of positive numbers, got [1.0, -3.0, 10.0]"
     );
 }
 

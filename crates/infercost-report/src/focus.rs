@@ -435,8 +435,8 @@ mod tests {
             replicas_peak: 1,
             max_rps_per_replica: 1.0,
             requests_peak_hour_share: 1.0,
-            usd_per_month: bill.total_usd_per_month.dollars(),
-            transfer_usd: bill.transfer_usd.dollars(),
+            usd_per_month: bill.total_usd_per_month,
+            transfer_usd: bill.transfer_usd,
             bill: with_bill.then(|| bill.clone()),
         }
     }

@@ -131,7 +131,7 @@ fn attribution(r: &PlanResult) -> Vec<String> {
             usd(a.volume_usd),
             usd(a.context_usd),
             usd(a.concurrency_usd),
-            variable(&a.driver),
+            variable(a.driver.name()),
             compounding(a)
         ));
     }
@@ -164,7 +164,7 @@ fn breakevens(r: &PlanResult) -> Vec<String> {
     let mut out = vec!["Break-evens:".to_string()];
     let mut seen_commit = 0;
     for b in &r.breakevens {
-        if b.kind == "committed_vs_on_demand" {
+        if b.kind == infercost_plan::result::BreakevenKind::CommittedVsOnDemand {
             seen_commit += 1;
             if seen_commit > 3 {
                 continue;

@@ -28,7 +28,7 @@ fn deployment(page: &Page, di: usize) -> String {
         .inflections
         .iter()
         .filter(|i| i.deployment == d.name)
-        .map(|i| (i.at_volume, i.kind.replace('_', " ")))
+        .map(|i| (i.at_volume, i.kind.name().replace('_', " ")))
         .collect();
     let excluded = plans_of(r, &d.name)
         .iter()

@@ -51,7 +51,7 @@ pub(super) fn attribution(r: &PlanResult) -> Table {
                 } else {
                     "-".into()
                 },
-                variable(&a.driver).to_string(),
+                variable(a.driver.name()).to_string(),
             ]
         })
         .collect();
@@ -71,7 +71,7 @@ pub(super) fn inflections(r: &PlanResult) -> Table {
         .iter()
         .map(|i| {
             vec![
-                i.kind.clone(),
+                i.kind.to_string(),
                 i.deployment.clone(),
                 times(i.at_volume),
                 i.description.clone(),
@@ -93,7 +93,7 @@ pub(super) fn breakevens(r: &PlanResult) -> Table {
         .iter()
         .map(|b| {
             vec![
-                b.kind.clone(),
+                b.kind.to_string(),
                 b.deployment.clone().unwrap_or_default(),
                 b.value.map_or("-".into(), |v| match b.unit.as_str() {
                     // Above 1 the term plan costs more per hour than the other even when fully used.

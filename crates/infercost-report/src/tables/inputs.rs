@@ -19,7 +19,7 @@ pub(super) fn prices(r: &PlanResult) -> Table {
             vec![
                 p.plan.clone(),
                 usd_unit(p.usd_per_gpu_hour),
-                p.commitment.clone(),
+                p.commitment.name().to_string(),
                 p.as_of.clone(),
                 p.source.clone(),
             ]

@@ -168,7 +168,9 @@ mod tests {
     #[test]
     fn without_residency_rules_every_plan_is_an_option() {
         let mut r = small();
-        r.scenario.geography = None;
+        let mut spec = r.scenario.clone().into_spec();
+        spec.geography = None;
+        r.scenario = spec.try_into().unwrap();
         for b in r.points.iter_mut().flat_map(|p| &mut p.bills) {
             b.lawful = true;
         }

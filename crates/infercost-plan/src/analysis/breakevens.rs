@@ -1,0 +1,257 @@
+//! Break-evens: the utilisation above which a term plan beats on-demand, the volume from which self-hosting beats
+//! a per-token API (located by sizing fleets between sweep points), and the volume from which a second region
+//! pays for itself.
+
+use super::describe::BreakevenFinding;
+use super::{best, cheapest, VolumeGrid};
+use crate::result::{Breakeven, Placement, Point};
+use crate::scenario::{self, Scenario};
+use crate::sweep::Sweep;
+use infercost_cost::{ApiPrice, Catalog, Commitment, Plan};
+
+/// Committed-vs-on-demand utilisation, self-hosting vs a per-token API, and the second region. The API prices
+/// compared with are added to `apis`.
+pub fn breakevens(
+    points: &[Point],
+    s: &Scenario,
+    catalog: &Catalog,
+    placement: &[Placement],
+    sweep: &Sweep,
+    apis: &mut Vec<ApiPrice>,
+) -> Vec<Breakeven> {
+    let mut out = committed(points, catalog);
+    let mut vols = s.volume.clone();
+    vols.sort_by(f64::total_cmp);
+    for d in &s.deployments {
+        let series: Vec<&Point> = vols
+            .iter()
+            .filter_map(|&v| best(points, &d.name, v, 1.0, 1.0))
+            .collect();
+        out.extend(self_host(d, &series, catalog, sweep, apis));
+    }
+    for d in &s.deployments {
+        out.extend(second_region(&d.name, placement));
+    }
+    out
+}
+
+/// For every term plan the bills used, the utilisation above which it beats its burst plan, or else the
+/// cheapest on-demand plan for the same GPU in the same jurisdiction (anywhere, when that jurisdiction has none).
+fn committed(points: &[Point], catalog: &Catalog) -> Vec<Breakeven> {
+    let mut used: Vec<&str> = points
+        .iter()
+        .flat_map(|p| p.bills.iter().map(|b| b.bill.plan.as_str()))
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    let on_demand = |plan: &Plan, same_geo: bool| {
+        catalog
+            .plans
+            .iter()
+            .filter(|p| {
+                p.gpu == plan.gpu
+                    && p.commitment == Commitment::OnDemand
+                    && used.contains(&p.name.as_str())
+                    && (!same_geo || p.geo == plan.geo)
+            })
+            .min_by(|a, b| a.usd_per_gpu_hour.total_cmp(&b.usd_per_gpu_hour))
+    };
+    used.iter()
+        .filter_map(|name| catalog.plan(name).ok())
+        .filter(|plan| plan.commitment.is_term())
+        .filter_map(|plan| {
+            let reference = plan
+                .burst_plan
+                .as_ref()
+                .and_then(|b| catalog.plan(b).ok())
+                .or_else(|| on_demand(plan, true))
+                .or_else(|| on_demand(plan, false))?;
+            let finding = BreakevenFinding::Committed {
+                plan: &plan.name,
+                usd_per_gpu_hour: plan.usd_per_gpu_hour,
+                reference: &reference.name,
+                reference_usd_per_gpu_hour: reference.usd_per_gpu_hour,
+                utilization: infercost_cost::bill::committed_breakeven_utilization(
+                    plan.usd_per_gpu_hour,
+                    reference.usd_per_gpu_hour,
+                ),
+            };
+            Some(finding.breakeven())
+        })
+        .collect()
+}
+
+/// A point's cost on a per-token API.
+fn api_cost(api: &ApiPrice, p: &Point) -> f64 {
+    (p.input_tokens_per_month * api.usd_per_million_input
+        + p.output_tokens_per_month * api.usd_per_million_output)
+        / 1e6
+}
+
+/// Self-hosting's cost over the API's at a point: at or below 1 self-hosting is cheaper.
+fn gap(api: &ApiPrice, p: &Point) -> f64 {
+    p.cheapest_usd_per_month.unwrap_or(f64::MAX) / api_cost(api, p).max(1e-12)
+}
+
+/// Self-hosting a deployment vs the cheapest per-token API for its base model, over its cheapest points at the
+/// swept volumes (`series`, by volume).
+fn self_host(
+    d: &scenario::Deployment,
+    series: &[&Point],
+    catalog: &Catalog,
+    sweep: &Sweep,
+    apis: &mut Vec<ApiPrice>,
+) -> Option<Breakeven> {
+    let base = d
+        .model
+        .rsplit('/')
+        .next()
+        .unwrap_or(&d.model)
+        .trim_end_matches(".json");
+    let first = *series.first()?;
+    let share = first.input_tokens_per_month
+        / (first.input_tokens_per_month + first.output_tokens_per_month).max(1.0);
+    let Some(api) = catalog.cheapest_api(base, share) else {
+        let finding = BreakevenFinding::NoApiPrice {
+            deployment: &d.name,
+            base,
+        };
+        return Some(finding.breakeven());
+    };
+    if !apis.iter().any(|x| x.name == api.name) {
+        apis.push(api.clone());
+    }
+    let last = series.last().copied().unwrap_or(first);
+    let finding = match crossing(&d.name, series, api, sweep) {
+        Some(volume) => {
+            let tok = first.input_tokens_per_month + first.output_tokens_per_month;
+            BreakevenFinding::SelfHostFrom {
+                deployment: &d.name,
+                api,
+                volume,
+                tokens_per_month: tok / first.volume.max(1e-12) * volume,
+                fine_tuned: d.fine_tuned,
+            }
+        }
+        None if series.iter().all(|p| gap(api, p) <= 1.0) => BreakevenFinding::SelfHostAlways {
+            deployment: &d.name,
+            api: &api.name,
+            from: first.volume,
+            fine_tuned: d.fine_tuned,
+        },
+        None => BreakevenFinding::ApiStaysCheaper {
+            deployment: &d.name,
+            api: &api.name,
+            largest: last.volume,
+            api_usd: api_cost(api, last),
+            self_usd: last.cheapest_usd_per_month.unwrap_or(0.0),
+            fine_tuned: d.fine_tuned,
+        },
+    };
+    Some(finding.breakeven())
+}
+
+/// The volume from which self-hosting stays cheaper than the API, located between sweep points by simulation;
+/// `None` when no pair of sweep points brackets a crossing. Never extrapolated past the volumes simulated.
+///
+/// Whole replicas make the cost a saw-tooth, so self-hosting can dip below the API at one volume and rise above
+/// it again a little further on. The break-even is where it starts to stay cheaper: take the last pair of sweep
+/// points where the API is cheaper at the lower one and self-hosting at the upper, and walk down from the upper
+/// one over a fixed grid of volumes (5% apart, anchored at 1×, seeded by volume) to the last volume where the
+/// API is still cheaper. Any sweep that brackets the crossing walks the same grid.
+fn crossing(deployment: &str, series: &[&Point], api: &ApiPrice, sweep: &Sweep) -> Option<f64> {
+    let w = series
+        .windows(2)
+        .rev()
+        .find(|w| gap(api, w[0]) > 1.0 && gap(api, w[1]) <= 1.0)?;
+    let gap_at = |k: i64| {
+        cheapest(sweep.points_at(deployment, VolumeGrid::at(k), 1.0)).map(|p| gap(api, &p))
+    };
+    let found = walk_down(w[0].volume, w[1].volume, &gap_at);
+    let top = series.last().map_or(w[1].volume, |p| p.volume);
+    Some(walk_up(w[1].volume, top, &gap_at).unwrap_or(found))
+}
+
+/// Walks the grid down from the upper sweep point `hi` towards the lower one `lo` while self-hosting stays
+/// cheaper; returns the lowest grid volume where it still is (`hi` itself when none below is).
+fn walk_down(lo: f64, hi: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> f64 {
+    let lo = VolumeGrid::below(lo);
+    let mut k = VolumeGrid::above(hi);
+    let mut found = hi;
+    // Where self-hosting is clearly cheaper (15% margin) whole replicas cannot flip the answer within a step, so
+    // the walk gallops there and steps one grid point at a time near the crossing.
+    let mut stride = 1;
+    while k - 1 > lo {
+        let next = (k - stride).max(lo + 1);
+        match gap_at(next) {
+            Some(g) if g <= 1.0 => {
+                k = next;
+                found = VolumeGrid::at(k);
+                stride = if g < 0.85 { stride * 2 } else { 1 };
+            }
+            _ if stride > 1 => stride = 1,
+            _ => break,
+        }
+    }
+    found
+}
+
+/// Past the upper sweep point `hi` the saw-tooth can still dip above the API: walks up until self-hosting is
+/// clearly cheaper (15% margin) three steps running, or the sweep ends at `top`. Returns the grid volume above
+/// the last one where the API was cheaper, if any was.
+fn walk_up(hi: f64, top: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> Option<f64> {
+    let mut k = VolumeGrid::above(hi);
+    let mut found = None;
+    let (mut clear, mut walked) = (0, 0);
+    while clear < 3 && walked < 40 && VolumeGrid::at(k + 1) < top {
+        k += 1;
+        walked += 1;
+        match gap_at(k) {
+            Some(g) if g > 1.0 => {
+                found = Some(VolumeGrid::at(k + 1));
+                clear = 0;
+            }
+            Some(g) if g < 0.85 => clear += 1,
+            Some(_) => clear = 0,
+            None => break,
+        }
+    }
+    found
+}
+
+/// Whether and from which volume a second region pays for itself, from the placements of one deployment; `None`
+/// without geography.
+fn second_region(deployment: &str, placement: &[Placement]) -> Option<Breakeven> {
+    let mine: Vec<&Placement> = placement
+        .iter()
+        .filter(|p| p.deployment == deployment)
+        .collect();
+    if mine.is_empty() {
+        return None;
+    }
+    let forced = mine.iter().filter(|p| p.chosen.is_some()).all(|p| {
+        p.options.iter().filter(|o| o.allowed).all(|o| {
+            o.routes
+                .iter()
+                .map(|r| &r.served_in)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+                > 1
+        })
+    });
+    let pays = mine.iter().find(|p| p.chosen.as_deref() == Some("split"));
+    let served = mine.iter().any(|p| p.chosen.is_some());
+    let finding = if !served {
+        BreakevenFinding::NeverServed { deployment }
+    } else if forced {
+        BreakevenFinding::RegionsForced { deployment }
+    } else if let Some(p) = pays {
+        BreakevenFinding::SplitPays {
+            deployment,
+            volume: p.volume,
+        }
+    } else {
+        BreakevenFinding::OneRegion { deployment }
+    };
+    Some(finding.breakeven())
+}

@@ -1,0 +1,189 @@
+//! The capacity phase: the smallest fleet that meets the SLO for a share of the traffic, searched by simulation
+//! over the ranked layouts, or why no fleet of any layout can.
+
+use super::layout::{self, Layout};
+use super::{engine_for, Ctx, Setup};
+use crate::capacity::{self, SearchConfig};
+use crate::scenario::Scenario;
+use infercost_perf::Deployment;
+
+/// A fleet sized by simulation for a share of the traffic.
+#[derive(Clone)]
+pub(crate) struct Sizing {
+    pub(crate) dep: Deployment,
+    pub(crate) cap: capacity::Capacity,
+    /// One replica's capacity at the chosen TP.
+    pub(crate) rps: f64,
+}
+
+/// A search that found no fleet.
+pub(crate) struct Unsized {
+    /// The layout it tried last.
+    pub(crate) tp: u32,
+    /// Its simulation, with the reason.
+    pub(crate) cap: capacity::Capacity,
+    /// Simulations run.
+    pub(crate) sims: u32,
+}
+
+/// Sizes the smallest fleet for `volume` × the pilot at `context` and `burst` under a TTFT target of `ttft_ms`:
+/// the smallest TP that fits, then wider TPs in the node while they need fewer GPUs in all.
+pub(crate) fn size(
+    ctx: &Ctx,
+    setup_index: usize,
+    setup: &Setup,
+    (volume, context, burst): (f64, f64, f64),
+    ttft_ms: f64,
+    seed: u64,
+) -> Result<Sizing, Box<Unsized>> {
+    let s = ctx.scenario;
+    let d = &s.deployments[setup.deployment];
+    let Some(dep) = &setup.dep else {
+        return Err(Box::new(Unsized {
+            tp: setup.tp,
+            cap: failure(setup.failure.clone().unwrap_or_default()),
+            sims: 0,
+        }));
+    };
+    let mut cfg = SearchConfig {
+        engine: engine_for(s, dep),
+        slo: s.slo,
+        seed,
+        group_replicas: s.group_replicas,
+    };
+    cfg.slo.ttft_ms = ttft_ms;
+    let peak_rps = ctx.pilot_rate * volume;
+    // Each layout's measured capacity bounds the GPUs it needs; simulate the most promising first and stop when
+    // no other can need fewer GPUs than the best found (the smaller TP wins a tie).
+    let ranked = layout::ranked(
+        ctx,
+        setup_index,
+        context,
+        peak_rps,
+        layout::candidates(dep, d),
+    );
+    search(ctx, ranked, cfg, (volume, context, burst), setup.tp)
+}
+
+/// Sizes the ranked layouts in turn, keeping the one that needs the fewest GPUs.
+fn search(
+    ctx: &Ctx,
+    ranked: Vec<Layout>,
+    mut cfg: SearchConfig,
+    (volume, context, burst): (f64, f64, f64),
+    first_tp: u32,
+) -> Result<Sizing, Box<Unsized>> {
+    let peak_rps = ctx.pilot_rate * volume;
+    let mut sims = 0;
+    let mut best: Option<Sizing> = None;
+    let mut failed: Option<(u32, capacity::Capacity)> = None;
+    // Simulated over estimated GPUs of the first layout sized: burstier traffic or a tighter target needs more
+    // than the Poisson capacity says, about equally for every layout.
+    let mut ratio = 1.0f64;
+    for Layout { est_gpus, dep, rps } in ranked {
+        if best.as_ref().is_some_and(|b| {
+            est_gpus.is_none_or(|est| (b.cap.replicas * b.dep.tp) as f64 <= est as f64 * ratio)
+        }) {
+            break;
+        }
+        cfg.engine = engine_for(ctx.scenario, &dep);
+        let cap = if rps > 0.0 {
+            let estimate = ((peak_rps / rps).ceil() as u32).max(1);
+            capacity::min_replicas(&dep, ctx.pilot, volume, context, burst, &cfg, estimate)
+        } else {
+            let lone = capacity::lone_requests(&dep, ctx.pilot, context, &cfg);
+            sims += 1;
+            failure(unmeetable(ctx.scenario, &dep, &lone, cfg.slo.ttft_ms))
+        };
+        sims += cap.sims;
+        if cap.failure.is_some() {
+            // The widest layout's reason is the one that says most: not even it meets the SLO.
+            failed = Some((dep.tp, cap));
+            continue;
+        }
+        let gpus = cap.replicas * dep.tp;
+        let better = best.as_ref().is_none_or(|b| {
+            let bg = b.cap.replicas * b.dep.tp;
+            gpus < bg || (gpus == bg && dep.tp < b.dep.tp)
+        });
+        if let (None, Some(est)) = (&best, est_gpus) {
+            ratio = (gpus as f64 / est as f64).max(1.0);
+        }
+        if better {
+            best = Some(Sizing { dep, cap, rps });
+        }
+    }
+    match best {
+        Some(mut b) => {
+            b.cap.sims = sims;
+            Ok(b)
+        }
+        None => {
+            let (tp, cap) = failed.unwrap_or((first_tp, failure(String::new())));
+            Err(Box::new(Unsized { tp, cap, sims }))
+        }
+    }
+}
+
+/// A capacity that found no fleet, for the reason given.
+pub(super) fn failure(why: String) -> capacity::Capacity {
+    capacity::Capacity {
+        replicas: 0,
+        groups: 1,
+        sim: capacity::empty_result(),
+        failure: Some(why),
+        sims: 0,
+    }
+}
+
+/// Why no fleet of this layout meets the SLO at any size, in the terms that matter: a lone request already
+/// misses it.
+fn unmeetable(
+    s: &Scenario,
+    dep: &Deployment,
+    lone: &infercost_sim::SimResult,
+    ttft: f64,
+) -> String {
+    let p = s.slo.percentile;
+    if lone.requests > 0 && lone.rejected as f64 > lone.requests as f64 * (1.0 - p / 100.0) {
+        return format!(
+            "{:.1}% of the prompts reach [engine] max_model_len {} at this context and are rejected, more than the SLO's p{p} allows; raise max_model_len",
+            lone.rejected as f64 / lone.requests as f64 * 100.0,
+            s.engine.max_model_len
+        );
+    }
+    if lone.completed == 0 {
+        return format!(
+            "no request of this mix can be served on {}× {}: {} of {} were rejected (prompt at or past max_model_len {}) or too large for one replica's KV cache",
+            dep.tp, dep.gpu.name, lone.rejected + lone.unservable, lone.requests, s.engine.max_model_len
+        );
+    }
+    let mut parts = Vec::new();
+    if lone.ttft_ms.p99 > ttft {
+        parts.push(format!(
+            "a lone request's p{p} TTFT is {} (the longest prompts' prefill), above the {} target",
+            infercost_core::fmt::ms(lone.ttft_ms.p99),
+            infercost_core::fmt::ms(ttft)
+        ));
+    }
+    if lone.tpot_ms.p99 > s.slo.tpot_ms {
+        parts.push(format!(
+            "a lone request's p{p} TPOT is {}, above the {} target",
+            infercost_core::fmt::ms(lone.tpot_ms.p99),
+            infercost_core::fmt::ms(s.slo.tpot_ms)
+        ));
+    }
+    if parts.is_empty() {
+        parts.push(format!(
+            "the SLO (p{p} TTFT {}, TPOT {}) is missed even by requests served one at a time",
+            infercost_core::fmt::ms(ttft),
+            infercost_core::fmt::ms(s.slo.tpot_ms)
+        ));
+    }
+    format!(
+        "{}× {} cannot meet the SLO at any fleet size: {}",
+        dep.tp,
+        dep.gpu.name,
+        parts.join("; ")
+    )
+}
