@@ -1,4 +1,5 @@
-//! The self-contained HTML report: inline CSS and SVG, no scripts, fonts or network; every chart has its table.
+//! The self-contained HTML report: inline CSS and SVG, no fonts or network; every chart has its table and works
+//! with scripts off. The one inline script is the explorer's (`explorer.rs`).
 
 use crate::residency::Residency;
 use crate::svg::{esc, GroupedBars, Lines, Series, StackedBars, Style, Unit};
@@ -647,6 +648,7 @@ pub fn html(r: &PlanResult) -> String {
         r.schema_version,
         esc(&serde_json::to_string_pretty(&r.scenario).unwrap_or_default())
     ));
+    body.push_str(&crate::explorer::section(r));
     format!("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>infercost plan</title><style>{CSS}</style></head><body>{body}</body></html>\n")
 }
 

@@ -4,6 +4,7 @@
 //! come as CSV (`csv_tables`), and the forecast bills as FinOps FOCUS rows (`focus`).
 #![warn(missing_docs)]
 
+mod explorer;
 pub mod focus;
 mod html;
 mod residency;
