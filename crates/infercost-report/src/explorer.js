@@ -155,7 +155,9 @@
 
   function toml(sel) {
     var t = D.toml, s = t.head + (t.deps[sel.di] || "");
-    s += "\n[sweep]\nvolume = [" + num(sel.v) + "]\ncontext = [" + num(D.ctxs[sel.ci]) + "]\nburst = [" + num(D.bursts[sel.bi]) + "]\n" + t.gpus + t.tail;
+    // A sweep must include the pilot (1×) on each axis; the selection is the other value.
+    var axis = function (x) { return "[" + (x === 1 ? "1.0" : "1.0, " + num(x)) + "]"; };
+    s += "\n[sweep]\nvolume = " + axis(sel.v) + "\ncontext = " + axis(D.ctxs[sel.ci]) + "\nburst = " + axis(D.bursts[sel.bi]) + "\n" + t.gpus + t.tail;
     D.plans.forEach(function (p, i) {
       if (!same(i) && p.toml) s += p.toml.replace("@PRICE@", num(P[i]));
     });
