@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The browser, or `None` (with a note on stderr) when there is none and none is required.
-pub fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     let found = [
         "/usr/bin/chromium",
         "/usr/bin/chromium-browser",
@@ -31,7 +31,7 @@ pub fn chromium() -> Option<PathBuf> {
 
 /// Loads `url` in headless Chromium with a virtual-time budget and returns the text of `<pre id="probe">` (empty
 /// when the page wrote none) and the console errors Chromium logged.
-pub fn probe(browser: &Path, profile: &Path, url: &str, budget_ms: u32) -> (String, Vec<String>) {
+pub(crate) fn probe(browser: &Path, profile: &Path, url: &str, budget_ms: u32) -> (String, Vec<String>) {
     let out = Command::new(browser)
         .args([
             "--headless",
@@ -72,6 +72,6 @@ pub fn probe(browser: &Path, profile: &Path, url: &str, budget_ms: u32) -> (Stri
 
 /// The probe's common start: collects uncaught errors and offers `set(id, value)`, which sets a control and
 /// dispatches `input` and `change` as a user's edit does.
-pub const PROBE_PRELUDE: &str = "window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message));});\
+pub(crate) const PROBE_PRELUDE: &str = "window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message));});\
 function set(id,v){var e=document.getElementById(id);e.value=v;e.dispatchEvent(new Event('input',{bubbles:true}));e.dispatchEvent(new Event('change',{bubbles:true}));}\
 function report(o){o.errors=window.__errors;var p=document.createElement('pre');p.id='probe';p.textContent=JSON.stringify(o);document.body.appendChild(p);}";
