@@ -77,23 +77,31 @@ pub(crate) fn note(s: &str) {
 
 /// Prints an error and its causes, then a hint when one applies.
 pub(crate) fn error(e: &anyhow::Error) {
+    for l in error_lines(e) {
+        err_line!("{l}");
+    }
+}
+
+/// The lines [`error`] prints: `infercost serve` answers a refused upload with the same text.
+pub(crate) fn error_lines(e: &anyhow::Error) -> Vec<String> {
     let top = e.to_string();
-    err_line!("error: {top}");
+    let mut lines = vec![format!("error: {top}")];
     // Library errors already include their cause in their message; print only causes that add something.
     let mut said = top.clone();
     for cause in e.chain().skip(1) {
         let c = cause.to_string();
         if !said.contains(&c) {
-            err_line!("  caused by: {c}");
+            lines.push(format!("  caused by: {c}"));
             said.push_str(&c);
         }
     }
     let text = format!("{e:#}");
     if text.contains("does not fit") {
-        err_line!("hint: try a larger --tp, --weights fp8, or a GPU with more memory (`infercost gpu list`)");
+        lines.push("hint: try a larger --tp, --weights fp8, or a GPU with more memory (`infercost gpu list`)".into());
     } else if text.contains("cannot tell the trace format") {
-        err_line!("hint: pass --format csv or --format jsonl with --col-time, --col-input and --col-output");
+        lines.push("hint: pass --format csv or --format jsonl with --col-time, --col-input and --col-output".into());
     }
+    lines
 }
 
 /// A progress bar on stderr, shown only on a terminal and unless disabled.

@@ -31,7 +31,12 @@ pub(crate) fn chromium() -> Option<PathBuf> {
 
 /// Loads `url` in headless Chromium with a virtual-time budget and returns the text of `<pre id="probe">` (empty
 /// when the page wrote none) and the console errors Chromium logged.
-pub(crate) fn probe(browser: &Path, profile: &Path, url: &str, budget_ms: u32) -> (String, Vec<String>) {
+pub(crate) fn probe(
+    browser: &Path,
+    profile: &Path,
+    url: &str,
+    budget_ms: u32,
+) -> (String, Vec<String>) {
     let out = Command::new(browser)
         .args([
             "--headless",
