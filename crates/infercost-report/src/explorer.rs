@@ -30,10 +30,12 @@ const CSS: &str = include_str!("explorer.css");
 /// The explorer section: its controls, outputs, data and script, appended to the report's body.
 pub(crate) fn section(r: &PlanResult) -> String {
     let data = data(r);
-    // `</` cannot end the script element early: JSON escapes it as `<\/`.
+    // Nothing in the data may end the script element early or open a comment in it: inside JSON strings `<\/`
+    // and `\u003c` read back as the same text.
     let blob = serde_json::to_string(&data)
         .unwrap_or_else(|_| "{}".into())
-        .replace("</", "<\\/");
+        .replace("</", "<\\/")
+        .replace("<!--", "\\u003c!--");
     let plans = plan_list(r);
     let s = &r.scenario;
     let options = |values: &[f64], id: &str, label: &str| {
