@@ -203,3 +203,82 @@ fn explorer_reprices_the_plan_in_the_page() {
     assert_eq!(usd("reset"), usd("v100"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With geography the chosen serving is a fleet per jurisdiction: a fleet whose plan gets dearer moves to the
+/// cheapest plan of its jurisdiction, and the copied scenario plans to the figure shown.
+#[test]
+fn explorer_moves_a_split_fleet_to_its_jurisdictions_cheapest_plan() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("infercost-explorer-geo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = SCENARIO.replace("volume = [1, 100]", "volume = [1, 10]")
+        + "[geography]\nusers = { us = 0.7, eu = 0.3 }\nresidency = { eu = [\"eu\"] }\ncross_region_rtt_ms = 90\n";
+    std::fs::write(dir.join("s.toml"), &scenario).unwrap();
+    let (code, _, err) = infercost(&["plan", "s.toml", "--out", "out", "--no-progress"], &dir);
+    assert_eq!(code, 0, "{err}");
+    let Some(chrome) = browser::chromium() else {
+        return;
+    };
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/report.json")).unwrap())
+            .unwrap();
+    let point = r["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["volume"] == 10.0)
+        .unwrap();
+    // The us users' fleet: its plan's price doubles.
+    let us = point["serving"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["served_in"] == "us")
+        .unwrap();
+    let plan = us["plan"].as_str().unwrap();
+    let probe = format!(
+        "window.addEventListener('load',function(){{var out={{}};set('ic-volume','10');\
+out.before=document.getElementById('ic-usd-per-month').dataset.usd;\
+var i=document.getElementById('ic-price-{plan}');set(i.id,String(parseFloat(i.defaultValue)*2));\
+out.after=document.getElementById('ic-usd-per-month').dataset.usd;out.plan=document.getElementById('ic-plan').textContent;\
+out.toml=document.getElementById('ic-toml').value;report(out);}});"
+    );
+    let html = std::fs::read_to_string(dir.join("out/report.html")).unwrap();
+    let page = html.replace(
+        "</body>",
+        &format!("<script>{}{probe}</script></body>", browser::PROBE_PRELUDE),
+    );
+    std::fs::write(dir.join("out/probe.html"), page).unwrap();
+    let url = format!("file://{}", dir.join("out/probe.html").display());
+    let (text, console) = browser::probe(&chrome, &dir.join("profile"), &url, 5000);
+    assert!(console.is_empty(), "console errors: {console:?}");
+    let seen: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text:?}"));
+    assert_eq!(seen["errors"], serde_json::json!([]), "{seen}");
+    let usd = |k: &str| -> f64 { seen[k].as_str().unwrap().parse().unwrap() };
+    assert_eq!(
+        usd("before"),
+        point["cheapest_usd_per_month"].as_f64().unwrap()
+    );
+    assert!(usd("after") > usd("before"));
+    let toml = seen["toml"].as_str().unwrap();
+    std::fs::write(dir.join("again.toml"), toml).unwrap();
+    let (code, out, err) = infercost(&["plan", "again.toml", "--json", "--no-progress"], &dir);
+    assert_eq!(code, 0, "{err}\n{toml}");
+    let again: Value = serde_json::from_str(&out).unwrap();
+    let p = again["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["volume"] == 10.0)
+        .unwrap();
+    assert_eq!(p["cheapest_usd_per_month"].as_f64().unwrap(), usd("after"));
+    assert!(
+        seen["plan"]
+            .as_str()
+            .unwrap()
+            .starts_with(p["cheapest_plan"].as_str().unwrap()),
+        "{seen}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -28,11 +28,29 @@
     return Math.round(f.h * P[f.p] * 1e6);
   }
   function fleetMicro(f) { return gpuMicro(f) + f.e + f.t + f.a; }
+  // A chosen fleet is billed on the cheapest plan of its jurisdiction, as the planner bills it.
+  function best(f) {
+    var pick = f, m = fleetMicro(f);
+    (f.alt || []).forEach(function (a) {
+      var x = fleetMicro(a);
+      if (x < m) { pick = a; m = x; }
+    });
+    return pick;
+  }
   function optionUsd(o) {
     if (o.fix !== undefined) return o.fix;
     var s = 0;
-    o.f.forEach(function (f) { s += fleetMicro(f) / 1e6; });
+    o.f.forEach(function (f) { s += fleetMicro(best(f)) / 1e6; });
     return s;
+  }
+  function optionName(o) {
+    if (o.fix !== undefined || !o.f[0] || o.f[0].u === undefined) return o.n;
+    var names = [];
+    o.f.forEach(function (f) {
+      var n = D.plans[best(f).p].n;
+      if (names[names.length - 1] !== n) names.push(n);
+    });
+    return names.join(" + ");
   }
   // The cheapest lawful option over GPUs at one sweep point, or null.
   function cheapest(di, vi, ci, bi) {
@@ -97,11 +115,12 @@
       tr.appendChild(cell("td", money(o.fix), "num"));
       t.appendChild(tr);
     } else {
-      o.f.forEach(function (f) {
+      o.f.forEach(function (own) {
+        var f = best(own), moved = f !== own;
         var tr = document.createElement("tr");
-        tr.appendChild(cell("td", f.u === undefined ? "all" : f.u + (f["in"] ? " (in " + f["in"] + ")" : "")));
+        tr.appendChild(cell("td", own.u === undefined ? "all" : own.u + (own["in"] ? " (in " + own["in"] + ")" : "")));
         tr.appendChild(cell("td", D.plans[f.p].n));
-        tr.appendChild(cell("td", f.pol || o.pol || ""));
+        tr.appendChild(cell("td", moved ? "cheapest at these prices" : (own.pol || o.pol || "")));
         tr.appendChild(cell("td", String(f.r * f.tp), "num"));
         [gpuMicro(f), f.e, f.t, f.a, fleetMicro(f)].forEach(function (m) { tr.appendChild(cell("td", money(m / 1e6), "num")); });
         t.appendChild(tr);
@@ -186,7 +205,7 @@
     }
     out.dataset.usd = usd === null ? "" : String(usd);
     out.textContent = usd === null ? "no lawful fleet" : money(usd);
-    $("ic-plan").textContent = pt ? pt.option.n + " (" + pt.gpu + ")" : "—";
+    $("ic-plan").textContent = pt ? optionName(pt.option) + " (" + pt.gpu + ")" : "—";
     renderBill(pt, note);
     renderChart(curve, sel, usd);
     $("ic-toml").value = toml(sel);
