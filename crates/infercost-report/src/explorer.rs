@@ -205,9 +205,12 @@ fn point(r: &PlanResult, p: &Point, pricing: &Pricing) -> Value {
         if let Some(f) = fleets.filter(|f| !f.is_empty()) {
             options.push(json!({"n": chosen, "f": f}));
         }
+        // The chosen option (the planner keeps the first of equal totals) is re-priced above; the others keep
+        // their planned totals.
+        let mut chosen_seen = false;
         for o in p.placement.iter().filter(|o| o.allowed) {
-            // The chosen option is re-priced above; the others keep their planned totals.
-            if Some(o.usd_per_month) == p.cheapest_usd_per_month {
+            if !chosen_seen && Some(o.usd_per_month) == p.cheapest_usd_per_month {
+                chosen_seen = true;
                 continue;
             }
             let plans: Vec<&str> = o.routes.iter().map(|x| x.plan.as_str()).collect();
