@@ -160,7 +160,7 @@ fn load_scenario_files(scenario: &Scenario, base: &Path) -> Result<Loaded> {
     })
 }
 
-fn threads_or_cores(threads: Option<usize>) -> usize {
+pub(crate) fn threads_or_cores(threads: Option<usize>) -> usize {
     threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -231,6 +231,33 @@ pub(crate) fn plan(a: PlanArgs) -> Result<()> {
     ));
     a.export.write(&result, a.force)?;
     write_result(&result, a.out.as_deref(), a.json)
+}
+
+/// Plans an uploaded pilot log: the scenario's text (`name` in its errors) or the embedded default, its trace
+/// replaced by `trace`, other relative paths against the trace's folder, at the embedded prices. `infercost serve`
+/// plans through here, so a page's plan is the command line's.
+pub(crate) fn plan_upload(
+    scenario_text: Option<(&str, &str)>,
+    trace: &Path,
+    threads: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<PlanResult> {
+    let mut spec = match scenario_text {
+        Some((text, name)) => Scenario::parse(text, name)?,
+        None => Scenario::default_scenario(),
+    }
+    .into_spec();
+    spec.trace = trace.display().to_string();
+    let scenario = Scenario::try_from(spec)?;
+    let base = trace.parent().map(Path::to_path_buf).unwrap_or_default();
+    let loaded = load_scenario_files(&scenario, &base)?;
+    let cat = catalog(&[])?;
+    Ok(infercost_plan::plan(
+        &loaded.inputs(&scenario, &cat),
+        threads,
+        None,
+        progress,
+    )?)
 }
 
 fn write_result(result: &PlanResult, out: Option<&Path>, json: bool) -> Result<()> {

@@ -125,7 +125,7 @@ fn write_file(path: &Path, text: &str, force: bool) -> Result<()> {
 }
 
 /// The calendar month after today's (UTC): a plan is a forecast for the month ahead.
-fn next_month() -> Period {
+pub(crate) fn next_month() -> Period {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -7,6 +7,7 @@ mod cmd_backtest;
 mod cmd_model;
 mod cmd_plan;
 mod cmd_prices;
+mod cmd_serve;
 mod cmd_sim;
 mod cmd_trace;
 mod export;
@@ -57,6 +58,8 @@ enum Command {
     Cost(cmd_prices::CostArgs),
     /// Benchmarks that print figures (trace parsing, iteration model, simulator)
     Bench(bench::BenchArgs),
+    /// A local web page: drop a request log, plan it, explore the report (127.0.0.1 unless --bind says otherwise)
+    Serve(cmd_serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Prices(c) => cmd_prices::run(c),
         Command::Cost(a) => cmd_prices::cost(a),
         Command::Bench(a) => bench::run(a),
+        Command::Serve(a) => cmd_serve::serve(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

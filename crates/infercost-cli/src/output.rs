@@ -77,20 +77,28 @@ pub(crate) fn note(s: &str) {
 
 /// Prints an error and its causes, then a hint when one applies.
 pub(crate) fn error(e: &anyhow::Error) {
+    for l in error_lines(e) {
+        err_line!("{l}");
+    }
+}
+
+/// The lines [`error`] prints: `infercost serve` answers a refused upload with the same text.
+pub(crate) fn error_lines(e: &anyhow::Error) -> Vec<String> {
     let top = e.to_string();
-    err_line!("error: {top}");
+    let mut lines = vec![format!("error: {top}")];
     // Library errors already include their cause in their message; print only causes that add something.
     let mut said = top.clone();
     for cause in e.chain().skip(1) {
         let c = cause.to_string();
         if !said.contains(&c) {
-            err_line!("  caused by: {c}");
+            lines.push(format!("  caused by: {c}"));
             said.push_str(&c);
         }
     }
     if let Some(h) = hint(e) {
-        err_line!("hint: {h}");
+        lines.push(format!("hint: {h}"));
     }
+    lines
 }
 
 /// What to try next, chosen by the library error behind `e` (whatever context the binary added around it).

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod csv;
+mod explorer;
 mod files;
 pub mod focus;
 mod headline;

@@ -1,4 +1,5 @@
-//! The self-contained HTML report: inline CSS and SVG, no scripts, fonts or network; every chart has its table.
+//! The self-contained HTML report: inline CSS and SVG, no fonts or network; every chart has its table and works
+//! with scripts off. The one inline script is the explorer's (`crate::explorer`), appended last.
 //! One module per section with a chart; each section reads the report's tables by their id.
 
 mod attribution;
@@ -86,7 +87,8 @@ pub fn html(r: &PlanResult) -> String {
         placement::section,
         inputs,
     ];
-    let body: String = sections.iter().map(|section| section(&page)).collect();
+    let mut body: String = sections.iter().map(|section| section(&page)).collect();
+    body.push_str(&crate::explorer::section(r));
     format!("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>infercost plan</title><style>{CSS}</style></head><body>{body}</body></html>\n")
 }
 
