@@ -2,8 +2,8 @@
 //! plan watched as it runs, and the interactive report and its downloads opened. It plans through the same
 //! function as `infercost plan` and answers a bad file or scenario with the message the command line prints.
 //!
-//! API: `POST /api/plan` (multipart: `trace` file, optional `scenario` TOML; the header `X-Infercost: 1` is
-//! required, so another site's page cannot post to it) answers the plan JSON, its id in `X-Infercost-Result`;
+//! API: `POST /api/plan` (multipart: `trace` file, optional `scenario` TOML; refused when the browser says the
+//! upload comes from another site's page) answers the plan JSON, its id in `X-Infercost-Result`;
 //! `GET /api/progress` the running plan's progress; `GET /api/result/ID/{report.html,report.md,report.json,focus.csv}`
 //! a finished plan's files; `GET /api/scenario` the embedded default scenario; `GET /api/catalog` the models and GPUs.
 
@@ -111,8 +111,11 @@ impl Server {
     }
 
     fn plan(&self, req: &Request) -> Response {
-        if req.header("x-infercost") != Some("1") {
-            return Response::text(403, "send the header X-Infercost: 1 with the upload");
+        if !same_site(req) {
+            return Response::text(
+                403,
+                "uploads come from this server's own page or from a client without an Origin (curl, scripts)",
+            );
         }
         let Some(boundary) = req.header("content-type").and_then(multipart::boundary) else {
             return Response::text(
@@ -177,4 +180,15 @@ fn catalog() -> Response {
         "gpus": gpus,
     });
     Response::new(200, "application/json", body.to_string())
+}
+
+/// Whether an upload may be planned: browsers name the page that sends a cross-site POST in `Origin`, so an
+/// upload whose `Origin` is another site is refused (another site's page cannot make this server plan), while
+/// clients that send no `Origin` (curl, scripts, other tools) and this server's own page are served.
+fn same_site(req: &Request) -> bool {
+    match (req.header("origin"), req.header("host")) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin == format!("http://{host}"),
+        (Some(_), None) => false,
+    }
 }

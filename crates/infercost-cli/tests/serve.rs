@@ -85,7 +85,12 @@ fn upload(
     body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"trace\"; filename=\"{}\"\r\nContent-Type: text/csv\r\n\r\n", trace.0).bytes());
     body.extend(trace.1);
     body.extend(format!("\r\n--{b}\r\nContent-Disposition: form-data; name=\"scenario\"; filename=\"{}\"\r\n\r\n{}\r\n--{b}--\r\n", scenario.0, scenario.1).bytes());
-    let token = if token { "X-Infercost: 1\r\n" } else { "" };
+    // A browser names the sending page's site; curl and scripts send no Origin.
+    let token = if token {
+        ""
+    } else {
+        "Origin: http://elsewhere.example\r\n"
+    };
     let head = format!(
         "POST /api/plan HTTP/1.1\r\nHost: {addr}\r\n{token}Content-Type: multipart/form-data; boundary={b}\r\nContent-Length: {}\r\n\r\n",
         body.len()
@@ -134,7 +139,7 @@ fn serve_plans_uploads_and_refuses_bad_ones() {
     assert!(page.contains("id=\"trace\"") && page.contains("<form"));
     assert_eq!(get(addr, "/nowhere").0, 404);
 
-    // Without the header a page from another site cannot send, the upload is refused.
+    // An upload a page of another site sends is refused.
     let (status, _, _) = upload(addr, ("pilot.csv", &pilot), ("s.toml", SCENARIO), false);
     assert_eq!(status, 403);
 
