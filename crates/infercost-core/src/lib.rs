@@ -3,7 +3,6 @@
 //! This crate does no I/O. Everything here is a plain value or a pure function over plain values.
 #![warn(missing_docs)]
 
-pub mod csv_line;
 pub mod fmt;
 pub mod par;
 pub mod rng;

@@ -469,20 +469,19 @@ mod tests {
     }
 
     /// Parses the CSV back: a header and rows keyed by column.
-    fn parse(csv: &str) -> Vec<BTreeMap<String, String>> {
-        let mut lines = csv.lines();
-        let mut fields = Vec::new();
-        infercost_core::csv_line::split(lines.next().unwrap(), &mut fields);
-        let header: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    fn parse(text: &str) -> Vec<BTreeMap<String, String>> {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
         assert_eq!(header, COLUMNS);
-        lines
-            .map(|l| {
-                infercost_core::csv_line::split(l, &mut fields);
-                assert_eq!(fields.len(), header.len(), "{l}");
+        reader
+            .records()
+            .map(|rec| {
+                let rec = rec.unwrap();
+                assert_eq!(rec.len(), header.len(), "{rec:?}");
                 header
                     .iter()
                     .cloned()
-                    .zip(fields.iter().map(|f| f.to_string()))
+                    .zip(rec.iter().map(String::from))
                     .collect()
             })
             .collect()
