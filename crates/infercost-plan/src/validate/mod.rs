@@ -1,0 +1,275 @@
+//! The accuracy scorecard: published end-to-end serving figures (`data/validation/published.csv`), each
+//! predicted by the iteration model and the simulator under the row's configuration, or listed with the reason
+//! it cannot be modelled yet; then the error per engine, per GPU and overall.
+//!
+//! Parsing and the mapping of a row to a deployment and a load are in [`map`], the simulation of one row in
+//! [`predict`], the error statistics in [`summary`].
+
+pub mod map;
+pub mod predict;
+pub mod summary;
+
+use serde::Serialize;
+use thiserror::Error;
+
+pub use map::{Metric, Reason, Setup};
+pub use summary::{Stat, Summary};
+
+/// The published reference set, built into the binary so the scorecard needs no files.
+pub const PUBLISHED_CSV: &str = include_str!("../../../../data/validation/published.csv");
+
+/// The columns a reference file must have, in any order.
+const COLUMNS: [&str; 21] = [
+    "id",
+    "engine",
+    "gpu",
+    "num_gpus",
+    "model",
+    "tp",
+    "pp",
+    "ep",
+    "attention_dp",
+    "weights",
+    "kv_dtype",
+    "input_len",
+    "output_len",
+    "load",
+    "load_value",
+    "metric",
+    "value",
+    "unit",
+    "notes",
+    "source_url",
+    "published",
+];
+
+/// A reference file that cannot be read; no scorecard is made from it.
+#[derive(Debug, Error, PartialEq)]
+pub enum ValidateError {
+    /// The header lacks a column.
+    #[error("the reference set has no {0:?} column")]
+    MissingColumn(&'static str),
+    /// A row with a field that cannot be read.
+    #[error("reference set line {line}: {message}")]
+    Row {
+        /// 1-based line in the file.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// One published figure, as the reference file gives it (the text of each column, `n/s` included).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Row {
+    /// Stable row id (`v001`…).
+    pub id: String,
+    /// `vllm`, `sglang`, `trtllm`, `nvidia-nim`.
+    pub engine: String,
+    /// GPU as the source names it (`h100-sxm`, `h200`, …).
+    pub gpu: String,
+    /// GPUs behind the figure.
+    pub num_gpus: u32,
+    /// Hugging Face model name.
+    pub model: String,
+    /// Tensor-parallel degree (`n/s` when not stated).
+    pub tp: String,
+    /// Pipeline-parallel degree (empty: none).
+    pub pp: String,
+    /// Expert-parallel degree (empty: none).
+    pub ep: String,
+    /// Data-parallel attention: `yes`, `no`, empty or `n/s`.
+    pub attention_dp: String,
+    /// Weight precision.
+    pub weights: String,
+    /// KV-cache dtype.
+    pub kv_dtype: String,
+    /// Prompt tokens, or the dataset's name.
+    pub input_len: String,
+    /// Output tokens, or the dataset's name.
+    pub output_len: String,
+    /// `max_throughput`, `rate` or `concurrency`.
+    pub load: String,
+    /// The rate or concurrency, free text.
+    pub load_value: String,
+    /// The metric's name.
+    pub metric: String,
+    /// The published number.
+    pub value: f64,
+    /// Unit and scope (per GPU or the whole system).
+    pub unit: String,
+    /// The source's wording and every assumption about the row.
+    pub notes: String,
+}
+
+/// Reads a reference file in the `published.csv` layout (one row per line, RFC 4180 quotes).
+pub fn parse(text: &str) -> Result<Vec<Row>, ValidateError> {
+    let mut lines = text.lines();
+    let mut fields = Vec::new();
+    infercost_core::csv_line::split(lines.next().unwrap_or(""), &mut fields);
+    let header: Vec<String> = fields.iter().map(|f| f.trim().to_string()).collect();
+    let mut at = [0usize; COLUMNS.len()];
+    for (slot, name) in at.iter_mut().zip(COLUMNS) {
+        *slot = header
+            .iter()
+            .position(|h| h == name)
+            .ok_or(ValidateError::MissingColumn(name))?;
+    }
+    let mut rows = Vec::new();
+    for (i, line) in lines.enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let line_no = i + 2;
+        infercost_core::csv_line::split(line, &mut fields);
+        if fields.len() != header.len() {
+            return Err(ValidateError::Row {
+                line: line_no,
+                message: format!("{} fields, the header has {}", fields.len(), header.len()),
+            });
+        }
+        let get = |c: usize| fields[at[c]].trim().to_string();
+        let number = |c: usize| -> Result<f64, ValidateError> {
+            get(c).parse::<f64>().map_err(|_| ValidateError::Row {
+                line: line_no,
+                message: format!("{} {:?} is not a number", COLUMNS[c], get(c)),
+            })
+        };
+        let num_gpus = number(3)?;
+        let value = number(16)?;
+        if !(num_gpus >= 1.0 && num_gpus.fract() == 0.0 && value > 0.0 && value.is_finite()) {
+            return Err(ValidateError::Row {
+                line: line_no,
+                message: format!("num_gpus {num_gpus} and value {value} must be positive"),
+            });
+        }
+        rows.push(Row {
+            id: get(0),
+            engine: get(1),
+            gpu: get(2),
+            num_gpus: num_gpus as u32,
+            model: get(4),
+            tp: get(5),
+            pp: get(6),
+            ep: get(7),
+            attention_dp: get(8),
+            weights: get(9),
+            kv_dtype: get(10),
+            input_len: get(11),
+            output_len: get(12),
+            load: get(13),
+            load_value: get(14),
+            metric: get(15),
+            value,
+            unit: get(17),
+            notes: get(18),
+        });
+    }
+    Ok(rows)
+}
+
+/// How a row was scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Predicted and compared.
+    Modelled,
+    /// Listed with the reason it cannot be modelled yet.
+    NotModelled,
+}
+
+/// One row of the scorecard.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scored {
+    /// Row id.
+    pub id: String,
+    /// Engine.
+    pub engine: String,
+    /// The catalog GPU it was modelled on, else the source's name.
+    pub gpu: String,
+    /// The catalog model it was modelled as, else the source's name.
+    pub model: String,
+    /// Layout as published (`TP4`, `TP1 PP4`, `TP8 EP8 DP-attn`).
+    pub layout: String,
+    /// Weights / KV cache.
+    pub precision: String,
+    /// Prompt / output tokens.
+    pub isl_osl: String,
+    /// The load (`max`, `rate 8/s`, `batch 8`, `concurrency 25`).
+    pub load: String,
+    /// The metric's name.
+    pub metric: String,
+    /// The published figure.
+    pub published: f64,
+    /// infercost's prediction in the same unit and scope.
+    pub predicted: Option<f64>,
+    /// predicted / published − 1.
+    pub error: Option<f64>,
+    /// Modelled or not.
+    pub status: Status,
+    /// Why not (or what the prediction assumed that the source did not state).
+    pub reason: Option<String>,
+}
+
+/// The whole scorecard.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scorecard {
+    /// Every row, in file order.
+    pub rows: Vec<Scored>,
+    /// Errors per engine, per GPU and overall, and the rows not modelled by reason.
+    pub summary: Summary,
+}
+
+/// Scores every row: a row that cannot be modelled is listed with its reason, never dropped. `threads` worker
+/// threads simulate rows side by side; the result does not depend on it.
+pub fn scorecard(rows: &[Row], threads: usize) -> Scorecard {
+    let scored = infercost_core::par::par_map(rows, threads.max(1), |_, r| score(r));
+    let summary = summary::summarise(&scored);
+    Scorecard {
+        rows: scored,
+        summary,
+    }
+}
+
+/// Scores one row.
+pub fn score(row: &Row) -> Scored {
+    let mut s = Scored {
+        id: row.id.clone(),
+        engine: row.engine.clone(),
+        gpu: row.gpu.clone(),
+        model: row.model.rsplit('/').next().unwrap_or(&row.model).into(),
+        layout: map::layout_label(row),
+        precision: format!("{}/{}", row.weights, map::kv_label(&row.kv_dtype)),
+        isl_osl: format!("{}/{}", short(&row.input_len), short(&row.output_len)),
+        load: map::load_label(row),
+        metric: row.metric.clone(),
+        published: row.value,
+        predicted: None,
+        error: None,
+        status: Status::NotModelled,
+        reason: None,
+    };
+    let setup = match map::setup(row) {
+        Ok(setup) => setup,
+        Err(reason) => {
+            s.reason = Some(reason.to_string());
+            return s;
+        }
+    };
+    s.gpu = setup.deployment.gpu.name.clone();
+    s.model = setup.deployment.model.name.clone();
+    match predict::predict(&setup) {
+        Ok(p) => {
+            s.predicted = Some(p);
+            s.error = Some(p / row.value - 1.0);
+            s.status = Status::Modelled;
+        }
+        Err(reason) => s.reason = Some(reason.to_string()),
+    }
+    s
+}
+
+/// The first word of a length (`n/a (prefill only)` → `n/a`).
+fn short(s: &str) -> &str {
+    s.split_whitespace().next().unwrap_or(s)
+}
