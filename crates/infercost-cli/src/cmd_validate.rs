@@ -139,3 +139,29 @@ fn summary(card: &Scorecard) -> Vec<String> {
     out.extend(reasons.iter().map(|(k, n)| format!("  {n:>3}  {k}")));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_shows_errors_for_modelled_rows_and_reasons_for_the_rest() {
+        let rows = validate::parse(validate::PUBLISHED_CSV).unwrap();
+        let few: Vec<_> = rows
+            .into_iter()
+            .filter(|r| r.id == "v001" || r.id == "v033")
+            .collect();
+        let card = validate::scorecard(&few, 1);
+        let lines = table(&card.rows);
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with("id") && lines[0].ends_with("error"));
+        assert!(lines[1].starts_with("v001") && lines[1].ends_with("fp4 weights"));
+        assert!(lines[2].starts_with("v033") && lines[2].ends_with('%'));
+        assert!(lines[2].contains("3,378"), "{}", lines[2]);
+        let s = summary(&card);
+        assert!(s.contains(&"2 rows: 1 modelled, 1 not modelled".to_string()));
+        assert!(s.iter().any(|l| l.ends_with("1  fp4 weights")), "{s:?}");
+        assert_eq!(figure(18.58), "18.58");
+        assert_eq!(figure(9104.61), "9,105");
+    }
+}

@@ -273,3 +273,148 @@ pub fn score(row: &Row) -> Scored {
 fn short(s: &str) -> &str {
     s.split_whitespace().next().unwrap_or(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::map::{Load, Metric, Reason};
+    use super::*;
+    use infercost_perf::Dtype;
+
+    fn rows() -> Vec<Row> {
+        parse(PUBLISHED_CSV).expect("the embedded reference set parses")
+    }
+
+    fn row(id: &str) -> Row {
+        rows().into_iter().find(|r| r.id == id).expect(id)
+    }
+
+    #[test]
+    fn the_embedded_set_parses_row_by_row() {
+        let rows = rows();
+        assert_eq!(rows.len(), 107);
+        let ids: std::collections::BTreeSet<_> = rows.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids.len(), rows.len(), "ids are unique");
+        let r = row("v033");
+        assert_eq!(
+            (r.engine.as_str(), r.gpu.as_str(), r.num_gpus, r.tp.as_str()),
+            ("trtllm", "h100-sxm", 1, "1")
+        );
+        assert_eq!(
+            (r.input_len.as_str(), r.output_len.as_str()),
+            ("128", "128")
+        );
+        assert_eq!(r.value, 3378.03);
+        // A quoted note holding commas stays one field.
+        assert!(r.notes.contains("LLaMA v3.1 70B | TP 1 | 128, 128"));
+    }
+
+    #[test]
+    fn a_malformed_reference_file_is_refused() {
+        let header = PUBLISHED_CSV.lines().next().unwrap();
+        assert_eq!(
+            parse("id,engine\nv1,vllm\n"),
+            Err(ValidateError::MissingColumn("gpu"))
+        );
+        let bad_value = format!(
+            "{header}\n{}",
+            PUBLISHED_CSV
+                .lines()
+                .nth(1)
+                .unwrap()
+                .replace(",7007,", ",many,")
+        );
+        assert!(matches!(
+            parse(&bad_value),
+            Err(ValidateError::Row { line: 2, .. })
+        ));
+        let short = format!("{header}\nv1,x,y\n");
+        assert!(matches!(
+            parse(&short),
+            Err(ValidateError::Row { line: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn rows_map_to_a_deployment_and_load_or_to_their_reason() {
+        let s = map::setup(&row("v033")).expect("v033 is modelled");
+        assert_eq!(s.deployment.model.name, "llama-3.1-70b");
+        assert_eq!(s.deployment.gpu.name, "h100-sxm");
+        assert_eq!((s.deployment.tp, s.replicas), (1, 1));
+        assert_eq!(
+            (s.deployment.weights, s.deployment.kv),
+            (Dtype::Fp8, Dtype::Fp8)
+        );
+        assert_eq!((s.input_tokens, s.output_tokens), (128, 128));
+        assert_eq!((s.load, s.requests), (Load::AtOnce, map::DEFAULT_REQUESTS));
+        assert_eq!(s.metric, Metric::OutputTokensPerS);
+
+        let s = map::setup(&row("v044")).expect("v044 is modelled");
+        assert_eq!((s.load, s.requests), (Load::Poisson(8.0), 500));
+        assert_eq!((s.deployment.tp, s.deployment.kv), (4, Dtype::Bf16));
+        assert_eq!(s.metric, Metric::TtftMeanMs);
+
+        let s = map::setup(&row("v077")).expect("a fixed batch is modelled");
+        assert_eq!((s.load, s.requests), (Load::AtOnce, 8));
+
+        let reason = |id: &str| map::setup(&row(id)).err().map(|r| r.label());
+        assert_eq!(reason("v001"), Some(Reason::Fp4Weights.label()));
+        assert_eq!(reason("v008"), Some("GPU not in the catalog"));
+        assert_eq!(reason("v017"), Some("model not in the catalog"));
+        assert_eq!(reason("v011"), Some(Reason::MoeLayoutNotStated.label()));
+        assert_eq!(reason("v095"), Some(Reason::ExpertParallel.label()));
+        assert_eq!(reason("v057"), Some(Reason::Disaggregated.label()));
+        assert_eq!(reason("v070"), Some(Reason::ClosedLoop.label()));
+        assert_eq!(reason("v080"), Some(Reason::DatasetLengths.label()));
+    }
+
+    /// The overall median |error| that docs/ACCURACY.md states as the bound ("grows beyond **N%**").
+    fn documented_bound() -> f64 {
+        let doc = include_str!("../../../../docs/ACCURACY.md");
+        let at = doc
+            .find("grows beyond **")
+            .expect("docs/ACCURACY.md states the bound as 'grows beyond **N%**'");
+        let rest = &doc[at + "grows beyond **".len()..];
+        let n: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        n.parse::<f64>().expect("a number before the %") / 100.0
+    }
+
+    #[test]
+    fn the_scorecard_stays_within_the_documented_error() {
+        let rows = rows();
+        let card = scorecard(&rows, 2);
+        assert_eq!(card.rows.len(), rows.len(), "no row is dropped");
+        let s = &card.summary;
+        assert_eq!(s.modelled + s.not_modelled, rows.len());
+        assert_eq!(s.reasons.values().sum::<usize>(), s.not_modelled);
+        for (r, published) in card.rows.iter().zip(&rows) {
+            match r.status {
+                Status::Modelled => {
+                    let p = r.predicted.expect("a modelled row has a prediction");
+                    assert!(p.is_finite() && p > 0.0, "{}: {p}", r.id);
+                    assert!(r.reason.is_none(), "{}", r.id);
+                }
+                Status::NotModelled => assert!(r.reason.is_some(), "{} says why", r.id),
+            }
+            // Closed-loop clients are never approximated by another load.
+            if published.load == "concurrency" && !published.load_value.contains("fixed batch") {
+                assert_eq!(r.status, Status::NotModelled, "{}", r.id);
+            }
+        }
+        assert!(s.modelled >= 30, "{} rows modelled", s.modelled);
+        let bound = documented_bound();
+        assert!(
+            s.overall.median_abs_error <= bound,
+            "overall median |error| {:.1}% grew beyond the {:.0}% docs/ACCURACY.md states",
+            s.overall.median_abs_error * 100.0,
+            bound * 100.0
+        );
+        assert_eq!(
+            scorecard(&rows, 1),
+            card,
+            "threads do not change the figures"
+        );
+    }
+}
