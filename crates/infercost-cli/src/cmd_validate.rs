@@ -11,6 +11,9 @@ pub(crate) struct ValidateArgs {
     /// Print rows and summaries as JSON on stdout
     #[arg(long)]
     json: bool,
+    /// Print the summary, the modelled rows and the rows not modelled as Markdown tables (docs/ACCURACY.md)
+    #[arg(long, conflicts_with = "json")]
+    markdown: bool,
     /// Worker threads simulating rows side by side, at least 1 (the figures do not depend on it)
     #[arg(long, default_value_t = 1, value_parser = crate::args::threads_arg)]
     threads: usize,
@@ -21,6 +24,10 @@ pub(crate) fn validate(a: ValidateArgs) -> Result<()> {
     let card = validate::scorecard(&rows, a.threads);
     if a.json {
         return output::json(&card);
+    }
+    if a.markdown {
+        output::raw(&markdown(&card));
+        return Ok(());
     }
     for line in table(&card.rows) {
         output::line(&line);
@@ -140,6 +147,65 @@ fn summary(card: &Scorecard) -> Vec<String> {
     out
 }
 
+/// The scorecard as Markdown: the summary, the modelled rows, and the rows not modelled grouped by reason.
+fn markdown(card: &Scorecard) -> String {
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    let s = &card.summary;
+    let mut out = String::from(
+        "| scope | rows | median \\|error\\| | p90 \\|error\\| |\n|---|---|---|---|\n",
+    );
+    let o = &s.overall;
+    out += &format!(
+        "| **overall** | {} | **{}** | {} |\n",
+        o.rows,
+        pct(o.median_abs_error),
+        pct(o.p90_abs_error)
+    );
+    let groups = s.by_engine.iter().map(|(k, v)| ("engine", k, v));
+    for (kind, k, v) in groups.chain(s.by_gpu.iter().map(|(k, v)| ("GPU", k, v))) {
+        out += &format!(
+            "| {kind} {k} | {} | {} | {} |\n",
+            v.rows,
+            pct(v.median_abs_error),
+            pct(v.p90_abs_error)
+        );
+    }
+    out += "\n| id | engine | GPU | model | layout | precision | ISL/OSL | load | metric | published | predicted | error |\n";
+    out += "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    for r in &card.rows {
+        if let (Some(p), Some(e)) = (r.predicted, r.error) {
+            out += &format!(
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+.1}% |\n",
+                r.id,
+                r.engine,
+                r.gpu,
+                r.model,
+                r.layout,
+                r.precision.replace('*', "\\*"),
+                r.isl_osl,
+                r.load,
+                r.metric,
+                figure(r.published),
+                figure(p),
+                e * 100.0
+            );
+        }
+    }
+    let mut by_reason: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for r in card.rows.iter().filter(|r| r.predicted.is_none()) {
+        let reason = r.reason.as_deref().unwrap_or("unknown");
+        let label = reason.split(": ").next().unwrap_or(reason);
+        by_reason.entry(label).or_default().push(&r.id);
+    }
+    let mut reasons: Vec<_> = by_reason.into_iter().collect();
+    reasons.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    out += "\n| not modelled because | rows | ids |\n|---|---|---|\n";
+    for (label, ids) in reasons {
+        out += &format!("| {label} | {} | {} |\n", ids.len(), ids.join(", "));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +227,13 @@ mod tests {
         let s = summary(&card);
         assert!(s.contains(&"2 rows: 1 modelled, 1 not modelled".to_string()));
         assert!(s.iter().any(|l| l.ends_with("1  fp4 weights")), "{s:?}");
+        let md = markdown(&card);
+        assert!(md.contains("| **overall** | 1 |"), "{md}");
+        assert!(md.contains("| fp4 weights | 1 | v001 |"), "{md}");
+        assert!(
+            md.contains("| v033 | trtllm | h100-sxm | llama-3.1-70b |"),
+            "{md}"
+        );
         assert_eq!(figure(18.58), "18.58");
         assert_eq!(figure(9104.61), "9,105");
     }

@@ -198,6 +198,11 @@ fn kv_dtype(s: &str) -> Dtype {
     }
 }
 
+/// Whether the source states the KV-cache dtype (rather than `auto` or nothing).
+pub fn kv_stated(s: &str) -> bool {
+    !matches!(kv_label(s), "n/s" | "auto")
+}
+
 /// The KV dtype as shown in the table.
 pub fn kv_label(s: &str) -> &str {
     match s.split_whitespace().next().unwrap_or("") {

@@ -258,6 +258,13 @@ pub fn score(row: &Row) -> Scored {
     };
     s.gpu = setup.deployment.gpu.name.clone();
     s.model = setup.deployment.model.name.clone();
+    // The dtypes modelled; `*` marks a KV dtype the source left to the engine's default (the model's 16 bits).
+    let assumed = if map::kv_stated(&row.kv_dtype) {
+        ""
+    } else {
+        "*"
+    };
+    s.precision = format!("{}/{}{assumed}", row.weights, setup.deployment.kv.name());
     match predict::predict(&setup) {
         Ok(p) => {
             s.predicted = Some(p);
