@@ -234,6 +234,32 @@ mod tests {
             md.contains("| v033 | trtllm | h100-sxm | llama-3.1-70b |"),
             "{md}"
         );
+        // The JSON carries the fields the scorecard promises.
+        let v = serde_json::to_value(&card).unwrap();
+        for key in [
+            "id",
+            "engine",
+            "gpu",
+            "model",
+            "metric",
+            "published",
+            "predicted",
+            "error",
+            "status",
+            "reason",
+        ] {
+            assert!(v["rows"][0].get(key).is_some(), "rows lack {key}");
+        }
+        assert_eq!(v["rows"][0]["status"], "not_modelled");
+        assert_eq!(v["rows"][1]["status"], "modelled");
+        for key in ["rows", "median_abs_error", "p90_abs_error"] {
+            assert!(
+                v["summary"]["overall"].get(key).is_some(),
+                "overall lacks {key}"
+            );
+        }
+        assert!(v["summary"]["by_engine"]["trtllm"].is_object());
+        assert!(v["summary"]["by_gpu"]["h100-sxm"].is_object());
         assert_eq!(figure(18.58), "18.58");
         assert_eq!(figure(9104.61), "9,105");
     }

@@ -46,6 +46,8 @@ pub enum Reason {
     MetricNotStated(String),
     /// The stated layout does not fit the model on the GPUs, by infercost's memory accounting.
     DoesNotFit(String),
+    /// The simulation refused the settings or left requests unserved, so no figure is comparable.
+    Unserved(String),
 }
 
 impl Reason {
@@ -65,6 +67,7 @@ impl Reason {
             Reason::ClosedLoop => "needs closed-loop load",
             Reason::MetricNotStated(_) => "statistic or token type not stated",
             Reason::DoesNotFit(_) => "does not fit by infercost's memory accounting",
+            Reason::Unserved(_) => "the simulation did not serve every request",
         }
     }
 }
@@ -75,7 +78,7 @@ impl fmt::Display for Reason {
             Reason::GpuNotInCatalog(x) | Reason::ModelNotInCatalog(x) => {
                 write!(f, "{}: {x}", self.label())
             }
-            Reason::MetricNotStated(x) | Reason::DoesNotFit(x) => {
+            Reason::MetricNotStated(x) | Reason::DoesNotFit(x) | Reason::Unserved(x) => {
                 write!(f, "{}: {x}", self.label())
             }
             _ => f.write_str(self.label()),
@@ -254,11 +257,15 @@ fn leading_number(s: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
-/// The request count a source states as "with N requests" in its notes.
+/// The request count a source states as "with N requests" in its notes (a count quoted from an example
+/// elsewhere on the page does not count).
 fn stated_requests(notes: &str) -> Option<u32> {
-    let i = notes.find(" requests")?;
-    let before = notes[..i].rsplit(' ').next()?;
-    before.replace(',', "").parse().ok()
+    let at = notes.find("with ")? + "with ".len();
+    let (count, rest) = notes[at..].split_once(' ')?;
+    if !rest.starts_with("requests") {
+        return None;
+    }
+    count.replace(',', "").parse().ok()
 }
 
 /// The metric, or why it cannot be computed.
@@ -405,6 +412,10 @@ mod tests {
             Some(500)
         );
         assert_eq!(stated_requests("no count here"), None);
+        assert_eq!(
+            stated_requests("equals 3000 requests x 128 output tokens"),
+            None
+        );
         assert_eq!(leading_number("8 (fixed batch)"), Some(8));
     }
 }

@@ -30,9 +30,9 @@ pub fn predict(s: &Setup) -> Result<f64, Reason> {
     cfg.engine = s.engine;
     // Offline benchmarks hand requests to replicas in turn; so does round robin, with no randomness.
     cfg.router = Router::RoundRobin;
-    let r = simulate(&s.deployment, &w, &cfg).map_err(|e| Reason::DoesNotFit(e.to_string()))?;
+    let r = simulate(&s.deployment, &w, &cfg).map_err(|e| Reason::Unserved(e.to_string()))?;
     if r.completed < r.requests || r.makespan_s <= 0.0 {
-        return Err(Reason::DoesNotFit(format!(
+        return Err(Reason::Unserved(format!(
             "{} of {} requests served",
             r.completed, r.requests
         )));
