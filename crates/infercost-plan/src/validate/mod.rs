@@ -19,7 +19,7 @@ pub use summary::{Stat, Summary};
 pub const PUBLISHED_CSV: &str = include_str!("../../../../data/validation/published.csv");
 
 /// The columns a reference file must have, in any order.
-const COLUMNS: [&str; 21] = [
+const COLUMNS: [&str; 19] = [
     "id",
     "engine",
     "gpu",
@@ -39,8 +39,6 @@ const COLUMNS: [&str; 21] = [
     "value",
     "unit",
     "notes",
-    "source_url",
-    "published",
 ];
 
 /// A reference file that cannot be read; no scorecard is made from it.
@@ -207,7 +205,7 @@ pub struct Scored {
     pub error: Option<f64>,
     /// Modelled or not.
     pub status: Status,
-    /// Why not (or what the prediction assumed that the source did not state).
+    /// Why the row is not modelled.
     pub reason: Option<String>,
 }
 
