@@ -10,6 +10,7 @@ mod cmd_prices;
 mod cmd_serve;
 mod cmd_sim;
 mod cmd_trace;
+mod cmd_validate;
 mod export;
 mod files;
 mod load;
@@ -60,6 +61,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// A local web page: drop a request log, plan it, explore the report (127.0.0.1 unless --bind says otherwise)
     Serve(cmd_serve::ServeArgs),
+    /// The accuracy scorecard: predictions against published serving figures built into the binary
+    Validate(cmd_validate::ValidateArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Cost(a) => cmd_prices::cost(a),
         Command::Bench(a) => bench::run(a),
         Command::Serve(a) => cmd_serve::serve(a),
+        Command::Validate(a) => cmd_validate::validate(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,421 @@
+//! From a published row to what infercost simulates: the catalog model and GPU, the layout, dtypes, engine
+//! settings, fixed lengths, the load and the metric, or the reason the row cannot be modelled yet.
+
+use super::Row;
+use infercost_perf::{Deployment, Dtype, GpuCatalog, ModelCatalog};
+use infercost_sim::EngineConfig;
+use std::fmt;
+
+/// Requests offered at once when the source does not say how many (trtllm-bench's synthetic sets hold a few
+/// thousand requests; the figure is the steady state, so ramp-up and drain must be a small part of the run).
+pub const DEFAULT_REQUESTS: u32 = 3000;
+
+/// Sequences an engine may batch when the source does not state a limit: large enough that the KV cache, not
+/// this cap, bounds the batch, as trtllm-bench's tuned settings and vLLM's larger defaults do.
+pub const MAX_NUM_SEQS: u32 = 2048;
+
+/// Tokens per iteration: vLLM's `max_num_batched_tokens` and TensorRT-LLM's `max_num_tokens` default alike.
+pub const MAX_BATCHED_TOKENS: u32 = 8192;
+
+/// Why a row is not modelled. Each is a gap of the model or of the source, counted in the summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// Prefill and decode served on separate multi-node pools, measured apart.
+    Disaggregated,
+    /// A GPU that is not in `data/gpus.toml`.
+    GpuNotInCatalog(String),
+    /// A model with neither a catalog entry nor a config in `data/models/`.
+    ModelNotInCatalog(String),
+    /// fp4 (NVFP4/MXFP4) weights: the iteration model knows bf16, fp8 and int4.
+    Fp4Weights,
+    /// Pipeline parallelism: the iteration model splits layers by tensor parallelism only.
+    PipelineParallel,
+    /// MoE served with expert parallelism or data-parallel attention: modelled as tensor parallel only.
+    ExpertParallel,
+    /// A MoE whose expert/attention layout the source does not state.
+    MoeLayoutNotStated,
+    /// The tensor-parallel degree is not stated.
+    LayoutNotStated,
+    /// The weight precision is not stated.
+    PrecisionNotStated,
+    /// Lengths drawn from a dataset (ShareGPT, OpenOrca) whose sampled lengths the source does not publish.
+    DatasetLengths,
+    /// A closed loop of clients: needs `simulate --concurrency`.
+    ClosedLoop,
+    /// A metric whose statistic or token type the source does not state.
+    MetricNotStated(String),
+    /// The stated layout does not fit the model on the GPUs, by infercost's memory accounting.
+    DoesNotFit(String),
+    /// The simulation refused the settings or left requests unserved, so no figure is comparable.
+    Unserved(String),
+}
+
+impl Reason {
+    /// A short label, the same for every row with this reason (the summary counts by it).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Reason::Disaggregated => "multi-node disaggregated serving",
+            Reason::GpuNotInCatalog(_) => "GPU not in the catalog",
+            Reason::ModelNotInCatalog(_) => "model not in the catalog",
+            Reason::Fp4Weights => "fp4 weights",
+            Reason::PipelineParallel => "pipeline parallelism",
+            Reason::ExpertParallel => "MoE with expert parallelism or attention DP",
+            Reason::MoeLayoutNotStated => "MoE layout not stated (EP/attention DP likely)",
+            Reason::LayoutNotStated => "TP not stated",
+            Reason::PrecisionNotStated => "precision not stated",
+            Reason::DatasetLengths => "dataset lengths (ShareGPT/OpenOrca) not published",
+            Reason::ClosedLoop => "needs closed-loop load",
+            Reason::MetricNotStated(_) => "statistic or token type not stated",
+            Reason::DoesNotFit(_) => "does not fit by infercost's memory accounting",
+            Reason::Unserved(_) => "the simulation did not serve every request",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::GpuNotInCatalog(x) | Reason::ModelNotInCatalog(x) => {
+                write!(f, "{}: {x}", self.label())
+            }
+            Reason::MetricNotStated(x) | Reason::DoesNotFit(x) | Reason::Unserved(x) => {
+                write!(f, "{}: {x}", self.label())
+            }
+            _ => f.write_str(self.label()),
+        }
+    }
+}
+
+/// The metric a row publishes, as infercost computes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Output tokens per second.
+    OutputTokensPerS,
+    /// Input plus output tokens per second.
+    TotalTokensPerS,
+    /// Completed requests per second.
+    RequestsPerS,
+    /// Median time to first token, ms.
+    TtftMedianMs,
+    /// Mean time to first token, ms.
+    TtftMeanMs,
+    /// Median time per output token, ms.
+    TpotMedianMs,
+    /// Mean inter-token latency, ms (the mean time per output token).
+    ItlMeanMs,
+    /// Median end-to-end latency, ms (of one fixed batch: the time to finish it).
+    E2eMedianMs,
+}
+
+/// How requests arrive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Load {
+    /// All at t = 0 (infinite rate, offline, or one fixed batch).
+    AtOnce,
+    /// Poisson arrivals at this many requests per second.
+    Poisson(f64),
+}
+
+/// What one row simulates.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// Model, GPU, TP and dtypes of one replica.
+    pub deployment: Deployment,
+    /// Replicas: GPUs over TP.
+    pub replicas: u32,
+    /// Engine settings of each replica.
+    pub engine: EngineConfig,
+    /// Prompt tokens of every request.
+    pub input_tokens: u32,
+    /// Output tokens of every request.
+    pub output_tokens: u32,
+    /// Arrivals.
+    pub load: Load,
+    /// Requests offered.
+    pub requests: u32,
+    /// What to report.
+    pub metric: Metric,
+    /// Divides a throughput to the published scope (the GPU count for a per-GPU figure, else 1).
+    pub scope_divisor: f64,
+}
+
+/// Maps a published GPU name to the catalog's.
+pub fn catalog_gpu(name: &str) -> Option<&'static str> {
+    Some(match name {
+        // A source that says only "H100" ran the 80 GB SXM part in every row here; the PCIe part is slower.
+        "h100-sxm" | "h100" => "h100-sxm",
+        "h200-sxm" | "h200" => "h200",
+        "b200-sxm" | "b200" => "b200",
+        "a100-80gb" => "a100-80gb",
+        "l40s" => "l40s",
+        _ => return None,
+    })
+}
+
+/// Maps a Hugging Face model name to a catalog model with the same architecture (fine-tunes, quantised
+/// checkpoints and re-releases of one architecture share it: Llama 3.3 70B and Llama 3 70B are Llama 3.1 70B's
+/// shape, DeepSeek-R1 is DeepSeek-V3's).
+pub fn catalog_model(hf_name: &str) -> Option<&'static str> {
+    let base = hf_name.rsplit('/').next()?.to_ascii_lowercase();
+    const PREFIXES: [(&str, &str); 13] = [
+        ("llama-3.1-8b", "llama-3.1-8b"),
+        ("meta-llama-3.1-8b", "llama-3.1-8b"),
+        ("llama-3.1-70b", "llama-3.1-70b"),
+        ("llama-3.3-70b", "llama-3.1-70b"),
+        ("meta-llama-3-70b", "llama-3.1-70b"),
+        ("llama-3.1-405b", "llama-3.1-405b"),
+        ("mixtral-8x7b", "mixtral-8x7b"),
+        ("mixtral-8x22b", "mixtral-8x22b"),
+        ("qwen3-235b-a22b", "qwen3-235b-a22b"),
+        ("qwen3-30b-a3b", "qwen3-30b-a3b"),
+        ("qwen3-32b", "qwen3-32b"),
+        ("deepseek-v3", "deepseek-v3"),
+        ("deepseek-r1", "deepseek-v3"),
+    ];
+    if base == "gpt-oss-120b" {
+        return Some("gpt-oss-120b");
+    }
+    PREFIXES
+        .iter()
+        .find(|(p, _)| base.starts_with(p))
+        .map(|(_, c)| *c)
+}
+
+/// Weight precision: `Err` for fp4 or a precision not stated.
+fn weights(s: &str) -> Result<Dtype, Reason> {
+    match s {
+        "bf16" | "fp16" => Ok(Dtype::Bf16),
+        "fp8" => Ok(Dtype::Fp8),
+        "int4" => Ok(Dtype::Int4),
+        "fp4" => Err(Reason::Fp4Weights),
+        _ => Err(Reason::PrecisionNotStated),
+    }
+}
+
+/// KV-cache dtype: fp8 when stated, else the model's 16-bit dtype (the engines' default, `auto`).
+fn kv_dtype(s: &str) -> Dtype {
+    if s.starts_with("fp8") {
+        Dtype::Fp8
+    } else {
+        Dtype::Bf16
+    }
+}
+
+/// Whether the source states the KV-cache dtype (rather than `auto` or nothing).
+pub fn kv_stated(s: &str) -> bool {
+    !matches!(kv_label(s), "n/s" | "auto")
+}
+
+/// The KV dtype as shown in the table.
+pub fn kv_label(s: &str) -> &str {
+    match s.split_whitespace().next().unwrap_or("") {
+        "" => "n/s",
+        "bf16/fp16" => "bf16",
+        w => w,
+    }
+}
+
+/// A degree column: empty or `1` is none.
+fn degree(s: &str) -> Option<u32> {
+    match s {
+        "" => Some(1),
+        _ => s.parse().ok(),
+    }
+}
+
+/// The layout as published.
+pub fn layout_label(r: &Row) -> String {
+    let mut s = format!("TP{}", r.tp);
+    if !matches!(r.pp.as_str(), "" | "1") {
+        s += &format!(" PP{}", r.pp);
+    }
+    if !r.ep.is_empty() {
+        s += &format!(" EP{}", r.ep);
+    }
+    if r.attention_dp == "yes" {
+        s += " DP-attn";
+    }
+    s
+}
+
+/// The load as published, shortly.
+pub fn load_label(r: &Row) -> String {
+    match r.load.as_str() {
+        "max_throughput" => "max".into(),
+        "rate" => format!("rate {}/s", r.load_value),
+        "concurrency" if r.load_value.contains("fixed batch") => {
+            format!("batch {}", leading_number(&r.load_value).unwrap_or(0))
+        }
+        "concurrency" => format!("conc {}", r.load_value),
+        other => other.into(),
+    }
+}
+
+/// The whole number a text starts with.
+fn leading_number(s: &str) -> Option<u32> {
+    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+/// The request count a source states as "with N requests" in its notes (a count quoted from an example
+/// elsewhere on the page does not count).
+fn stated_requests(notes: &str) -> Option<u32> {
+    let at = notes.find("with ")? + "with ".len();
+    let (count, rest) = notes[at..].split_once(' ')?;
+    if !rest.starts_with("requests") {
+        return None;
+    }
+    count.replace(',', "").parse().ok()
+}
+
+/// The metric, or why it cannot be computed.
+fn metric(name: &str) -> Result<Metric, Reason> {
+    Ok(match name {
+        "output_tokens_per_s" => Metric::OutputTokensPerS,
+        "total_tokens_per_s" => Metric::TotalTokensPerS,
+        "requests_per_s" => Metric::RequestsPerS,
+        "ttft_ms_median" => Metric::TtftMedianMs,
+        "ttft_ms_mean" => Metric::TtftMeanMs,
+        "tpot_ms_median" => Metric::TpotMedianMs,
+        "itl_ms_mean" => Metric::ItlMeanMs,
+        "e2e_latency_ms_median" => Metric::E2eMedianMs,
+        "prefill_input_tokens_per_s" | "decode_output_tokens_per_s" => {
+            return Err(Reason::Disaggregated)
+        }
+        other => return Err(Reason::MetricNotStated(other.into())),
+    })
+}
+
+/// Checks the layout: TP stated, no pipeline, and a MoE served tensor parallel (no EP, no DP attention).
+fn layout(r: &Row, moe: bool) -> Result<u32, Reason> {
+    if degree(&r.pp) != Some(1) {
+        return Err(Reason::PipelineParallel);
+    }
+    let ep = degree(&r.ep);
+    if r.attention_dp == "yes" || ep.is_some_and(|e| e > 1) {
+        return Err(Reason::ExpertParallel);
+    }
+    if moe && (ep.is_none() || r.attention_dp == "n/s") {
+        return Err(Reason::MoeLayoutNotStated);
+    }
+    r.tp.parse::<u32>()
+        .ok()
+        .filter(|&t| t >= 1)
+        .ok_or(Reason::LayoutNotStated)
+}
+
+/// The simulation settings of a row, or the reason it cannot be modelled yet. The checks run from the most
+/// fundamental gap (serving the model does not support) to the least (a load mode not built yet), so each row
+/// is counted once, under its deepest gap.
+pub fn setup(r: &Row) -> Result<Setup, Reason> {
+    let metric = metric(&r.metric);
+    if metric == Err(Reason::Disaggregated) {
+        return Err(Reason::Disaggregated);
+    }
+    let gpu_name = catalog_gpu(&r.gpu).ok_or_else(|| Reason::GpuNotInCatalog(r.gpu.clone()))?;
+    let model_name =
+        catalog_model(&r.model).ok_or_else(|| Reason::ModelNotInCatalog(r.model.clone()))?;
+    let w = match weights(&r.weights) {
+        Err(Reason::Fp4Weights) => return Err(Reason::Fp4Weights),
+        other => other,
+    };
+    let model =
+        ModelCatalog::get(model_name).map_err(|e| Reason::ModelNotInCatalog(e.to_string()))?;
+    let tp = layout(r, model.moe.is_some())?;
+    let w = w?;
+    let (load, requests) = load(r)?;
+    let (Ok(input_tokens), Ok(output_tokens)) =
+        (r.input_len.parse::<u32>(), r.output_len.parse::<u32>())
+    else {
+        return Err(Reason::DatasetLengths);
+    };
+    let metric = metric?;
+    let gpu = GpuCatalog::embedded()
+        .get(gpu_name)
+        .map_err(|e| Reason::GpuNotInCatalog(e.to_string()))?
+        .clone();
+    let deployment = Deployment::new(model, gpu, tp, w, kv_dtype(&r.kv_dtype))
+        .map_err(|e| Reason::DoesNotFit(e.to_string()))?;
+    let max_model_len = input_tokens + output_tokens;
+    let util = memory_utilization(&r.engine, &deployment);
+    deployment
+        .check_fits(util, MAX_BATCHED_TOKENS as u64, max_model_len, None)
+        .map_err(|e| Reason::DoesNotFit(e.to_string()))?;
+    let engine = EngineConfig::for_deployment(&deployment, util, MAX_BATCHED_TOKENS)
+        .with_max_num_seqs(MAX_NUM_SEQS.min(requests.max(1)))
+        .with_prefix_caching(false)
+        .with_max_model_len(Some(max_model_len));
+    let per_gpu = r.unit.contains("per GPU");
+    Ok(Setup {
+        replicas: (r.num_gpus / tp).max(1),
+        deployment,
+        engine,
+        input_tokens,
+        output_tokens,
+        load,
+        requests,
+        metric,
+        scope_divisor: if per_gpu { r.num_gpus as f64 } else { 1.0 },
+    })
+}
+
+/// The load and the number of requests, or `ClosedLoop` for clients that wait for their answers.
+fn load(r: &Row) -> Result<(Load, u32), Reason> {
+    let stated = stated_requests(&r.notes);
+    match r.load.as_str() {
+        "max_throughput" => Ok((Load::AtOnce, stated.unwrap_or(DEFAULT_REQUESTS))),
+        "rate" => match r.load_value.parse::<f64>() {
+            Ok(rps) if rps > 0.0 => Ok((Load::Poisson(rps), stated.unwrap_or(DEFAULT_REQUESTS))),
+            _ => Err(Reason::MetricNotStated(format!("rate {:?}", r.load_value))),
+        },
+        // A fixed batch (vLLM's latency benchmark) is one set of requests sent together, not a loop of clients.
+        "concurrency" if r.load_value.contains("fixed batch") => {
+            Ok((Load::AtOnce, leading_number(&r.load_value).unwrap_or(1)))
+        }
+        _ => Err(Reason::ClosedLoop),
+    }
+}
+
+/// The share of each GPU's memory the engine takes. vLLM and SGLang take 90% of the whole memory; TensorRT-LLM
+/// loads the weights first and gives 90% of the memory left to the KV cache (`kv_cache_free_gpu_mem_fraction`).
+pub fn memory_utilization(engine: &str, d: &Deployment) -> f64 {
+    if engine != "trtllm" {
+        return 0.9;
+    }
+    let total = d.gpu.memory_gib * (1u64 << 30) as f64;
+    let weights = (d.weight_bytes_per_gpu() / total).min(1.0);
+    weights + 0.9 * (1.0 - weights)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_map_to_the_catalog() {
+        assert_eq!(catalog_gpu("h100"), Some("h100-sxm"));
+        assert_eq!(catalog_gpu("h200-sxm"), Some("h200"));
+        assert_eq!(catalog_gpu("gb200"), None);
+        assert_eq!(
+            catalog_model("meta-llama/Llama-3.3-70B-Instruct"),
+            Some("llama-3.1-70b")
+        );
+        assert_eq!(
+            catalog_model("deepseek-ai/DeepSeek-R1-0528"),
+            Some("deepseek-v3")
+        );
+        assert_eq!(catalog_model("Qwen/Qwen3-32B-AWQ"), Some("qwen3-32b"));
+        assert_eq!(catalog_model("meta-llama/Llama-2-70b-chat-hf"), None);
+        assert_eq!(catalog_model("moonshotai/Kimi-K2-Instruct"), None);
+        assert_eq!(
+            stated_requests("version 0.14.0, with 500 requests and"),
+            Some(500)
+        );
+        assert_eq!(stated_requests("no count here"), None);
+        assert_eq!(
+            stated_requests("equals 3000 requests x 128 output tokens"),
+            None
+        );
+        assert_eq!(leading_number("8 (fixed batch)"), Some(8));
+    }
+}
