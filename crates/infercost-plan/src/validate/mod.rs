@@ -100,12 +100,21 @@ pub struct Row {
     pub notes: String,
 }
 
-/// Reads a reference file in the `published.csv` layout (one row per line, RFC 4180 quotes).
+/// Reads a reference file in the `published.csv` layout (RFC 4180 quotes; a quoted note may span lines, and a
+/// row's error names the line it starts on).
 pub fn parse(text: &str) -> Result<Vec<Row>, ValidateError> {
-    let mut lines = text.lines();
-    let mut fields = Vec::new();
-    infercost_core::csv_line::split(lines.next().unwrap_or(""), &mut fields);
-    let header: Vec<String> = fields.iter().map(|f| f.trim().to_string()).collect();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| ValidateError::Row {
+            line: 1,
+            message: e.to_string(),
+        })?
+        .iter()
+        .map(|f| f.trim().to_string())
+        .collect();
     let mut at = [0usize; COLUMNS.len()];
     for (slot, name) in at.iter_mut().zip(COLUMNS) {
         *slot = header
@@ -114,12 +123,15 @@ pub fn parse(text: &str) -> Result<Vec<Row>, ValidateError> {
             .ok_or(ValidateError::MissingColumn(name))?;
     }
     let mut rows = Vec::new();
-    for (i, line) in lines.enumerate() {
-        if line.trim().is_empty() {
+    for record in reader.records() {
+        let fields = record.map_err(|e| ValidateError::Row {
+            line: e.position().map_or(0, |p| p.line() as usize),
+            message: e.to_string(),
+        })?;
+        let line_no = fields.position().map_or(0, |p| p.line() as usize);
+        if fields.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        let line_no = i + 2;
-        infercost_core::csv_line::split(line, &mut fields);
         if fields.len() != header.len() {
             return Err(ValidateError::Row {
                 line: line_no,
