@@ -2215,3 +2215,57 @@ fn synth_replays_servegen_clients_windows_and_lengths() {
         assert!(r.stderr.contains(says), "{}", r.stderr);
     }
 }
+
+/// Two minutes of arrivals, two a second, of short prompts and reasoning-length outputs (8k to 20k tokens).
+fn write_long_output_trace(path: &Path) {
+    let mut s = String::new();
+    let mut x: u64 = 7;
+    for i in 0..240 {
+        // A small linear congruential generator: the lengths vary without a dependency.
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let input = 100 + (x >> 33) % 300;
+        let output = 8000 + (x >> 17) % 12_000;
+        s.push_str(&format!(
+            "{{\"timestamp\":{},\"input_length\":{input},\"output_length\":{output}}}\n",
+            i * 500
+        ));
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn capacity_finds_a_fleet_for_long_outputs_that_simulate_confirms() {
+    let d = temp("long");
+    write_long_output_trace(&d.join("long.jsonl"));
+    let slo = ["--slo-ttft-ms", "2000", "--slo-tpot-ms", "100"];
+    let deploy = ["llama-3.1-8b", "--gpu", "h100-sxm", "--trace", "long.jsonl"];
+    let c = json(&infercost(
+        &[&["capacity", "--json"][..], &deploy, &slo].concat(),
+        &d,
+    ));
+    // Every output decodes for minutes after a two-minute trace; that is no backlog.
+    let replicas = c["min_replicas"].as_u64().expect("a fleet is found");
+    assert!(replicas <= 16, "{c}");
+    let n = replicas.to_string();
+    let sim = |n: &str| {
+        json(&infercost(
+            &[
+                &["simulate", "--json", "--no-progress", "--replicas", n][..],
+                &deploy,
+                &slo,
+            ]
+            .concat(),
+            &d,
+        ))
+    };
+    let v = sim(&n);
+    assert_eq!(v["meets_slo"], true, "{}", v["ttft_ms"]);
+    assert_eq!(v["overloaded"], false);
+    assert!(v["makespan_s"].as_f64().unwrap() > 120.0 * 1.25 + 60.0);
+    // A single replica is still flagged: new requests wait for a place in the batch long after the last arrival.
+    let one = sim("1");
+    assert_eq!(one["overloaded"], true);
+    assert_eq!(one["meets_slo"], false);
+}

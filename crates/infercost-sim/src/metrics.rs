@@ -120,6 +120,9 @@ pub struct Metrics {
     pub first_arrival: SimTime,
     /// Last arrival seen.
     pub last_arrival: SimTime,
+    /// When a request was last admitted to a batch for the first time: long after the last arrival it means a
+    /// backlog of new requests that grew; decoding long outputs does not move it.
+    pub last_admission: SimTime,
     /// Longest waiting queue seen on any replica.
     pub max_queue: u64,
     /// Iterations executed (jumped ones counted).
@@ -152,6 +155,7 @@ impl Metrics {
             makespan: SimTime::ZERO,
             first_arrival: SimTime::MAX,
             last_arrival: SimTime::ZERO,
+            last_admission: SimTime::ZERO,
             max_queue: 0,
             iterations: 0,
             in_flight_at_end: 0,
@@ -251,6 +255,7 @@ impl Metrics {
         self.makespan = self.makespan.max(o.makespan);
         self.first_arrival = self.first_arrival.min(o.first_arrival);
         self.last_arrival = self.last_arrival.max(o.last_arrival);
+        self.last_admission = self.last_admission.max(o.last_admission);
         self.max_queue = self.max_queue.max(o.max_queue);
         self.iterations += o.iterations;
         self.in_flight_at_end += o.in_flight_at_end;

@@ -761,3 +761,63 @@ fn unservable_and_unfinished_requests_are_slo_misses() {
     assert_eq!(r.slo_attainment, Some(0.75));
     assert_eq!(r.meets_slo, Some(false));
 }
+
+/// Two minutes of arrivals, two a second, of short prompts and reasoning-length outputs (8k to 20k tokens):
+/// every request decodes for minutes, long after the last arrival.
+fn long_outputs() -> Workload {
+    let mut rng = infercost_core::Rng::new(3);
+    let rows: Vec<(f64, u32, u32)> = (0..240)
+        .map(|i| {
+            (
+                i as f64 * 0.5,
+                100 + rng.below(300) as u32,
+                8000 + rng.below(12_000) as u32,
+            )
+        })
+        .collect();
+    requests(&rows)
+}
+
+#[test]
+fn long_outputs_after_a_short_trace_are_not_overload_but_a_growing_backlog_is() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = long_outputs();
+    let run = |replicas| {
+        let mut c = config(&dep, replicas);
+        c.slo = Some(LOOSE);
+        simulate(&dep, &w, &c).unwrap()
+    };
+    let served = run(4);
+    // The outputs outlast the trace by far more than a quarter of its span, yet every request was admitted on
+    // arrival: the fleet keeps up.
+    assert!(
+        served.makespan_s > 120.0 * 1.25 + 60.0,
+        "{}",
+        served.makespan_s
+    );
+    assert!(served.queue_ms.p99 < 1000.0, "{:?}", served.queue_ms);
+    assert_eq!(served.meets_slo, Some(true));
+    assert!(!served.overloaded);
+    // One or two replicas cannot hold the batch: new requests still wait for their first place in it minutes
+    // after the last arrival.
+    for replicas in [1, 2] {
+        let behind = run(replicas);
+        assert!(behind.overloaded, "{replicas}: {:?}", behind.queue_ms);
+        assert_eq!(behind.meets_slo, Some(false));
+    }
+}
+
+#[test]
+fn a_replica_has_capacity_for_reasoning_length_outputs() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let mix: Vec<(u32, u32)> = long_outputs()
+        .requests
+        .iter()
+        .map(|r| (r.input_tokens, r.output_tokens))
+        .collect();
+    let engine = config(&dep, 1).engine;
+    // The probe's arrivals last 90 s; each output decodes for minutes, so judging overload by the makespan
+    // found no rate at all.
+    let cap = infercost_sim::capacity::replica_capacity(&dep, &mix, engine, LOOSE);
+    assert!(cap > 0.1, "{cap}");
+}

@@ -144,6 +144,7 @@ impl<'a> Group<'a> {
         for mem in &mut self.members {
             mem.replica.run_until(horizon, &mut m, self.wl);
             end = end.max(mem.replica.clock);
+            m.last_admission = m.last_admission.max(mem.replica.last_admission);
         }
         let unfinished: u64 = self.members.iter().map(|x| x.replica.unfinished()).sum();
         // Provisioned time: each replica from its start to its release (or the end of the run). An iteration

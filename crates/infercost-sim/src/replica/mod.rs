@@ -62,6 +62,9 @@ pub(crate) struct Replica<'a> {
     record: bool,
     pub(crate) id: u32,
     pub(crate) clock: SimTime,
+    /// When a request was last admitted to a batch for the first time (re-admissions after a preemption are
+    /// not counted: their cost shows in TPOT).
+    pub(crate) last_admission: SimTime,
     waiting: VecDeque<u32>,
     prefilling: Vec<u32>,
     slab: Vec<Seq>,
@@ -112,6 +115,7 @@ impl<'a> Replica<'a> {
             record,
             id,
             clock: SimTime::ZERO,
+            last_admission: SimTime::ZERO,
             waiting: VecDeque::new(),
             prefilling: Vec::new(),
             slab: Vec::new(),
