@@ -92,6 +92,9 @@ pub struct Metrics {
     pub e2e: LogHistogram,
     /// Queueing delay.
     pub queue: LogHistogram,
+    /// Inter-token latency: one value per output token after a request's first, the length of the iteration
+    /// that produced it (a closed-form stretch records its mean iteration for each of its tokens).
+    pub itl: LogHistogram,
     /// Requests seen.
     pub requests: u64,
     /// Requests completed.
@@ -141,6 +144,7 @@ impl Metrics {
             tpot: LogHistogram::new(),
             e2e: LogHistogram::new(),
             queue: LogHistogram::new(),
+            itl: LogHistogram::new(),
             requests: 0,
             completed: 0,
             unservable: 0,
@@ -232,6 +236,7 @@ impl Metrics {
         self.tpot.merge(&o.tpot);
         self.e2e.merge(&o.e2e);
         self.queue.merge(&o.queue);
+        self.itl.merge(&o.itl);
         self.requests += o.requests;
         self.completed += o.completed;
         self.unservable += o.unservable;

@@ -212,6 +212,27 @@ impl<'a> Replica<'a> {
         }
     }
 
+    /// Runs iterations that start before `until` and stops after the first in which a request completed;
+    /// returns how many completed then (at `self.clock`). `None` when the replica had work it could not run.
+    pub(crate) fn run_to_completion(
+        &mut self,
+        until: SimTime,
+        m: &mut Metrics,
+        wl: &Workload,
+    ) -> Option<u64> {
+        let before = m.completed;
+        while self.clock < until && self.has_work() {
+            let moved = (!self.step_exact && self.try_jump(until, m)) || self.step(m, wl);
+            if !moved {
+                return None;
+            }
+            if m.completed > before {
+                break;
+            }
+        }
+        Some(m.completed - before)
+    }
+
     /// Requests still waiting or running (unfinished at a horizon).
     pub(crate) fn unfinished(&self) -> u64 {
         self.in_flight()
