@@ -2269,3 +2269,79 @@ fn capacity_finds_a_fleet_for_long_outputs_that_simulate_confirms() {
     assert_eq!(one["overloaded"], true);
     assert_eq!(one["meets_slo"], false);
 }
+
+#[test]
+fn simulate_with_concurrency_reports_what_serving_benchmarks_report() {
+    let d = temp("closed");
+    // A lengths-only file: a closed loop needs no arrival times.
+    let rows: String = (0..300)
+        .map(|i| format!("{},{}\n", 500 + i, 300 + i))
+        .collect();
+    std::fs::write(
+        d.join("lengths.csv"),
+        format!("num_prefill_tokens,num_decode_tokens\n{rows}"),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        infercost(
+            &[
+                &[
+                    "simulate",
+                    "llama-3.1-8b",
+                    "--gpu",
+                    "h100-sxm",
+                    "--trace",
+                    "lengths.csv",
+                    "--replicas",
+                    "2",
+                    "--no-progress",
+                ][..],
+                extra,
+            ]
+            .concat(),
+            &d,
+        )
+    };
+    let v = json(&run(&[
+        "--concurrency",
+        "8",
+        "--num-prompts",
+        "100",
+        "--json",
+    ]));
+    assert_eq!(v["completed"], 100);
+    let b = &v["closed_loop"];
+    assert_eq!(b["clients"], 8);
+    for k in [
+        "request_throughput",
+        "output_token_throughput",
+        "total_token_throughput",
+    ] {
+        assert!(b[k].as_f64().unwrap() > 0.0, "{k}: {b}");
+    }
+    for k in ["ttft_ms", "tpot_ms", "itl_ms"] {
+        for s in ["mean", "p50", "p99"] {
+            assert!(b[k][s].as_f64().unwrap() > 0.0, "{k}.{s}: {b}");
+        }
+    }
+    let total = b["total_token_throughput"].as_f64().unwrap();
+    let out = b["output_token_throughput"].as_f64().unwrap();
+    assert!(total > out);
+    // The open-loop fields are still there.
+    assert!(!v["ttft_ms"].is_null() && !v["makespan_s"].is_null());
+    let text = run(&["--concurrency", "8", "--num-prompts", "100"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    for k in ["closed loop of 8 clients", "requests/s", "ITL", "median"] {
+        assert!(text.stdout.contains(k), "{k}: {}", text.stdout);
+    }
+    // Without --concurrency a lengths-only file still needs arrival times; bad counts are refused.
+    for bad in [
+        &[][..],
+        &["--concurrency", "0"],
+        &["--concurrency", "4", "--num-prompts", "0"],
+    ] {
+        let r = run(bad);
+        assert_eq!(r.code, 2, "{bad:?}: {}", r.stderr);
+    }
+    assert!(run(&[]).stderr.contains("--concurrency"));
+}
