@@ -2240,7 +2240,16 @@ fn capacity_finds_a_fleet_for_long_outputs_that_simulate_confirms() {
     let d = temp("long");
     write_long_output_trace(&d.join("long.jsonl"));
     let slo = ["--slo-ttft-ms", "2000", "--slo-tpot-ms", "100"];
-    let deploy = ["llama-3.1-8b", "--gpu", "h100-sxm", "--trace", "long.jsonl"];
+    // Room for the whole outputs (the engine's default 8,192 would cut them).
+    let deploy = [
+        "llama-3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--trace",
+        "long.jsonl",
+        "--max-model-len",
+        "32768",
+    ];
     let c = json(&infercost(
         &[&["capacity", "--json"][..], &deploy, &slo].concat(),
         &d,
@@ -2263,6 +2272,7 @@ fn capacity_finds_a_fleet_for_long_outputs_that_simulate_confirms() {
     let v = sim(&n);
     assert_eq!(v["meets_slo"], true, "{}", v["ttft_ms"]);
     assert_eq!(v["overloaded"], false);
+    assert_eq!(v["truncated"], 0);
     assert!(v["makespan_s"].as_f64().unwrap() > 120.0 * 1.25 + 60.0);
     // A single replica is still flagged: new requests wait for a place in the batch long after the last arrival.
     let one = sim("1");

@@ -123,8 +123,8 @@ pub struct Metrics {
     pub first_arrival: SimTime,
     /// Last arrival seen.
     pub last_arrival: SimTime,
-    /// When a request was last admitted to a batch for the first time: long after the last arrival it means a
-    /// backlog of new requests that grew; decoding long outputs does not move it.
+    /// When a request last left a waiting queue for a batch (first admitted, or again after a preemption): long
+    /// after the last arrival it means a backlog that grew; decoding long outputs does not move it.
     pub last_admission: SimTime,
     /// Longest waiting queue seen on any replica.
     pub max_queue: u64,

@@ -787,9 +787,9 @@ fn long_outputs_after_a_short_trace_are_not_overload_but_a_growing_backlog_is() 
         c.slo = Some(LOOSE);
         simulate(&dep, &w, &c).unwrap()
     };
-    let served = run(4);
+    let served = run(6);
     // The outputs outlast the trace by far more than a quarter of its span, yet every request was admitted on
-    // arrival: the fleet keeps up.
+    // arrival and none was preempted: the fleet keeps up.
     assert!(
         served.makespan_s > 120.0 * 1.25 + 60.0,
         "{}",
@@ -799,12 +799,18 @@ fn long_outputs_after_a_short_trace_are_not_overload_but_a_growing_backlog_is() 
     assert_eq!(served.meets_slo, Some(true));
     assert!(!served.overloaded);
     // One or two replicas cannot hold the batch: new requests still wait for their first place in it minutes
-    // after the last arrival.
+    // after the last arrival, and miss the TTFT target.
     for replicas in [1, 2] {
         let behind = run(replicas);
         assert!(behind.overloaded, "{replicas}: {:?}", behind.queue_ms);
         assert_eq!(behind.meets_slo, Some(false));
     }
+    // Three replicas admit every prompt on arrival and meet the SLO, but their KV cache cannot hold the outputs
+    // as they grow: preempted requests wait to be recomputed long after the last arrival. A steady stream at
+    // this rate would outrun them.
+    let thrashing = run(3);
+    assert_eq!(thrashing.meets_slo, Some(true));
+    assert!(thrashing.preemptions > 0 && thrashing.overloaded);
 }
 
 #[test]

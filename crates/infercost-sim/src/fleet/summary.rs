@@ -223,9 +223,10 @@ pub(super) fn summarize(
     };
     let last_arrival_bucket = m.buckets.iter().rposition(|b| b.arrivals > 0).unwrap_or(0);
     let last_arrival_s = (last_arrival_bucket as u64 + 1) as f64 * cfg.bucket.as_secs_f64();
-    // Falling behind shows as a backlog: requests still waiting for their first place in a batch long after the
-    // last arrival (more than a quarter of the arrival span). The makespan would not do: long outputs keep
-    // decoding long after a short trace ends on a fleet that admits every request on arrival.
+    // Falling behind shows as a backlog: requests still waiting for a place in a batch long after the last
+    // arrival (more than a quarter of the arrival span), new ones or ones preempted for want of KV cache (a
+    // replica that admits every short prompt at once and then thrashes is behind too). The makespan would not
+    // do: long outputs keep decoding long after a short trace ends on a fleet that keeps up.
     // A closed loop sends only as fast as the fleet answers: it cannot fall behind.
     let overloaded =
         cfg.clients.is_none() && m.last_admission.as_secs_f64() > last_arrival_s * 1.25 + 60.0;

@@ -62,8 +62,7 @@ pub(crate) struct Replica<'a> {
     record: bool,
     pub(crate) id: u32,
     pub(crate) clock: SimTime,
-    /// When a request was last admitted to a batch for the first time (re-admissions after a preemption are
-    /// not counted: their cost shows in TPOT).
+    /// When a request last left the waiting queue for a batch: a first admission, or one after a preemption.
     pub(crate) last_admission: SimTime,
     waiting: VecDeque<u32>,
     prefilling: Vec<u32>,

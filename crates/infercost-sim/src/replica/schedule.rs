@@ -165,10 +165,8 @@ impl Replica<'_> {
         self.running += 1;
         self.outstanding_prefill -= cached;
         let now = self.clock.0;
+        self.last_admission = self.clock;
         let s = &mut self.slab[slot as usize];
-        if s.scheduled.is_none() {
-            self.last_admission = self.clock;
-        }
         s.done = cached as u32;
         s.blocks = blocks;
         s.admit_no = self.admit_counter;
