@@ -87,6 +87,13 @@ pub(crate) struct SimulateArgs {
     /// Print the result as JSON on stdout
     #[arg(long)]
     json: bool,
+    /// Closed loop: this many clients, each sending the trace's next request (its lengths, in order; arrival
+    /// times ignored) when its previous one completes, as `vllm bench serve --max-concurrency` does
+    #[arg(long)]
+    concurrency: Option<u32>,
+    /// Send only the trace's first K requests
+    #[arg(long, value_name = "K")]
+    num_prompts: Option<usize>,
 }
 
 fn slo(ttft: Option<f64>, tpot: Option<f64>, p: f64) -> Result<Option<Slo>> {
@@ -111,12 +118,17 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
         crate::files::refuse_overwrite(path, a.force)?;
     }
     let dep = fitting_deployment(&a.deploy)?;
-    let (w, _) = load::trace(&a.select.input(&a.trace))?;
-    if !w.has_timestamps {
+    let (mut w, _) = load::trace(&a.select.input(&a.trace))?;
+    if !w.has_timestamps && a.concurrency.is_none() {
         bail!(
-            "{} has no timestamps; simulate needs arrival times",
+            "{} has no timestamps; simulate needs arrival times, or --concurrency N to send its requests from N clients in a closed loop",
             a.trace
         );
+    }
+    match a.num_prompts {
+        Some(0) => bail!("--num-prompts must be at least 1"),
+        Some(k) => w.requests.truncate(k),
+        None => {}
     }
     let mut cfg = sim_config(&a, &dep)?;
     let longest = w.requests.iter().map(|r| r.input_tokens).max().unwrap_or(0);
@@ -161,6 +173,15 @@ fn sim_config(a: &SimulateArgs, dep: &Deployment) -> Result<SimConfig> {
     cfg.sample_groups = a.sample_groups;
     cfg.bucket = SimTime::from_secs_f64(a.bucket_s);
     cfg.record_requests = a.requests_out.is_some();
+    cfg.clients = match a.concurrency {
+        Some(0) => bail!("--concurrency must be at least 1"),
+        Some(_)
+            if a.autoscale_target.is_some() || a.group_size != 0 || a.sample_groups.is_some() =>
+        {
+            bail!("--concurrency runs one fleet of --replicas replicas: drop --autoscale-target, --group-size and --sample-groups")
+        }
+        n => n,
+    };
     if let Some(target) = a.autoscale_target {
         if a.provisioning_delay_s < 0.0 || a.min_lifetime_s < 0.0 {
             bail!("--provisioning-delay-s and --min-lifetime-s must be non-negative");
@@ -311,12 +332,34 @@ fn print_result(a: &SimulateArgs, dep: &Deployment, cfg: &SimConfig, r: &SimResu
             cfg.replica_capacity_rps.unwrap_or(0.0)
         ));
     }
+    if let Some(b) = &r.closed_loop {
+        print_benchmark(b);
+    }
     if let (Some(att), Some(m)) = (r.slo_attainment, r.meets_slo) {
         l(&format!(
             "  SLO: {:.1}% of offered requests served within both targets; p{} {}",
             att * 100.0,
             a.percentile,
             if m { "met" } else { "NOT met" }
+        ));
+    }
+}
+
+/// A closed loop's figures, as serving benchmarks print them.
+fn print_benchmark(b: &infercost_sim::ClosedLoopSummary) {
+    let l = output::line;
+    l(&format!(
+        "  closed loop of {} clients over {:.1} s: {:.2} requests/s, {:.0} output tokens/s, {:.0} total tokens/s",
+        b.clients,
+        b.duration_s,
+        b.request_throughput,
+        b.output_token_throughput,
+        b.total_token_throughput
+    ));
+    for (n, s) in [("TTFT", b.ttft_ms), ("TPOT", b.tpot_ms), ("ITL", b.itl_ms)] {
+        l(&format!(
+            "  {n:<11} mean {:>9.1} ms  median {:>9.1}  p99 {:>9.1}",
+            s.mean, s.p50, s.p99
         ));
     }
 }

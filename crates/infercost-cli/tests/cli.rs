@@ -2215,3 +2215,143 @@ fn synth_replays_servegen_clients_windows_and_lengths() {
         assert!(r.stderr.contains(says), "{}", r.stderr);
     }
 }
+
+/// Two minutes of arrivals, two a second, of short prompts and reasoning-length outputs (8k to 20k tokens).
+fn write_long_output_trace(path: &Path) {
+    let mut s = String::new();
+    let mut x: u64 = 7;
+    for i in 0..240 {
+        // A small linear congruential generator: the lengths vary without a dependency.
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let input = 100 + (x >> 33) % 300;
+        let output = 8000 + (x >> 17) % 12_000;
+        s.push_str(&format!(
+            "{{\"timestamp\":{},\"input_length\":{input},\"output_length\":{output}}}\n",
+            i * 500
+        ));
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn capacity_finds_a_fleet_for_long_outputs_that_simulate_confirms() {
+    let d = temp("long");
+    write_long_output_trace(&d.join("long.jsonl"));
+    let slo = ["--slo-ttft-ms", "2000", "--slo-tpot-ms", "100"];
+    // Room for the whole outputs (the engine's default 8,192 would cut them).
+    let deploy = [
+        "llama-3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--trace",
+        "long.jsonl",
+        "--max-model-len",
+        "32768",
+    ];
+    let c = json(&infercost(
+        &[&["capacity", "--json"][..], &deploy, &slo].concat(),
+        &d,
+    ));
+    // Every output decodes for minutes after a two-minute trace; that is no backlog.
+    let replicas = c["min_replicas"].as_u64().expect("a fleet is found");
+    assert!(replicas <= 16, "{c}");
+    let n = replicas.to_string();
+    let sim = |n: &str| {
+        json(&infercost(
+            &[
+                &["simulate", "--json", "--no-progress", "--replicas", n][..],
+                &deploy,
+                &slo,
+            ]
+            .concat(),
+            &d,
+        ))
+    };
+    let v = sim(&n);
+    assert_eq!(v["meets_slo"], true, "{}", v["ttft_ms"]);
+    assert_eq!(v["overloaded"], false);
+    assert_eq!(v["truncated"], 0);
+    assert!(v["makespan_s"].as_f64().unwrap() > 120.0 * 1.25 + 60.0);
+    // A single replica is still flagged: new requests wait for a place in the batch long after the last arrival.
+    let one = sim("1");
+    assert_eq!(one["overloaded"], true);
+    assert_eq!(one["meets_slo"], false);
+}
+
+#[test]
+fn simulate_with_concurrency_reports_what_serving_benchmarks_report() {
+    let d = temp("closed");
+    // A lengths-only file: a closed loop needs no arrival times.
+    let rows: String = (0..300)
+        .map(|i| format!("{},{}\n", 500 + i, 300 + i))
+        .collect();
+    std::fs::write(
+        d.join("lengths.csv"),
+        format!("num_prefill_tokens,num_decode_tokens\n{rows}"),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        infercost(
+            &[
+                &[
+                    "simulate",
+                    "llama-3.1-8b",
+                    "--gpu",
+                    "h100-sxm",
+                    "--trace",
+                    "lengths.csv",
+                    "--replicas",
+                    "2",
+                    "--no-progress",
+                ][..],
+                extra,
+            ]
+            .concat(),
+            &d,
+        )
+    };
+    let v = json(&run(&[
+        "--concurrency",
+        "8",
+        "--num-prompts",
+        "100",
+        "--json",
+    ]));
+    assert_eq!(v["completed"], 100);
+    let b = &v["closed_loop"];
+    assert_eq!(b["clients"], 8);
+    for k in [
+        "request_throughput",
+        "output_token_throughput",
+        "total_token_throughput",
+    ] {
+        assert!(b[k].as_f64().unwrap() > 0.0, "{k}: {b}");
+    }
+    for k in ["ttft_ms", "tpot_ms", "itl_ms"] {
+        for s in ["mean", "p50", "p99"] {
+            assert!(b[k][s].as_f64().unwrap() > 0.0, "{k}.{s}: {b}");
+        }
+    }
+    let total = b["total_token_throughput"].as_f64().unwrap();
+    let out = b["output_token_throughput"].as_f64().unwrap();
+    assert!(total > out);
+    // The open-loop fields are still there.
+    assert!(!v["ttft_ms"].is_null() && !v["makespan_s"].is_null());
+    let text = run(&["--concurrency", "8", "--num-prompts", "100"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    for k in ["closed loop of 8 clients", "requests/s", "ITL", "median"] {
+        assert!(text.stdout.contains(k), "{k}: {}", text.stdout);
+    }
+    // Without --concurrency a lengths-only file still needs arrival times; bad counts are refused.
+    for bad in [
+        &[][..],
+        &["--concurrency", "0"],
+        &["--concurrency", "4", "--num-prompts", "0"],
+    ] {
+        let r = run(bad);
+        assert_eq!(r.code, 2, "{bad:?}: {}", r.stderr);
+    }
+    assert!(run(&[]).stderr.contains("--concurrency"));
+}

@@ -119,6 +119,17 @@ impl LogHistogram {
         self.max = self.max.max(v);
     }
 
+    /// Adds `n` copies of one value (a batch's tokens that all waited the same iteration).
+    pub fn record_n(&mut self, v: u64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.counts[Self::index(v)] += n;
+        self.n += n;
+        self.sum += v as f64 * n as f64;
+        self.max = self.max.max(v);
+    }
+
     /// Adds all values of another histogram.
     pub fn merge(&mut self, o: &LogHistogram) {
         for (a, b) in self.counts.iter_mut().zip(&o.counts) {
@@ -392,6 +403,20 @@ mod tests {
         assert_eq!(nearest_rank(&v, 99.0), 99);
         assert_eq!(nearest_rank(&v, 100.0), 100);
         assert_eq!(nearest_rank(&[7], 1.0), 7);
+    }
+
+    #[test]
+    fn recording_n_copies_is_recording_each() {
+        let (mut once, mut each) = (LogHistogram::new(), LogHistogram::new());
+        for (v, n) in [(5_000u64, 3u64), (70_000, 0), (1_000_000, 2)] {
+            once.record_n(v, n);
+            for _ in 0..n {
+                each.record(v);
+            }
+        }
+        assert_eq!(once, each);
+        assert_eq!(once.count(), 5);
+        assert_eq!(once.percentile(50.0), each.percentile(50.0));
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod fleet;
 pub mod metrics;
 pub mod replica;
 
-pub use fleet::{simulate, Autoscaler, Router, SimConfig, SimResult};
+pub use fleet::{simulate, Autoscaler, ClosedLoopSummary, Router, SimConfig, SimResult};
 pub use metrics::{Bucket, LatencySummary, RequestRecord, Slo};
 pub use replica::{EngineConfig, KV_BLOCK_TOKENS};
 

@@ -92,6 +92,9 @@ pub struct Metrics {
     pub e2e: LogHistogram,
     /// Queueing delay.
     pub queue: LogHistogram,
+    /// Inter-token latency: one value per output token after a request's first, the length of the iteration
+    /// that produced it (a closed-form stretch records its mean iteration for each of its tokens).
+    pub itl: LogHistogram,
     /// Requests seen.
     pub requests: u64,
     /// Requests completed.
@@ -120,6 +123,9 @@ pub struct Metrics {
     pub first_arrival: SimTime,
     /// Last arrival seen.
     pub last_arrival: SimTime,
+    /// When a request last left a waiting queue for a batch (first admitted, or again after a preemption): long
+    /// after the last arrival it means a backlog that grew; decoding long outputs does not move it.
+    pub last_admission: SimTime,
     /// Longest waiting queue seen on any replica.
     pub max_queue: u64,
     /// Iterations executed (jumped ones counted).
@@ -138,6 +144,7 @@ impl Metrics {
             tpot: LogHistogram::new(),
             e2e: LogHistogram::new(),
             queue: LogHistogram::new(),
+            itl: LogHistogram::new(),
             requests: 0,
             completed: 0,
             unservable: 0,
@@ -152,6 +159,7 @@ impl Metrics {
             makespan: SimTime::ZERO,
             first_arrival: SimTime::MAX,
             last_arrival: SimTime::ZERO,
+            last_admission: SimTime::ZERO,
             max_queue: 0,
             iterations: 0,
             in_flight_at_end: 0,
@@ -228,6 +236,7 @@ impl Metrics {
         self.tpot.merge(&o.tpot);
         self.e2e.merge(&o.e2e);
         self.queue.merge(&o.queue);
+        self.itl.merge(&o.itl);
         self.requests += o.requests;
         self.completed += o.completed;
         self.unservable += o.unservable;
@@ -251,6 +260,7 @@ impl Metrics {
         self.makespan = self.makespan.max(o.makespan);
         self.first_arrival = self.first_arrival.min(o.first_arrival);
         self.last_arrival = self.last_arrival.max(o.last_arrival);
+        self.last_admission = self.last_admission.max(o.last_admission);
         self.max_queue = self.max_queue.max(o.max_queue);
         self.iterations += o.iterations;
         self.in_flight_at_end += o.in_flight_at_end;

@@ -761,3 +761,177 @@ fn unservable_and_unfinished_requests_are_slo_misses() {
     assert_eq!(r.slo_attainment, Some(0.75));
     assert_eq!(r.meets_slo, Some(false));
 }
+
+/// Two minutes of arrivals, two a second, of short prompts and reasoning-length outputs (8k to 20k tokens):
+/// every request decodes for minutes, long after the last arrival.
+fn long_outputs() -> Workload {
+    let mut rng = infercost_core::Rng::new(3);
+    let rows: Vec<(f64, u32, u32)> = (0..240)
+        .map(|i| {
+            (
+                i as f64 * 0.5,
+                100 + rng.below(300) as u32,
+                8000 + rng.below(12_000) as u32,
+            )
+        })
+        .collect();
+    requests(&rows)
+}
+
+#[test]
+fn long_outputs_after_a_short_trace_are_not_overload_but_a_growing_backlog_is() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = long_outputs();
+    let run = |replicas| {
+        let mut c = config(&dep, replicas);
+        c.slo = Some(LOOSE);
+        simulate(&dep, &w, &c).unwrap()
+    };
+    let served = run(6);
+    // The outputs outlast the trace by far more than a quarter of its span, yet every request was admitted on
+    // arrival and none was preempted: the fleet keeps up.
+    assert!(
+        served.makespan_s > 120.0 * 1.25 + 60.0,
+        "{}",
+        served.makespan_s
+    );
+    assert!(served.queue_ms.p99 < 1000.0, "{:?}", served.queue_ms);
+    assert_eq!(served.meets_slo, Some(true));
+    assert!(!served.overloaded);
+    // One or two replicas cannot hold the batch: new requests still wait for their first place in it minutes
+    // after the last arrival, and miss the TTFT target.
+    for replicas in [1, 2] {
+        let behind = run(replicas);
+        assert!(behind.overloaded, "{replicas}: {:?}", behind.queue_ms);
+        assert_eq!(behind.meets_slo, Some(false));
+    }
+    // Three replicas admit every prompt on arrival and meet the SLO, but their KV cache cannot hold the outputs
+    // as they grow: preempted requests wait to be recomputed long after the last arrival. A steady stream at
+    // this rate would outrun them.
+    let thrashing = run(3);
+    assert_eq!(thrashing.meets_slo, Some(true));
+    assert!(thrashing.preemptions > 0 && thrashing.overloaded);
+}
+
+#[test]
+fn a_replica_has_capacity_for_reasoning_length_outputs() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let mix: Vec<(u32, u32)> = long_outputs()
+        .requests
+        .iter()
+        .map(|r| (r.input_tokens, r.output_tokens))
+        .collect();
+    let engine = config(&dep, 1).engine;
+    // The probe's arrivals last 90 s; each output decodes for minutes, so judging overload by the makespan
+    // found no rate at all.
+    let cap = infercost_sim::capacity::replica_capacity(&dep, &mix, engine, LOOSE);
+    assert!(cap > 0.1, "{cap}");
+}
+
+/// `n` requests of the same lengths (arrival times are ignored by a closed loop).
+fn same_lengths(n: usize, input: u32, output: u32) -> Workload {
+    requests(&vec![(0.0, input, output); n])
+}
+
+fn closed_loop(
+    dep: &Deployment,
+    w: &Workload,
+    replicas: u32,
+    clients: u32,
+) -> infercost_sim::SimResult {
+    let mut c = config(dep, replicas);
+    c.clients = Some(clients);
+    simulate(dep, w, &c).unwrap()
+}
+
+#[test]
+fn one_client_sees_every_request_alone() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = same_lengths(5, 1000, 50);
+    let r = closed_loop(&dep, &w, 2, 1);
+    let prefill = dep.iteration(&Batch::prefill(1000, 1, 0)).total_s;
+    let decode: f64 = (0..49)
+        .map(|j| dep.iteration(&Batch::decode(1, 1000 + j)).total_s)
+        .sum();
+    assert_eq!(r.completed, 5);
+    let mut recs = r.records.clone();
+    recs.sort_by_key(|x| x.arrival_ns);
+    for (i, rec) in recs.iter().enumerate() {
+        // Each request is sent when the one before it completes and meets an idle fleet.
+        assert!((rec.ttft_ns as f64 / 1e9 - prefill).abs() < 1e-6, "{rec:?}");
+        assert!((rec.arrival_ns as f64 / 1e9 - i as f64 * (prefill + decode)).abs() < 1e-5);
+    }
+    let b = r.closed_loop.unwrap();
+    assert_eq!(b.clients, 1);
+    assert!((b.request_throughput - 1.0 / (prefill + decode)).abs() < 1e-3 * b.request_throughput);
+    // One token per iteration of a lone sequence: the ITL is the decode iteration.
+    let one = dep.iteration(&Batch::decode(1, 1024)).total_s * 1e3;
+    assert!(
+        (b.itl_ms.p50 - one).abs() < 0.02 * one,
+        "{} vs {one}",
+        b.itl_ms.p50
+    );
+}
+
+#[test]
+fn closed_loop_throughput_rises_with_clients_and_saturates_at_the_batch_limit() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = same_lengths(2000, 200, 200);
+    let runs: Vec<_> = [1, 16, 64, 256, 512]
+        .iter()
+        .map(|&n| closed_loop(&dep, &w, 1, n))
+        .collect();
+    let tput: Vec<f64> = runs
+        .iter()
+        .map(|r| r.closed_loop.unwrap().output_token_throughput)
+        .collect();
+    for k in 1..4 {
+        assert!(tput[k] > 1.5 * tput[k - 1], "{tput:?}");
+    }
+    // Past max_num_seqs (256) more clients only wait: throughput stays, and the typical wait for a place in the
+    // batch is about one request's time instead of next to nothing (at 256, only prompts that arrive together
+    // wait a few iterations for the token budget).
+    assert!((tput[4] - tput[3]).abs() < 0.05 * tput[3], "{tput:?}");
+    let (at, past) = (&runs[3], &runs[4]);
+    assert!(at.queue_ms.p50 < 0.05 * at.e2e_ms.p50, "{:?}", at.queue_ms);
+    assert!(
+        past.queue_ms.p50 > 0.5 * at.e2e_ms.p50,
+        "{:?} {:?}",
+        past.queue_ms,
+        at.e2e_ms
+    );
+    assert!(past.ttft_ms.p50 > 10.0 * at.ttft_ms.p50);
+    assert!(past.max_queue >= 200, "{}", past.max_queue);
+    // Every request is served once.
+    assert!(runs
+        .iter()
+        .all(|r| r.completed == 2000 && r.unfinished == 0));
+}
+
+#[test]
+fn closed_loop_spreads_over_replicas_and_ignores_threads() {
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let w = azure("azure_conv_2023.csv", 600);
+    let run = |threads| {
+        let mut c = config(&dep, 4);
+        c.clients = Some(64);
+        c.threads = threads;
+        simulate(&dep, &w, &c).unwrap()
+    };
+    let one = run(1);
+    assert_eq!(one, run(3));
+    let lone = closed_loop(&dep, &w, 1, 64);
+    let b = one.closed_loop.unwrap();
+    // Four replicas share 64 clients: smaller batches, shorter iterations, more requests per second.
+    assert!(b.request_throughput > 1.5 * lone.closed_loop.unwrap().request_throughput);
+    let used: std::collections::BTreeSet<u32> = one.records.iter().map(|x| x.replica).collect();
+    assert_eq!(used.len(), 4);
+    // Groups would split the clients: refused, as is a client count of zero.
+    let mut c = config(&dep, 4);
+    c.clients = Some(64);
+    c.group_size = 2;
+    assert!(simulate(&dep, &w, &c).is_err());
+    c.group_size = 0;
+    c.clients = Some(0);
+    assert!(simulate(&dep, &w, &c).is_err());
+}

@@ -83,6 +83,10 @@ pub struct SimConfig {
     /// One replica's capacity (`capacity::replica_capacity`), requests/s: with it the result reports
     /// `gpu_busy_fraction`, the offered load over the fleet's capacity.
     pub replica_capacity_rps: Option<f64>,
+    /// Closed loop: this many clients, each sending the workload's next request (its lengths; its arrival time
+    /// ignored) when its previous one completes, as `vllm bench serve --max-concurrency` does. `None`: requests
+    /// arrive at their times (open loop).
+    pub clients: Option<u32>,
 }
 
 impl SimConfig {
@@ -104,6 +108,7 @@ impl SimConfig {
             record_requests: false,
             autoscaler: None,
             replica_capacity_rps: None,
+            clients: None,
         }
     }
 }
@@ -139,6 +144,14 @@ pub(super) fn validate(cfg: &SimConfig) -> Result<(), SimError> {
             || a.interval.0 == 0
         {
             return bad("autoscaler: target utilisation in (0, 1], 1 ≤ min ≤ max replicas and a positive interval".into());
+        }
+    }
+    if let Some(n) = cfg.clients {
+        if n == 0 {
+            return bad("concurrency must be at least 1 client".into());
+        }
+        if cfg.autoscaler.is_some() || cfg.group_size != 0 || cfg.sample_groups.is_some() {
+            return bad("closed-loop clients share one fleet of fixed size: no autoscaler, groups or group sampling".into());
         }
     }
     Ok(())

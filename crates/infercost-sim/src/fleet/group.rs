@@ -55,7 +55,7 @@ pub(super) fn simulate_group(
 }
 
 impl<'a> Group<'a> {
-    fn new(
+    pub(super) fn new(
         dep: &'a Deployment,
         wl: &'a Workload,
         cfg: &'a SimConfig,
@@ -100,22 +100,24 @@ impl<'a> Group<'a> {
         }
     }
 
-    /// Offers request `idx` (`r`) at its arrival: counted, checked, routed and queued on a replica.
-    fn arrive(&mut self, r: &Request, idx: u32) {
+    /// Offers request `idx` (`r`) at its arrival: counted, checked, routed and queued on a replica. False when
+    /// it was turned away (rejected or unservable) instead of queued.
+    pub(super) fn arrive(&mut self, r: &Request, idx: u32) -> bool {
         let t = r.arrival;
         self.m.arrival(t);
         let Some(r) = self.admissible(r) else {
-            return;
+            return false;
         };
         if !self.members[0].replica.can_serve(&r) {
             self.m.unservable += 1;
-            return;
+            return false;
         }
         let k = self.route(t);
         let wl = self.wl;
         let replica = &mut self.members[k].replica;
         replica.run_until(t, &mut self.m, wl);
         replica.enqueue(&r, idx, t, &mut self.m);
+        true
     }
 
     /// What vLLM does with --max-model-len: a prompt that leaves no room for one output token is rejected
@@ -138,12 +140,13 @@ impl<'a> Group<'a> {
 
     /// Runs every replica to the horizon (or until drained) and counts provisioned time and the requests left
     /// in flight.
-    fn finish(mut self, horizon: SimTime, last_arrival: SimTime) -> Metrics {
+    pub(super) fn finish(mut self, horizon: SimTime, last_arrival: SimTime) -> Metrics {
         let mut m = self.m;
         let mut end = SimTime::ZERO;
         for mem in &mut self.members {
             mem.replica.run_until(horizon, &mut m, self.wl);
             end = end.max(mem.replica.clock);
+            m.last_admission = m.last_admission.max(mem.replica.last_admission);
         }
         let unfinished: u64 = self.members.iter().map(|x| x.replica.unfinished()).sum();
         // Provisioned time: each replica from its start to its release (or the end of the run). An iteration

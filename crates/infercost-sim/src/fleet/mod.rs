@@ -5,13 +5,14 @@
 //! replicas and `autoscale` sizing them), and `summary` turns the merged metrics into the result.
 
 mod autoscale;
+mod closed;
 mod config;
 mod group;
 mod route;
 mod summary;
 
 pub use config::{Autoscaler, Router, SimConfig};
-pub use summary::{Interval, SimResult, TimelineRow};
+pub use summary::{ClosedLoopSummary, Interval, SimResult, TimelineRow};
 
 use crate::metrics::Metrics;
 use crate::SimError;
@@ -44,14 +45,13 @@ pub fn simulate(dep: &Deployment, wl: &Workload, cfg: &SimConfig) -> Result<SimR
     let chosen = choose_groups(groups, cfg)?;
     let indices = assign_requests(wl, &sizes, &chosen, cfg.seed);
     let results = par_map(&chosen, cfg.threads, |i, &g| {
-        group::simulate_group(
-            dep,
-            wl,
-            &indices[i],
-            sizes[g as usize],
-            cfg,
-            Rng::derive(cfg.seed, 1000 + g as u64).next_u64(),
-        )
+        let seed = Rng::derive(cfg.seed, 1000 + g as u64).next_u64();
+        let size = sizes[g as usize];
+        match cfg.clients {
+            // Validation keeps a closed loop to one group: its clients share the whole fleet.
+            Some(n) => closed::simulate_closed_loop(dep, wl, &indices[i], size, cfg, seed, n),
+            None => group::simulate_group(dep, wl, &indices[i], size, cfg, seed),
+        }
     });
     let mut total = Metrics::new(cfg.bucket);
     let mut per_group = Vec::new();

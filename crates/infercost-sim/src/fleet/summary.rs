@@ -33,6 +33,28 @@ pub struct Interval {
     pub high: f64,
 }
 
+/// What a serving benchmark reports of a closed-loop run (`vllm bench serve`, GuideLLM, genai-perf), over its
+/// duration: from the first request sent to the last completion.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct ClosedLoopSummary {
+    /// Clients, each with one request in flight at a time.
+    pub clients: u32,
+    /// From the first request sent to the last completion, seconds.
+    pub duration_s: f64,
+    /// Completed requests per second.
+    pub request_throughput: f64,
+    /// Output tokens of completed requests per second.
+    pub output_token_throughput: f64,
+    /// Prompt and output tokens of completed requests per second.
+    pub total_token_throughput: f64,
+    /// Time to first token, ms (`p50` is the median).
+    pub ttft_ms: LatencySummary,
+    /// Time per output token after the first, per request, ms.
+    pub tpot_ms: LatencySummary,
+    /// Inter-token latency, per output token after a request's first, ms.
+    pub itl_ms: LatencySummary,
+}
+
 /// What a simulation reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct SimResult {
@@ -78,7 +100,7 @@ pub struct SimResult {
     pub meets_slo: Option<bool>,
     /// Completed requests meeting the SLO per second of makespan.
     pub goodput_rps: Option<f64>,
-    /// Whether the fleet fell behind: work kept queueing long after the last arrival.
+    /// Whether the fleet fell behind: requests kept waiting for admission long after the last arrival.
     pub overloaded: bool,
     /// Longest queue on one replica.
     pub max_queue: u64,
@@ -98,6 +120,9 @@ pub struct SimResult {
     pub ttft_p99_ci_ms: Option<Interval>,
     /// Per bucket.
     pub timeline: Vec<TimelineRow>,
+    /// The benchmark's figures, when the run was a closed loop of clients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_loop: Option<ClosedLoopSummary>,
     /// Per-request records, when asked for.
     #[serde(skip)]
     pub records: Vec<RequestRecord>,
@@ -198,8 +223,13 @@ pub(super) fn summarize(
     };
     let last_arrival_bucket = m.buckets.iter().rposition(|b| b.arrivals > 0).unwrap_or(0);
     let last_arrival_s = (last_arrival_bucket as u64 + 1) as f64 * cfg.bucket.as_secs_f64();
-    // Falling behind shows as a drain long after the last arrival: more than a quarter of the arrival span.
-    let overloaded = makespan_s > last_arrival_s * 1.25 + 60.0;
+    // Falling behind shows as a backlog: requests still waiting for a place in a batch long after the last
+    // arrival (more than a quarter of the arrival span), new ones or ones preempted for want of KV cache (a
+    // replica that admits every short prompt at once and then thrashes is behind too). The makespan would not
+    // do: long outputs keep decoding long after a short trace ends on a fleet that keeps up.
+    // A closed loop sends only as fast as the fleet answers: it cannot fall behind.
+    let overloaded =
+        cfg.clients.is_none() && m.last_admission.as_secs_f64() > last_arrival_s * 1.25 + 60.0;
     SimResult {
         requests: sc(m.requests),
         completed: sc(m.completed),
@@ -236,7 +266,27 @@ pub(super) fn summarize(
         busy_fraction_ci: sampling.interval(sampling.per_group.iter().map(|x| x.0).collect()),
         ttft_p99_ci_ms: sampling.interval(sampling.per_group.iter().map(|x| x.1).collect()),
         timeline: timeline(m, cfg, scale, replica_blocks),
+        closed_loop: cfg
+            .clients
+            .map(|clients| closed_loop(m, clients, makespan_s)),
         records: m.records.clone(),
+    }
+}
+
+/// A closed loop's benchmark figures; its clients all start at time zero, so the makespan is its duration.
+fn closed_loop(m: &Metrics, clients: u32, makespan_s: f64) -> ClosedLoopSummary {
+    ClosedLoopSummary {
+        clients,
+        duration_s: makespan_s,
+        request_throughput: ratio_or_zero(m.completed as f64, makespan_s),
+        output_token_throughput: ratio_or_zero(m.output_tokens as f64, makespan_s),
+        total_token_throughput: ratio_or_zero(
+            (m.input_tokens + m.output_tokens) as f64,
+            makespan_s,
+        ),
+        ttft_ms: LatencySummary::of(&m.ttft),
+        tpot_ms: LatencySummary::of(&m.tpot),
+        itl_ms: LatencySummary::of(&m.itl),
     }
 }
 

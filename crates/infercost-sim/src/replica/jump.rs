@@ -198,6 +198,8 @@ impl Replica<'_> {
         let start = self.clock;
         let end = SimTime(start.0 + (secs * 1e9).round().max(1.0) as u64);
         self.account(start, end, self.n_dec as f64, m);
+        // The stretch's iterations lengthen slowly with the context; each token is given their mean.
+        m.itl.record_n((end.0 - start.0) / k, k * self.n_dec);
         self.g += k;
         self.clock = end;
         m.iterations += k;

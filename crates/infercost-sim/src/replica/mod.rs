@@ -62,6 +62,8 @@ pub(crate) struct Replica<'a> {
     record: bool,
     pub(crate) id: u32,
     pub(crate) clock: SimTime,
+    /// When a request last left the waiting queue for a batch: a first admission, or one after a preemption.
+    pub(crate) last_admission: SimTime,
     waiting: VecDeque<u32>,
     prefilling: Vec<u32>,
     slab: Vec<Seq>,
@@ -112,6 +114,7 @@ impl<'a> Replica<'a> {
             record,
             id,
             clock: SimTime::ZERO,
+            last_admission: SimTime::ZERO,
             waiting: VecDeque::new(),
             prefilling: Vec::new(),
             slab: Vec::new(),
@@ -206,6 +209,27 @@ impl<'a> Replica<'a> {
                 break;
             }
         }
+    }
+
+    /// Runs iterations that start before `until` and stops after the first in which a request completed;
+    /// returns how many completed then (at `self.clock`). `None` when the replica had work it could not run.
+    pub(crate) fn run_to_completion(
+        &mut self,
+        until: SimTime,
+        m: &mut Metrics,
+        wl: &Workload,
+    ) -> Option<u64> {
+        let before = m.completed;
+        while self.clock < until && self.has_work() {
+            let moved = (!self.step_exact && self.try_jump(until, m)) || self.step(m, wl);
+            if !moved {
+                return None;
+            }
+            if m.completed > before {
+                break;
+            }
+        }
+        Some(m.completed - before)
     }
 
     /// Requests still waiting or running (unfinished at a horizon).

@@ -165,6 +165,7 @@ impl Replica<'_> {
         self.running += 1;
         self.outstanding_prefill -= cached;
         let now = self.clock.0;
+        self.last_admission = self.clock;
         let s = &mut self.slab[slot as usize];
         s.done = cached as u32;
         s.blocks = blocks;

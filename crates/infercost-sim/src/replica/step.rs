@@ -40,6 +40,8 @@ impl Replica<'_> {
             (batch.decode_seqs + batch.prefill_seqs) as f64,
             m,
         );
+        // Every sequence that was decoding gets its next token at the end of this iteration.
+        m.itl.record_n(end.0 - start.0, batch.decode_seqs);
         self.clock = end;
         self.g += 1;
         m.iterations += 1;
