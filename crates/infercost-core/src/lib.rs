@@ -13,4 +13,6 @@ pub mod workload;
 
 pub use rng::Rng;
 pub use units::{SimTime, Usd};
-pub use workload::{Request, Workload, MAX_TOKENS_PER_REQUEST, NO_REGION, NO_SESSION};
+pub use workload::{
+    Request, Workload, MAX_TOKENS_PER_REQUEST, NO_REGION, NO_SESSION, TRACE_FORMATS,
+};

@@ -11,6 +11,14 @@ pub const NO_SESSION: u32 = u32::MAX;
 /// overflow downstream.
 pub const MAX_TOKENS_PER_REQUEST: u32 = 10_000_000;
 
+/// The names a trace format may be given (`--format`, a scenario's `pilot.format`), in the order help lists
+/// them. The readers (`infercost-io`) parse exactly these; a scenario is checked against them before any file is
+/// read, so a misspelt format is named with its file and key.
+pub const TRACE_FORMATS: [&str; 11] = [
+    "auto", "azure", "mooncake", "vidur", "lengths", "csv", "jsonl", "litellm", "otlp", "burstgpt",
+    "parquet",
+];
+
 /// One inference request. Kept small (32 bytes) because a 1,000× day holds hundreds of millions of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request {

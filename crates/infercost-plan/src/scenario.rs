@@ -219,6 +219,20 @@ mod tests {
             .unwrap()
             + 1;
         assert!(e.starts_with(&format!("my.toml:{line}:")), "{e}");
+        // A misspelt trace format is named with its file, line and key before any file is read.
+        let text = DEFAULT_SCENARIO.replace("format = \"auto\"", "format = \"nope\"");
+        let e = Scenario::parse(&text, "my.toml").unwrap_err().to_string();
+        let line = DEFAULT_SCENARIO
+            .lines()
+            .position(|l| l.starts_with("format ="))
+            .unwrap()
+            + 1;
+        assert!(
+            e.starts_with(&format!(
+                "my.toml:{line}: pilot.format: \"nope\" is not a trace format"
+            )),
+            "{e}"
+        );
         let text = DEFAULT_SCENARIO.replace("volume = [1, 10", "volume = [-1, 10");
         assert!(Scenario::parse(&text, "x")
             .unwrap_err()

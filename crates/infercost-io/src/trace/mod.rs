@@ -423,6 +423,21 @@ mod tests {
     }
 
     #[test]
+    fn the_format_names_are_the_ones_scenarios_are_checked_against() {
+        for name in infercost_core::TRACE_FORMATS {
+            let f = Format::parse(name).unwrap_or_else(|| panic!("{name} is not parsed"));
+            assert_eq!(f.name(), name);
+            assert!(FORMAT_NAMES.contains(name), "{name}");
+        }
+        // "a, b, … or z": commas between all but the last two.
+        assert_eq!(
+            FORMAT_NAMES.matches(", ").count() + 2,
+            infercost_core::TRACE_FORMATS.len()
+        );
+        assert!(Format::parse("nope").is_none());
+    }
+
+    #[test]
     fn azure_rows_keep_wall_clock_and_fraction() {
         let (w, r) = parse(
             "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,374,44\n2023-11-16 18:15:50.9951690,396,109\n",

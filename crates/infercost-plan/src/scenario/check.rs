@@ -16,7 +16,7 @@ pub(super) fn all(s: &ScenarioSpec, bad: Bad) -> Result<(), PlanError> {
     deployments(s.deployments.len(), bad)?;
     slo(&s.slo, bad)?;
     engine(&s.engine, bad)?;
-    pilot(&s.where_, s.users, bad)?;
+    pilot(&s.where_, s.users, &s.format, bad)?;
     if let Some(g) = &s.growth {
         growth(g, bad)?;
     }
@@ -136,8 +136,22 @@ pub(super) fn engine(engine: &Engine, bad: Bad) -> Result<(), PlanError> {
     Ok(())
 }
 
-/// Row filters of the form `COLUMN=VALUE` and a positive number of users.
-pub(super) fn pilot(where_: &[String], users: f64, bad: Bad) -> Result<(), PlanError> {
+/// A known trace format, row filters of the form `COLUMN=VALUE` and a positive number of users.
+pub(super) fn pilot(
+    where_: &[String],
+    users: f64,
+    format: &str,
+    bad: Bad,
+) -> Result<(), PlanError> {
+    if !infercost_core::TRACE_FORMATS.contains(&format) {
+        return Err(bad(
+            "pilot.format",
+            format!(
+                "{format:?} is not a trace format; expected one of {}",
+                infercost_core::TRACE_FORMATS.join(", ")
+            ),
+        ));
+    }
     if let Some(w) = where_
         .iter()
         .find(|w| w.split_once('=').is_none_or(|(c, _)| c.trim().is_empty()))

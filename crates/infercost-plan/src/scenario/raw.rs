@@ -185,7 +185,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Scenario, PlanError> {
     let engine = engine(raw.engine.as_ref());
     check::engine(&engine, &bad)?;
     let users = raw.pilot.users.unwrap_or(1.0);
-    check::pilot(&raw.pilot.where_, users, &bad)?;
+    check::pilot(&raw.pilot.where_, users, &raw.pilot.format, &bad)?;
     let growth = raw.growth.map(|g| Growth {
         months: g.months,
         users_end: g.users_end,
