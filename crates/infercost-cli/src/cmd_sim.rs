@@ -349,8 +349,9 @@ fn print_result(a: &SimulateArgs, dep: &Deployment, cfg: &SimConfig, r: &SimResu
 fn print_benchmark(b: &infercost_sim::ClosedLoopSummary) {
     let l = output::line;
     l(&format!(
-        "  closed loop of {} clients over {:.1} s: {:.2} requests/s, {:.0} output tokens/s, {:.0} total tokens/s",
+        "  closed loop of {} client{} over {:.1} s: {:.2} requests/s, {:.0} output tokens/s, {:.0} total tokens/s",
         b.clients,
+        if b.clients == 1 { "" } else { "s" },
         b.duration_s,
         b.request_throughput,
         b.output_token_throughput,

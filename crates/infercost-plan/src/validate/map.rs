@@ -40,8 +40,6 @@ pub enum Reason {
     PrecisionNotStated,
     /// Lengths drawn from a dataset (ShareGPT, OpenOrca) whose sampled lengths the source does not publish.
     DatasetLengths,
-    /// A closed loop of clients: needs `simulate --concurrency`.
-    ClosedLoop,
     /// A metric whose statistic or token type the source does not state.
     MetricNotStated(String),
     /// The stated layout does not fit the model on the GPUs, by infercost's memory accounting.
@@ -64,7 +62,6 @@ impl Reason {
             Reason::LayoutNotStated => "TP not stated",
             Reason::PrecisionNotStated => "precision not stated",
             Reason::DatasetLengths => "dataset lengths (ShareGPT/OpenOrca) not published",
-            Reason::ClosedLoop => "needs closed-loop load",
             Reason::MetricNotStated(_) => "statistic or token type not stated",
             Reason::DoesNotFit(_) => "does not fit by infercost's memory accounting",
             Reason::Unserved(_) => "the simulation did not serve every request",
@@ -114,6 +111,9 @@ pub enum Load {
     AtOnce,
     /// Poisson arrivals at this many requests per second.
     Poisson(f64),
+    /// A closed loop of this many clients, each sending its next request when its last one completes (as
+    /// `simulate --concurrency`, `vllm bench serve --max-concurrency`, GuideLLM, genai-perf and AIPerf).
+    Closed(u32),
 }
 
 /// What one row simulates.
@@ -359,7 +359,8 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
     })
 }
 
-/// The load and the number of requests, or `ClosedLoop` for clients that wait for their answers.
+/// The load and the number of requests: a closed loop sends the stated count, or eight requests per client
+/// (at least 200) so that the clients' start-up is a small part of the run.
 fn load(r: &Row) -> Result<(Load, u32), Reason> {
     let stated = stated_requests(&r.notes);
     match r.load.as_str() {
@@ -372,7 +373,14 @@ fn load(r: &Row) -> Result<(Load, u32), Reason> {
         "concurrency" if r.load_value.contains("fixed batch") => {
             Ok((Load::AtOnce, leading_number(&r.load_value).unwrap_or(1)))
         }
-        _ => Err(Reason::ClosedLoop),
+        "concurrency" => match leading_number(&r.load_value) {
+            Some(n) if n >= 1 => Ok((Load::Closed(n), stated.unwrap_or((n * 8).max(200)))),
+            _ => Err(Reason::MetricNotStated(format!(
+                "concurrency {:?}",
+                r.load_value
+            ))),
+        },
+        other => Err(Reason::MetricNotStated(format!("load {other:?}"))),
     }
 }
 

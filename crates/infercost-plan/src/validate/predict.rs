@@ -1,5 +1,6 @@
-//! One row's prediction: fixed-length requests offered at once or at a Poisson rate to `replicas` replicas of
-//! the deployment, simulated to the end, and the published metric read off the result.
+//! One row's prediction: fixed-length requests offered at once, at a Poisson rate or by a closed loop of
+//! clients to `replicas` replicas of the deployment, simulated to the end, and the published metric read off
+//! the result.
 
 use super::map::{Load, Metric, Reason, Setup};
 use infercost_core::{Request, Rng, SimTime, Workload};
@@ -30,6 +31,9 @@ pub fn predict(s: &Setup) -> Result<f64, Reason> {
     cfg.engine = s.engine;
     // Offline benchmarks hand requests to replicas in turn; so does round robin, with no randomness.
     cfg.router = Router::RoundRobin;
+    if let Load::Closed(clients) = s.load {
+        cfg.clients = Some(clients);
+    }
     let r = simulate(&s.deployment, &w, &cfg).map_err(|e| Reason::Unserved(e.to_string()))?;
     if r.completed < r.requests || r.makespan_s <= 0.0 {
         return Err(Reason::Unserved(format!(
