@@ -420,6 +420,7 @@ mod tests {
         assert_eq!(s.modelled + s.not_modelled, rows.len());
         assert_eq!(s.reasons.values().sum::<usize>(), s.not_modelled);
         for (r, published) in card.rows.iter().zip(&rows) {
+            assert_eq!(r.id, published.id, "rows keep their order");
             match r.status {
                 Status::Modelled => {
                     let p = r.predicted.expect("a modelled row has a prediction");
