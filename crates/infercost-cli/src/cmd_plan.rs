@@ -236,19 +236,28 @@ pub(crate) fn plan(a: PlanArgs) -> Result<()> {
 /// Plans an uploaded pilot log: the scenario's text (`name` in its errors) or the embedded default, its trace
 /// replaced by `trace`, other relative paths against the trace's folder, at the embedded prices. `infercost serve`
 /// plans through here, so a page's plan is the command line's.
-pub(crate) fn plan_upload(
+/// An uploaded scenario (or the embedded default) read and checked, planning the trace at `trace`: the server
+/// checks an upload with it as it arrives, before the upload waits its turn.
+pub(crate) fn upload_scenario(
     scenario_text: Option<(&str, &str)>,
     trace: &Path,
-    threads: usize,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<PlanResult> {
+) -> Result<Scenario> {
     let mut spec = match scenario_text {
         Some((text, name)) => Scenario::parse(text, name)?,
         None => Scenario::default_scenario(),
     }
     .into_spec();
     spec.trace = trace.display().to_string();
-    let scenario = Scenario::try_from(spec)?;
+    Ok(Scenario::try_from(spec)?)
+}
+
+pub(crate) fn plan_upload(
+    scenario_text: Option<(&str, &str)>,
+    trace: &Path,
+    threads: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<PlanResult> {
+    let scenario = upload_scenario(scenario_text, trace)?;
     let base = trace.parent().map(Path::to_path_buf).unwrap_or_default();
     let loaded = load_scenario_files(&scenario, &base)?;
     let cat = catalog(&[])?;

@@ -27,10 +27,11 @@ const SCENARIO: &str = "[pilot]\ntrace = \"embedded:azure-conv\"\ndiurnal = \"em
 
 /// Drives the controls; each step records `data-usd`, the plan shown, the bill's text and the scenario to copy.
 const PROBE: &str = "window.addEventListener('load',function(){var out={};\
-function read(){return {usd:document.getElementById('ic-usd-per-month').dataset.usd,plan:document.getElementById('ic-plan').textContent,interp:document.getElementById('ic-interp').textContent,bill:document.getElementById('ic-bill').textContent,toml:document.getElementById('ic-toml').value};}\
+function read(){return {usd:document.getElementById('ic-usd-per-month').dataset.usd,plan:document.getElementById('ic-plan').textContent,interp:document.getElementById('ic-interp').textContent,bill:document.getElementById('ic-bill').textContent,toml:document.getElementById('ic-toml').value,shown:document.getElementById('ic-usd-per-month').textContent,note:document.getElementById('ic-volume-note').textContent,chart:document.getElementById('ic-chart').textContent};}\
 function prices(f){Array.prototype.forEach.call(document.querySelectorAll('input[data-plan]'),function(i){var d=parseFloat(i.defaultValue);set(i.id,String(f(i.dataset.plan,d)));});}\
 set('ic-deployment','8b');set('ic-context','1');set('ic-burst','1');\
 set('ic-volume','1');out.v1=read();set('ic-volume','100');out.v100=read();set('ic-volume','10');out.v10=read();\
+set('ic-volume','5000');out.v5000=read();set('ic-volume','');out.vabc=read();\
 set('ic-volume','100');prices(function(p,d){return p==='vast-h100-marketplace'?d*2:d;});out.cheapest2=read();\
 prices(function(p,d){return d*2;});out.all2=read();\
 prices(function(p,d){return p==='aws-h100-committed-3y'?d:d*3;});out.term=read();\
@@ -161,27 +162,47 @@ fn explorer_reprices_the_plan_in_the_page() {
         .as_str()
         .unwrap()
         .starts_with(&cheapest));
-    let shown = format!("${:.2}", doubled as f64 / 1e6);
-    let shown = shown.replace(".", "#");
-    let (int, frac) = shown.split_once('#').unwrap();
-    let int = int.trim_start_matches('$');
-    let grouped: String = int
-        .chars()
-        .rev()
-        .enumerate()
-        .flat_map(|(i, c)| (i > 0 && i % 3 == 0).then_some(',').into_iter().chain([c]))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let shown = infercost_core::fmt::usd(doubled as f64 / 1e6);
     assert!(
-        seen["all2"]["bill"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("${grouped}.{frac}")),
-        "{}",
+        seen["all2"]["bill"].as_str().unwrap().contains(&shown),
+        "{shown}: {}",
         seen["all2"]["bill"]
     );
+    // Money reads as the report's text writes it, in the headline and the chart's labels.
+    for step in ["v1", "v10", "v100", "cheapest2", "all2"] {
+        assert_eq!(
+            seen[step]["shown"],
+            infercost_core::fmt::usd(usd(step)),
+            "{step}"
+        );
+    }
+    let chart = seen["v100"]["chart"].as_str().unwrap();
+    assert!(
+        chart.contains(&infercost_core::fmt::usd(usd("v100"))),
+        "{chart}"
+    );
+    assert!(
+        chart.contains(&infercost_core::fmt::usd(usd("v1"))),
+        "{chart}"
+    );
+    // A volume outside the sweep, or not a number (a number field reads typed letters as empty), shows the clamped figure and says so.
+    assert_eq!(usd("v5000"), usd("v100"));
+    assert!(
+        seen["v5000"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("clamped to the swept range 1×–100×"),
+        "{seen}"
+    );
+    assert_eq!(usd("vabc"), usd("v1"));
+    assert!(
+        seen["vabc"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("not a number: showing 1×"),
+        "{seen}"
+    );
+    assert_eq!(seen["v10"]["note"], "");
 
     // The scenario it copies plans to the figure it shows, prices included; with every other price up, the
     // 3-year term plan (committed to part of the day, bursting on a tripled on-demand plan) is re-optimised

@@ -179,12 +179,34 @@ fn serve_plans_uploads_and_refuses_bad_ones() {
     assert_eq!(status, 400);
     assert_eq!(body, cli_error(&dir, bad, ("s.toml", &scenario)));
     let broken = SCENARIO.replace("[sweep]", "[sweep]\nvolumes = [3]");
+    // A bad scenario is refused as it arrives, not after the plan running now: while a larger plan runs.
+    let a = addr.to_string();
+    let (p2, big) = (
+        pilot.clone(),
+        SCENARIO.replace("[1, 2]", "[1, 2, 4, 8, 16, 32, 64]"),
+    );
+    let running =
+        std::thread::spawn(move || upload(&a, ("pilot.csv", &p2), ("s.toml", &big), true));
+    while !get(addr, "/api/progress").2.contains("\"running\":true") {
+        assert!(
+            !running.is_finished(),
+            "the plan ended before it was seen running"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     let (status, _, body) = upload(addr, ("pilot.csv", &pilot), ("s.toml", &broken), true);
     assert_eq!(status, 400);
+    assert!(
+        !running.is_finished(),
+        "the bad scenario waited behind the running plan"
+    );
+    assert_eq!(running.join().unwrap().0, 200);
     assert_eq!(
         body,
         cli_error(&dir, ("pilot.csv", &pilot), ("s.toml", &broken))
     );
+    let (_, _, progress) = get(addr, "/api/progress");
+    assert!(progress.contains("\"stage\":\"idle\""), "{progress}");
 
     // Over the limit (1 MiB here): refused from its Content-Length, before the body is read.
     let head = format!("POST /api/plan HTTP/1.1\r\nHost: {addr}\r\nX-Infercost: 1\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n", 2 << 20);

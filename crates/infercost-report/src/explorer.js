@@ -74,8 +74,25 @@
     var t = (Math.log(x) - Math.log(x0)) / (Math.log(x1) - Math.log(x0));
     return Math.exp(Math.log(y0) + t * (Math.log(y1) - Math.log(y0)));
   }
+  // Money as infercost_core::fmt::usd writes it, so a figure reads the same here as in the report's text:
+  // $3.50 below $100, $2,008 below $10k, $44.2k below $1M, $3.50M, $1.23B, then scientific past a trillion.
+  function fixed(x, d) {
+    // Rust rounds an exact tie (its exact decimal ends in that 5) to even; toFixed rounds it up.
+    var e = x.toFixed(100), i = e.indexOf(".") + d + 1;
+    var tie = e.charAt(i) === "5" && /^0*$/.test(e.slice(i + 1));
+    return tie && Number(e.charAt(i - 1)) % 2 === 0 ? e.slice(0, i) : x.toFixed(d);
+  }
+  function grouped(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ","); }
   function money(x) {
-    return "$" + x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    if (!isFinite(x)) return "\u2014";
+    var a = Math.abs(x), s;
+    if (a >= 1e12) s = "$" + a.toExponential(2).replace("e+", "e");
+    else if (a >= 1e9) s = "$" + fixed(a / 1e9, 2) + "B";
+    else if (a >= 1e6) s = "$" + fixed(a / 1e6, 2) + "M";
+    else if (a >= 1e4) s = "$" + fixed(a / 1e3, 1) + "k";
+    else if (a >= 100) s = "$" + grouped(Math.round(a));
+    else s = "$" + fixed(a, 2);
+    return x < 0 && s !== "$0.00" ? "-" + s : s;
   }
   function num(x) { var s = String(x); return /[.e]/.test(s) ? s : s + ".0"; }
   function cell(tag, text, cls) {
@@ -90,10 +107,16 @@
     var ci = D.ctxs.indexOf(parseFloat($("ic-context").value));
     var bi = D.bursts.indexOf(parseFloat($("ic-burst").value));
     var v = parseFloat($("ic-volume").value);
-    var lo = D.vols[0], hi = D.vols[D.vols.length - 1];
-    if (!isFinite(v)) v = lo;
-    v = Math.min(hi, Math.max(lo, v));
-    return { di: di, ci: ci, bi: bi, v: v };
+    var lo = D.vols[0], hi = D.vols[D.vols.length - 1], note = "";
+    var times = function (x) { return x.toLocaleString("en-US") + "\u00d7"; };
+    if (!isFinite(v)) {
+      v = lo;
+      note = "(not a number: showing " + times(lo) + ")";
+    } else if (v < lo || v > hi) {
+      v = Math.min(hi, Math.max(lo, v));
+      note = "(clamped to the swept range " + times(lo) + "\u2013" + times(hi) + ")";
+    }
+    return { di: di, ci: ci, bi: bi, v: v, note: note };
   }
 
   function renderBill(pt, note) {
@@ -164,9 +187,9 @@
       el("circle", { cx: sx(p[0]), cy: sy(p[1]), r: 3.5, fill: "#0072B2" });
       el("text", { x: sx(p[0]), y: H - B + 16, "text-anchor": "middle", "font-size": 11 }, p[0] + "×");
     });
-    el("text", { x: L - 6, y: sy(pts[0][1]) + 4, "text-anchor": "end", "font-size": 11 }, money(pts[0][1]).replace(/\.\d\d$/, ""));
+    el("text", { x: L - 6, y: sy(pts[0][1]) + 4, "text-anchor": "end", "font-size": 11 }, money(pts[0][1]));
     var last = pts[pts.length - 1];
-    el("text", { x: L - 6, y: sy(last[1]) + 4, "text-anchor": "end", "font-size": 11 }, money(last[1]).replace(/\.\d\d$/, ""));
+    el("text", { x: L - 6, y: sy(last[1]) + 4, "text-anchor": "end", "font-size": 11 }, money(last[1]));
     if (usd) el("circle", { cx: sx(sel.v), cy: sy(usd), r: 6, fill: "#D55E00", stroke: "#000" });
     el("text", { x: (L + W - R) / 2, y: H - 6, "text-anchor": "middle", "font-size": 12 }, "volume (× pilot), USD per month on log scales");
     box.appendChild(svg);
@@ -203,6 +226,7 @@
       $("ic-interp").textContent = "(interpolated between sweep points)";
       note = "Between sweep points: the bill of the sweep point below, at " + D.vols[below] + "×.";
     }
+    $("ic-volume-note").textContent = sel.note;
     out.dataset.usd = usd === null ? "" : String(usd);
     out.textContent = usd === null ? "no lawful fleet" : money(usd);
     $("ic-plan").textContent = pt ? optionName(pt.option) + " (" + pt.gpu + ")" : "—";

@@ -77,7 +77,7 @@ pub(crate) fn section(r: &PlanResult) -> String {
 <div class=\"ic-controls\"><label for=\"ic-deployment\">Deployment</label><select id=\"ic-deployment\">{deps}</select>\
 <label for=\"ic-volume\">Volume (× pilot, {lo}–{hi})</label><input type=\"number\" id=\"ic-volume\" min=\"{lo}\" max=\"{hi}\" step=\"any\" value=\"{lo}\">\
 {ctx}{burst}</div>\
-<p class=\"ic-result\">Cheapest lawful: <output id=\"ic-usd-per-month\" data-usd=\"\" aria-live=\"polite\"></output> a month <span id=\"ic-interp\"></span> on <span id=\"ic-plan\"></span></p>\
+<p class=\"ic-result\">Cheapest lawful: <output id=\"ic-usd-per-month\" data-usd=\"\" aria-live=\"polite\"></output> <span id=\"ic-volume-note\" class=\"ic-warn\" role=\"status\"></span> a month <span id=\"ic-interp\"></span> on <span id=\"ic-plan\"></span></p>\
 <button type=\"button\" id=\"ic-copy\">Copy scenario</button> <span id=\"ic-copied\" aria-live=\"polite\"></span>\
 <details><summary>Prices ($/GPU-hour)</summary><div class=\"ic-prices\">{prices}</div><button type=\"button\" id=\"ic-reset\">Catalog prices</button></details>\
 <h3>Bill</h3><div id=\"ic-bill\"></div><h3>Cost against volume</h3><div id=\"ic-chart\"></div>\

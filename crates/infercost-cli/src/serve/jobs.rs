@@ -3,7 +3,7 @@
 //! memory for download.
 
 use super::multipart::Part;
-use crate::cmd_plan::{plan_upload, threads_or_cores};
+use crate::cmd_plan::{plan_upload, threads_or_cores, upload_scenario};
 use crate::export::next_month;
 use crate::output;
 use infercost_report::FocusOptions;
@@ -88,12 +88,46 @@ fn safe_name(name: Option<&str>) -> String {
     }
 }
 
+/// The upload's trace part and scenario text with its file name, once the scenario reads and checks as
+/// `plan_upload` reads it; otherwise the CLI's words for what is wrong.
+type Checked<'a> = (&'a Part, Option<(String, String)>);
+
+fn checked(parts: &[Part]) -> Result<Checked<'_>, String> {
+    let trace = parts
+        .iter()
+        .find(|p| p.name == "trace")
+        .ok_or("error: the form has no `trace` file (the pilot's request log)")?;
+    let scenario = match parts.iter().find(|p| p.name == "scenario") {
+        Some(p) if !p.data.iter().all(u8::is_ascii_whitespace) => Some((
+            String::from_utf8(p.data.clone())
+                .map_err(|_| "error: the scenario is not UTF-8 text".to_string())?,
+            p.filename.clone().unwrap_or_else(|| "scenario.toml".into()),
+        )),
+        _ => None,
+    };
+    // Said as the CLI says it, run from the folder holding the log.
+    let name = safe_name(trace.filename.as_deref());
+    upload_scenario(
+        scenario.as_ref().map(|(t, n)| (t.as_str(), n.as_str())),
+        std::path::Path::new(&name),
+    )
+    .map_err(|e| output::error_lines(&e).join("\n"))?;
+    Ok((trace, scenario))
+}
+
 impl Jobs {
-    /// `{"running":…,"done":…,"total":…,"queued":…}`, for the page's progress bar.
+    /// `{"running":…,"stage":…,"done":…,"total":…,"queued":…}`, for the page's progress bar. The planner's
+    /// progress counts sweep points only; once all are planned it still sizes break-evens and months ahead, so
+    /// a running plan whose points are all done is in its `analysis` stage, not finished.
     pub(crate) fn progress(&self) -> String {
         let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let stage = match (s.running, s.total > 0 && s.done >= s.total) {
+            (false, _) => "idle",
+            (true, false) => "sweep",
+            (true, true) => "analysis",
+        };
         format!(
-            "{{\"running\":{},\"done\":{},\"total\":{},\"queued\":{}}}",
+            "{{\"running\":{},\"stage\":\"{stage}\",\"done\":{},\"total\":{},\"queued\":{}}}",
             s.running, s.done, s.total, s.queued
         )
     }
@@ -108,20 +142,10 @@ impl Jobs {
     }
 
     /// Plans an upload (a `trace` file and an optional `scenario` TOML) when its turn comes. Returns the result's
-    /// id and reports, or the lines the CLI would print for the same file and scenario.
+    /// id and reports, or the lines the CLI would print for the same file and scenario. A form without a trace
+    /// or with a scenario that does not read is refused at once, without waiting behind the running plan.
     pub(crate) fn plan(&self, parts: &[Part]) -> Result<(u64, std::sync::Arc<Reports>), String> {
-        let trace = parts
-            .iter()
-            .find(|p| p.name == "trace")
-            .ok_or("error: the form has no `trace` file (the pilot's request log)")?;
-        let scenario = match parts.iter().find(|p| p.name == "scenario") {
-            Some(p) if !p.data.iter().all(u8::is_ascii_whitespace) => Some((
-                String::from_utf8(p.data.clone())
-                    .map_err(|_| "error: the scenario is not UTF-8 text".to_string())?,
-                p.filename.clone().unwrap_or_else(|| "scenario.toml".into()),
-            )),
-            _ => None,
-        };
+        let (trace, scenario) = checked(parts)?;
         self.lock_state().queued += 1;
         // One plan at a time: it uses every core. Later uploads wait here.
         let turn = self.turn.lock().unwrap_or_else(|e| e.into_inner());
