@@ -24,8 +24,8 @@ pub(crate) struct SimulateArgs {
     deploy: DeployArgs,
     #[command(flatten)]
     engine: EngineArgs,
-    /// Replicas
-    #[arg(long)]
+    /// Replicas (at least 1)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     replicas: u32,
     /// p2c, rr or least
     #[arg(long, value_enum, default_value = "p2c")]

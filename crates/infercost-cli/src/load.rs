@@ -149,6 +149,9 @@ pub(crate) fn trace(input: &TraceInput) -> Result<(Workload, ReadReport)> {
     let (w, report) = match input.file.as_str() {
         "embedded:azure-conv" => parse_trace(AZURE_CONV, Path::new("embedded:azure-conv"), &opts)?,
         "embedded:azure-code" => parse_trace(AZURE_CODE, Path::new("embedded:azure-code"), &opts)?,
+        f if f.starts_with("embedded:") => {
+            bail!("{f} is not a built-in trace; the built-in traces are embedded:azure-conv and embedded:azure-code")
+        }
         f => read_trace(Path::new(f), &opts)?,
     };
     report_reading(input, &w, &report);

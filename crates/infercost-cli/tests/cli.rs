@@ -215,12 +215,31 @@ fn bad_input_is_exit_code_2_with_a_message_that_names_it() {
         ),
         (vec!["model", "show", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "3"], "error: tensor parallelism must be a power of two (1, 2, 4, 8), got 3\n"),
         (vec!["cost", "--gpus", "8", "--hours", "-1", "--busy-fraction", "0.5"], "error: hours must be between 0 and 730 (one month), got -1\n"),
-        (vec!["simulate", "--trace", "embedded:azure-conv", "llama-3.1-8b", "--gpu", "h100-sxm", "--replicas", "0"], "error: replicas must be at least 1\n"),
+        (
+            vec!["simulate", "--trace", "embedded:nope", "llama-3.1-8b", "--gpu", "h100-sxm", "--replicas", "1"],
+            "error: embedded:nope is not a built-in trace; the built-in traces are embedded:azure-conv and embedded:azure-code\n",
+        ),
     ];
     for (args, expected) in cases {
         let r = infercost(&args, &d);
         assert_eq!((r.code, r.stderr.as_str()), (2, expected), "{args:?}");
     }
+    // Zero replicas is refused by the flag, which the message names.
+    let r = infercost(
+        &[
+            "simulate",
+            "--trace",
+            "embedded:azure-conv",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--replicas",
+            "0",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("'0' for '--replicas"), "{}", r.stderr);
     // Without --strict the bad rows are skipped, counted and named.
     let r = infercost(&["trace", "stats", "bad.csv", "--json"], &d);
     assert_eq!(r.code, 0);
