@@ -249,8 +249,8 @@ fn tidy_pure_crates_depend_on_no_io_or_command_line() {
     assert!(bad.is_empty(), "forbidden dependencies: {bad:?}");
 }
 
-#[test]
-fn tidy_libraries_neither_print_nor_read_the_clock() {
+/// What `check` finds in the library crates' sources (every crate but the binary), as `path:line: code`.
+fn library_findings(check: fn(&str) -> Vec<(usize, String)>) -> Vec<String> {
     let mut bad = Vec::new();
     for c in crates() {
         if c.ends_with("infercost-cli") {
@@ -260,11 +260,17 @@ fn tidy_libraries_neither_print_nor_read_the_clock() {
         rust_files(&c.join("src"), &mut files);
         for f in files {
             let text = std::fs::read_to_string(&f).unwrap();
-            for (line, code) in impure_lines(&text) {
-                bad.push(format!("{}:{line}: {code}", f.display()));
+            for (line, code) in check(&text) {
+                bad.push(format!("{}:{line}: {code}", shown(&f)));
             }
         }
     }
+    bad
+}
+
+#[test]
+fn tidy_libraries_neither_print_nor_read_the_clock() {
+    let bad = library_findings(impure_lines);
     assert!(
         bad.is_empty(),
         "libraries print or read the clock:\n{}",
@@ -292,20 +298,7 @@ fn tidy_every_source_file_says_what_it_is_for() {
 
 #[test]
 fn tidy_libraries_return_errors_instead_of_panicking() {
-    let mut bad = Vec::new();
-    for c in crates() {
-        if c.ends_with("infercost-cli") {
-            continue;
-        }
-        let mut files = Vec::new();
-        rust_files(&c.join("src"), &mut files);
-        for f in files {
-            let text = std::fs::read_to_string(&f).unwrap();
-            for (line, code) in panicking_lines(&text) {
-                bad.push(format!("{}:{line}: {code}", shown(&f)));
-            }
-        }
-    }
+    let bad = library_findings(panicking_lines);
     assert!(bad.is_empty(), "libraries that panic:\n{}", bad.join("\n"));
 }
 
