@@ -3,10 +3,12 @@
 //! the same answer as one run.
 
 mod breakevens;
+mod decisions;
 mod describe;
 mod inflections;
 
 pub use breakevens::breakevens;
+pub use decisions::{bisected, finish};
 pub use inflections::inflections;
 
 use crate::result::*;
@@ -108,9 +110,19 @@ pub fn analyze(r: &mut PlanResult, sweep: &Sweep) {
     r.attribution = attribution(&r.points, &s);
     r.inflections = inflections(&r.points, &s);
     r.placement = placement(&r.points, &s);
+    let located = bisected(&r.points, &s, catalog, sweep);
     let mut apis = Vec::new();
-    r.breakevens = breakevens(&r.points, &s, catalog, &r.placement, sweep, &mut apis);
+    r.breakevens = breakevens(
+        &r.points,
+        &s,
+        catalog,
+        &r.placement,
+        sweep,
+        &located,
+        &mut apis,
+    );
     r.apis_used = apis;
+    r.decisions = finish(located, &r.points, &s, sweep, catalog, &r.breakevens);
     r.months = months(&r.points, &s, catalog, sweep);
 }
 

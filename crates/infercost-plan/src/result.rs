@@ -1,5 +1,9 @@
 //! The planner's result: what `infercost plan --json` prints and the report reads. Field names are a contract.
 
+mod decision;
+
+pub use decision::{Decision, DecisionAxis, DecisionKind};
+
 use crate::scenario::Scenario;
 use infercost_core::Usd;
 use infercost_cost::{Bill, Catalog, Commitment};
@@ -485,6 +489,9 @@ pub struct PlanResult {
     pub inflections: Vec<Inflection>,
     /// Break-evens.
     pub breakevens: Vec<Breakeven>,
+    /// Where the best choice changes along the volume and context axes, located by bisection with simulation.
+    #[serde(default)]
+    pub decisions: Vec<Decision>,
     /// Months ahead.
     pub months: Vec<Month>,
     /// Placement by region.

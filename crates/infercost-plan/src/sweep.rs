@@ -341,6 +341,7 @@ fn assemble(
         attribution: Vec::new(),
         inflections: Vec::new(),
         breakevens: Vec::new(),
+        decisions: Vec::new(),
         months: Vec::new(),
         placement: Vec::new(),
         prices_used,

@@ -27,6 +27,7 @@ pub fn summary(r: &PlanResult) -> Vec<String> {
         attribution(r),
         inflections(r),
         breakevens(r),
+        decisions(r),
         months(r),
         placement(r),
     ] {
@@ -171,6 +172,32 @@ fn breakevens(r: &PlanResult) -> Vec<String> {
             }
         }
         out.push(format!("  - {}", b.description));
+    }
+    out
+}
+
+/// Each deployment's decision timeline on one line: "at 14× volume move from l40s to h100-sxm; …".
+fn decisions(r: &PlanResult) -> Vec<String> {
+    if r.decisions.is_empty() {
+        return Vec::new();
+    }
+    let mut out =
+        vec!["Decisions (where the best choice changes, located by simulation):".to_string()];
+    for d in &r.scenario.deployments {
+        let steps: Vec<String> = r
+            .decisions
+            .iter()
+            .filter(|x| x.deployment == d.name)
+            .map(|x| {
+                x.description
+                    .strip_prefix(&format!("{}: ", d.name))
+                    .unwrap_or(&x.description)
+                    .to_string()
+            })
+            .collect();
+        if !steps.is_empty() {
+            out.push(format!("  {}: {}", d.name, steps.join("; ")));
+        }
     }
     out
 }

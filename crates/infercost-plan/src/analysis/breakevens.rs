@@ -4,7 +4,7 @@
 
 use super::describe::BreakevenFinding;
 use super::{best, cheapest, VolumeGrid};
-use crate::result::{Breakeven, Placement, Point};
+use crate::result::{Breakeven, Decision, DecisionAxis, DecisionKind, Placement, Point};
 use crate::scenario::{self, Scenario};
 use crate::sweep::Sweep;
 use infercost_cost::{ApiPrice, Catalog, Commitment, Plan};
@@ -17,6 +17,7 @@ pub fn breakevens(
     catalog: &Catalog,
     placement: &[Placement],
     sweep: &Sweep,
+    decisions: &[Decision],
     apis: &mut Vec<ApiPrice>,
 ) -> Vec<Breakeven> {
     let mut out = committed(points, catalog);
@@ -30,7 +31,7 @@ pub fn breakevens(
         out.extend(self_host(d, &series, catalog, sweep, apis));
     }
     for d in &s.deployments {
-        out.extend(second_region(&d.name, placement));
+        out.extend(second_region(&d.name, placement, decisions));
     }
     out
 }
@@ -81,8 +82,29 @@ fn committed(points: &[Point], catalog: &Catalog) -> Vec<Breakeven> {
         .collect()
 }
 
+/// The base model a deployment's API prices are looked up by: its catalog name or config file's stem.
+fn base_model(d: &scenario::Deployment) -> &str {
+    d.model
+        .rsplit('/')
+        .next()
+        .unwrap_or(&d.model)
+        .trim_end_matches(".json")
+}
+
+/// The per-token API a deployment is compared with: the cheapest for its base model at the token mix of its
+/// cheapest point at the smallest swept volume (`first`).
+pub(super) fn api_for<'c>(
+    d: &scenario::Deployment,
+    first: &Point,
+    catalog: &'c Catalog,
+) -> Option<&'c ApiPrice> {
+    let share = first.input_tokens_per_month
+        / (first.input_tokens_per_month + first.output_tokens_per_month).max(1.0);
+    catalog.cheapest_api(base_model(d), share)
+}
+
 /// A point's cost on a per-token API.
-fn api_cost(api: &ApiPrice, p: &Point) -> f64 {
+pub(super) fn api_cost(api: &ApiPrice, p: &Point) -> f64 {
     (p.input_tokens_per_month * api.usd_per_million_input
         + p.output_tokens_per_month * api.usd_per_million_output)
         / 1e6
@@ -102,19 +124,11 @@ fn self_host(
     sweep: &Sweep,
     apis: &mut Vec<ApiPrice>,
 ) -> Option<Breakeven> {
-    let base = d
-        .model
-        .rsplit('/')
-        .next()
-        .unwrap_or(&d.model)
-        .trim_end_matches(".json");
     let first = *series.first()?;
-    let share = first.input_tokens_per_month
-        / (first.input_tokens_per_month + first.output_tokens_per_month).max(1.0);
-    let Some(api) = catalog.cheapest_api(base, share) else {
+    let Some(api) = api_for(d, first, catalog) else {
         let finding = BreakevenFinding::NoApiPrice {
             deployment: &d.name,
-            base,
+            base: base_model(d),
         };
         return Some(finding.breakeven());
     };
@@ -219,9 +233,13 @@ fn walk_up(hi: f64, top: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> Option<f64
     found
 }
 
-/// Whether and from which volume a second region pays for itself, from the placements of one deployment; `None`
-/// without geography.
-fn second_region(deployment: &str, placement: &[Placement]) -> Option<Breakeven> {
+/// Whether and from which volume a second region pays for itself, from the placements of one deployment and the
+/// region decisions located between sweep points; `None` without geography.
+fn second_region(
+    deployment: &str,
+    placement: &[Placement],
+    decisions: &[Decision],
+) -> Option<Breakeven> {
     let mine: Vec<&Placement> = placement
         .iter()
         .filter(|p| p.deployment == deployment)
@@ -246,9 +264,25 @@ fn second_region(deployment: &str, placement: &[Placement]) -> Option<Breakeven>
     } else if forced {
         BreakevenFinding::RegionsForced { deployment }
     } else if let Some(p) = pays {
+        // The first swept volume where the split is cheapest; the decision between it and the swept volume below
+        // says where, by simulation, it starts to be.
+        let below = mine
+            .iter()
+            .map(|q| q.volume)
+            .filter(|&v| v < p.volume)
+            .fold(0.0, f64::max);
+        let located = decisions.iter().find(|x| {
+            x.deployment == deployment
+                && x.what == DecisionKind::Region
+                && x.variable == DecisionAxis::Volume
+                && Some(&x.to) == p.chosen.as_ref()
+                && x.at > below
+                && x.at <= p.volume
+        });
         BreakevenFinding::SplitPays {
             deployment,
-            volume: p.volume,
+            volume: located.map_or(p.volume, |x| x.at),
+            located: located.is_some(),
         }
     } else {
         BreakevenFinding::OneRegion { deployment }

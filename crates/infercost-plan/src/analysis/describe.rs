@@ -149,7 +149,12 @@ pub(crate) enum BreakevenFinding<'a> {
     /// Residency forces more than one region everywhere.
     RegionsForced { deployment: &'a str },
     /// Serving each group at home is cheapest from `volume`.
-    SplitPays { deployment: &'a str, volume: f64 },
+    SplitPays {
+        deployment: &'a str,
+        volume: f64,
+        /// Located between sweep points by simulation (else `volume` is the first swept volume where it is).
+        located: bool,
+    },
     /// One region stays cheapest.
     OneRegion { deployment: &'a str },
 }
@@ -212,11 +217,19 @@ impl BreakevenFinding<'_> {
                 None,
                 format!("{deployment}: the residency rules require serving from more than one region at every volume."),
             ),
-            F::SplitPays { deployment, volume } => (
+            F::SplitPays {
+                deployment,
+                volume,
+                located,
+            } => (
                 BreakevenKind::SecondRegion,
                 Some(deployment),
                 Some(volume),
-                format!("{deployment}: serving each user group in its own region pays for itself from {} on (the smallest swept volume where it is cheapest).", times(volume)),
+                if located {
+                    format!("{deployment}: serving each user group in its own region pays for itself from about {} the pilot's volume, located by sizing fleets between the sweep points.", times(volume))
+                } else {
+                    format!("{deployment}: serving each user group in its own region pays for itself from {} on (the smallest swept volume where it is cheapest).", times(volume))
+                },
             ),
             F::OneRegion { deployment } => (
                 BreakevenKind::SecondRegion,
@@ -232,5 +245,32 @@ impl BreakevenFinding<'_> {
             unit: kind.unit().to_string(),
             description,
         }
+    }
+}
+
+impl crate::result::Decision {
+    /// The decision in one sentence, from its fields.
+    pub(crate) fn sentence(&self) -> String {
+        use crate::result::{DecisionAxis, DecisionKind};
+        let at = match self.variable {
+            DecisionAxis::Volume => format!("at {} volume", times(self.at)),
+            DecisionAxis::Context => format!("at {} context", times(self.at)),
+        };
+        let what = match self.what {
+            DecisionKind::Gpu => format!("move from {} to {}", self.from, self.to),
+            DecisionKind::Layout => format!("change the layout from {} to {}", self.from, self.to),
+            DecisionKind::Policy => format!("provision {} instead of {}", self.to, self.from),
+            DecisionKind::Api => format!(
+                "self-host instead of the per-token {}",
+                self.from.trim_start_matches("api ")
+            ),
+            DecisionKind::Region => format!("serve users {} instead of {}", self.to, self.from),
+        };
+        format!(
+            "{}: {at} {what} ({} a month one step below, {} at it)",
+            self.deployment,
+            usd(self.usd_before),
+            usd(self.usd_after)
+        )
     }
 }

@@ -160,6 +160,7 @@ fn curve(page: &Page) -> String {
         String::from("<h2 id=\"inflections\">Where the curve bends, and the break-evens</h2>");
     body.push_str(&page.titled("inflections"));
     body.push_str(&page.titled("breakevens"));
+    body.push_str(&page.titled("decisions"));
     body
 }
 

@@ -40,6 +40,7 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
     if whole {
         t.push(analysis::inflections(r));
         t.push(analysis::breakevens(r));
+        t.push(analysis::decisions(r));
     }
     if !r.months.is_empty() {
         t.push(analysis::months(r));
