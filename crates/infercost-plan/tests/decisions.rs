@@ -206,8 +206,8 @@ cross_region_rtt_ms = 90
         .iter()
         .filter(|d| d.what == DecisionKind::Region)
         .collect();
-    // At 1× one fleet in the EU serves everyone; by 10× a fleet in each region is cheaper (a US fleet no longer
-    // idles its way to the SLO): one decision says where between them, and the break-even agrees.
+    // At 1× one fleet in the EU serves everyone; at 10× a fleet in each region is cheaper: one decision says
+    // where between them, and the break-even agrees.
     assert_eq!(chosen(1.0).as_deref(), Some("all-in-eu"));
     assert_eq!(chosen(10.0).as_deref(), Some("split"));
     assert_eq!(region.len(), 1, "{:?}", r.decisions);
