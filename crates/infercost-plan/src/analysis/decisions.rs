@@ -104,10 +104,16 @@ impl Axis<'_> {
         choice
     }
 
-    /// The flip of `kind` between sweep coordinates `x0` (choice `c0`) and `x1` (where it differs), by
-    /// bisection over the grid strictly between them: the last coordinate that still has `c0`'s value and the
-    /// first that does not.
-    fn bisect(&mut self, kind: DecisionKind, x0: f64, x1: f64, c0: &Choice) -> Option<Decision> {
+    /// The change of `kind` between sweep coordinates `x0` (choice `c0`) and `x1` (choice `c1`, where it differs),
+    /// by bisection over the grid strictly between them: the first coordinate with `c1`'s value after one
+    /// without it. Whole replicas can make the choice change back and forth in between; the decision is where
+    /// the choice that holds at `x1` takes over, `from` what held one step below.
+    fn bisect(
+        &mut self,
+        kind: DecisionKind,
+        (x0, c0): (f64, &Choice),
+        (x1, c1): (f64, &Choice),
+    ) -> Option<Decision> {
         let mut xs = vec![x0];
         xs.extend(
             (VolumeGrid::above(x0)..=VolumeGrid::below(x1))
@@ -115,19 +121,19 @@ impl Axis<'_> {
                 .filter(|&g| g > x0 * (1.0 + 1e-9) && g < x1 * (1.0 - 1e-9)),
         );
         xs.push(x1);
-        let old = c0.value(kind, c0)?;
+        let (old, new) = (c0.value(kind, c1)?, c1.value(kind, c0)?);
         let hi = first_change(xs.len(), |i| {
             self.at(xs[i])
-                .is_some_and(|c| c.value(kind, c0).as_ref() == Some(&old))
+                .is_none_or(|c| c.value(kind, c0).as_ref() != Some(&new))
         });
         let (before, after) = (self.at(xs[hi - 1])?, self.at(xs[hi])?);
-        let new = after.value(kind, &before)?;
-        (new != old).then(|| Decision {
+        let from = before.value(kind, c0).unwrap_or(old);
+        (from != new).then(|| Decision {
             deployment: self.deployment.to_string(),
             variable: self.axis,
             at: xs[hi],
             what: kind,
-            from: old,
+            from,
             to: new,
             usd_before: before.usd,
             usd_after: after.usd,
@@ -155,47 +161,65 @@ fn first_change(n: usize, mut same: impl FnMut(usize) -> bool) -> usize {
 /// the volume axis (at the pilot's context and burstiness) and along the context axis (at the largest swept
 /// volume). [`finish`] adds the API's and puts them in order.
 pub fn bisected(points: &[Point], s: &Scenario, catalog: &Catalog, sweep: &Sweep) -> Vec<Decision> {
-    let mut out = Vec::new();
     let (vols, ctxs) = (sorted(&s.volume), sorted(&s.context));
     let top = vols.last().copied().unwrap_or(1.0);
+    // Every interval between adjacent sweep coordinates whose ends differ is a task; the tasks run in parallel,
+    // each remembering its own grid points for the kinds of choice it bisects.
+    let mut tasks = Vec::new();
     for d in &s.deployments {
         for (axis, xs, fixed) in [
             (DecisionAxis::Volume, &vols, 1.0),
             (DecisionAxis::Context, &ctxs, top),
         ] {
-            let mut a = Axis {
-                sweep,
-                catalog,
-                deployment: &d.name,
-                axis,
-                fixed,
-                seen: BTreeMap::new(),
-            };
-            let sweep_choice = |x: f64| {
+            let at = |x: f64| {
                 let (v, c) = match axis {
                     DecisionAxis::Volume => (x, fixed),
                     DecisionAxis::Context => (fixed, x),
                 };
                 best(points, &d.name, v, c, 1.0).and_then(|p| Choice::of(p, catalog))
             };
-            for &x in xs.iter() {
-                if let Some(c) = sweep_choice(x) {
-                    a.seen.insert(x.to_bits(), Some(c));
-                }
-            }
             for w in xs.windows(2) {
-                let (Some(c0), Some(c1)) = (sweep_choice(w[0]), sweep_choice(w[1])) else {
+                let (Some(c0), Some(c1)) = (at(w[0]), at(w[1])) else {
                     continue;
                 };
-                for kind in BISECTED {
-                    if c0.value(kind, &c1).is_some() && c0.value(kind, &c1) != c1.value(kind, &c0) {
-                        out.extend(a.bisect(kind, w[0], w[1], &c0));
-                    }
+                let kinds: Vec<DecisionKind> = BISECTED
+                    .into_iter()
+                    .filter(|&k| c0.value(k, &c1).is_some() && c0.value(k, &c1) != c1.value(k, &c0))
+                    .collect();
+                if !kinds.is_empty() {
+                    tasks.push((d.name.as_str(), axis, fixed, (w[0], c0), (w[1], c1), kinds));
                 }
             }
         }
     }
-    out
+    sweep
+        .map(&tasks, &|(
+            deployment,
+            axis,
+            fixed,
+            (x0, c0),
+            (x1, c1),
+            kinds,
+        )| {
+            let mut a = Axis {
+                sweep,
+                catalog,
+                deployment,
+                axis: *axis,
+                fixed: *fixed,
+                seen: BTreeMap::from([
+                    (x0.to_bits(), Some(c0.clone())),
+                    (x1.to_bits(), Some(c1.clone())),
+                ]),
+            };
+            kinds
+                .iter()
+                .filter_map(|&k| a.bisect(k, (*x0, c0), (*x1, c1)))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Adds to the bisected decisions the API's (from the self-hosting break-even in `breakevens`), drops a change of
