@@ -16,6 +16,7 @@ use crate::replica::EngineConfig;
 use infercost_core::transform::{synth, Arrival, Diurnal, Lengths};
 use infercost_core::Workload;
 use infercost_perf::Deployment;
+use serde::Serialize;
 
 /// Replicas in the pool a capacity is measured on (the planner's default group size).
 pub const POOL_REPLICAS: u32 = 12;
@@ -119,5 +120,70 @@ pub fn busy_fraction(load_rps: f64, replicas: f64, capacity_rps: f64) -> f64 {
         1.0
     } else {
         0.0
+    }
+}
+
+/// How a replica looks while it serves a given rate: what the autoscaler sees and what a reclaim loses.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LoadProfile {
+    /// Batch occupancy: time-averaged running sequences over `max_num_seqs`.
+    pub occupancy: f64,
+    /// Requests in flight (running or waiting), by Little's law: rate × mean end-to-end latency.
+    pub in_flight: f64,
+}
+
+/// A pool of `POOL_REPLICAS` replicas of `dep` serving `per_replica_rps` each under Poisson arrivals of the
+/// length mix, measured as the autoscaler and a reclaim see it (the inputs of the fluid day at capacity).
+pub fn load_profile(
+    dep: &Deployment,
+    mix: &[(u32, u32)],
+    engine: EngineConfig,
+    slo: Slo,
+    per_replica_rps: f64,
+) -> LoadProfile {
+    let pool = POOL_REPLICAS;
+    let rate = per_replica_rps * pool as f64;
+    let none = LoadProfile {
+        occupancy: 0.0,
+        in_flight: 0.0,
+    };
+    if !(rate > 0.0 && rate.is_finite()) {
+        return none;
+    }
+    let duration = (REQUESTS_PER_REPLICA * pool as f64 / rate)
+        .max(MIN_PROBE_S)
+        .min(MAX_PROBE_REQUESTS / rate);
+    let lengths = Lengths::Empirical(mix.to_vec());
+    let Ok(w) = synth(
+        rate,
+        duration,
+        Arrival::Poisson,
+        &lengths,
+        &Diurnal::flat(),
+        None,
+        SEED,
+    ) else {
+        return none;
+    };
+    let mut c = SimConfig::new(engine.kv_blocks, pool);
+    c.engine = engine;
+    c.slo = Some(slo);
+    c.seed = SEED;
+    let Ok(r) = simulate(dep, &w, &c) else {
+        return none;
+    };
+    let bucket_s = c.bucket.as_secs_f64();
+    let seq_s: f64 = r
+        .timeline
+        .iter()
+        .map(|b| b.mean_batch * b.engine_active_fraction * b.replicas * bucket_s)
+        .sum();
+    LoadProfile {
+        occupancy: if r.replica_seconds > 0.0 {
+            seq_s / (r.replica_seconds * engine.max_num_seqs as f64)
+        } else {
+            0.0
+        },
+        in_flight: per_replica_rps * r.e2e_ms.mean / 1e3,
     }
 }
