@@ -12,8 +12,10 @@ pub mod fleet;
 pub mod metrics;
 pub mod replica;
 
-pub use day::{fluid_day, minute_factors, DayFleet, DayHour, DayInputs, DaySummary};
-pub use fleet::{simulate, Autoscaler, ClosedLoopSummary, Router, SimConfig, SimResult};
+pub use day::{day_summary, fluid_day, minute_factors, DayFleet, DayHour, DayInputs, DaySummary};
+pub use fleet::{
+    simulate, Autoscaler, ClosedLoopSummary, HourOutcome, Reclaims, Router, SimConfig, SimResult,
+};
 pub use metrics::{Bucket, LatencySummary, RequestRecord, Slo};
 pub use replica::{EngineConfig, KV_BLOCK_TOKENS};
 

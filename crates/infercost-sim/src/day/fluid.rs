@@ -9,6 +9,7 @@
 //! backlog) and its replacement serves after the delay.
 
 use super::{summarize, DayFleet, DayHour, DayInputs, DaySummary};
+use crate::capacity::LoadPoint;
 use crate::fleet::Autoscaler;
 use infercost_core::Rng;
 
@@ -16,28 +17,57 @@ use infercost_core::Rng;
 const STEP_S: f64 = 60.0;
 
 /// The replicas an autoscaled day starts with: what the autoscaler settles on at hour 0's mean load (as if the
-/// day before ended at the same rate). A static fleet starts with its size.
+/// day before ended at the same rate), found by repeating its decision until it holds. A static fleet starts
+/// with its size.
 pub fn start_replicas(inp: &DayInputs) -> u32 {
     match inp.fleet {
         DayFleet::Static { replicas, .. } => replicas,
         DayFleet::Autoscaled(a) => {
-            let occupied = if inp.replica_rps > 0.0 {
-                inp.occupancy_at_capacity * inp.hourly_rps[0] / inp.replica_rps
-            } else {
-                0.0
-            };
-            desired(&a, occupied)
+            let load = inp.hourly_rps[0];
+            let mut n = a.min_replicas;
+            for _ in 0..64 {
+                let next = desired(&a, occupied_replicas(inp, load, n as f64));
+                if next == n {
+                    break;
+                }
+                n = next;
+            }
+            n
         }
     }
 }
 
-/// Replica-equivalents of batch occupancy at `rps` of demand on `serving` replicas: in proportion to load up
-/// to the replicas' SLO capacity, and every batch full past it (a queue builds and fills each batch).
-fn occupied_replicas(inp: &DayInputs, rps: f64, serving: f64) -> f64 {
-    if rps > serving * inp.replica_rps {
-        return serving;
+/// The load curve at `x` of capacity: (occupancy, requests in flight) per replica.
+fn curve_at(curve: &[LoadPoint], x: f64) -> (f64, f64) {
+    let Some(last) = curve.last() else {
+        return (x, 0.0);
+    };
+    if x >= last.load_fraction {
+        let k = super::ratio(x, last.load_fraction, 0.0);
+        return (last.occupancy * k, last.in_flight * k);
     }
-    inp.occupancy_at_capacity * rps / inp.replica_rps
+    let mut prev = (0.0, 0.0, 0.0);
+    for p in curve {
+        if x <= p.load_fraction {
+            let f = super::ratio(x - prev.0, p.load_fraction - prev.0, 0.0);
+            return (
+                prev.1 + f * (p.occupancy - prev.1),
+                prev.2 + f * (p.in_flight - prev.2),
+            );
+        }
+        prev = (p.load_fraction, p.occupancy, p.in_flight);
+    }
+    (last.occupancy, last.in_flight)
+}
+
+/// Replica-equivalents of batch occupancy at `rps` of demand (arrivals and backlog) spread over `serving`
+/// replicas: the load curve, continued in proportion past its last point, each batch at most full.
+fn occupied_replicas(inp: &DayInputs, rps: f64, serving: f64) -> f64 {
+    if serving <= 0.0 {
+        return 0.0;
+    }
+    let x = super::ratio(rps, serving * inp.replica_rps, 0.0);
+    serving * curve_at(inp.load_curve, x).0.min(1.0)
 }
 
 /// The count the autoscaler aims for when `occupied` replica-equivalents are busy over its window.
@@ -137,13 +167,14 @@ impl Fleet {
             } => replacement_delay,
             DayFleet::Autoscaled(a) => a.provisioning_delay,
         };
-        let per_replica = (load / (self.serving.len() as f64 * inp.replica_rps)).min(1.0);
+        let x = super::ratio(load, self.serving.len() as f64 * inp.replica_rps, 0.0);
+        let in_flight = curve_at(inp.load_curve, x.min(1.0)).1;
         let mut restarted = 0.0;
         for _ in 0..lost {
             let k = rng.below(self.serving.len() as u64) as usize;
             self.serving.remove(k);
             self.starting.push(t + delay.as_secs_f64());
-            restarted += inp.in_flight_at_capacity * per_replica;
+            restarted += in_flight;
         }
         self.interruptions += lost;
         self.backlog += restarted;
@@ -174,6 +205,12 @@ pub fn fluid_day(inp: &DayInputs) -> DaySummary {
     let (mut arrived, mut missed) = ([0.0f64; 24], [0.0f64; 24]);
     let (mut replica_s, mut busy_s) = ([0.0f64; 24], [0.0f64; 24]);
     let mut next_decision = interval_s.unwrap_or(f64::INFINITY);
+    // The factors as cycled through an hour average one, so each hour offers its rate exactly.
+    let hour_mean = match inp.minute_factors {
+        [] => 1.0,
+        f => (0..60).map(|m| f[m % f.len()]).sum::<f64>() / 60.0,
+    };
+    let hour_mean = if hour_mean > 0.0 { hour_mean } else { 1.0 };
     for i in 0..steps {
         let t = i as f64 * dt;
         let step = dt.min(super::DAY_S as f64 - t);
@@ -189,7 +226,7 @@ pub fn fluid_day(inp: &DayInputs) -> DaySummary {
         let hour = ((t / 3600.0) as usize).min(23);
         let factor = match inp.minute_factors {
             [] => 1.0,
-            f => f[((t % 3600.0) / 60.0) as usize % f.len()],
+            f => f[((t % 3600.0) / 60.0) as usize % f.len()] / hour_mean,
         };
         let load = inp.hourly_rps[hour] * factor;
         missed[hour] += fleet.reclaim(inp, &mut rng, t, step, load);
@@ -246,13 +283,19 @@ mod tests {
     use super::*;
     use infercost_core::SimTime;
 
+    /// Occupancy 0.8 and 20 requests in flight at capacity, in proportion below it.
+    const CURVE: [LoadPoint; 1] = [LoadPoint {
+        load_fraction: 1.0,
+        occupancy: 0.8,
+        in_flight: 20.0,
+    }];
+
     fn inputs(fleet: DayFleet, hourly: [f64; 24]) -> DayInputs<'static> {
         DayInputs {
             hourly_rps: hourly,
             minute_factors: &[],
             replica_rps: 10.0,
-            occupancy_at_capacity: 0.8,
-            in_flight_at_capacity: 20.0,
+            load_curve: &CURVE,
             gpus_per_replica: 2,
             fleet,
             interruptions_per_replica_hour: 0.0,

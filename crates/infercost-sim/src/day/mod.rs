@@ -6,9 +6,12 @@
 //! call it for every fleet it prices. `full` builds the same `DaySummary` from a `SimResult` over the day.
 
 mod fluid;
+mod full;
 
 pub use fluid::{fluid_day, start_replicas};
+pub use full::day_summary;
 
+use crate::capacity::LoadPoint;
 use crate::fleet::Autoscaler;
 use infercost_core::{SimTime, Workload};
 use serde::Serialize;
@@ -41,13 +44,11 @@ pub struct DayInputs<'a> {
     pub minute_factors: &'a [f64],
     /// One replica's capacity within the SLO (`capacity::replica_capacity`), requests/s.
     pub replica_rps: f64,
-    /// The autoscaler's signal at that capacity: a replica's batch occupancy (running sequences over
-    /// `max_num_seqs`) while it serves `replica_rps` (`capacity::load_profile`). Occupancy is taken to grow in
-    /// proportion to load, up to 1.
-    pub occupancy_at_capacity: f64,
-    /// Requests in flight on a replica serving `replica_rps` (running and waiting; `capacity::load_profile`):
-    /// what a reclaimed replica loses and restarts elsewhere.
-    pub in_flight_at_capacity: f64,
+    /// How a replica looks at fractions of that capacity (`capacity::load_curve`): its batch occupancy, the
+    /// autoscaler's signal, and its requests in flight, what a reclaim restarts. Read piecewise linearly from
+    /// zero; past the last point in proportion to load. Empty: occupancy is the load fraction and a reclaim
+    /// loses nothing.
+    pub load_curve: &'a [LoadPoint],
     /// GPUs per replica: the summary counts GPU-hours.
     pub gpus_per_replica: u32,
     /// The fleet.
@@ -100,22 +101,21 @@ pub struct DaySummary {
 
 /// The arrival rate of each minute of a workload over its mean (mean 1), from its first arrival: the
 /// burstiness the fluid model applies within each hour. Pass the hour as it is simulated (the pilot at the
-/// planned volume, `transform::day::busy_hour`), since superposing users smooths the pilot's bursts. A
-/// workload shorter than a minute gives `[1.0]`.
+/// planned volume, `transform::day::busy_hour`), since superposing users smooths the pilot's bursts. Whole
+/// minutes only: arrivals in a last partial minute count in the minute before it (a looped hour ends a fraction
+/// of a second past 60 minutes). A workload shorter than a minute gives `[1.0]`.
 pub fn minute_factors(w: &Workload) -> Vec<f64> {
     let Some(first) = w.requests.first() else {
         return vec![1.0];
     };
-    let minutes = w.span().0.div_ceil(60 * SimTime::NS_PER_S).max(1) as usize;
+    let minute = 60 * SimTime::NS_PER_S;
+    let minutes = (w.span().0 / minute).max(1) as usize;
     let mut counts = vec![0.0f64; minutes];
     for r in &w.requests {
-        let m = (r.arrival.since(first.arrival).0 / (60 * SimTime::NS_PER_S)) as usize;
+        let m = (r.arrival.since(first.arrival).0 / minute) as usize;
         counts[m.min(minutes - 1)] += 1.0;
     }
     let mean = counts.iter().sum::<f64>() / minutes as f64;
-    if mean <= 0.0 {
-        return vec![1.0];
-    }
     counts.iter().map(|c| c / mean).collect()
 }
 
@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn minute_factors_average_one_and_show_a_burst() {
         let mut w = Workload::new();
-        // Ten requests a minute for five minutes, forty in the third.
+        // Ten requests a minute for five minutes, forty in the third, and one at 5:00 that joins the fifth.
         for m in 0..5u64 {
             let n = if m == 2 { 40 } else { 10 };
             for i in 0..n {
@@ -167,10 +167,13 @@ mod tests {
                 w.requests.push(Request::new(SimTime::from_secs(t), 10, 10));
             }
         }
+        w.requests
+            .push(Request::new(SimTime::from_secs(300), 10, 10));
         let f = minute_factors(&w);
         assert_eq!(f.len(), 5);
         assert!((f.iter().sum::<f64>() / 5.0 - 1.0).abs() < 1e-12);
         assert!((f[2] / f[0] - 4.0).abs() < 1e-12);
+        assert!((f[4] / f[0] - 1.1).abs() < 1e-12);
         assert_eq!(minute_factors(&Workload::new()), vec![1.0]);
     }
 }
