@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod cmd_backtest;
+mod cmd_day;
 mod cmd_model;
 mod cmd_plan;
 mod cmd_prices;
