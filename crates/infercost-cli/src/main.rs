@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+mod bench_day;
 mod cmd_backtest;
 mod cmd_day;
 mod cmd_model;
