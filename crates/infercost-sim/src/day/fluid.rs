@@ -111,8 +111,10 @@ struct Fleet {
 }
 
 impl Fleet {
-    /// Replicas whose start-up finished by `t` begin to serve.
+    /// Replicas whose start-up finished by `t` begin to serve. Each was not ready at the previous step, so it
+    /// started after every replica already serving: sorting the newcomers keeps `serving` in order.
     fn settle(&mut self, t: f64) {
+        let first_new = self.serving.len();
         let mut i = 0;
         while i < self.starting.len() {
             if self.starting[i] <= t {
@@ -122,7 +124,7 @@ impl Fleet {
                 i += 1;
             }
         }
-        self.serving.sort_by(f64::total_cmp);
+        self.serving[first_new..].sort_by(f64::total_cmp);
     }
 
     /// One autoscaling decision at `t` over the window since the last one.
