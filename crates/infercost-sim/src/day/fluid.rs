@@ -190,7 +190,9 @@ pub fn fluid_day(inp: &DayInputs) -> DaySummary {
         DayFleet::Autoscaled(a) => Some(a),
         DayFleet::Static { .. } => None,
     };
-    let interval_s = autoscaler.map(|a| a.interval.as_secs_f64().max(1e-3));
+    // Decisions at the autoscaler's interval, stepped at least a second apart: finer would cost time and
+    // resolve nothing the minute factors know.
+    let interval_s = autoscaler.map(|a| a.interval.as_secs_f64().max(1.0));
     let dt = interval_s.map_or(STEP_S, |i| i.min(STEP_S));
     let steps = (super::DAY_S as f64 / dt).ceil() as usize;
     let mut fleet = Fleet {
