@@ -12,6 +12,7 @@ mod route;
 mod summary;
 
 pub use config::{Autoscaler, Router, SimConfig};
+pub use route::{LengthBuckets, LengthRouter};
 pub use summary::{ClosedLoopSummary, Interval, SimResult, TimelineRow};
 
 use crate::metrics::Metrics;
