@@ -81,13 +81,7 @@ pub(crate) fn add_points(sweep: &Sweep, points: &mut Vec<Point>) {
         }
     });
     let measured = par_map(&keys, sweep.threads, |_, &(si, c, tp, k)| {
-        bucket_capacity(
-            sweep,
-            si,
-            f64::from_bits(c),
-            tp,
-            grid(f64::from_bits(c)).map(|b| &b.mixes[k]),
-        )
+        bucket_capacity(sweep, si, tp, grid(f64::from_bits(c)).map(|b| &b.mixes[k]))
     });
     let capacity: BTreeMap<Key, f64> = keys.into_iter().zip(measured).collect();
     let mixed: Vec<Option<Point>> = par_map(&tasks, sweep.threads, |_, t| {
@@ -98,9 +92,7 @@ pub(crate) fn add_points(sweep: &Sweep, points: &mut Vec<Point>) {
                 .map(|&(si, pi)| (si, &points[pi]))
                 .collect();
             let cands = candidates(ctx, &sweep.setups, &singles);
-            let Some(b) = grid(t.coords.1) else {
-                return None;
-            };
+            let b = grid(t.coords.1)?;
             let caps: Vec<Vec<f64>> = cands
                 .iter()
                 .map(|c| {
@@ -138,13 +130,7 @@ pub(crate) fn add_points(sweep: &Sweep, points: &mut Vec<Point>) {
 
 /// One replica's capacity within the SLO for a bucket's length mix, at a setup's TP (0 when the layout does not
 /// exist or the bucket is empty).
-fn bucket_capacity(
-    sweep: &Sweep,
-    si: usize,
-    _context: f64,
-    tp: u32,
-    mix: Option<&Vec<(u32, u32)>>,
-) -> f64 {
+fn bucket_capacity(sweep: &Sweep, si: usize, tp: u32, mix: Option<&Vec<(u32, u32)>>) -> f64 {
     let s = sweep.inp.scenario;
     let setup = &sweep.setups[si];
     let (Some(dep), Some(mix)) = (&setup.dep, mix) else {
