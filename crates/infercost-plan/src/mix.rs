@@ -29,29 +29,7 @@ pub(crate) fn add_points(sweep: &Sweep, points: &mut Vec<Point>) {
     if !s.mix {
         return;
     }
-    let mut tasks: Vec<Task> = Vec::new();
-    for (pi, p) in points.iter().enumerate().filter(|(_, p)| !p.is_mix()) {
-        let Some(di) = s.deployments.iter().position(|d| d.name == p.deployment) else {
-            continue;
-        };
-        let Some(si) = (0..sweep.setups.len())
-            .find(|&si| sweep.setups[si].deployment == di && sweep.setups[si].gpu == p.gpu)
-        else {
-            continue;
-        };
-        let coords = (p.volume, p.context, p.burst);
-        match tasks
-            .iter_mut()
-            .find(|t| t.deployment == di && t.coords == coords)
-        {
-            Some(t) => t.singles.push((si, pi)),
-            None => tasks.push(Task {
-                deployment: di,
-                coords,
-                singles: vec![(si, pi)],
-            }),
-        }
-    }
+    let tasks = tasks(sweep, points);
     let mut contexts: Vec<f64> = tasks.iter().map(|t| t.coords.1).collect();
     contexts.sort_by(f64::total_cmp);
     contexts.dedup();
@@ -126,6 +104,35 @@ pub(crate) fn add_points(sweep: &Sweep, points: &mut Vec<Point>) {
     points.extend(mixed.into_iter().flatten());
     // Stable: the single types' points keep their order, each mixed point follows its deployment's.
     points.sort_by_key(|p| sweep_order(s, p));
+}
+
+/// The mixed points to build: one per deployment and coordinates the single types' points cover.
+fn tasks(sweep: &Sweep, points: &[Point]) -> Vec<Task> {
+    let s = sweep.inp.scenario;
+    let mut tasks: Vec<Task> = Vec::new();
+    for (pi, p) in points.iter().enumerate().filter(|(_, p)| !p.is_mix()) {
+        let Some(di) = s.deployments.iter().position(|d| d.name == p.deployment) else {
+            continue;
+        };
+        let Some(si) = (0..sweep.setups.len())
+            .find(|&si| sweep.setups[si].deployment == di && sweep.setups[si].gpu == p.gpu)
+        else {
+            continue;
+        };
+        let coords = (p.volume, p.context, p.burst);
+        match tasks
+            .iter_mut()
+            .find(|t| t.deployment == di && t.coords == coords)
+        {
+            Some(t) => t.singles.push((si, pi)),
+            None => tasks.push(Task {
+                deployment: di,
+                coords,
+                singles: vec![(si, pi)],
+            }),
+        }
+    }
+    tasks
 }
 
 /// One replica's capacity within the SLO for a bucket's length mix, at a setup's TP (0 when the layout does not
