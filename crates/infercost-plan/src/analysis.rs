@@ -107,13 +107,16 @@ impl VolumeGrid {
 pub fn analyze(r: &mut PlanResult, sweep: &Sweep) {
     let s = r.scenario.clone();
     let catalog = sweep.catalog();
-    r.attribution = attribution(&r.points, &s);
-    r.inflections = inflections(&r.points, &s);
-    r.placement = placement(&r.points, &s);
-    let located = bisected(&r.points, &s, catalog, sweep);
+    // The analysis reads the single types' points: between sweep points it sizes single types (a mixed point is
+    // reported beside them, and its saving in the summary).
+    let points: Vec<Point> = r.points.iter().filter(|p| !p.is_mix()).cloned().collect();
+    r.attribution = attribution(&points, &s);
+    r.inflections = inflections(&points, &s);
+    r.placement = placement(&points, &s);
+    let located = bisected(&points, &s, catalog, sweep);
     let mut apis = Vec::new();
     r.breakevens = breakevens(
-        &r.points,
+        &points,
         &s,
         catalog,
         &r.placement,
@@ -122,8 +125,8 @@ pub fn analyze(r: &mut PlanResult, sweep: &Sweep) {
         &mut apis,
     );
     r.apis_used = apis;
-    r.decisions = finish(located, &r.points, &s, sweep, catalog, &r.breakevens);
-    r.months = months(&r.points, &s, catalog, sweep);
+    r.decisions = finish(located, &points, &s, sweep, catalog, &r.breakevens);
+    r.months = months(&points, &s, catalog, sweep);
 }
 
 /// The cheapest point over GPU types among `points`.

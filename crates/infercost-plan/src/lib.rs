@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod capacity;
 pub mod merge;
+mod mix;
 mod point;
 pub mod result;
 pub mod scenario;

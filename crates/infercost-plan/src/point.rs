@@ -4,10 +4,12 @@
 //!
 //! A point is sized in phases, one module each: the layouts (TP) to try ([`layout`]), the capacity phase that
 //! sizes them by simulation ([`sizing`]), the provisioning policies and their bills ([`policy`]), the placements
-//! of user groups on jurisdictions ([`placement`]) and the point's result ([`assemble`]).
+//! of user groups on jurisdictions ([`placement`]) and the point's result ([`assemble`]). A mixed-GPU point is
+//! built from the single types' points ([`mix`]).
 
 mod assemble;
 mod layout;
+pub(crate) mod mix;
 mod placement;
 mod policy;
 mod sizing;

@@ -171,6 +171,33 @@ pub struct Point {
     pub placement: Vec<PlacementOption>,
     /// Simulations run for this point.
     pub simulations: u32,
+    /// A mixed-GPU point's (`gpu = "mix"`) pools, one row per GPU type; empty (and absent from the JSON) on a
+    /// single type's point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mix: Vec<MixRow>,
+}
+
+impl Point {
+    /// Whether this is a mixed-GPU point (`gpu = "mix"`).
+    pub fn is_mix(&self) -> bool {
+        self.gpu == MIX_GPU
+    }
+}
+
+/// The `gpu` of a mixed-GPU point.
+pub const MIX_GPU: &str = "mix";
+
+/// One pool of a mixed-GPU fleet: the requests of its size buckets, routed to it by length.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MixRow {
+    /// GPU type.
+    pub gpu: String,
+    /// Tensor parallelism.
+    pub tp: u32,
+    /// Replicas at the busiest hour.
+    pub replicas: u32,
+    /// Its share of the point's requests (the rows' shares sum to 1).
+    pub requests_share: f64,
 }
 
 /// Cost growth from the pilot to a target, split over the three variables.

@@ -33,13 +33,13 @@ pub use crate::point::{lawful, plans_for};
 /// The sweep's evaluator: each deployment on each GPU type, one replica's capacity per context and layout
 /// (measured once and cached), and the point at any volume and context, on or between sweep points.
 pub struct Sweep<'a> {
-    inp: &'a Inputs<'a>,
-    catalog: Catalog,
-    setups: Vec<Setup>,
+    pub(crate) inp: &'a Inputs<'a>,
+    pub(crate) catalog: Catalog,
+    pub(crate) setups: Vec<Setup>,
     capacities: std::sync::Mutex<Vec<(CapacityKey, f64)>>,
-    pilot_rate: f64,
-    weights: [f64; 24],
-    threads: usize,
+    pub(crate) pilot_rate: f64,
+    pub(crate) weights: [f64; 24],
+    pub(crate) threads: usize,
 }
 
 impl<'a> Sweep<'a> {
@@ -177,6 +177,20 @@ impl<'a> Sweep<'a> {
         });
     }
 
+    /// What every point shares, with one replica's capacity measured through the sweep's cache.
+    pub(crate) fn with_ctx<R>(&self, f: impl FnOnce(&Ctx) -> R) -> R {
+        let capacity = |si: usize, c: f64, tp: u32| self.capacity(si, c, tp);
+        let ctx = Ctx {
+            scenario: self.inp.scenario,
+            pilot: self.inp.pilot,
+            catalog: &self.catalog,
+            capacity: &capacity,
+            pilot_rate: self.pilot_rate,
+            weights: self.weights,
+        };
+        f(&ctx)
+    }
+
     /// The point of setup `si` at a volume, context and burst.
     fn point(&self, si: usize, volume: f64, context: f64, burst: f64, seed: u64) -> Point {
         let capacity = |si: usize, c: f64, tp: u32| self.capacity(si, c, tp);
@@ -210,7 +224,7 @@ impl<'a> Sweep<'a> {
     }
 
     /// A point's seed, from its coordinates alone (see [`point_seed`]).
-    fn seed(&self, si: usize, volume: f64, context: f64, burst: f64) -> u64 {
+    pub(crate) fn seed(&self, si: usize, volume: f64, context: f64, burst: f64) -> u64 {
         let setup = &self.setups[si];
         let d = &self.inp.scenario.deployments[setup.deployment];
         point_seed(
@@ -302,6 +316,11 @@ pub fn plan(
         tick();
         p
     });
+    // Phase 3: the mixed-GPU points, from every type's point (a shard has only some of them: `merge` adds them).
+    let mut points = points;
+    if shard.is_none() {
+        crate::mix::add_points(&sweep, &mut points);
+    }
     let mut result = assemble(inp, &sweep, points, shard)?;
     if shard.is_none() {
         analysis::analyze(&mut result, &sweep);
@@ -353,16 +372,23 @@ fn assemble(
 /// bills were made with (the inputs' plus the scenario's prices), and names each plan's commitment.
 pub(crate) fn prices_used(points: &[Point], catalog: &Catalog) -> Result<Vec<PriceRef>, PlanError> {
     let mut used: Vec<PriceRef> = Vec::new();
-    for b in points.iter().flat_map(|p| &p.bills) {
-        if used.iter().any(|x| x.plan == b.bill.plan) {
+    // A mixed point's pools have no whole-traffic bill: their own bills name their plans.
+    let bills = points.iter().flat_map(|p| {
+        p.bills
+            .iter()
+            .map(|b| &b.bill)
+            .chain(p.serving.iter().filter_map(|s| s.bill.as_ref()))
+    });
+    for b in bills {
+        if used.iter().any(|x| x.plan == b.plan) {
             continue;
         }
         used.push(PriceRef {
-            plan: b.bill.plan.clone(),
-            usd_per_gpu_hour: b.bill.usd_per_gpu_hour,
-            commitment: catalog.plan(&b.bill.plan)?.commitment,
-            source: b.bill.source.clone(),
-            as_of: b.bill.as_of.clone(),
+            plan: b.plan.clone(),
+            usd_per_gpu_hour: b.usd_per_gpu_hour,
+            commitment: catalog.plan(&b.plan)?.commitment,
+            source: b.source.clone(),
+            as_of: b.as_of.clone(),
         });
     }
     used.sort_by(|a, b| a.plan.cmp(&b.plan));

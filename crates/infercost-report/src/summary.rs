@@ -4,7 +4,8 @@
 use crate::headline::{headline, headline_table};
 use crate::prose::{compounding, times, variable, wrap, ATTRIBUTION_NOTE};
 use infercost_core::fmt::{count, int, ms, usd};
-use infercost_plan::result::PlanResult;
+use infercost_plan::analysis::best;
+use infercost_plan::result::{PlanResult, Point};
 
 /// The terminal summary: tables and sentences that fit a screen; every figure is in the JSON.
 pub fn summary(r: &PlanResult) -> Vec<String> {
@@ -24,6 +25,7 @@ pub fn summary(r: &PlanResult) -> Vec<String> {
     }
     // Each section is left out when the analysis has nothing to say in it, with the blank line before it.
     for section in [
+        mixes(r),
         attribution(r),
         inflections(r),
         breakevens(r),
@@ -104,6 +106,72 @@ fn deployment(r: &PlanResult, di: usize) -> Vec<String> {
             times(bm),
             cells.join(", ")
         ));
+    }
+    out
+}
+
+/// Each deployment's mixed-GPU fleet at every volume (context 1×, burst 1×) beside the best single type: what it
+/// saves, or that no mix beats that type.
+fn mixes(r: &PlanResult) -> Vec<String> {
+    if !r.scenario.mix {
+        return Vec::new();
+    }
+    let mut out = vec![
+        "Mixed GPU fleets (requests routed by length: short ones to cheap GPUs, long ones to large; every pool verified by simulation):".into(),
+    ];
+    let singles: Vec<Point> = r.points.iter().filter(|p| !p.is_mix()).cloned().collect();
+    let mut vols = r.scenario.volume.clone();
+    vols.sort_by(f64::total_cmp);
+    for d in &r.scenario.deployments {
+        for &v in &vols {
+            let at = |p: &&Point| {
+                p.deployment == d.name && p.volume == v && p.context == 1.0 && p.burst == 1.0
+            };
+            let Some(m) = r.points.iter().filter(|p| p.is_mix()).find(at) else {
+                continue;
+            };
+            let single = best(&singles, &d.name, v, 1.0, 1.0);
+            let head = format!("  {} at {}:", d.name, times(v));
+            let pools = m
+                .mix
+                .iter()
+                .map(|x| {
+                    format!(
+                        "{}×{} {} ({:.0}% of requests)",
+                        count(x.replicas.into()),
+                        x.tp,
+                        x.gpu,
+                        x.requests_share * 100.0
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" + ");
+            let line = match (
+                m.cheapest_usd_per_month,
+                single.and_then(|s| s.cheapest_usd_per_month.map(|c| (s, c))),
+            ) {
+                (Some(mc), Some((s, sc))) if m.mix.len() > 1 => format!(
+                    "{head} {pools}, {} a month, saves {} ({:.0}%) over {} alone ({})",
+                    usd(mc),
+                    usd(sc - mc),
+                    (sc - mc) / sc * 100.0,
+                    s.gpu,
+                    usd(sc)
+                ),
+                (_, Some((s, sc))) => format!("{head} no mix beats {} alone ({})", s.gpu, usd(sc)),
+                (Some(mc), None) => format!(
+                    "{head} {pools}, {} a month; no single GPU type serves it",
+                    usd(mc)
+                ),
+                (None, None) => format!(
+                    "{head} no fleet: {}",
+                    m.reason
+                        .clone()
+                        .unwrap_or_else(|| "no reason recorded".into())
+                ),
+            };
+            out.push(line);
+        }
     }
     out
 }

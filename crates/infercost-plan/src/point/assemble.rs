@@ -56,6 +56,7 @@ pub(super) fn unsized_point(
         serving: Vec::new(),
         placement: Vec::new(),
         simulations: 0,
+        mix: Vec::new(),
     }
 }
 

@@ -81,6 +81,8 @@ struct RawSweep {
     gpus: Vec<String>,
     #[serde(default)]
     plans: Option<PlanSelection>,
+    #[serde(default)]
+    mix: Option<bool>,
 }
 
 fn one() -> Vec<f64> {
@@ -203,6 +205,8 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Scenario, PlanError> {
         check::geography(g, &bad)?;
     }
     let plans = plans(raw.sweep.plans, &bad)?;
+    let mix = raw.sweep.mix.unwrap_or(false);
+    check::mix(mix, &raw.sweep.gpus, &bad)?;
     let sim = raw.sim.as_ref();
     Ok(Scenario(ScenarioSpec {
         trace: raw.pilot.trace,
@@ -216,6 +220,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Scenario, PlanError> {
         burst: raw.sweep.burst,
         gpus: raw.sweep.gpus,
         plans,
+        mix,
         slo,
         engine,
         seed: sim.and_then(|s| s.seed).unwrap_or(1),
