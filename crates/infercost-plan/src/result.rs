@@ -304,6 +304,8 @@ pub enum BreakevenKind {
     SelfHostVsApi,
     /// The volume from which serving each user group in its own region pays for itself.
     SecondRegion,
+    /// The volume from which owned servers cost less than renting the fleet in the same jurisdiction.
+    BuyVsRent,
 }
 
 impl BreakevenKind {
@@ -313,6 +315,7 @@ impl BreakevenKind {
             BreakevenKind::CommittedVsOnDemand => "committed_vs_on_demand",
             BreakevenKind::SelfHostVsApi => "self_host_vs_api",
             BreakevenKind::SecondRegion => "second_region",
+            BreakevenKind::BuyVsRent => "buy_vs_rent",
         }
     }
 
@@ -320,7 +323,9 @@ impl BreakevenKind {
     pub fn unit(self) -> &'static str {
         match self {
             BreakevenKind::CommittedVsOnDemand => "utilization",
-            BreakevenKind::SelfHostVsApi | BreakevenKind::SecondRegion => "volume",
+            BreakevenKind::SelfHostVsApi
+            | BreakevenKind::SecondRegion
+            | BreakevenKind::BuyVsRent => "volume",
         }
     }
 }

@@ -78,10 +78,12 @@ impl Day {
 impl Policy {
     /// The policies a plan allows, in the order they are tried (a tie goes to the first): the peak fleet all
     /// day on any plan; a fleet that follows the load where the plan bills per use; a committed base with
-    /// bursts on its burst plan where a term plan names one.
+    /// bursts on its burst plan where a term plan names one. Owned capacity is bought: it cannot follow the day
+    /// or burst, so an owned plan bills the peak fleet (in whole servers) all month.
     fn offered(plan: &Plan) -> &'static [Policy] {
         match plan.commitment {
             Commitment::OnDemand | Commitment::Spot => &[Policy::Static, Policy::Autoscaled],
+            Commitment::Owned => &[Policy::Static],
             _ if plan.burst_plan.is_some() => &[Policy::Static, Policy::CommittedPlusBurst],
             _ => &[Policy::Static],
         }
