@@ -1,7 +1,7 @@
 //! Result assembly: a point before any sizing, what the whole-traffic sizing records in it, and the chosen fleets
 //! written into its headline cost, plan, size and day.
 
-use super::policy::{autoscaled_replicas, mean_lengths};
+use super::policy::{autoscaled_replicas, mean_lengths, Traffic};
 use super::{Ctx, Setup, Sizing};
 use crate::result::{Hour, Point, Policy, Serving};
 use infercost_core::units::HOURS_PER_MONTH;
@@ -16,6 +16,8 @@ pub(super) struct Fleet {
     pub(super) bill: Bill,
     pub(super) sizing: Sizing,
     pub(super) volume: f64,
+    /// The traffic it was billed for.
+    pub(super) traffic: Traffic,
 }
 
 /// The point before it is sized: what the setup says, with no fleet.
@@ -56,6 +58,7 @@ pub(super) fn unsized_point(
         serving: Vec::new(),
         placement: Vec::new(),
         simulations: 0,
+        uncertainty: None,
     }
 }
 
@@ -83,7 +86,12 @@ pub(super) fn record_whole(ctx: &Ctx, point: &mut Point, whole: &Sizing) {
 }
 
 /// One fleet carrying everything on the cheapest plan (no geography).
-pub(super) fn one_fleet(ctx: &Ctx, point: &Point, whole: &Sizing) -> Option<Vec<Fleet>> {
+pub(super) fn one_fleet(
+    ctx: &Ctx,
+    point: &Point,
+    whole: &Sizing,
+    traffic: Traffic,
+) -> Option<Vec<Fleet>> {
     let b = point
         .bills
         .iter()
@@ -100,6 +108,7 @@ pub(super) fn one_fleet(ctx: &Ctx, point: &Point, whole: &Sizing) -> Option<Vec<
         bill: b.bill.clone(),
         sizing: whole.clone(),
         volume: point.volume,
+        traffic,
     }])
 }
 

@@ -362,6 +362,7 @@ impl Pricing<'_, '_> {
             bill,
             sizing: sz,
             volume,
+            traffic: t,
         }))
     }
 

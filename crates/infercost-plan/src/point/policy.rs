@@ -36,10 +36,29 @@ struct Day {
     tp: f64,
 }
 
+/// What a day's bills need of a sized fleet: its replicas at the peak, their TP and one replica's capacity.
+#[derive(Clone, Copy)]
+pub(super) struct FleetSize {
+    pub(super) replicas: u32,
+    pub(super) tp: u32,
+    /// Requests/s one replica carries within the SLO.
+    pub(super) rps: f64,
+}
+
+impl FleetSize {
+    pub(super) fn of(sz: &Sizing) -> FleetSize {
+        FleetSize {
+            replicas: sz.cap.replicas,
+            tp: sz.dep.tp,
+            rps: sz.rps,
+        }
+    }
+}
+
 impl Day {
-    fn of(ctx: &Ctx, sz: &Sizing, volume: f64) -> Day {
-        let r = sz.cap.replicas;
-        let tp = sz.dep.tp as f64;
+    fn of(ctx: &Ctx, sz: FleetSize, volume: f64) -> Day {
+        let r = sz.replicas;
+        let tp = sz.tp as f64;
         let peak_rps = ctx.pilot_rate * volume;
         let hour_share = HOURS_PER_MONTH / 24.0;
         let mut day = Day {
@@ -142,6 +161,16 @@ pub(super) fn bill_fleet(
     ctx: &Ctx,
     plan: &Plan,
     sz: &Sizing,
+    t: Traffic,
+) -> Option<(Policy, Bill)> {
+    bill_size(ctx, plan, FleetSize::of(sz), t)
+}
+
+/// Bills a fleet of a given size on `plan` under its cheapest provisioning policy.
+pub(super) fn bill_size(
+    ctx: &Ctx,
+    plan: &Plan,
+    sz: FleetSize,
     t: Traffic,
 ) -> Option<(Policy, Bill)> {
     let s = ctx.scenario;
