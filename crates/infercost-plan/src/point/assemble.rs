@@ -3,7 +3,7 @@
 
 use super::policy::{autoscaled_replicas, mean_lengths, Traffic};
 use super::{Ctx, Setup, Sizing};
-use crate::result::{Hour, Point, Policy, Serving};
+use crate::result::{BuyOrRent, Hour, Point, Policy, Serving};
 use infercost_core::units::HOURS_PER_MONTH;
 use infercost_cost::Bill;
 use infercost_sim::LatencySummary;
@@ -18,6 +18,8 @@ pub(super) struct Fleet {
     pub(super) volume: f64,
     /// The traffic it was billed for.
     pub(super) traffic: Traffic,
+    /// Its cheapest bills on owned and on rented plans, where it could be owned.
+    pub(super) buy_or_rent: Option<BuyOrRent>,
 }
 
 /// The point before it is sized: what the setup says, with no fleet.
@@ -109,6 +111,13 @@ pub(super) fn one_fleet(
         sizing: whole.clone(),
         volume: point.volume,
         traffic,
+        buy_or_rent: BuyOrRent::among(point.bills.iter().filter(|b| b.lawful).map(|b| {
+            let owned = ctx
+                .catalog
+                .plan(&b.bill.plan)
+                .is_ok_and(|p| p.commitment == infercost_cost::Commitment::Owned);
+            (&b.bill, owned)
+        })),
     }])
 }
 
@@ -186,6 +195,7 @@ pub(super) fn finish(ctx: &Ctx, point: &mut Point, fleets: Vec<Fleet>) {
             usd_per_month: f.bill.total_usd_per_month,
             transfer_usd: f.bill.transfer_usd,
             bill: Some(f.bill),
+            buy_or_rent: f.buy_or_rent,
         })
         .collect();
 }
