@@ -390,6 +390,12 @@ impl Catalog {
     }
 }
 
+/// Checks a plan given outside a catalog file (a scenario's `[[price]]`) as a catalog checks its own: an owned plan's
+/// figures (and its `usd_per_gpu_hour` filled in from them), any other plan's price present.
+pub fn settle_price(p: &mut Plan) -> Result<(), CostError> {
+    check_owned(p, &CostError::Invalid)
+}
+
 /// An owned plan has its `[plan.owned]` figures, and its `usd_per_gpu_hour` follows from them (filled in when left
 /// out, refused when it disagrees); any other plan has a price and no `[plan.owned]` table.
 fn check_owned(p: &mut Plan, err: &dyn Fn(String) -> CostError) -> Result<(), CostError> {
