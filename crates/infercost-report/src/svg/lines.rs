@@ -16,6 +16,9 @@ pub(crate) struct Series {
     pub(crate) style: Style,
 }
 
+/// A fan's name in the legend and its (x, low, high) points.
+pub(crate) type Fan<'a> = (&'a str, &'a [(f64, f64, f64)]);
+
 /// A line chart.
 pub(crate) struct Lines<'a> {
     pub(crate) id: &'a str,
@@ -30,7 +33,7 @@ pub(crate) struct Lines<'a> {
     pub(crate) y_label: &'a str,
     pub(crate) y_unit: Unit,
     /// A shaded range under the lines: (x, low, high), named in the legend.
-    pub(crate) fan: Option<(&'a str, &'a [(f64, f64, f64)])>,
+    pub(crate) fan: Option<Fan<'a>>,
 }
 
 impl Lines<'_> {
