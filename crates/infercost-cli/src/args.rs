@@ -11,6 +11,20 @@ use infercost_io::{ColumnMap, Format, ReadOptions, TimeUnit, Where};
 use infercost_perf::Dtype;
 use infercost_sim::Router;
 
+/// Parses `--uncertainty`: a whole number of draws per point, from 1 to the planner's maximum.
+pub(crate) fn draws_arg(s: &str) -> Result<u32, String> {
+    let max = infercost_plan::uncertainty::MAX_DRAWS;
+    match s.trim().parse::<u64>() {
+        Ok(n) if (1..=max as u64).contains(&n) => Ok(n as u32),
+        Ok(n) => Err(format!(
+            "{n} draws: give between 1 and {max} draws per point"
+        )),
+        Err(_) => Err(format!(
+            "{s:?} is not a whole number of draws (e.g. --uncertainty 64)"
+        )),
+    }
+}
+
 /// Parses `--threads`: a whole number of at least 1 (zero threads would never finish).
 pub(crate) fn threads_arg(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {

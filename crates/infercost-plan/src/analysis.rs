@@ -3,6 +3,7 @@
 //! the same answer as one run.
 
 mod breakevens;
+mod buy;
 mod decisions;
 mod describe;
 mod inflections;

@@ -11,6 +11,7 @@ pub mod result;
 pub mod scenario;
 mod seed;
 pub mod sweep;
+pub mod uncertainty;
 pub mod validate;
 
 pub use result::{PlanResult, SCHEMA_VERSION};

@@ -13,10 +13,12 @@ pub(crate) mod mix;
 mod placement;
 mod policy;
 mod sizing;
+mod uncertain;
 
 use crate::result::*;
 use crate::scenario::Scenario;
-use infercost_core::Workload;
+use crate::uncertainty::Uncertainty;
+use infercost_core::{Rng, Workload};
 use infercost_cost::{Catalog, Plan};
 use infercost_perf::Deployment;
 use infercost_sim::EngineConfig;
@@ -40,6 +42,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) capacity: &'a (dyn Fn(usize, f64, u32) -> f64 + Sync),
     pub(crate) pilot_rate: f64,
     pub(crate) weights: [f64; 24],
+    /// The Monte Carlo draws to take around the point, if any (`plan --uncertainty`).
+    pub(crate) uncertainty: Option<&'a Uncertainty>,
 }
 
 /// The engine a deployment runs with under the scenario's settings.
@@ -127,7 +131,7 @@ pub(crate) fn eval_point(
     }
     let mut notes = Vec::new();
     let chosen = match &s.geography {
-        None => assemble::one_fleet(ctx, &point, &whole),
+        None => assemble::one_fleet(ctx, &point, &whole, all),
         Some(_) => {
             let (p, chosen) = placement::placements(ctx, setup_index, setup, &whole, coords, seed);
             point.simulations += p.sims;
@@ -137,7 +141,15 @@ pub(crate) fn eval_point(
         }
     };
     match chosen {
-        Some(fleets) => assemble::finish(ctx, &mut point, fleets),
+        Some(fleets) => {
+            if let Some(u) = ctx.uncertainty {
+                // Seeded by the draws' seed and the point's own seed (its coordinates), so any thread order and any
+                // shard draws the same.
+                let draw_seed = Rng::derive(u.seed, seed).next_u64();
+                point.uncertainty = Some(uncertain::band(ctx, &fleets, u, draw_seed));
+            }
+            assemble::finish(ctx, &mut point, fleets)
+        }
         None => point.reason = Some(assemble::no_serving_reason(&point, notes)),
     }
     point

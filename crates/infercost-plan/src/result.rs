@@ -86,6 +86,44 @@ pub struct Serving {
     /// whole-traffic bill in the point's `bills`. Absent in results planned before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bill: Option<Bill>,
+    /// Where the fleet could run on owned servers: its cheapest owned and rented bills there. Absent where no
+    /// owned plan prices it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buy_or_rent: Option<BuyOrRent>,
+}
+
+/// A fleet's cheapest bill on owned servers and on rented GPUs, in the jurisdiction it serves from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuyOrRent {
+    /// The cheapest owned plan.
+    pub owned_plan: String,
+    /// Its monthly bill.
+    pub owned_usd: Usd,
+    /// The cheapest rented plan, if any prices the fleet there.
+    pub rented_plan: Option<String>,
+    /// Its monthly bill.
+    pub rented_usd: Option<Usd>,
+}
+
+impl BuyOrRent {
+    /// The cheapest owned and rented bills among `bills` (each with whether its plan is owned); `None` without an
+    /// owned one.
+    pub fn among<'a>(bills: impl Iterator<Item = (&'a Bill, bool)>) -> Option<BuyOrRent> {
+        let (owned, rented): (Vec<_>, Vec<_>) = bills.partition(|(_, owned)| *owned);
+        let cheapest = |v: &[(&'a Bill, bool)]| {
+            v.iter()
+                .map(|(b, _)| *b)
+                .min_by_key(|b| b.total_usd_per_month)
+        };
+        let o = cheapest(&owned)?;
+        let r = cheapest(&rented);
+        Some(BuyOrRent {
+            owned_plan: o.plan.clone(),
+            owned_usd: o.total_usd_per_month,
+            rented_plan: r.map(|b| b.plan.clone()),
+            rented_usd: r.map(|b| b.total_usd_per_month),
+        })
+    }
 }
 
 /// A bill on one plan under the provisioning policy that is cheapest for that plan.
@@ -175,6 +213,9 @@ pub struct Point {
     /// single type's point.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mix: Vec<MixRow>,
+    /// The cost band of `plan --uncertainty N`; absent without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<CostBand>,
 }
 
 impl Point {
@@ -198,6 +239,22 @@ pub struct MixRow {
     pub replicas: u32,
     /// Its share of the point's requests (the rows' shares sum to 1).
     pub requests_share: f64,
+}
+
+/// A point's cost over Monte Carlo draws of the model's error, prices, growth and the busiest hour, with the
+/// chance its chosen fleet still meets the SLO.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostBand {
+    /// Draws taken.
+    pub draws: u32,
+    /// 10th percentile of the monthly cost (nearest rank), USD.
+    pub p10_usd: f64,
+    /// Median monthly cost, USD.
+    pub p50_usd: f64,
+    /// 90th percentile of the monthly cost, USD.
+    pub p90_usd: f64,
+    /// Share of draws in which the chosen fleet, its capacity scaled by the drawn error, carries the drawn load.
+    pub p_slo_met: f64,
 }
 
 /// Cost growth from the pilot to a target, split over the three variables.
@@ -335,6 +392,8 @@ pub enum BreakevenKind {
     SelfHostVsApi,
     /// The volume from which serving each user group in its own region pays for itself.
     SecondRegion,
+    /// The volume from which owned servers cost less than renting the fleet in the same jurisdiction.
+    BuyVsRent,
 }
 
 impl BreakevenKind {
@@ -344,6 +403,7 @@ impl BreakevenKind {
             BreakevenKind::CommittedVsOnDemand => "committed_vs_on_demand",
             BreakevenKind::SelfHostVsApi => "self_host_vs_api",
             BreakevenKind::SecondRegion => "second_region",
+            BreakevenKind::BuyVsRent => "buy_vs_rent",
         }
     }
 
@@ -351,7 +411,9 @@ impl BreakevenKind {
     pub fn unit(self) -> &'static str {
         match self {
             BreakevenKind::CommittedVsOnDemand => "utilization",
-            BreakevenKind::SelfHostVsApi | BreakevenKind::SecondRegion => "volume",
+            BreakevenKind::SelfHostVsApi
+            | BreakevenKind::SecondRegion
+            | BreakevenKind::BuyVsRent => "volume",
         }
     }
 }

@@ -196,6 +196,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_scenario_price_without_its_rate_is_refused_and_an_owned_one_is_priced() {
+        let price = "\n[[price]]\nname = \"mine\"\nprovider = \"p\"\ngpu = \"h100-sxm\"\nregion = \"r\"\ngeo = \"us\"\ncommitment = \"on-demand\"\nbilling_granularity_s = 1\nbilling_minimum_s = 1\nlead_time_s = 1\negress = \"none\"\nsource = \"s\"\nas_of = \"2026-01-01\"\n";
+        let e = Scenario::parse(&format!("{DEFAULT_SCENARIO}{price}"), "my.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("my.toml:") && e.contains("\"mine\"") && e.contains("`usd_per_gpu_hour`"),
+            "{e}"
+        );
+        let owned = infercost_cost::Catalog::embedded()
+            .plan("owned-dgx-h100-us")
+            .unwrap()
+            .clone();
+        let table = toml::to_string(&owned.owned).unwrap();
+        let text = format!(
+            "{DEFAULT_SCENARIO}{}[price.owned]\n{table}",
+            price
+                .replace("\"mine\"", "\"my-owned\"")
+                .replace("\"on-demand\"", "\"owned\"")
+        );
+        let s = Scenario::parse(&text, "my.toml").unwrap();
+        assert!((s.prices[0].usd_per_gpu_hour - owned.usd_per_gpu_hour).abs() < 1e-12);
+    }
+
+    #[test]
     fn default_scenario_parses() {
         let s = Scenario::default_scenario();
         assert_eq!(s.volume, vec![1.0, 10.0, 100.0, 1000.0]);

@@ -5,6 +5,7 @@ use crate::point::{engine_for, eval_point, Ctx, Setup};
 use crate::result::*;
 use crate::scenario::Scenario;
 use crate::seed::point_seed;
+use crate::uncertainty::Uncertainty;
 use crate::{analysis, PlanError};
 use infercost_core::par::par_map;
 use infercost_core::stats::trace_stats;
@@ -187,12 +188,19 @@ impl<'a> Sweep<'a> {
             capacity: &capacity,
             pilot_rate: self.pilot_rate,
             weights: self.weights,
+            uncertainty: None,
         };
         f(&ctx)
     }
 
     /// The point of setup `si` at a volume, context and burst.
-    fn point(&self, si: usize, volume: f64, context: f64, burst: f64, seed: u64) -> Point {
+    fn point(
+        &self,
+        si: usize,
+        (volume, context, burst): (f64, f64, f64),
+        seed: u64,
+        uncertainty: Option<&Uncertainty>,
+    ) -> Point {
         let capacity = |si: usize, c: f64, tp: u32| self.capacity(si, c, tp);
         let ctx = Ctx {
             scenario: self.inp.scenario,
@@ -201,6 +209,7 @@ impl<'a> Sweep<'a> {
             capacity: &capacity,
             pilot_rate: self.pilot_rate,
             weights: self.weights,
+            uncertainty,
         };
         eval_point(&ctx, si, &self.setups[si], (volume, context, burst), seed)
     }
@@ -215,10 +224,9 @@ impl<'a> Sweep<'a> {
         par_map(&sis, self.threads, |_, &si| {
             self.point(
                 si,
-                volume,
-                context,
-                1.0,
+                (volume, context, 1.0),
                 self.seed(si, volume, context, 1.0),
+                None,
             )
         })
     }
@@ -256,6 +264,18 @@ pub fn plan(
     threads: usize,
     shard: Option<(u32, u32)>,
     progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<PlanResult, PlanError> {
+    plan_uncertain(inp, threads, shard, progress, None)
+}
+
+/// [`plan`], and with `uncertainty` a cost band around every sweep point from Monte Carlo draws that re-price the
+/// point's sized fleets (no further simulation).
+pub fn plan_uncertain(
+    inp: &Inputs,
+    threads: usize,
+    shard: Option<(u32, u32)>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    uncertainty: Option<&Uncertainty>,
 ) -> Result<PlanResult, PlanError> {
     let s = inp.scenario;
     if let Some((i, n)) = shard {
@@ -308,10 +328,9 @@ pub fn plan(
     let points: Vec<Point> = par_map(&tasks, threads, |_, t| {
         let p = sweep.point(
             t.setup,
-            t.volume,
-            t.context,
-            t.burst,
+            (t.volume, t.context, t.burst),
             sweep.seed(t.setup, t.volume, t.context, t.burst),
+            uncertainty,
         );
         tick();
         p

@@ -30,6 +30,7 @@ fn with_mix() -> (PlanResult, f64) {
         usd_per_month: small_bill.bill.total_usd_per_month,
         transfer_usd: Usd::ZERO,
         bill: Some(small_bill.bill.clone()),
+        buy_or_rent: None,
     };
     let mut m = top.clone();
     m.gpu = MIX_GPU.into();

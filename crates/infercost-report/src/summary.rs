@@ -26,6 +26,7 @@ pub fn summary(r: &PlanResult) -> Vec<String> {
     // Each section is left out when the analysis has nothing to say in it, with the blank line before it.
     for section in [
         mixes(r),
+        uncertainty(r),
         attribution(r),
         inflections(r),
         breakevens(r),
@@ -221,6 +222,41 @@ fn inflections(r: &PlanResult) -> Vec<String> {
             "  … and {} more in the JSON and the report",
             r.inflections.len() - 12
         ));
+    }
+    out
+}
+
+/// With `--uncertainty`, each deployment's band at each volume on one line.
+fn uncertainty(r: &PlanResult) -> Vec<String> {
+    let Some(draws) = r
+        .points
+        .iter()
+        .find_map(|p| p.uncertainty.as_ref())
+        .map(|u| u.draws)
+    else {
+        return Vec::new();
+    };
+    let mut out = vec![format!(
+        "Cost with error bars (p10–p90 over {draws} draws of model error, prices, growth and the busiest hour; SLO met = share of draws the planned fleet carries):"
+    )];
+    for d in &r.scenario.deployments {
+        let cells: Vec<String> = headline(r, &d.name, 1.0, 1.0)
+            .iter()
+            .filter_map(|row| {
+                let b = row.point.as_ref()?.uncertainty.as_ref()?;
+                Some(format!(
+                    "{} {} ({}–{}, SLO met {:.0}%)",
+                    times(row.volume),
+                    usd(b.p50_usd),
+                    usd(b.p10_usd),
+                    usd(b.p90_usd),
+                    b.p_slo_met * 100.0
+                ))
+            })
+            .collect();
+        if !cells.is_empty() {
+            out.push(format!("  {}: {}", d.name, cells.join("; ")));
+        }
     }
     out
 }

@@ -1,6 +1,6 @@
 //! Break-evens: the utilisation above which a term plan beats on-demand, the volume from which self-hosting beats
-//! a per-token API (located by sizing fleets between sweep points), and the volume from which a second region
-//! pays for itself.
+//! a per-token API (located by sizing fleets between sweep points), the volume from which buying servers beats
+//! renting them (`buy.rs`), and the volume from which a second region pays for itself.
 
 use super::describe::BreakevenFinding;
 use super::{best, cheapest, VolumeGrid};
@@ -30,6 +30,7 @@ pub fn breakevens(
             .collect();
         out.extend(self_host(d, &series, catalog, sweep, apis));
     }
+    out.extend(super::buy::buy_vs_rent(points, s, catalog, sweep));
     for d in &s.deployments {
         out.extend(second_region(&d.name, placement, decisions));
     }
@@ -59,7 +60,8 @@ fn committed(points: &[Point], catalog: &Catalog) -> Vec<Breakeven> {
     };
     used.iter()
         .filter_map(|name| catalog.plan(name).ok())
-        .filter(|plan| plan.commitment.is_term())
+        // An owned plan's hourly cost depends on its use; buy vs rent compares it by volume instead.
+        .filter(|plan| plan.commitment.is_term() && plan.commitment != Commitment::Owned)
         .filter_map(|plan| {
             let reference = plan
                 .burst_plan
@@ -188,7 +190,7 @@ fn crossing(deployment: &str, series: &[&Point], api: &ApiPrice, sweep: &Sweep) 
 
 /// Walks the grid down from the upper sweep point `hi` towards the lower one `lo` while self-hosting stays
 /// cheaper; returns the lowest grid volume where it still is (`hi` itself when none below is).
-fn walk_down(lo: f64, hi: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> f64 {
+pub(super) fn walk_down(lo: f64, hi: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> f64 {
     let lo = VolumeGrid::below(lo);
     let mut k = VolumeGrid::above(hi);
     let mut found = hi;
@@ -213,7 +215,7 @@ fn walk_down(lo: f64, hi: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> f64 {
 /// Past the upper sweep point `hi` the saw-tooth can still dip above the API: walks up until self-hosting is
 /// clearly cheaper (15% margin) three steps running, or the sweep ends at `top`. Returns the grid volume above
 /// the last one where the API was cheaper, if any was.
-fn walk_up(hi: f64, top: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> Option<f64> {
+pub(super) fn walk_up(hi: f64, top: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> Option<f64> {
     let mut k = VolumeGrid::above(hi);
     let mut found = None;
     let (mut clear, mut walked) = (0, 0);

@@ -157,6 +157,35 @@ pub(crate) enum BreakevenFinding<'a> {
     },
     /// One region stays cheapest.
     OneRegion { deployment: &'a str },
+    /// Buying `plan`'s servers beats renting in `geo` from `volume`; at the swept volume `at` they cost
+    /// `owned_usd` against `rented_usd` on `rented_plan`.
+    BuyFrom {
+        deployment: &'a str,
+        plan: &'a str,
+        geo: &'a str,
+        volume: f64,
+        at: f64,
+        owned_usd: f64,
+        rented_usd: f64,
+        rented_plan: &'a str,
+    },
+    /// Buying is cheaper at every swept volume, from `from`.
+    BuyAlways {
+        deployment: &'a str,
+        plan: &'a str,
+        geo: &'a str,
+        from: f64,
+    },
+    /// Renting stays cheaper up to the largest swept volume.
+    RentStaysCheaper {
+        deployment: &'a str,
+        plan: &'a str,
+        geo: &'a str,
+        largest: f64,
+        owned_usd: f64,
+        rented_usd: f64,
+        rented_plan: &'a str,
+    },
 }
 
 /// Said of a fine-tuned deployment, whose API serves only the base model.
@@ -236,6 +265,24 @@ impl BreakevenFinding<'_> {
                 Some(deployment),
                 None,
                 format!("{deployment}: one region stays cheapest at every volume swept; a second region does not pay for itself."),
+            ),
+            F::BuyFrom { deployment, plan, geo, volume, at, owned_usd, rented_usd, rented_plan } => (
+                BreakevenKind::BuyVsRent,
+                Some(deployment),
+                Some(volume),
+                format!("{deployment}: buying servers ({plan}) beats renting in {geo} from about {} the pilot's volume, located by sizing fleets between the sweep points; at {} owning costs {} a month against {} on {rented_plan}.", times(volume), times(at), usd(owned_usd), usd(rented_usd)),
+            ),
+            F::BuyAlways { deployment, plan, geo, from } => (
+                BreakevenKind::BuyVsRent,
+                Some(deployment),
+                None,
+                format!("{deployment}: buying servers ({plan}) is cheaper than renting in {geo} at every volume swept, from {}.", times(from)),
+            ),
+            F::RentStaysCheaper { deployment, plan, geo, largest, owned_usd, rented_usd, rented_plan } => (
+                BreakevenKind::BuyVsRent,
+                Some(deployment),
+                None,
+                format!("{deployment}: renting in {geo} stays cheaper than buying servers ({plan}) up to {}, the largest volume simulated ({} on {rented_plan} vs {} owned a month).", times(largest), usd(rented_usd), usd(owned_usd)),
             ),
         };
         Breakeven {

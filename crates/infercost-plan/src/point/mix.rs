@@ -317,6 +317,9 @@ fn verify(
                     bill,
                     sizing,
                     volume: volume * share,
+                    traffic,
+                    // Buy vs rent is read from the single types' points.
+                    buy_or_rent: None,
                 });
             }
         }

@@ -158,7 +158,7 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
 
 /// Parses and validates a scenario file's text; `file` names it in errors.
 pub(super) fn parse(text: &str, file: &str) -> Result<Scenario, PlanError> {
-    let raw: RawScenario = toml::from_str(text).map_err(|e| PlanError::Scenario {
+    let mut raw: RawScenario = toml::from_str(text).map_err(|e| PlanError::Scenario {
         file: file.to_string(),
         line: e
             .span()
@@ -170,6 +170,9 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Scenario, PlanError> {
         line: key_line(text, key),
         message: format!("{key}: {message}"),
     };
+    for p in &mut raw.price {
+        infercost_cost::catalog::settle_price(p).map_err(|e| bad("price", e.to_string()))?;
+    }
     let sw = &raw.sweep;
     check::sweep(&sw.volume, &sw.context, &sw.burst, &sw.gpus, &bad)?;
     check::deployments(raw.deployment.len(), &bad)?;
