@@ -1,8 +1,12 @@
 //! The planner's result: what `infercost plan --json` prints and the report reads. Field names are a contract.
 
+mod band;
 mod decision;
+mod mix;
 
+pub use band::CostBand;
 pub use decision::{Decision, DecisionAxis, DecisionKind};
+pub use mix::{MixRow, MIX_GPU};
 
 use crate::scenario::Scenario;
 use infercost_core::Usd;
@@ -223,38 +227,6 @@ impl Point {
     pub fn is_mix(&self) -> bool {
         self.gpu == MIX_GPU
     }
-}
-
-/// The `gpu` of a mixed-GPU point.
-pub const MIX_GPU: &str = "mix";
-
-/// One pool of a mixed-GPU fleet: the requests of its size buckets, routed to it by length.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MixRow {
-    /// GPU type.
-    pub gpu: String,
-    /// Tensor parallelism.
-    pub tp: u32,
-    /// Replicas at the busiest hour.
-    pub replicas: u32,
-    /// Its share of the point's requests (the rows' shares sum to 1).
-    pub requests_share: f64,
-}
-
-/// A point's cost over Monte Carlo draws of the model's error, prices, growth and the busiest hour, with the
-/// chance its chosen fleet still meets the SLO.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CostBand {
-    /// Draws taken.
-    pub draws: u32,
-    /// 10th percentile of the monthly cost (nearest rank), USD.
-    pub p10_usd: f64,
-    /// Median monthly cost, USD.
-    pub p50_usd: f64,
-    /// 90th percentile of the monthly cost, USD.
-    pub p90_usd: f64,
-    /// Share of draws in which the chosen fleet, its capacity scaled by the drawn error, carries the drawn load.
-    pub p_slo_met: f64,
 }
 
 /// Cost growth from the pilot to a target, split over the three variables.
