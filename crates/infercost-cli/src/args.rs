@@ -344,6 +344,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn uncertainty_takes_a_whole_number_of_draws() {
+        assert_eq!(draws_arg("64"), Ok(64));
+        let zero = draws_arg("0").unwrap_err();
+        assert!(zero.contains("between 1 and 100000"), "{zero}");
+        let word = draws_arg("many").unwrap_err();
+        assert!(
+            word.contains("\"many\" is not a whole number of draws"),
+            "{word}"
+        );
+        assert!(
+            draws_arg("-3").is_err() && draws_arg("1.5").is_err() && draws_arg("100001").is_err()
+        );
+    }
+
+    #[test]
     fn threads_must_be_at_least_one() {
         assert_eq!(threads_arg("4"), Ok(4));
         assert!(threads_arg("0").unwrap_err().contains("at least 1"));
