@@ -38,6 +38,9 @@ pub struct Sweep<'a> {
     pub(crate) catalog: Catalog,
     pub(crate) setups: Vec<Setup>,
     capacities: std::sync::Mutex<Vec<(CapacityKey, f64)>>,
+    /// Points sized between sweep points, by deployment, volume and context: the analyses walk the same grid
+    /// (break-evens, decisions), and a point depends only on its coordinates.
+    between: std::sync::Mutex<BetweenCache>,
     pub(crate) pilot_rate: f64,
     pub(crate) weights: [f64; 24],
     pub(crate) threads: usize,
@@ -105,6 +108,7 @@ impl<'a> Sweep<'a> {
             catalog,
             setups,
             capacities: std::sync::Mutex::new(Vec::new()),
+            between: std::sync::Mutex::new(BetweenCache::new()),
             pilot_rate,
             weights: inp.diurnal.relative_to_peak(),
             threads: threads.max(1),
@@ -217,18 +221,26 @@ impl<'a> Sweep<'a> {
     /// Every GPU type's point for a deployment at a volume and context (pilot burstiness), sized by simulation
     /// wherever it lies; seeded by its coordinates, so merged shards and one run agree.
     pub fn points_at(&self, deployment: &str, volume: f64, context: f64) -> Vec<Point> {
+        let key = (deployment.to_string(), volume.to_bits(), context.to_bits());
+        if let Some(points) = self.between.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return points;
+        }
         let s = self.inp.scenario;
         let sis: Vec<usize> = (0..self.setups.len())
             .filter(|&si| s.deployments[self.setups[si].deployment].name == deployment)
             .collect();
-        par_map(&sis, self.threads, |_, &si| {
+        let points = par_map(&sis, self.threads, |_, &si| {
             self.point(
                 si,
                 (volume, context, 1.0),
                 self.seed(si, volume, context, 1.0),
                 None,
             )
-        })
+        });
+        if let Ok(mut c) = self.between.lock() {
+            c.insert(key, points.clone());
+        }
+        points
     }
 
     /// A point's seed, from its coordinates alone (see [`point_seed`]).
@@ -245,6 +257,9 @@ impl<'a> Sweep<'a> {
         )
     }
 }
+
+/// Points sized between sweep points: (deployment, volume bits, context bits) → every GPU type's point.
+type BetweenCache = std::collections::BTreeMap<(String, u64, u64), Vec<Point>>;
 
 /// A capacity's key: setup, context (as bits) and TP.
 type CapacityKey = (usize, u64, u32);
