@@ -23,12 +23,22 @@ pub fn breakevens(
     let mut out = committed(points, catalog);
     let mut vols = s.volume.clone();
     vols.sort_by(f64::total_cmp);
-    for d in &s.deployments {
+    // Each deployment's walk sizes its own fleets: the walks run side by side, results in deployment order.
+    let walks = sweep.map(&s.deployments, &|d| {
         let series: Vec<&Point> = vols
             .iter()
             .filter_map(|&v| best(points, &d.name, v, 1.0, 1.0))
             .collect();
-        out.extend(self_host(d, &series, catalog, sweep, apis));
+        let mut used = Vec::new();
+        (self_host(d, &series, catalog, sweep, &mut used), used)
+    });
+    for (found, used) in walks {
+        out.extend(found);
+        for api in used {
+            if !apis.iter().any(|x| x.name == api.name) {
+                apis.push(api);
+            }
+        }
     }
     out.extend(super::buy::buy_vs_rent(points, s, catalog, sweep));
     for d in &s.deployments {
@@ -213,13 +223,17 @@ pub(super) fn walk_down(lo: f64, hi: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -
 }
 
 /// Past the upper sweep point `hi` the saw-tooth can still dip above the API: walks up until self-hosting is
-/// clearly cheaper (15% margin) three steps running, or the sweep ends at `top`. Returns the grid volume above
-/// the last one where the API was cheaper, if any was.
+/// clearly cheaper (15% margin) three steps running, for at most [`WALK_UP_STEPS`] steps (the teeth of whole
+/// replicas are a few steps wide; a gap that hovers near the margin for longer is no saw-tooth), or until the
+/// sweep ends at `top`. Returns the grid volume above the last one where the API was cheaper, if any was.
+/// The most grid steps (5% each, 63% in all) a walk goes up past the upper sweep point.
+const WALK_UP_STEPS: u32 = 10;
+
 pub(super) fn walk_up(hi: f64, top: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> Option<f64> {
     let mut k = VolumeGrid::above(hi);
     let mut found = None;
     let (mut clear, mut walked) = (0, 0);
-    while clear < 3 && walked < 40 && VolumeGrid::at(k + 1) < top {
+    while clear < 3 && walked < WALK_UP_STEPS && VolumeGrid::at(k + 1) < top {
         k += 1;
         walked += 1;
         match gap_at(k) {

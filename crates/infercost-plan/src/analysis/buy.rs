@@ -92,25 +92,29 @@ pub(super) fn buy_vs_rent(
     let mut vols = s.volume.clone();
     vols.sort_by(f64::total_cmp);
     vols.dedup();
-    let mut out = Vec::new();
-    for d in &s.deployments {
-        for plan in &owned {
+    let pairs: Vec<(&str, &Plan)> = s
+        .deployments
+        .iter()
+        .flat_map(|d| owned.iter().map(move |plan| (d.name.as_str(), *plan)))
+        .collect();
+    // Each pair's walk sizes its own fleets: the walks run side by side, results in the pairs' order.
+    sweep
+        .map(&pairs, &|&(name, plan)| {
             let at = |v: f64| {
                 let here: Vec<&Point> = points
                     .iter()
-                    .filter(|p| p.deployment == d.name && super::same(p.volume, v))
+                    .filter(|p| p.deployment == name && super::same(p.volume, v))
                     .filter(|p| super::same(p.context, 1.0) && super::same(p.burst, 1.0))
                     .collect();
                 costs(&here, plan)
             };
             let series: Vec<(f64, Costs)> =
                 vols.iter().filter_map(|&v| at(v).map(|c| (v, c))).collect();
-            if let Some(finding) = finding(&d.name, plan, &series, sweep) {
-                out.push(finding.breakeven());
-            }
-        }
-    }
-    out
+            finding(name, plan, &series, sweep).map(|f| f.breakeven())
+        })
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// What the series of one deployment on one owned plan shows, with the crossing located between sweep points.
