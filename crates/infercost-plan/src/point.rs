@@ -33,6 +33,26 @@ pub(crate) struct Setup {
     pub(crate) failure: Option<String>,
 }
 
+impl Setup {
+    /// The setup's deployment at tensor parallelism `tp` (its own when `tp` is its TP); `None` when it has none or
+    /// that layout does not exist.
+    pub(crate) fn at_tp(&self, s: &Scenario, tp: u32) -> Option<Deployment> {
+        let dep = self.dep.as_ref()?;
+        if tp == dep.tp {
+            return Some(dep.clone());
+        }
+        let d = &s.deployments[self.deployment];
+        Deployment::new(
+            dep.model.clone(),
+            dep.gpu.clone(),
+            tp,
+            d.weights,
+            d.kv_dtype,
+        )
+        .ok()
+    }
+}
+
 /// What every point of a plan shares.
 pub(crate) struct Ctx<'a> {
     pub(crate) scenario: &'a Scenario,

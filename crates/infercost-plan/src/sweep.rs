@@ -452,21 +452,8 @@ pub fn calibration_notes() -> Vec<CalibrationNote> {
 
 /// One replica's capacity for a setup at a context and TP (0 when the layout does not exist or fit).
 fn replica_capacity(s: &Scenario, setup: &Setup, pilot: &Workload, context: f64, tp: u32) -> f64 {
-    let Some(dep) = &setup.dep else { return 0.0 };
-    let d = &s.deployments[setup.deployment];
-    let dep = if tp == dep.tp {
-        dep.clone()
-    } else {
-        match Deployment::new(
-            dep.model.clone(),
-            dep.gpu.clone(),
-            tp,
-            d.weights,
-            d.kv_dtype,
-        ) {
-            Ok(x) => x,
-            Err(_) => return 0.0,
-        }
+    let Some(dep) = setup.at_tp(s, tp) else {
+        return 0.0;
     };
     infercost_sim::capacity::replica_capacity(
         &dep,

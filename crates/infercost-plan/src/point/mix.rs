@@ -39,26 +39,13 @@ pub(crate) fn candidates(
     let mut out = Vec::new();
     for &(si, p) in singles {
         let setup = &setups[si];
-        let Some(dep) = &setup.dep else { continue };
         let tp = if p.cheapest_usd_per_month.is_some() {
             p.tp
         } else {
             setup.tp
         };
-        let d = &s.deployments[setup.deployment];
-        let dep = if tp == dep.tp {
-            dep.clone()
-        } else {
-            match Deployment::new(
-                dep.model.clone(),
-                dep.gpu.clone(),
-                tp,
-                d.weights,
-                d.kv_dtype,
-            ) {
-                Ok(x) => x,
-                Err(_) => continue,
-            }
+        let Some(dep) = setup.at_tp(s, tp) else {
+            continue;
         };
         let price = plans_for(ctx.catalog, s, &setup.gpu)
             .into_iter()
