@@ -16,7 +16,7 @@ use crate::result::*;
 use crate::scenario::Scenario;
 use infercost_core::Workload;
 use infercost_cost::{Catalog, Plan};
-use infercost_perf::Deployment;
+use infercost_perf::{Deployment, Layout};
 use infercost_sim::EngineConfig;
 use sizing::{size, Sizing};
 
@@ -25,8 +25,18 @@ pub(crate) struct Setup {
     pub(crate) deployment: usize,
     pub(crate) gpu: String,
     pub(crate) dep: Option<Deployment>,
-    pub(crate) tp: u32,
+    pub(crate) layout: Layout,
     pub(crate) failure: Option<String>,
+}
+
+pub(crate) use layout::layouts;
+
+/// Records a layout in a point's `tp`, `pp`, `ep` and `attention_dp`.
+pub(crate) fn set_layout(point: &mut Point, l: Layout) {
+    point.tp = l.tp;
+    point.pp = l.pp;
+    point.ep = l.ep;
+    point.attention_dp = l.attention_dp;
 }
 
 /// What every point of a plan shares.
@@ -34,8 +44,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) scenario: &'a Scenario,
     pub(crate) pilot: &'a Workload,
     pub(crate) catalog: &'a Catalog,
-    /// One replica's capacity (requests/s) for a setup, context and TP.
-    pub(crate) capacity: &'a (dyn Fn(usize, f64, u32) -> f64 + Sync),
+    /// One replica's capacity (requests/s) for a setup, context and layout.
+    pub(crate) capacity: &'a (dyn Fn(usize, f64, Layout) -> f64 + Sync),
     pub(crate) pilot_rate: f64,
     pub(crate) weights: [f64; 24],
 }
@@ -94,7 +104,7 @@ pub(crate) fn eval_point(
     let whole = match size(ctx, setup_index, setup, coords, s.slo.ttft_ms, seed) {
         Ok(sz) => sz,
         Err(u) => {
-            point.tp = u.tp;
+            set_layout(&mut point, u.layout);
             point.simulations = u.sims;
             point.ttft_ms = u.cap.sim.ttft_ms;
             point.tpot_ms = u.cap.sim.tpot_ms;

@@ -40,6 +40,33 @@ pub struct Deployment {
     pub fine_tuned: bool,
     /// Fixed TP, or the smallest that fits.
     pub tp: Option<u32>,
+    /// Fixed pipeline stages, or as many as the smallest layout that fits needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pp: Option<u32>,
+    /// Fixed expert parallelism (MoE models), or the planner's choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ep: Option<u32>,
+    /// Data-parallel attention (MoE models): `Some(true)` or `Some(false)` fixes it, `None` lets the planner try
+    /// both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention_dp: Option<bool>,
+}
+
+impl Deployment {
+    /// The layout this deployment asks for, attention-DP off unless it says so.
+    pub fn layout_request(&self) -> infercost_perf::layout::LayoutRequest {
+        infercost_perf::layout::LayoutRequest {
+            tp: self.tp,
+            pp: self.pp,
+            ep: self.ep,
+            attention_dp: self.attention_dp == Some(true),
+        }
+    }
+
+    /// Whether the planner chooses the layout (nothing about it fixed).
+    pub fn layout_free(&self) -> bool {
+        self.tp.is_none() && self.pp.is_none() && self.ep.is_none() && self.attention_dp.is_none()
+    }
 }
 
 /// Engine settings.

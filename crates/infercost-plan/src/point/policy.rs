@@ -39,7 +39,7 @@ struct Day {
 impl Day {
     fn of(ctx: &Ctx, sz: &Sizing, volume: f64) -> Day {
         let r = sz.cap.replicas;
-        let tp = sz.dep.tp as f64;
+        let tp = sz.dep.gpus() as f64;
         let peak_rps = ctx.pilot_rate * volume;
         let hour_share = HOURS_PER_MONTH / 24.0;
         let mut day = Day {
