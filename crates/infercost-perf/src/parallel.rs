@@ -27,7 +27,8 @@ pub struct Layout {
     pub tp: u32,
     /// Pipeline stages.
     pub pp: u32,
-    /// GPUs the experts of a stage's MoE layers are spread over (1: every expert split by TP).
+    /// Groups of the stage's GPUs the experts of its MoE layers are spread over, each expert split `tp / ep` ways
+    /// within its group (1: every expert split by TP).
     pub ep: u32,
     /// Attention (and the dense weights) data-parallel across the stage's GPUs, each with its own batch and KV.
     pub attention_dp: bool,
@@ -124,9 +125,9 @@ impl Layout {
             }
             return Ok(());
         };
-        if self.ep == 0 || (self.ep > 1 && self.ep != self.tp) {
+        if self.ep == 0 || !self.tp.is_multiple_of(self.ep) {
             return bad(format!(
-                "expert parallelism {} must be 1 or the {} GPUs of a stage (--ep equal to --tp)",
+                "expert parallelism {} must divide the {} GPUs of a stage (--ep at most --tp; each expert is split --tp/--ep ways)",
                 self.ep, self.tp
             ));
         }
