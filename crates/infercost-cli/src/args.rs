@@ -205,8 +205,8 @@ pub(crate) struct DeployArgs {
     /// Pipeline stages, within or across nodes (default: as many as the smallest layout that fits needs)
     #[arg(long)]
     pub(crate) pp: Option<u32>,
-    /// Expert parallelism of a MoE model: experts spread over this many GPUs, equal to --tp (default: 1, or --tp
-    /// with --attention-dp)
+    /// Expert parallelism of a MoE model: experts spread over this many groups of a stage's GPUs, dividing --tp
+    /// (default: 1, or --tp with --attention-dp)
     #[arg(long)]
     pub(crate) ep: Option<u32>,
     /// Run attention data-parallel across the stage's GPUs, each with its own batch and KV cache (MoE models)
