@@ -462,6 +462,8 @@ struct GpuRow<'a> {
     fp8_tflops: f64,
     link_gb_per_s: f64,
     gpus_per_node: u32,
+    inter_node_gb_per_s: f64,
+    inter_node_latency_us: f64,
     source: &'a str,
     as_of: &'a str,
 }
@@ -480,6 +482,8 @@ pub(crate) fn run_gpu(cmd: GpuCmd) -> Result<()> {
             fp8_tflops: g.fp8_tflops,
             link_gb_per_s: g.link_gb_per_s,
             gpus_per_node: g.gpus_per_node,
+            inter_node_gb_per_s: g.inter_node_gb_per_s,
+            inter_node_latency_us: g.inter_node_latency_us,
             source: &g.source,
             as_of: &g.as_of,
         })
