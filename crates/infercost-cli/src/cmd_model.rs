@@ -279,12 +279,19 @@ fn show(a: ShowArgs) -> Result<()> {
         s.kv_bytes_per_token_per_gpu / 1024.0,
         output::int(s.kv_capacity_tokens as f64)
     ));
+    print_fit_and_decode(&s, &check);
+    Ok(())
+}
+
+/// The fit line and the decode table of `model show`'s text.
+fn print_fit_and_decode(s: &Show, check: &Result<(), infercost_perf::PerfError>) {
+    let l = output::line;
     let smallest = match &s.layout {
         Some(x) if x.nodes > 1 => format!("{}, {} GPUs on {} nodes", x.name, x.gpus, x.nodes),
         Some(x) => format!("{}, {} GPUs", x.name, x.gpus),
         None => "none".into(),
     };
-    match &check {
+    match check {
         Ok(()) => l(&format!(
             "  fits            yes (smallest layout that fits: {smallest})"
         )),
@@ -304,7 +311,6 @@ fn show(a: ShowArgs) -> Result<()> {
             }
         ));
     }
-    Ok(())
 }
 
 #[derive(Serialize)]
