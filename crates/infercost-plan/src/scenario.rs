@@ -260,6 +260,45 @@ mod tests {
             )),
             "{e}"
         );
+        // Layout keys: a bad value is named with its file, line and key.
+        let layout = |keys: &str| {
+            let text = DEFAULT_SCENARIO
+                .replace("fine_tuned = false", &format!("fine_tuned = false\n{keys}"));
+            let line = text
+                .lines()
+                .position(|l| l == keys.lines().last().unwrap())
+                .unwrap()
+                + 1;
+            (
+                Scenario::parse(&text, "my.toml").map_err(|e| e.to_string()),
+                line,
+            )
+        };
+        let (e, line) = layout("pp = 0");
+        assert_eq!(
+            e.unwrap_err(),
+            format!("my.toml:{line}: deployment.pp: must be at least 1, got 0")
+        );
+        let (e, line) = layout("ep = 3");
+        let e = e.unwrap_err();
+        assert!(
+            e.starts_with(&format!(
+                "my.toml:{line}: deployment.ep: must be a power of two"
+            )),
+            "{e}"
+        );
+        let (e, line) = layout("tp = 8\nattention_dp = true\nep = 4");
+        let e = e.unwrap_err();
+        assert!(
+            e.starts_with(&format!("my.toml:{line}: deployment.ep:")) && e.contains("equal tp (8)"),
+            "{e}"
+        );
+        let (s, _) = layout("tp = 8\npp = 2\nep = 8\nattention_dp = true");
+        let d = &s.unwrap().deployments[1];
+        assert_eq!(
+            (d.tp, d.pp, d.ep, d.attention_dp),
+            (Some(8), Some(2), Some(8), Some(true))
+        );
         let text = DEFAULT_SCENARIO.replace("volume = [1, 10", "volume = [-1, 10");
         assert!(Scenario::parse(&text, "x")
             .unwrap_err()

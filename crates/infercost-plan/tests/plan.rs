@@ -265,3 +265,28 @@ fn deepseek_v3_in_fp8_is_planned_across_two_h100_nodes() {
     assert_eq!(p.gpus_peak, p.replicas_peak * gpus);
     assert!(p.cheapest_usd_per_month.is_some());
 }
+
+#[test]
+fn a_layout_the_model_cannot_take_is_refused_with_the_deployment_named() {
+    let text = SMALL.replace(
+        "model = \"llama-3.1-8b\"",
+        "model = \"llama-3.1-8b\"\ntp = 2\nep = 2",
+    );
+    let s = Scenario::parse(&text, "test.toml").unwrap();
+    let models = vec![ModelCatalog::get("llama-3.1-8b").unwrap()];
+    let cat = Catalog::embedded();
+    let (pilot, diurnal) = (azure(), Diurnal::flat());
+    let inputs = Inputs {
+        scenario: &s,
+        pilot: &pilot,
+        diurnal: &diurnal,
+        models: &models,
+        catalog: &cat,
+    };
+    let e = plan(&inputs, 1, None, &|_, _| {}).unwrap_err().to_string();
+    assert!(
+        e.contains("deployment \"8b\" on h100-sxm")
+            && e.contains("expert parallelism needs a mixture-of-experts model"),
+        "{e}"
+    );
+}
