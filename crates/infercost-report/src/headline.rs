@@ -53,9 +53,9 @@ pub fn headline(r: &PlanResult, deployment: &str, context: f64, burst: f64) -> V
         .collect()
 }
 
-/// A fleet as `220×1 h100-sxm`: replicas at the peak, tensor parallelism, GPU.
+/// A fleet as `220×1 h100-sxm`: replicas at the peak, GPUs per replica (TP × PP), GPU.
 fn fleet(p: &Point) -> String {
-    format!("{}×{} {}", count(p.replicas_peak.into()), p.tp, p.gpu)
+    format!("{}×{} {}", count(p.replicas_peak.into()), p.tp * p.pp, p.gpu)
 }
 
 /// Why points have no fleet, and what the engine refused, in sentences under a deployment's headline: GPU
