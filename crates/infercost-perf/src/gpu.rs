@@ -23,6 +23,11 @@ pub struct Gpu {
     pub link_gb_per_s: f64,
     /// GPUs in one node (the largest tensor-parallel group).
     pub gpus_per_node: u32,
+    /// Per-GPU one-direction inter-node network bandwidth (InfiniBand/EFA class), GB/s: what a replica spanning
+    /// nodes sends its pipeline activations and expert all-to-all over.
+    pub inter_node_gb_per_s: f64,
+    /// Latency of one inter-node transfer, µs.
+    pub inter_node_latency_us: f64,
     /// Which measured GPU's efficiency fit applies (`a100` or `h100`).
     pub calibrated_on: String,
     /// Where the figures come from.
@@ -65,6 +70,8 @@ impl GpuCatalog {
                 g.bf16_tflops,
                 g.fp8_tflops,
                 g.link_gb_per_s,
+                g.inter_node_gb_per_s,
+                g.inter_node_latency_us,
             ];
             if positive.iter().any(|v| !(v.is_finite() && *v > 0.0)) || g.gpus_per_node == 0 {
                 return Err(PerfError::Invalid {

@@ -9,6 +9,7 @@
 use crate::calibrate::{Efficiency, EFFICIENCY_A100, EFFICIENCY_H100};
 use crate::gpu::Gpu;
 use crate::model::ModelSpec;
+use crate::parallel::{all_to_all_costs, Layout, Pipeline};
 use crate::PerfError;
 use serde::{Deserialize, Serialize};
 
@@ -146,16 +147,19 @@ impl DecodeLine {
     }
 }
 
-/// A model served on `tp` GPUs of one type with given dtypes: everything the iteration model needs,
-/// precomputed so that one evaluation costs a few dozen floating-point operations.
+/// A model served on one replica's GPUs of one type (a [`Layout`]) with given dtypes: everything the iteration
+/// model needs, precomputed so that one evaluation costs a few dozen floating-point operations. The per-GPU
+/// figures are those of the slowest pipeline stage.
 #[derive(Debug, Clone)]
 pub struct Deployment {
     /// The model.
     pub model: ModelSpec,
     /// The GPU.
     pub gpu: Gpu,
-    /// Tensor-parallel degree.
+    /// Tensor-parallel degree (GPUs per pipeline stage).
     pub tp: u32,
+    /// The whole layout: TP, pipeline stages, expert parallelism, data-parallel attention.
+    pub layout: Layout,
     /// Weight dtype.
     pub weights: Dtype,
     /// KV-cache dtype.
@@ -176,34 +180,11 @@ pub struct Deployment {
     comm_per_token: f64,
     comm_fixed: f64,
     window_pairs_per_token: f64,
-}
-
-/// Refuses a layout that cannot run: a TP that is not a power of two, exceeds a node or does not divide the
-/// heads, or an int4 KV cache.
-fn check_layout(model: &ModelSpec, gpu: &Gpu, tp: u32, kv: Dtype) -> Result<(), PerfError> {
-    if tp == 0 || !tp.is_power_of_two() {
-        return Err(PerfError::Deployment(format!(
-            "tensor parallelism must be a power of two (1, 2, 4, 8), got {tp}"
-        )));
-    }
-    if tp > gpu.gpus_per_node {
-        return Err(PerfError::Deployment(format!(
-            "tensor parallelism {tp} is more than the {} GPUs in one {} node",
-            gpu.gpus_per_node, gpu.name
-        )));
-    }
-    if !model.n_q.is_multiple_of(tp) {
-        return Err(PerfError::Deployment(format!(
-            "tensor parallelism {tp} does not divide {}'s {} attention heads",
-            model.name, model.n_q
-        )));
-    }
-    if kv == Dtype::Int4 {
-        return Err(PerfError::Deployment(
-            "the KV cache dtype must be bf16 or fp8".into(),
-        ));
-    }
-    Ok(())
+    // Layout terms (crate::parallel): KV bytes one sequence's token needs on the GPU that holds it, the share of
+    // the per-layer overhead a stage pays, and the pipeline.
+    kv_seq_bytes_token: f64,
+    stage_fraction: f64,
+    pipe: Pipeline,
 }
 
 /// The mixture-of-experts shape: routed layers, experts per layer, parameters per expert, experts per token
@@ -269,7 +250,7 @@ fn window_pairs_per_token(model: &ModelSpec) -> f64 {
 }
 
 impl Deployment {
-    /// Builds a deployment; refuses a TP that does not divide the heads or exceeds a node.
+    /// Builds a plain tensor-parallel deployment; refuses a TP that does not divide the heads or exceeds a node.
     pub fn new(
         model: ModelSpec,
         gpu: Gpu,
@@ -277,7 +258,25 @@ impl Deployment {
         weights: Dtype,
         kv: Dtype,
     ) -> Result<Deployment, PerfError> {
-        check_layout(&model, &gpu, tp, kv)?;
+        Deployment::with_layout(model, gpu, Layout::tp(tp), weights, kv)
+    }
+
+    /// Builds a deployment of any layout; refuses one that cannot run (see [`Layout::check`]) or an int4 KV
+    /// cache.
+    pub fn with_layout(
+        model: ModelSpec,
+        gpu: Gpu,
+        layout: Layout,
+        weights: Dtype,
+        kv: Dtype,
+    ) -> Result<Deployment, PerfError> {
+        layout.check(&model, &gpu)?;
+        if kv == Dtype::Int4 {
+            return Err(PerfError::Deployment(
+                "the KV cache dtype must be bf16 or fp8".into(),
+            ));
+        }
+        let tp = layout.tp;
         let eff = if gpu.calibrated_on == "a100" {
             EFFICIENCY_A100
         } else {
@@ -295,33 +294,56 @@ impl Deployment {
         let dense_params = model.params_total() as f64 - routed_total;
         let (comm_per_token, comm_fixed) = comm_costs(&model, &gpu, &eff, tp);
         let window_pairs_per_token = window_pairs_per_token(&model);
+        let st = crate::parallel::Stage::of(&model, &layout, dense_params, moe.layers);
+        let (a2a_per_token, a2a_fixed) =
+            all_to_all_costs(&model, &gpu, &layout, weights, eff.link, st.moe_layers);
+        let (kv_bytes_token, kv_seq_bytes_token) = st.kv_bytes(
+            kv_bytes_per_token(&model, kv, t),
+            model.kv_elements_per_token() as f64 * kv.bytes(),
+        );
         Ok(Deployment {
             peak_flops: peak,
             bandwidth: gpu.hbm_tb_per_s * 1e12,
-            flops_per_token: 2.0 * model.layer_params_active() as f64 / t
-                + window_pairs_per_token / t,
+            flops_per_token: (2.0 * model.layer_params_active() as f64 / t
+                + window_pairs_per_token / t)
+                * st.fraction,
             flops_head: 2.0 * model.hidden as f64 * model.vocab as f64 / t,
-            flops_attention_pair: model.attention_flops_per_pair() / t,
-            dense_weight_bytes: dense_params * wb / t,
+            flops_attention_pair: model.attention_flops_per_pair() / t * st.fraction,
+            dense_weight_bytes: st.dense_params * wb / st.dense_split,
             expert_bytes: moe.expert_params * wb / t,
-            moe_layers: moe.layers,
+            moe_layers: st.moe_layers,
             experts: moe.experts,
             ln_miss: if model.moe.is_some() {
                 (1.0 - moe.top / moe.experts).ln()
             } else {
                 0.0
             },
-            kv_bytes_token: kv_bytes_per_token(&model, kv, t),
-            comm_per_token,
-            comm_fixed,
+            kv_bytes_token,
+            comm_per_token: comm_per_token * st.all_reduce_share + a2a_per_token,
+            comm_fixed: comm_fixed * st.all_reduce_share + a2a_fixed,
             window_pairs_per_token,
+            kv_seq_bytes_token,
+            stage_fraction: st.fraction,
+            pipe: Pipeline::of(&model, &gpu, &layout, eff.link),
             model,
             gpu,
             tp,
+            layout,
             weights,
             kv,
             eff,
         })
+    }
+
+    /// GPUs per replica.
+    pub fn gpus(&self) -> u32 {
+        self.layout.gpus()
+    }
+
+    /// KV-cache bytes one token of a sequence takes on the GPU that holds the sequence (under data-parallel
+    /// attention the whole token's KV; under TP its share of the heads).
+    pub fn kv_bytes_per_sequence_token(&self) -> f64 {
+        self.kv_seq_bytes_token
     }
 
     /// Weight bytes per GPU.
@@ -366,28 +388,35 @@ impl Deployment {
         util: f64,
         max_batched_tokens: u64,
         max_model_len: u32,
-        min_tp: Option<u32>,
+        min_layout: Option<Layout>,
     ) -> Result<(), PerfError> {
-        let need = max_model_len as f64 * self.kv_bytes_token;
+        let need = max_model_len as f64 * self.kv_seq_bytes_token;
         let free = self.free_bytes(util, max_batched_tokens);
         if free >= need {
             return Ok(());
         }
-        let hint = match min_tp {
-            Some(t) => format!("it needs at least TP {t} on {}", self.gpu.name),
+        let hint = match min_layout {
+            Some(l) => format!(
+                "it needs at least {} ({} GPUs) on {}",
+                l.name(),
+                l.gpus(),
+                self.gpu.name
+            ),
             None if self.weights == Dtype::Bf16 => format!(
-                "no TP within one {} node fits in bf16; try --weights fp8 or a larger GPU",
+                "no layout up to {} {} nodes fits in bf16; try --weights fp8 or a larger GPU",
+                crate::layout::MAX_NODES,
                 self.gpu.name
             ),
             None => format!(
-                "no TP within one {} node fits; try a larger GPU",
+                "no layout up to {} {} nodes fits; try a larger GPU",
+                crate::layout::MAX_NODES,
                 self.gpu.name
             ),
         };
         Err(PerfError::DoesNotFit {
             model: self.model.name.clone(),
             gpu: self.gpu.name.clone(),
-            tp: self.tp,
+            gpus: self.gpus(),
             missing_gib: (need - free) / (1u64 << 30) as f64,
             max_model_len,
             hint,
@@ -419,6 +448,14 @@ impl Deployment {
         self.eff.iteration_overhead_s + self.model.layers as f64 * per_layer
     }
 
+    /// One pipeline stage's overhead on one micro-batch: its share of the per-layer costs and the whole
+    /// per-step cost (each micro-batch is a step scheduled of its own); exactly `overhead` without a pipeline.
+    #[inline]
+    fn stage_overhead(&self, tokens: f64) -> f64 {
+        let f = self.stage_fraction;
+        self.overhead(tokens) * f + self.eff.iteration_overhead_s * (1.0 - f)
+    }
+
     /// The time of one iteration.
     #[inline]
     pub fn iteration(&self, b: &Batch) -> IterationTime {
@@ -433,17 +470,22 @@ impl Deployment {
                 roofline_s: 0.0,
             };
         }
-        let heads = (b.prefill_seqs + b.decode_seqs) as f64;
+        // One stage's work on one micro-batch (the whole batch without a pipeline), then `pp` stage slots.
+        let seqs = (b.prefill_seqs + b.decode_seqs) as f64;
+        let mb = self.pipe.micro_batches(seqs);
+        let (p, all_tokens, tokens, heads) = (self.pipe.stages, tokens, tokens / mb, seqs / mb);
         let flops = self.flops_per_token * tokens
             + self.flops_head * heads
-            + self.flops_attention_pair * (b.prefill_attention_pairs + b.decode_context as f64);
+            + self.flops_attention_pair * (b.prefill_attention_pairs + b.decode_context as f64)
+                / mb;
         let bytes = self.weight_bytes_touched(tokens)
-            + self.kv_bytes_token * ((b.decode_context + b.prefill_cached) as f64 + tokens);
-        let compute_s = flops / (self.peak_flops * self.compute_efficiency(tokens));
-        let memory_s = bytes / (self.bandwidth * self.eff.memory);
-        let comm_s = self.comm_per_token * tokens + self.comm_fixed;
-        let overhead_s = self.overhead(tokens);
-        let roofline_s = (flops / self.peak_flops).max(bytes / self.bandwidth);
+            + self.kv_bytes_token * ((b.decode_context + b.prefill_cached) as f64 + all_tokens)
+                / mb;
+        let compute_s = p * (flops / (self.peak_flops * self.compute_efficiency(tokens)));
+        let memory_s = p * (bytes / (self.bandwidth * self.eff.memory));
+        let comm_s = p * (self.comm_per_token * tokens + self.comm_fixed) + self.pipe.sends(tokens);
+        let overhead_s = p * self.stage_overhead(tokens);
+        let roofline_s = p * (flops / self.peak_flops).max(bytes / self.bandwidth);
         IterationTime {
             total_s: compute_s.max(memory_s) + comm_s + overhead_s,
             compute_s,
@@ -456,15 +498,18 @@ impl Deployment {
 
     /// The decode-only iteration time of `seqs` sequences as a linear function of their total context.
     pub fn decode_line(&self, seqs: u64) -> DecodeLine {
-        let n = seqs as f64;
+        // Per micro-batch of a pipeline stage, times the stages, as `iteration` (exactly it without a pipeline).
+        let mb = self.pipe.micro_batches(seqs as f64);
+        let (p, n) = (self.pipe.stages, seqs as f64 / mb);
         let ce = self.peak_flops * self.compute_efficiency(n);
         let bw = self.bandwidth * self.eff.memory;
         DecodeLine {
-            c0: (self.flops_per_token * n + self.flops_head * n) / ce,
-            c1: self.flops_attention_pair / ce,
-            m0: (self.weight_bytes_touched(n) + self.kv_bytes_token * n) / bw,
-            m1: self.kv_bytes_token / bw,
-            fixed: self.comm_per_token * n + self.comm_fixed + self.overhead(n),
+            c0: p * (self.flops_per_token * n + self.flops_head * n) / ce,
+            c1: p * (self.flops_attention_pair / mb) / ce,
+            m0: p * (self.weight_bytes_touched(n) + self.kv_bytes_token * n) / bw,
+            m1: p * (self.kv_bytes_token / mb) / bw,
+            fixed: p * (self.comm_per_token * n + self.comm_fixed + self.stage_overhead(n))
+                + self.pipe.sends(n),
         }
     }
 

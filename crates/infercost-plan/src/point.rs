@@ -20,7 +20,7 @@ use crate::scenario::Scenario;
 use crate::uncertainty::Uncertainty;
 use infercost_core::{Rng, Workload};
 use infercost_cost::{Catalog, Plan};
-use infercost_perf::Deployment;
+use infercost_perf::{Deployment, Layout};
 use infercost_sim::EngineConfig;
 use sizing::{size, Sizing};
 
@@ -29,27 +29,47 @@ pub(crate) struct Setup {
     pub(crate) deployment: usize,
     pub(crate) gpu: String,
     pub(crate) dep: Option<Deployment>,
-    pub(crate) tp: u32,
+    pub(crate) layout: Layout,
     pub(crate) failure: Option<String>,
 }
 
 impl Setup {
-    /// The setup's deployment at tensor parallelism `tp` (its own when `tp` is its TP); `None` when it has none or
-    /// that layout does not exist.
-    pub(crate) fn at_tp(&self, s: &Scenario, tp: u32) -> Option<Deployment> {
+    /// The setup's deployment in `layout` (its own when `layout` is its layout); `None` when it has none or that
+    /// layout does not exist.
+    pub(crate) fn at_layout(&self, s: &Scenario, layout: Layout) -> Option<Deployment> {
         let dep = self.dep.as_ref()?;
-        if tp == dep.tp {
+        if layout == dep.layout {
             return Some(dep.clone());
         }
         let d = &s.deployments[self.deployment];
-        Deployment::new(
+        Deployment::with_layout(
             dep.model.clone(),
             dep.gpu.clone(),
-            tp,
+            layout,
             d.weights,
             d.kv_dtype,
         )
         .ok()
+    }
+}
+
+pub(crate) use layout::layouts;
+
+/// Records a layout in a point's `tp`, `pp`, `ep` and `attention_dp`.
+pub(crate) fn set_layout(point: &mut Point, l: Layout) {
+    point.tp = l.tp;
+    point.pp = l.pp;
+    point.ep = l.ep;
+    point.attention_dp = l.attention_dp;
+}
+
+/// A point's layout, from its `tp`, `pp`, `ep` and `attention_dp`.
+pub(crate) fn layout_of(point: &Point) -> Layout {
+    Layout {
+        tp: point.tp,
+        pp: point.pp,
+        ep: point.ep,
+        attention_dp: point.attention_dp,
     }
 }
 
@@ -58,8 +78,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) scenario: &'a Scenario,
     pub(crate) pilot: &'a Workload,
     pub(crate) catalog: &'a Catalog,
-    /// One replica's capacity (requests/s) for a setup, context and TP.
-    pub(crate) capacity: &'a (dyn Fn(usize, f64, u32) -> f64 + Sync),
+    /// One replica's capacity (requests/s) for a setup, context and layout.
+    pub(crate) capacity: &'a (dyn Fn(usize, f64, Layout) -> f64 + Sync),
     pub(crate) pilot_rate: f64,
     pub(crate) weights: [f64; 24],
     /// The Monte Carlo draws to take around the point, if any (`plan --uncertainty`).
@@ -120,7 +140,7 @@ pub(crate) fn eval_point(
     let whole = match size(ctx, setup_index, setup, coords, s.slo.ttft_ms, seed) {
         Ok(sz) => sz,
         Err(u) => {
-            point.tp = u.tp;
+            set_layout(&mut point, u.layout);
             point.simulations = u.sims;
             point.ttft_ms = u.cap.sim.ttft_ms;
             point.tpot_ms = u.cap.sim.tpot_ms;

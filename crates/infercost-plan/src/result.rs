@@ -76,6 +76,15 @@ pub struct Serving {
     pub policy: Policy,
     /// Tensor parallelism.
     pub tp: u32,
+    /// Pipeline stages.
+    #[serde(default = "one")]
+    pub pp: u32,
+    /// Expert parallelism (1: none).
+    #[serde(default = "one")]
+    pub ep: u32,
+    /// Data-parallel attention.
+    #[serde(default)]
+    pub attention_dp: bool,
     /// Replicas at the busiest hour.
     pub replicas_peak: u32,
     /// One replica's capacity within the SLO, requests/s.
@@ -155,8 +164,17 @@ pub struct Point {
     pub burst: f64,
     /// GPU.
     pub gpu: String,
-    /// Tensor parallelism.
+    /// Tensor parallelism (GPUs per pipeline stage).
     pub tp: u32,
+    /// Pipeline stages.
+    #[serde(default = "one")]
+    pub pp: u32,
+    /// Expert parallelism (1: none).
+    #[serde(default = "one")]
+    pub ep: u32,
+    /// Data-parallel attention.
+    #[serde(default)]
+    pub attention_dp: bool,
     /// Whether the model fits.
     pub fits: bool,
     /// Whether the SLO was met at the busiest hour.
@@ -577,4 +595,9 @@ pub struct PriceRef {
     pub source: String,
     /// Date.
     pub as_of: String,
+}
+
+/// One, the default of a layout degree absent from older results.
+fn one() -> u32 {
+    1
 }

@@ -61,6 +61,12 @@ struct RawDeployment {
     fine_tuned: bool,
     #[serde(default)]
     tp: Option<u32>,
+    #[serde(default)]
+    pp: Option<u32>,
+    #[serde(default)]
+    ep: Option<u32>,
+    #[serde(default)]
+    attention_dp: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -245,6 +251,7 @@ fn deployment(d: &RawDeployment, bad: Bad) -> Result<Deployment, PlanError> {
             }
         }
     };
+    check::layout(d.tp, d.pp, d.ep, d.attention_dp, bad)?;
     Ok(Deployment {
         name: d.name.clone(),
         model: d.model.clone(),
@@ -252,6 +259,9 @@ fn deployment(d: &RawDeployment, bad: Bad) -> Result<Deployment, PlanError> {
         kv_dtype: dtype("deployment.kv_dtype", &d.kv_dtype)?,
         fine_tuned: d.fine_tuned,
         tp: d.tp,
+        pp: d.pp,
+        ep: d.ep,
+        attention_dp: d.attention_dp,
     })
 }
 
