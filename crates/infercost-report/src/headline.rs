@@ -57,7 +57,12 @@ pub fn headline(r: &PlanResult, deployment: &str, context: f64, burst: f64) -> V
 /// pools, `40×1 l40s + 3×1 h100-sxm`.
 fn fleet(p: &Point) -> String {
     if p.mix.is_empty() {
-        return format!("{}×{} {}", count(p.replicas_peak.into()), p.tp * p.pp, p.gpu);
+        return format!(
+            "{}×{} {}",
+            count(p.replicas_peak.into()),
+            p.tp * p.pp,
+            p.gpu
+        );
     }
     p.mix
         .iter()
