@@ -3,8 +3,10 @@
 
 pub mod bill;
 pub mod catalog;
+pub mod mix;
+pub mod spot;
 
-pub use bill::{bill, Bill, EgressModel, Usage};
+pub use bill::{bill, Bill, EgressModel, Procurement, Usage};
 pub use catalog::{ApiPrice, Catalog, Commitment, EgressTable, Plan};
 
 use thiserror::Error;
