@@ -207,6 +207,7 @@ pub fn bill(
         spot_interruptions_per_month: 0.0,
         committed_plan: None,
         spot_plan: None,
+        reason: None,
     };
     let lines = Lines {
         gpu: gpu.dollars,
@@ -332,6 +333,9 @@ pub struct Procurement {
     /// The spot plan, in a mix of plans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spot_plan: Option<String>,
+    /// Why this mix was chosen over the others tried, in a mix of plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// What the GPUs of a bill cost: dollars, the idle part of them, GPU-hours billed and the GPUs committed to.
@@ -452,10 +456,20 @@ mod tests {
                 p.name
             );
             assert!(b.idle_usd <= b.gpu_usd);
-            assert_eq!(b.committed_usd + b.on_demand_usd + b.spot_usd, b.gpu_usd, "{}", p.name);
+            assert_eq!(
+                b.committed_usd + b.on_demand_usd + b.spot_usd,
+                b.gpu_usd,
+                "{}",
+                p.name
+            );
             let term = p.commitment.is_term();
             assert_eq!(b.committed_usd == b.gpu_usd, term, "{}", p.name);
-            assert_eq!(b.spot_usd == b.gpu_usd, p.commitment == crate::Commitment::Spot, "{}", p.name);
+            assert_eq!(
+                b.spot_usd == b.gpu_usd,
+                p.commitment == crate::Commitment::Spot,
+                "{}",
+                p.name
+            );
         }
         let od = bill(
             c.plan("aws-h100-on-demand").unwrap(),

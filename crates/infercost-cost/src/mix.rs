@@ -149,6 +149,7 @@ pub fn bill_mix(
         spot_interruptions_per_month: usage.spot_interruptions_per_month,
         committed_plan: term_name.map(|p| p.name.clone()),
         spot_plan: plans.spot.map(|p| p.name.clone()),
+        reason: None,
     };
     let parts = Parts {
         lines,

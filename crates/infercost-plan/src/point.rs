@@ -7,7 +7,9 @@
 //! of user groups on jurisdictions ([`placement`]) and the point's result ([`assemble`]).
 
 mod assemble;
+mod day;
 mod layout;
+mod mix;
 mod placement;
 mod policy;
 mod sizing;
@@ -109,13 +111,15 @@ pub(crate) fn eval_point(
         context,
         share: 1.0,
         remote_share: 0.0,
+        seed,
     };
     for plan in plans_for(ctx.catalog, s, &setup.gpu) {
-        if let Some((policy, b)) = policy::bill_fleet(ctx, plan, &whole, all) {
+        for b in policy::bill_fleet(ctx, plan, &whole, all) {
             point.bills.push(PointBill {
-                policy,
+                policy: b.policy,
                 lawful: lawful(plan, s),
-                bill: b,
+                bill: b.bill,
+                day: Some(b.day),
             });
         }
     }
@@ -135,7 +139,7 @@ pub(crate) fn eval_point(
         }
     };
     match chosen {
-        Some(fleets) => assemble::finish(ctx, &mut point, fleets),
+        Some(fleets) => assemble::finish(ctx, &mut point, fleets, seed),
         None => point.reason = Some(assemble::no_serving_reason(&point, notes)),
     }
     point

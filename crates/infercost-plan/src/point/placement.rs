@@ -3,7 +3,7 @@
 //! and the transfer) and billed on its cheapest plan there.
 
 use super::assemble::Fleet;
-use super::policy::{bill_fleet, Traffic};
+use super::policy::{bill_fleet, Billed, Traffic};
 use super::sizing::{size, Sizing};
 use super::{allowed, plans_for, Ctx, Setup};
 use crate::result::{PlacementOption, Route};
@@ -332,14 +332,15 @@ impl Pricing<'_, '_> {
             context: self.sizer.coords.1,
             share,
             remote_share,
+            seed: self.sizer.seed,
         };
         let cheapest = self
             .plans
             .iter()
             .filter(|p| &p.geo == j)
-            .filter_map(|p| bill_fleet(self.ctx, p, &sz, t))
-            .min_by_key(|(_, b)| b.total_usd_per_month);
-        let Some((policy, bill)) = cheapest else {
+            .flat_map(|p| bill_fleet(self.ctx, p, &sz, t))
+            .min_by_key(|b| b.bill.total_usd_per_month);
+        let Some(Billed { policy, bill, day }) = cheapest else {
             return Err(format!("no plan prices {} in {j}", self.setup.gpu));
         };
         for &gi in &members {
@@ -360,6 +361,7 @@ impl Pricing<'_, '_> {
             served_in: j.clone(),
             policy,
             bill,
+            day: Some(day),
             sizing: sz,
             volume,
         }))

@@ -1,0 +1,257 @@
+//! A fleet's day, simulated: the hourly loads on a static or autoscaled fleet, with spot interruptions, through
+//! a day model; and the headroom rule that grows a fleet whose day misses the SLO until it meets it.
+//!
+//! The planner talks to the model through [`DayModel`], so the model can be swapped without touching the
+//! policies that price its days. [`Derived`] is the analytic day: each hour's mean load on the hour's fleet,
+//! capacity lost to reclaimed replicas until their replacement arrives.
+
+use super::sizing::Sizing;
+use super::Ctx;
+use crate::result::{BillDay, DayHour};
+
+/// How the fleet is provisioned through the day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum DayFleet {
+    /// The same replicas all day.
+    Static { replicas: u32 },
+    /// The autoscaler keeps the fleet's load at `target` of its capacity, between one replica and `max`.
+    Autoscaled { target: f64, max: u32 },
+}
+
+/// One day to simulate.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DayRun {
+    /// Mean requests per second, hour by hour.
+    pub(crate) hourly_rps: [f64; 24],
+    /// One replica's capacity within the SLO, requests/s.
+    pub(crate) replica_rps: f64,
+    pub(crate) fleet: DayFleet,
+    /// Reclaimed replicas per replica-hour (spot), 0 otherwise.
+    pub(crate) interruptions_per_replica_hour: f64,
+    /// How long a new or replacement replica takes to serve, seconds.
+    pub(crate) provisioning_delay_s: f64,
+    /// The point's seed, for a model that draws (the derived day draws nothing).
+    #[allow(dead_code)]
+    pub(crate) seed: u64,
+}
+
+/// One simulated hour.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SimHour {
+    pub(crate) load_rps: f64,
+    pub(crate) replicas_mean: f64,
+    pub(crate) busy_fraction: f64,
+    pub(crate) slo_attainment: f64,
+    pub(crate) ttft_p99_ms: Option<f64>,
+}
+
+/// A simulated day.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SimDay {
+    pub(crate) model: &'static str,
+    pub(crate) hours: Vec<SimHour>,
+    pub(crate) scale_ups: u32,
+    pub(crate) scale_downs: u32,
+}
+
+impl SimDay {
+    /// Share of the day's requests served within the SLO.
+    pub(crate) fn attainment(&self) -> f64 {
+        let load: f64 = self.hours.iter().map(|h| h.load_rps).sum();
+        if load <= 0.0 {
+            return 1.0;
+        }
+        self.hours
+            .iter()
+            .map(|h| h.load_rps * h.slo_attainment)
+            .sum::<f64>()
+            / load
+    }
+}
+
+/// A model of the day.
+pub(crate) trait DayModel: Sync {
+    /// Simulates one day.
+    fn run(&self, run: &DayRun) -> SimDay;
+}
+
+/// The analytic day: each hour's mean load on the hour's fleet; a reclaimed replica's capacity is missing
+/// until its replacement arrives, and load above the capacity left is missed.
+pub(crate) struct Derived;
+
+impl DayModel for Derived {
+    fn run(&self, r: &DayRun) -> SimDay {
+        let mut hours = Vec::with_capacity(24);
+        let (mut ups, mut downs, mut last) = (0, 0, None::<u32>);
+        let down_share = r.interruptions_per_replica_hour * r.provisioning_delay_s / 3600.0;
+        for &load in &r.hourly_rps {
+            let replicas = match r.fleet {
+                DayFleet::Static { replicas } => replicas,
+                DayFleet::Autoscaled { target, max } => {
+                    let want = load / (r.replica_rps * target).max(1e-12);
+                    // A hair under a whole replica is that replica: float noise must not add one.
+                    ((want - 1e-9).ceil().max(1.0) as u32).min(max.max(1))
+                }
+            };
+            if let Some(l) = last {
+                ups += u32::from(replicas > l);
+                downs += u32::from(replicas < l);
+            }
+            last = Some(replicas);
+            let capacity = replicas as f64 * r.replica_rps;
+            let serving = capacity * (1.0 - down_share.min(1.0));
+            hours.push(SimHour {
+                load_rps: load,
+                replicas_mean: replicas as f64,
+                busy_fraction: if capacity > 0.0 {
+                    (load / capacity).min(1.0)
+                } else {
+                    1.0
+                },
+                slo_attainment: if load > serving * (1.0 + 1e-9) {
+                    serving / load
+                } else {
+                    1.0
+                },
+                ttft_p99_ms: None,
+            });
+        }
+        SimDay {
+            model: "derived",
+            hours,
+            scale_ups: ups,
+            scale_downs: downs,
+        }
+    }
+}
+
+/// The day model the planner uses.
+pub(crate) fn model() -> &'static dyn DayModel {
+    &Derived
+}
+
+/// Autoscaler targets tried in turn until the day meets the SLO: each one more headroom.
+pub(crate) const TARGETS: [f64; 6] = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5];
+
+/// A fleet's day inputs that do not change with its policy.
+pub(crate) struct Env {
+    pub(crate) hourly_rps: [f64; 24],
+    /// One replica's capacity as the sizing found it at the busiest hour (its load over its replicas): the
+    /// SLO held there, so the day's fleet is sized against the same.
+    pub(crate) replica_rps: f64,
+    /// Busy is load over the Poisson capacity, the bills' meaning.
+    pub(crate) busy_rps: f64,
+    pub(crate) replicas: u32,
+    pub(crate) tp: u32,
+    pub(crate) target: f64,
+    pub(crate) seed: u64,
+}
+
+impl Env {
+    pub(crate) fn of(ctx: &Ctx, sz: &Sizing, volume: f64, seed: u64) -> Env {
+        let peak = ctx.pilot_rate * volume;
+        let r = sz.cap.replicas.max(1);
+        let mut hourly_rps = [0.0; 24];
+        for (h, w) in hourly_rps.iter_mut().zip(ctx.weights) {
+            *h = peak * w;
+        }
+        let busiest = hourly_rps.iter().copied().fold(0.0, f64::max);
+        Env {
+            hourly_rps,
+            replica_rps: if busiest > 0.0 {
+                busiest / r as f64
+            } else {
+                sz.rps.max(1e-9)
+            },
+            busy_rps: sz.rps,
+            replicas: r,
+            tp: sz.dep.tp,
+            target: ctx.scenario.slo.percentile / 100.0,
+            seed,
+        }
+    }
+
+    fn run(&self, fleet: DayFleet, interruptions: f64, delay_s: f64) -> SimDay {
+        model().run(&DayRun {
+            hourly_rps: self.hourly_rps,
+            replica_rps: self.replica_rps,
+            fleet,
+            interruptions_per_replica_hour: interruptions,
+            provisioning_delay_s: delay_s,
+            seed: self.seed,
+        })
+    }
+
+    /// The static fleet with the fewest extra replicas (up to half again) whose day meets the SLO.
+    pub(crate) fn static_day(&self, interruptions: f64, delay_s: f64) -> Option<(SimDay, u32)> {
+        (0..=self.replicas.div_ceil(2)).find_map(|extra| {
+            let d = self.run(
+                DayFleet::Static {
+                    replicas: self.replicas + extra,
+                },
+                interruptions,
+                delay_s,
+            );
+            (d.attainment() >= self.target).then_some((d, extra))
+        })
+    }
+
+    /// The autoscaled fleet with the highest target whose day meets the SLO, and that target.
+    pub(crate) fn autoscaled_day(&self, interruptions: f64, delay_s: f64) -> Option<(SimDay, f64)> {
+        TARGETS.iter().find_map(|&target| {
+            let max = (self.replicas as f64 / target).ceil() as u32;
+            let d = self.run(DayFleet::Autoscaled { target, max }, interruptions, delay_s);
+            (d.attainment() >= self.target).then_some((d, target))
+        })
+    }
+
+    /// GPUs' worth of busy time in an hour of `day`: its load over the Poisson capacity, at most the fleet.
+    pub(crate) fn busy_gpus(&self, h: &SimHour) -> f64 {
+        (h.load_rps / self.busy_rps.max(1e-12)).min(h.replicas_mean) * self.tp as f64
+    }
+
+    /// The result's record of a day, with its layers (replicas per hour: committed, spot, on-demand).
+    pub(crate) fn record(
+        &self,
+        day: &SimDay,
+        layers: &[[f64; 3]],
+        headroom: (u32, Option<f64>),
+    ) -> BillDay {
+        let tp = self.tp as f64;
+        let gpu_hours: f64 = day.hours.iter().map(|h| h.replicas_mean * tp).sum();
+        let busy: f64 = day.hours.iter().map(|h| self.busy_gpus(h)).sum();
+        BillDay {
+            model: day.model.to_string(),
+            gpu_hours,
+            busy_gpu_hours: busy,
+            idle_fraction: if gpu_hours > 0.0 {
+                1.0 - busy / gpu_hours
+            } else {
+                0.0
+            },
+            slo_attainment: day.attainment(),
+            scale_ups: day.scale_ups,
+            scale_downs: day.scale_downs,
+            headroom_replicas: headroom.0,
+            autoscale_target: headroom.1,
+            hourly: day
+                .hours
+                .iter()
+                .zip(layers)
+                .enumerate()
+                .map(|(i, (h, l))| DayHour {
+                    hour: i as u32,
+                    load_rps: h.load_rps,
+                    replicas_mean: h.replicas_mean,
+                    busy_fraction: (h.load_rps / (h.replicas_mean * self.busy_rps).max(1e-12))
+                        .min(1.0),
+                    slo_attainment: h.slo_attainment,
+                    ttft_p99_ms: h.ttft_p99_ms,
+                    committed_replicas: l[0],
+                    spot_replicas: l[1],
+                    on_demand_replicas: l[2],
+                })
+                .collect(),
+        }
+    }
+}
