@@ -19,6 +19,13 @@
   // A fleet's GPU line in micro-dollars, rounded once as the planner's bills round it.
   function gpuMicro(f) {
     var pl = D.plans[f.p], b = pl.b;
+    // A mix of plans: each layer's GPU-hours at its plan's price (committed, spot, on-demand).
+    if (f.m) {
+      if (f.m.every(function (x) { return same(x[0]); })) return f.g;
+      var sum = 0;
+      f.m.forEach(function (x) { sum += x[1] * P[x[0]]; });
+      return Math.round(sum * 1e6);
+    }
     if (same(f.p) && (b === null || same(b))) return f.g;
     if (f.l && b !== null) {
       var best = Infinity;

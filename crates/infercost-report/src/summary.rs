@@ -83,6 +83,15 @@ fn deployment(r: &PlanResult, di: usize) -> Vec<String> {
         s.context.iter().copied().fold(1.0, f64::max),
         s.burst.iter().copied().fold(1.0, f64::max),
     );
+    let mut vols = s.volume.clone();
+    vols.sort_by(f64::total_cmp);
+    for v in vols {
+        if let Some(line) = infercost_plan::analysis::best(&r.points, &d.name, v, 1.0, 1.0)
+            .and_then(crate::mix::sentence)
+        {
+            out.push(format!("  mix at {}: {line}", times(v)));
+        }
+    }
     if cm > 1.0 || bm > 1.0 {
         let cells: Vec<String> = headline(r, &d.name, cm, bm)
             .iter()

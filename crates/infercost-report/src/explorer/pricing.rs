@@ -76,6 +76,10 @@ impl Pricing<'_> {
             "p": pi, "h": b.gpu_hours, "g": b.gpu_usd.0, "e": b.egress_usd.0, "t": b.transfer_usd.0,
             "a": b.api_usd.0, "r": size.replicas, "tp": size.tp,
         });
+        if let Some(m) = self.mix(b) {
+            f["m"] = m;
+            return Some(f);
+        }
         let plan = self.catalog.plan(&b.plan).ok();
         if let Some(bp) = plan.and_then(|p| self.burst_price(p)) {
             let levels = self.levels(size);
@@ -85,6 +89,24 @@ impl Pricing<'_> {
             }
         }
         Some(f)
+    }
+
+    /// A mix's GPU-hours on each of its plans, `[[plan index, hours], …]` (committed GPUs × 730 on the term
+    /// plan, spot and on-demand GPU-hours as billed), for the script to re-price each layer; `None` for a bill on
+    /// one plan, or when a layer's plan has no price on the page.
+    fn mix(&self, b: &Bill) -> Option<Value> {
+        let p = b.procurement.as_ref()?;
+        if p.committed_plan.is_none() && p.spot_plan.is_none() {
+            return None;
+        }
+        let mut layers = vec![json!([self.index(&b.plan)?, p.on_demand_gpu_hours])];
+        if let Some(c) = &p.committed_plan {
+            layers.push(json!([self.index(c)?, p.committed_gpus * HOURS_PER_MONTH]));
+        }
+        if let Some(s) = &p.spot_plan {
+            layers.push(json!([self.index(s)?, p.spot_gpu_hours]));
+        }
+        Some(json!(layers))
     }
 
     /// The same fleet on `plan`: its GPU line's terms, its egress at that provider's rates, its price today.
