@@ -208,6 +208,7 @@ pub fn bill(
         committed_plan: None,
         spot_plan: None,
         reason: None,
+        options: Vec::new(),
     };
     let lines = Lines {
         gpu: gpu.dollars,
@@ -336,6 +337,34 @@ pub struct Procurement {
     /// Why this mix was chosen over the others tried, in a mix of plans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// In a mix of plans, every way of buying the day that was priced and that no other beats at every price
+    /// (the chosen one among them): re-priced at other prices, the cheapest is the mix the planner would choose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<MixOption>,
+}
+
+/// One way of buying a mixed fleet's day: GPU-hours billed on each plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MixOption {
+    /// The term plan of the committed GPUs, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed_plan: Option<String>,
+    /// Committed GPUs × 730.
+    pub committed_gpu_hours: f64,
+    /// Spot GPU-hours billed (interruption overhead included).
+    pub spot_gpu_hours: f64,
+    /// On-demand GPU-hours billed.
+    pub on_demand_gpu_hours: f64,
+}
+
+impl MixOption {
+    /// Whether `self` bills at least as many hours as `other` on every plan (the same term plan).
+    pub fn dominated_by(&self, other: &MixOption) -> bool {
+        self.committed_plan == other.committed_plan
+            && self.committed_gpu_hours >= other.committed_gpu_hours
+            && self.spot_gpu_hours >= other.spot_gpu_hours
+            && self.on_demand_gpu_hours >= other.on_demand_gpu_hours
+    }
 }
 
 /// What the GPUs of a bill cost: dollars, the idle part of them, GPU-hours billed and the GPUs committed to.

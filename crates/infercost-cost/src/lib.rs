@@ -6,7 +6,7 @@ pub mod catalog;
 pub mod mix;
 pub mod spot;
 
-pub use bill::{bill, Bill, EgressModel, Procurement, Usage};
+pub use bill::{bill, Bill, EgressModel, MixOption, Procurement, Usage};
 pub use catalog::{ApiPrice, Catalog, Commitment, EgressTable, Plan};
 
 use thiserror::Error;

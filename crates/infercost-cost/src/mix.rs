@@ -150,6 +150,7 @@ pub fn bill_mix(
         committed_plan: term_name.map(|p| p.name.clone()),
         spot_plan: plans.spot.map(|p| p.name.clone()),
         reason: None,
+        options: Vec::new(),
     };
     let parts = Parts {
         lines,

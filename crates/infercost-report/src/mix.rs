@@ -4,12 +4,13 @@
 use infercost_core::fmt::{count, usd};
 use infercost_plan::result::{Point, PointBill, Policy};
 
-/// The cheapest lawful mix priced at a point, if any plan anchors one.
+/// The cheapest mix priced at a point, lawful ones first (with geography a mix in one jurisdiction may not
+/// serve every user group, and is still the mix its provider would sell).
 pub(crate) fn cheapest_mix(p: &Point) -> Option<&PointBill> {
     p.bills
         .iter()
-        .filter(|b| b.lawful && b.policy == Policy::Mix && b.day.is_some())
-        .min_by_key(|b| b.bill.total_usd_per_month)
+        .filter(|b| b.policy == Policy::Mix && b.day.is_some())
+        .min_by_key(|b| (!b.lawful, b.bill.total_usd_per_month))
 }
 
 /// A term's length in words: "for 3 years", "on bare metal".
@@ -75,31 +76,49 @@ pub(crate) fn what(p: &Point, m: &PointBill) -> String {
     parts.join(", ")
 }
 
-/// The terminal's line for a point's mix: what it buys, why, and how it compares with the headline.
-pub(crate) fn sentence(p: &Point) -> Option<String> {
-    let m = cheapest_mix(p)?;
-    let why = m
-        .bill
-        .procurement
-        .as_ref()
-        .and_then(|x| x.reason.clone())
-        .unwrap_or_default();
-    let total = m.bill.total_usd_per_month.dollars();
-    let headline = p.cheapest_usd_per_month.unwrap_or(total);
-    let vs = if total <= headline + 0.005 {
-        "the headline".to_string()
-    } else {
-        format!(
-            "{} more than the headline on {}",
-            usd(total - headline),
-            p.cheapest_plan.as_deref().unwrap_or("-")
-        )
-    };
-    let idle = m.day.as_ref().map_or(0.0, |d| d.idle_fraction);
-    Some(format!(
-        "{}: {}/month, {:.0}% idle ({vs}) — {why}",
-        what(p, m),
-        usd(total),
-        idle * 100.0
-    ))
+/// The terminal's lines for a point: what its chosen serving buys, and the cheapest mix with why.
+pub(crate) fn sentences(p: &Point) -> Vec<String> {
+    let mut out: Vec<String> = p
+        .serving
+        .iter()
+        .map(|f| {
+            let who = if f.users.is_empty() {
+                "everyone".to_string()
+            } else {
+                format!("{} users in {}", f.users.join(", "), f.served_in)
+            };
+            let idle = f.day.as_ref().map_or(String::new(), |d| {
+                format!(", {:.0}% idle over the day", d.idle_fraction * 100.0)
+            });
+            format!("{who}: {} on {}{idle}", f.policy, f.plan)
+        })
+        .collect();
+    if let Some(m) = cheapest_mix(p) {
+        let why = m
+            .bill
+            .procurement
+            .as_ref()
+            .and_then(|x| x.reason.clone())
+            .unwrap_or_default();
+        let total = m.bill.total_usd_per_month.dollars();
+        let headline = p.cheapest_usd_per_month.unwrap_or(total);
+        let vs = if total <= headline + 0.005 {
+            "the headline".to_string()
+        } else {
+            format!("{} above the headline", usd(total - headline))
+        };
+        let scope = if m.lawful {
+            ""
+        } else {
+            ", for everyone though not lawful for every group"
+        };
+        out.push(format!(
+            "best mix ({} {}{scope}): {}: {}/month ({vs}); {why}",
+            m.bill.provider,
+            m.bill.region,
+            what(p, m),
+            usd(total),
+        ));
+    }
+    out
 }

@@ -86,10 +86,15 @@ fn deployment(r: &PlanResult, di: usize) -> Vec<String> {
     let mut vols = s.volume.clone();
     vols.sort_by(f64::total_cmp);
     for v in vols {
-        if let Some(line) = infercost_plan::analysis::best(&r.points, &d.name, v, 1.0, 1.0)
-            .and_then(crate::mix::sentence)
-        {
-            out.push(format!("  mix at {}: {line}", times(v)));
+        if let Some(p) = infercost_plan::analysis::best(&r.points, &d.name, v, 1.0, 1.0) {
+            for (i, line) in crate::mix::sentences(p).into_iter().enumerate() {
+                let at = if i == 0 {
+                    format!("{}:", times(v))
+                } else {
+                    String::new()
+                };
+                out.push(format!("  {at:<7}{line}"));
+            }
         }
     }
     if cm > 1.0 || bm > 1.0 {

@@ -14,7 +14,8 @@ use super::Ctx;
 use crate::result::Policy;
 use infercost_core::{fmt, Usd};
 use infercost_cost::mix::{bill_mix, MixPlans, MixSegment, MixUsage};
-use infercost_cost::{spot, Bill, Commitment, Plan};
+use infercost_core::units::HOURS_PER_MONTH;
+use infercost_cost::{spot, Bill, Commitment, MixOption, Plan};
 
 /// Shares of the fleet above the commitment tried on spot, most first.
 const SPOT_SHARES: [f64; 3] = [1.0, 0.5, 0.0];
@@ -61,10 +62,11 @@ pub(super) fn cheapest(ctx: &Ctx, anchor: &Plan, env: &Env, carry: &Carry) -> Op
     let delay = spot_plan
         .map_or(0, |p| p.lead_time_s)
         .max(anchor.lead_time_s) as f64;
+    let spot_rate = spot_plan.map(|p| (p, interruptions(p)));
     let mut candidates = Vec::new();
     let mut spot_missed = None;
     for share in SPOT_SHARES {
-        let lambda = spot_plan.map_or(0.0, interruptions) * share;
+        let lambda = spot_rate.map_or(0.0, |(_, l)| l) * share;
         if share > 0.0 && spot_plan.is_none() {
             continue;
         }
@@ -106,16 +108,18 @@ pub(super) fn cheapest(ctx: &Ctx, anchor: &Plan, env: &Env, carry: &Carry) -> Op
     }
     let priced: Vec<(Bill, Candidate)> = candidates
         .into_iter()
-        .filter_map(|c| Some((price(ctx, anchor, spot_plan, env, carry, &c)?, c)))
+        .filter_map(|c| Some((price(ctx, anchor, spot_rate, env, carry, &c)?, c)))
         .collect();
     let (i, _) = priced
         .iter()
         .enumerate()
         .min_by_key(|(_, (b, _))| b.total_usd_per_month)?;
     let reason = why(&priced, i, spot_plan, spot_missed, env.target);
+    let options = frontier(&priced);
     let (mut bill, c) = priced.into_iter().nth(i)?;
     if let Some(p) = bill.procurement.as_mut() {
         p.reason = Some(reason);
+        p.options = options;
     }
     let day = env.record(&c.day, &layers(&c), (c.extra, c.target));
     Some(Billed {
@@ -123,6 +127,34 @@ pub(super) fn cheapest(ctx: &Ctx, anchor: &Plan, env: &Env, carry: &Carry) -> Op
         bill,
         day,
     })
+}
+
+/// The priced ways of buying the day that no other beats at every price: each one's GPU-hours per plan.
+fn frontier(priced: &[(Bill, Candidate)]) -> Vec<MixOption> {
+    let all: Vec<MixOption> = priced
+        .iter()
+        .filter_map(|(b, _)| {
+            let p = b.procurement.as_ref()?;
+            Some(MixOption {
+                committed_plan: p.committed_plan.clone(),
+                committed_gpu_hours: p.committed_gpus * HOURS_PER_MONTH,
+                spot_gpu_hours: p.spot_gpu_hours,
+                on_demand_gpu_hours: p.on_demand_gpu_hours,
+            })
+        })
+        .collect();
+    let mut kept: Vec<MixOption> = Vec::new();
+    for (i, o) in all.iter().enumerate() {
+        // Dominated by another (an exact tie keeps the first).
+        let beaten = all
+            .iter()
+            .enumerate()
+            .any(|(j, x)| j != i && o.dominated_by(x) && (!x.dominated_by(o) || j < i));
+        if !beaten {
+            kept.push(o.clone());
+        }
+    }
+    kept
 }
 
 /// Replicas per hour in layers (committed, spot, on-demand): the commitment runs all day, spot takes its share
@@ -142,7 +174,7 @@ fn layers(c: &Candidate) -> Vec<[f64; 3]> {
 fn price(
     ctx: &Ctx,
     anchor: &Plan,
-    spot_plan: Option<&Plan>,
+    spot_rate: Option<(&Plan, f64)>,
     env: &Env,
     carry: &Carry,
     c: &Candidate,
@@ -171,13 +203,13 @@ fn price(
         requests: carry.requests,
         output_tokens: carry.output_tokens,
         inter_region_gb: carry.inter_region_gb,
-        spot_interruptions_per_month: spot_plan.map_or(0.0, interruptions) * spot_replica_hours,
+        spot_interruptions_per_month: spot_rate.map_or(0.0, |(_, l)| l) * spot_replica_hours,
     };
     let uses_spot = spot_replica_hours > 0.0;
     let plans = MixPlans {
         on_demand: anchor,
         committed: c.term,
-        spot: spot_plan.filter(|_| uses_spot),
+        spot: spot_rate.map(|(p, _)| p).filter(|_| uses_spot),
     };
     bill_mix(&plans, ctx.catalog, &usage, &ctx.scenario.egress_model).ok()
 }

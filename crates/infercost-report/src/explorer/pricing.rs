@@ -91,22 +91,36 @@ impl Pricing<'_> {
         Some(f)
     }
 
-    /// A mix's GPU-hours on each of its plans, `[[plan index, hours], …]` (committed GPUs × 730 on the term
-    /// plan, spot and on-demand GPU-hours as billed), for the script to re-price each layer; `None` for a bill on
-    /// one plan, or when a layer's plan has no price on the page.
+    /// A mix's ways of buying the day, for the script to choose among at other prices as the planner does:
+    /// `{"s": spot plan index or null, "x": [[term plan index or -1, committed, spot, on-demand GPU-hours], …]}`
+    /// (the on-demand plan is the fleet's own); `None` for a bill on one plan, or when a plan has no price on
+    /// the page.
     fn mix(&self, b: &Bill) -> Option<Value> {
         let p = b.procurement.as_ref()?;
-        if p.committed_plan.is_none() && p.spot_plan.is_none() {
+        if p.options.is_empty() {
             return None;
         }
-        let mut layers = vec![json!([self.index(&b.plan)?, p.on_demand_gpu_hours])];
-        if let Some(c) = &p.committed_plan {
-            layers.push(json!([self.index(c)?, p.committed_gpus * HOURS_PER_MONTH]));
-        }
-        if let Some(s) = &p.spot_plan {
-            layers.push(json!([self.index(s)?, p.spot_gpu_hours]));
-        }
-        Some(json!(layers))
+        let spot = match &p.spot_plan {
+            Some(s) => json!(self.index(s)?),
+            None => Value::Null,
+        };
+        let options = p
+            .options
+            .iter()
+            .map(|o| {
+                let term = match &o.committed_plan {
+                    Some(t) => self.index(t)? as i64,
+                    None => -1,
+                };
+                Some(json!([
+                    term,
+                    o.committed_gpu_hours,
+                    o.spot_gpu_hours,
+                    o.on_demand_gpu_hours
+                ]))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(json!({"s": spot, "x": options}))
     }
 
     /// The same fleet on `plan`: its GPU line's terms, its egress at that provider's rates, its price today.
