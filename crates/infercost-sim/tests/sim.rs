@@ -935,3 +935,5 @@ fn closed_loop_spreads_over_replicas_and_ignores_threads() {
     c.clients = Some(0);
     assert!(simulate(&dep, &w, &c).is_err());
 }
+
+mod day;
