@@ -40,6 +40,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) capacity: &'a (dyn Fn(usize, f64, u32) -> f64 + Sync),
     pub(crate) pilot_rate: f64,
     pub(crate) weights: [f64; 24],
+    /// The pilot's minute-to-minute burstiness (`infercost_sim::minute_factors`), for the day model.
+    pub(crate) minute_factors: &'a [f64],
 }
 
 /// The engine a deployment runs with under the scenario's settings.
@@ -113,15 +115,14 @@ pub(crate) fn eval_point(
         remote_share: 0.0,
         seed,
     };
-    for plan in plans_for(ctx.catalog, s, &setup.gpu) {
-        for b in policy::bill_fleet(ctx, plan, &whole, all) {
-            point.bills.push(PointBill {
-                policy: b.policy,
-                lawful: lawful(plan, s),
-                bill: b.bill,
-                day: Some(b.day),
-            });
-        }
+    let plans = plans_for(ctx.catalog, s, &setup.gpu);
+    for (plan, b) in policy::bill_fleets(ctx, &plans, &whole, all) {
+        point.bills.push(PointBill {
+            policy: b.policy,
+            lawful: lawful(plan, s),
+            bill: b.bill,
+            day: Some(b.day),
+        });
     }
     if point.bills.is_empty() {
         point.reason = Some(format!("no plan in the catalog prices {}", setup.gpu));

@@ -180,6 +180,7 @@ impl<'a> Sweep<'a> {
     /// The point of setup `si` at a volume, context and burst.
     fn point(&self, si: usize, volume: f64, context: f64, burst: f64, seed: u64) -> Point {
         let capacity = |si: usize, c: f64, tp: u32| self.capacity(si, c, tp);
+        let minute_factors = infercost_sim::minute_factors(self.inp.pilot);
         let ctx = Ctx {
             scenario: self.inp.scenario,
             pilot: self.inp.pilot,
@@ -187,6 +188,7 @@ impl<'a> Sweep<'a> {
             capacity: &capacity,
             pilot_rate: self.pilot_rate,
             weights: self.weights,
+            minute_factors: &minute_factors,
         };
         eval_point(&ctx, si, &self.setups[si], (volume, context, burst), seed)
     }

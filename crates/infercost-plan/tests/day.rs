@@ -1,7 +1,7 @@
 //! Bills priced on the simulated day: every bill carries its day and how its GPU time was bought, its lines add
 //! up, its day meets the SLO, and the cheapest mix of committed, spot and on-demand capacity never costs more than
-//! any single way of buying the same provider's GPU in the same region, nor than an on-demand autoscaled fleet
-//! priced by hand.
+//! any single way of buying the same provider's GPU in the same region, nor than its on-demand fleet priced by
+//! hand from its simulated day.
 
 use infercost_core::transform::Diurnal;
 use infercost_core::units::HOURS_PER_MONTH;
@@ -138,22 +138,31 @@ fn every_bill_carries_a_day_that_meets_the_slo_and_the_mix_is_never_dearer() {
                         b.bill.total_usd_per_month
                     );
                 }
-                // And not dearer than the on-demand fleet that follows the load, priced here by hand: each hour
-                // the peak fleet scaled by the hour's share of the peak load, rounded up to whole replicas.
+                // And not dearer than the anchor's on-demand fleet priced here by hand from its simulated day:
+                // each hour's mean replicas × GPUs per replica × the hour's share of the month × the price.
                 let od = cat.plan(&m.bill.plan).unwrap();
-                let hand: f64 = p
+                let own = p
+                    .bills
+                    .iter()
+                    .find(|b| b.policy != Policy::Mix && b.bill.plan == m.bill.plan)
+                    .unwrap();
+                let hand: f64 = own
+                    .day
+                    .as_ref()
+                    .unwrap()
                     .hourly
                     .iter()
                     .map(|h| {
-                        let peak = p.hourly.iter().map(|x| x.load_rps).fold(0.0, f64::max);
-                        let replicas = (p.replicas_peak as f64 * h.load_rps / peak - 1e-9)
-                            .ceil()
-                            .max(1.0);
-                        replicas * p.tp as f64 * HOURS_PER_MONTH / 24.0 * od.usd_per_gpu_hour
+                        h.replicas_mean * p.tp as f64 * HOURS_PER_MONTH / 24.0 * od.usd_per_gpu_hour
                     })
                     .sum();
                 assert!(
-                    m.bill.gpu_usd <= Usd::from_dollars(hand),
+                    (own.bill.gpu_usd.dollars() - hand).abs() < 1e-3 * hand,
+                    "{} vs {hand}",
+                    own.bill.gpu_usd
+                );
+                assert!(
+                    m.bill.gpu_usd <= Usd::from_dollars(hand * (1.0 + 1e-9)),
                     "{} vs {hand}",
                     m.bill.gpu_usd
                 );
@@ -169,18 +178,16 @@ fn every_bill_carries_a_day_that_meets_the_slo_and_the_mix_is_never_dearer() {
                 .iter()
                 .find(|b| b.bill.plan == "baremetal-h100-typical")
                 .unwrap();
-            let od = big
-                .bills
-                .iter()
-                .find(|b| b.bill.plan == "aws-h100-on-demand" && b.policy == Policy::Autoscaled)
-                .unwrap();
-            let (s, a) = (bm.day.as_ref().unwrap(), od.day.as_ref().unwrap());
+            // Sized for the peak, a fleet idles at least the day's trough below the peak: 1 − mean / peak load.
+            let w = diurnal.relative_to_peak();
+            let floor = 1.0 - w.iter().sum::<f64>() / 24.0;
+            let s = bm.day.as_ref().unwrap();
             assert!(
-                s.idle_fraction > a.idle_fraction,
-                "static {} autoscaled {}",
-                s.idle_fraction,
-                a.idle_fraction
+                s.idle_fraction >= floor - 1e-9,
+                "static idle {} below {floor}",
+                s.idle_fraction
             );
+            assert!(s.idle_fraction > 0.2, "{}", s.idle_fraction);
         }
     }
     assert!(mixes >= 4, "mixes priced: {mixes}");

@@ -2,19 +2,19 @@
 //! much of the rest of the day to run on spot and on demand, with the SLO held over the simulated day.
 //!
 //! Committed GPUs bill every hour, so a commitment pays for a replica only if the day needs it for more than the
-//! committed/on-demand price ratio of the hours: the cheapest commitment is one of the day's fleet sizes, and
-//! every one is tried. Spot covers a share of the fleet above the commitment; the day is simulated with that
-//! share's interruptions, and a share whose day misses the SLO is not used. All-on-demand autoscaled (no
-//! commitment, no spot) and the static fleet committed on each term plan are among the candidates, so the mix
-//! never costs more than either.
+//! committed/on-demand price ratio of the hours: the cheapest commitment is one of the day's fleet sizes (in
+//! whole replicas), and every one is tried. Spot covers a share of the fleet above the commitment; the day is
+//! simulated with that share's interruptions, and a share whose day misses the SLO is not used. Both the fleet
+//! that follows the day and the static peak fleet are tried under every split, so all on demand, all spot and
+//! all committed, static or autoscaled, are among the candidates and the mix never costs more than any of them.
 
 use super::day::{Env, SimDay};
 use super::policy::{interruptions, levels, Billed, Carry, HOUR_SHARE};
 use super::Ctx;
 use crate::result::Policy;
+use infercost_core::units::HOURS_PER_MONTH;
 use infercost_core::{fmt, Usd};
 use infercost_cost::mix::{bill_mix, MixPlans, MixSegment, MixUsage};
-use infercost_core::units::HOURS_PER_MONTH;
 use infercost_cost::{spot, Bill, Commitment, MixOption, Plan};
 
 /// Shares of the fleet above the commitment tried on spot, most first.
@@ -70,40 +70,35 @@ pub(super) fn cheapest(ctx: &Ctx, anchor: &Plan, env: &Env, carry: &Carry) -> Op
         if share > 0.0 && spot_plan.is_none() {
             continue;
         }
-        let Some((day, target)) = env.autoscaled_day(lambda, delay) else {
+        // The fleet that follows the day and the fleet sized for the peak, each with the headroom its day needs
+        // at this share's interruptions.
+        let days = [
+            env.autoscaled_day(lambda, delay)
+                .map(|(d, t)| (d, Some(t), 0)),
+            env.static_day(lambda, delay)
+                .map(|(d, extra)| (d, None, extra)),
+        ];
+        if days.iter().all(Option::is_none) {
             spot_missed.get_or_insert(share);
-            continue;
-        };
-        for term in std::iter::once(None).chain(terms.iter().copied().map(Some)) {
-            let commits = if term.is_some() {
-                levels(&day)
-            } else {
-                vec![0.0]
-            };
-            for commit in commits {
-                candidates.push(Candidate {
-                    day: day.clone(),
-                    target: Some(target),
-                    extra: 0,
-                    term,
-                    commit,
-                    spot_share: share,
-                });
-            }
         }
-    }
-    // The static fleet, committed whole on each term plan.
-    if let Some((day, extra)) = env.static_day(0.0, delay) {
-        for &term in &terms {
-            let commit = (env.replicas + extra) as f64;
-            candidates.push(Candidate {
-                day: day.clone(),
-                target: None,
-                extra,
-                term: Some(term),
-                commit,
-                spot_share: 0.0,
-            });
+        for (day, target, extra) in days.into_iter().flatten() {
+            for term in std::iter::once(None).chain(terms.iter().copied().map(Some)) {
+                let commits = if term.is_some() {
+                    levels(&day)
+                } else {
+                    vec![0.0]
+                };
+                for commit in commits {
+                    candidates.push(Candidate {
+                        day: day.clone(),
+                        target,
+                        extra,
+                        term,
+                        commit,
+                        spot_share: share,
+                    });
+                }
+            }
         }
     }
     let priced: Vec<(Bill, Candidate)> = candidates

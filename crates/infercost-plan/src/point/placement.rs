@@ -3,7 +3,7 @@
 //! and the transfer) and billed on its cheapest plan there.
 
 use super::assemble::Fleet;
-use super::policy::{bill_fleet, Billed, Traffic};
+use super::policy::{bill_fleets, Billed, Traffic};
 use super::sizing::{size, Sizing};
 use super::{allowed, plans_for, Ctx, Setup};
 use crate::result::{PlacementOption, Route};
@@ -334,11 +334,10 @@ impl Pricing<'_, '_> {
             remote_share,
             seed: self.sizer.seed,
         };
-        let cheapest = self
-            .plans
-            .iter()
-            .filter(|p| &p.geo == j)
-            .flat_map(|p| bill_fleet(self.ctx, p, &sz, t))
+        let here: Vec<&Plan> = self.plans.iter().copied().filter(|p| &p.geo == j).collect();
+        let cheapest = bill_fleets(self.ctx, &here, &sz, t)
+            .into_iter()
+            .map(|(_, b)| b)
             .min_by_key(|b| b.bill.total_usd_per_month);
         let Some(Billed { policy, bill, day }) = cheapest else {
             return Err(format!("no plan prices {} in {j}", self.setup.gpu));

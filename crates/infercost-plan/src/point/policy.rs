@@ -163,17 +163,28 @@ impl Policy {
     }
 }
 
-/// The distinct fleet sizes of a day, smallest first.
+/// The whole-replica fleet sizes of a day (each hour's mean rounded down and up), smallest first: where a
+/// commitment's bill can turn.
 pub(super) fn levels(day: &SimDay) -> Vec<f64> {
-    let mut v: Vec<f64> = day.hours.iter().map(|h| h.replicas_mean).collect();
+    let mut v: Vec<f64> = day
+        .hours
+        .iter()
+        .flat_map(|h| [h.replicas_mean.floor(), h.replicas_mean.ceil()])
+        .collect();
     v.sort_by(f64::total_cmp);
     v.dedup();
     v
 }
 
-/// Bills a sized fleet on `plan`: under its cheapest provisioning policy and, where the plan anchors a mix of
-/// the provider's terms for this GPU and region, as that mix too. Empty when no policy meets the SLO.
-pub(super) fn bill_fleet(ctx: &Ctx, plan: &Plan, sz: &Sizing, t: Traffic) -> Vec<Billed> {
+/// Bills a sized fleet on each of `plans`: under each plan's cheapest provisioning policy and, where a plan
+/// anchors a mix of its provider's terms for this GPU and region, as that mix too. A plan on which no policy
+/// meets the SLO gives nothing. The plans share the fleet's simulated days.
+pub(super) fn bill_fleets<'p>(
+    ctx: &Ctx,
+    plans: &[&'p Plan],
+    sz: &Sizing,
+    t: Traffic,
+) -> Vec<(&'p Plan, Billed)> {
     let s = ctx.scenario;
     let env = Env::of(ctx, sz, t.volume, t.seed);
     let requests: f64 = env.hourly_rps.iter().map(|l| l * 3600.0 * HOUR_SHARE).sum();
@@ -187,14 +198,20 @@ pub(super) fn bill_fleet(ctx: &Ctx, plan: &Plan, sz: &Sizing, t: Traffic) -> Vec
             .gb(requests * remote, requests * mean_out * remote)
             + requests * remote * mean_in * s.egress_model.bytes_per_token / 1e9),
     };
-    let single = Policy::offered(plan)
-        .iter()
-        .filter_map(|&policy| policy.bill(ctx, plan, &env, &carry))
-        .min_by_key(|b| b.bill.total_usd_per_month);
-    single
-        .into_iter()
-        .chain(mix::cheapest(ctx, plan, &env, &carry))
-        .collect()
+    let mut out = Vec::new();
+    for &plan in plans {
+        let single = Policy::offered(plan)
+            .iter()
+            .filter_map(|&policy| policy.bill(ctx, plan, &env, &carry))
+            .min_by_key(|b| b.bill.total_usd_per_month);
+        for b in single
+            .into_iter()
+            .chain(mix::cheapest(ctx, plan, &env, &carry))
+        {
+            out.push((plan, b));
+        }
+    }
+    out
 }
 
 /// Mean prompt and output tokens of the pilot at a context multiple.

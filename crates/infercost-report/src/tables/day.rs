@@ -9,7 +9,7 @@ use infercost_plan::analysis::best;
 use infercost_plan::result::{BillDay, PlanResult, Point, Policy};
 
 /// The point the day is shown for: the largest volume with a fleet, context and burst 1×.
-pub(crate) fn day_point<'a>(r: &'a PlanResult, di: usize) -> Option<(f64, &'a Point)> {
+pub(crate) fn day_point(r: &PlanResult, di: usize) -> Option<(f64, &Point)> {
     let d = &r.scenario.deployments[di];
     let mut vols = r.scenario.volume.clone();
     vols.sort_by(f64::total_cmp);
