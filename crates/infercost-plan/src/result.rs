@@ -146,6 +146,10 @@ pub struct Serving {
     /// That bill's simulated day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day: Option<BillDay>,
+    /// The same fleet's bill on each other plan of its jurisdiction (its cheapest policy there, and a mix where
+    /// one is priced), so a reader can re-price the choice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<Bill>,
 }
 
 /// A bill on one plan under the provisioning policy that is cheapest for that plan.

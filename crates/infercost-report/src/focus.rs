@@ -439,6 +439,7 @@ mod tests {
             transfer_usd: bill.transfer_usd,
             bill: with_bill.then(|| bill.clone()),
             day: None,
+            alternatives: Vec::new(),
         }
     }
 

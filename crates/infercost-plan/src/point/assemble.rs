@@ -16,6 +16,8 @@ pub(super) struct Fleet {
     pub(super) policy: Policy,
     pub(super) bill: Bill,
     pub(super) day: Option<BillDay>,
+    /// Its bills on the other plans of its jurisdiction.
+    pub(super) alternatives: Vec<Bill>,
     pub(super) sizing: Sizing,
     pub(super) volume: f64,
 }
@@ -101,6 +103,7 @@ pub(super) fn one_fleet(ctx: &Ctx, point: &Point, whole: &Sizing) -> Option<Vec<
         policy: b.policy,
         bill: b.bill.clone(),
         day: b.day.clone(),
+        alternatives: Vec::new(),
         sizing: whole.clone(),
         volume: point.volume,
     }])
@@ -181,6 +184,7 @@ pub(super) fn finish(ctx: &Ctx, point: &mut Point, fleets: Vec<Fleet>, seed: u64
             transfer_usd: f.bill.transfer_usd,
             bill: Some(f.bill),
             day: f.day,
+            alternatives: f.alternatives,
         })
         .collect();
 }

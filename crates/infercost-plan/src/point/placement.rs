@@ -335,13 +335,15 @@ impl Pricing<'_, '_> {
             seed: self.sizer.seed,
         };
         let here: Vec<&Plan> = self.plans.iter().copied().filter(|p| &p.geo == j).collect();
-        let cheapest = bill_fleets(self.ctx, &here, &sz, t)
+        let mut billed: Vec<Billed> = bill_fleets(self.ctx, &here, &sz, t)
             .into_iter()
             .map(|(_, b)| b)
-            .min_by_key(|b| b.bill.total_usd_per_month);
-        let Some(Billed { policy, bill, day }) = cheapest else {
+            .collect();
+        let Some(i) = (0..billed.len()).min_by_key(|&i| billed[i].bill.total_usd_per_month) else {
             return Err(format!("no plan prices {} in {j}", self.setup.gpu));
         };
+        let Billed { policy, bill, day } = billed.remove(i);
+        let alternatives = billed.into_iter().map(|b| b.bill).collect();
         for &gi in &members {
             let g = &self.groups[gi];
             routes.push(Route {
@@ -361,6 +363,7 @@ impl Pricing<'_, '_> {
             policy,
             bill,
             day: Some(day),
+            alternatives,
             sizing: sz,
             volume,
         }))
