@@ -122,3 +122,90 @@ pub(crate) fn sentences(p: &Point) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::small;
+    use infercost_cost::Procurement;
+    use infercost_plan::result::{BillDay, DayHour};
+
+    /// A day of 16 committed replicas with on-demand bursts of up to 6 in the afternoon.
+    fn day() -> BillDay {
+        let hourly = (0..24)
+            .map(|h| {
+                let od = if (12..18).contains(&h) {
+                    (h - 11) as f64
+                } else {
+                    0.0
+                };
+                DayHour {
+                    hour: h,
+                    load_rps: 10.0,
+                    replicas_mean: 16.0 + od,
+                    busy_fraction: 0.8,
+                    slo_attainment: 1.0,
+                    ttft_p99_ms: None,
+                    committed_replicas: 16.0,
+                    spot_replicas: 0.0,
+                    on_demand_replicas: od,
+                }
+            })
+            .collect();
+        BillDay {
+            model: "fluid".into(),
+            gpu_hours: 400.0,
+            busy_gpu_hours: 320.0,
+            idle_fraction: 0.2,
+            slo_attainment: 0.995,
+            scale_ups: 6,
+            scale_downs: 6,
+            headroom_replicas: 0,
+            autoscale_target: Some(0.8),
+            hourly,
+        }
+    }
+
+    #[test]
+    fn the_summary_says_what_the_mix_commits_bursts_and_why() {
+        let r = small();
+        let mut p = r
+            .points
+            .iter()
+            .find(|p| !p.bills.is_empty())
+            .unwrap()
+            .clone();
+        p.tp = 1;
+        let mut m = p.bills[0].clone();
+        m.policy = Policy::Mix;
+        m.lawful = true;
+        m.bill.plan = "aws-h100-on-demand".into();
+        m.bill.provider = "aws".into();
+        m.bill.region = "us-east-1".into();
+        m.bill.commitment = "committed-3y".into();
+        m.bill.procurement = Some(Procurement {
+            committed_gpus: 16.0,
+            on_demand_gpu_hours: 21.0 * 730.0 / 24.0,
+            spot_gpu_hours: 0.0,
+            spot_interruptions_per_month: 0.0,
+            committed_plan: Some("aws-h100-committed-3y".into()),
+            spot_plan: None,
+            reason: Some("no spot: it would cost $10 more a month".into()),
+            options: Vec::new(),
+        });
+        m.day = Some(day());
+        assert!(sentences(&p).iter().all(|l| !l.starts_with("best mix")));
+        p.bills.push(m);
+        let lines = sentences(&p);
+        let last = lines.last().unwrap();
+        assert!(last.starts_with("best mix (aws us-east-1"), "{last}");
+        assert!(
+            last.contains("commit 16 GPUs for 3 years (aws-h100-committed-3y), burst to 22 on demand (aws-h100-on-demand), no spot"),
+            "{last}"
+        );
+        assert!(
+            last.ends_with("no spot: it would cost $10 more a month"),
+            "{last}"
+        );
+    }
+}
