@@ -41,12 +41,16 @@ pub(crate) fn what(p: &Point, m: &PointBill) -> String {
     let od = peak(&|h| h.on_demand_replicas);
     let spot = peak(&|h| h.spot_replicas);
     let plan = |name: Option<&String>| name.map_or(String::new(), |n| format!(" ({n})"));
+    let gpus = |n: f64| {
+        let n = n.round() as u64;
+        format!("{} GPU{}", count(n), if n == 1 { "" } else { "s" })
+    };
     let proc = m.bill.procurement.as_ref();
     let mut parts = Vec::new();
     if committed > 0.0 {
         parts.push(format!(
-            "commit {} GPUs {}{}",
-            count(committed.round() as u64),
+            "commit {} {}{}",
+            gpus(committed),
             term(&m.bill.commitment),
             plan(proc.and_then(|x| x.committed_plan.as_ref()))
         ));
@@ -55,8 +59,8 @@ pub(crate) fn what(p: &Point, m: &PointBill) -> String {
     }
     if spot > 0.0 {
         parts.push(format!(
-            "spot up to {} GPUs{}",
-            count(spot.round() as u64),
+            "spot up to {}{}",
+            gpus(spot),
             plan(proc.and_then(|x| x.spot_plan.as_ref()))
         ));
     }
@@ -102,8 +106,10 @@ pub(crate) fn sentences(p: &Point) -> Vec<String> {
             .unwrap_or_default();
         let total = m.bill.total_usd_per_month.dollars();
         let headline = p.cheapest_usd_per_month.unwrap_or(total);
-        let vs = if total <= headline + 0.005 {
+        let vs = if (total - headline).abs() < 0.005 {
             "the headline".to_string()
+        } else if total < headline {
+            format!("{} below the headline", usd(headline - total))
         } else {
             format!("{} above the headline", usd(total - headline))
         };

@@ -231,13 +231,13 @@ fn why(
     if c.term.is_some() {
         if let Some(o) = best_where(&|x| x.term.is_none()) {
             parts.push(format!(
-                "committing saves {} a month over no commitment",
+                "the commitment saves {} a month over the best mix without one",
                 diff(o)
             ));
         }
     } else if let Some(o) = best_where(&|x| x.term.is_some()) {
         parts.push(format!(
-            "no GPU is busy enough to repay a commitment (it would cost {} more a month)",
+            "no commitment: the best mix with one costs {} more a month",
             diff(o)
         ));
     }
