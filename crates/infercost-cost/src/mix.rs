@@ -49,14 +49,8 @@ pub struct MixUsage {
     pub spot_interruptions_per_month: f64,
 }
 
-/// Prices a month of a mixed fleet. The bill is named after the on-demand plan and carries the term's commitment
-/// (or `on-demand`); `procurement` names the term and spot plans.
-pub fn bill_mix(
-    plans: &MixPlans,
-    catalog: &Catalog,
-    usage: &MixUsage,
-    egress_model: &EgressModel,
-) -> Result<Bill, CostError> {
+/// Checks a mix's usage and returns its term plan's rate and the plan (0 and none without a commitment).
+fn term<'a>(plans: &MixPlans<'a>, usage: &MixUsage) -> Result<(f64, Option<&'a Plan>), CostError> {
     let c = usage.committed_gpus;
     let bad = |x: f64| !(x.is_finite() && x >= 0.0);
     if bad(c)
@@ -70,21 +64,29 @@ pub fn bill_mix(
             usage.segments
         )));
     }
-    let (term_rate, term_name) = match plans.committed {
-        Some(p) if p.commitment.is_term() => (p.usd_per_gpu_hour, Some(p)),
-        Some(p) => {
-            return Err(CostError::Invalid(format!(
-                "plan {} is not a term plan",
-                p.name
-            )))
-        }
-        None if c > 0.0 => {
-            return Err(CostError::Invalid(format!(
-                "{c} GPUs committed without a term plan"
-            )))
-        }
-        None => (0.0, None),
-    };
+    match plans.committed {
+        Some(p) if p.commitment.is_term() => Ok((p.usd_per_gpu_hour, Some(p))),
+        Some(p) => Err(CostError::Invalid(format!(
+            "plan {} is not a term plan",
+            p.name
+        ))),
+        None if c > 0.0 => Err(CostError::Invalid(format!(
+            "{c} GPUs committed without a term plan"
+        ))),
+        None => Ok((0.0, None)),
+    }
+}
+
+/// Prices a month of a mixed fleet. The bill is named after the on-demand plan and carries the term's commitment
+/// (or `on-demand`); `procurement` names the term and spot plans.
+pub fn bill_mix(
+    plans: &MixPlans,
+    catalog: &Catalog,
+    usage: &MixUsage,
+    egress_model: &EgressModel,
+) -> Result<Bill, CostError> {
+    let c = usage.committed_gpus;
+    let (term_rate, term_name) = term(plans, usage)?;
     // Busy time fills the committed GPUs, then spot, then on-demand.
     let layer = |gpus: &dyn Fn(&MixSegment) -> f64, below: &dyn Fn(&MixSegment) -> f64| {
         let segments = usage

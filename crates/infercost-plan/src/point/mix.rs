@@ -16,13 +16,15 @@ use infercost_core::units::HOURS_PER_MONTH;
 use infercost_core::{fmt, Usd};
 use infercost_cost::mix::{bill_mix, MixPlans, MixSegment, MixUsage};
 use infercost_cost::{spot, Bill, Commitment, MixOption, Plan};
+use std::rc::Rc;
 
 /// Shares of the fleet above the commitment tried on spot, most first.
 const SPOT_SHARES: [f64; 3] = [1.0, 0.5, 0.0];
 
 /// One way to buy the day.
 struct Candidate<'a> {
-    day: SimDay,
+    /// Shared by the candidates priced on it.
+    day: Rc<SimDay>,
     target: Option<f64>,
     extra: u32,
     term: Option<&'a Plan>,
@@ -82,6 +84,7 @@ pub(super) fn cheapest(ctx: &Ctx, anchor: &Plan, env: &Env, carry: &Carry) -> Op
             spot_missed.get_or_insert(share);
         }
         for (day, target, extra) in days.into_iter().flatten() {
+            let day = Rc::new(day);
             for term in std::iter::once(None).chain(terms.iter().copied().map(Some)) {
                 let commits = if term.is_some() {
                     levels(&day)
@@ -90,7 +93,7 @@ pub(super) fn cheapest(ctx: &Ctx, anchor: &Plan, env: &Env, carry: &Carry) -> Op
                 };
                 for commit in commits {
                     candidates.push(Candidate {
-                        day: day.clone(),
+                        day: Rc::clone(&day),
                         target,
                         extra,
                         term,
