@@ -222,6 +222,9 @@ pub(crate) struct Env {
     /// One replica's capacity within the SLO (the Poisson capacity of `max_rps_per_replica`): the day model's
     /// capacity, and busy is load over it, the bills' meaning.
     pub(crate) busy_rps: f64,
+    /// The capacity the day model credits a replica with: the Poisson capacity, or the busiest minute's load
+    /// over the sized replicas where that is more.
+    pub(crate) replica_rps: f64,
     pub(crate) replicas: u32,
     pub(crate) tp: u32,
     pub(crate) target: f64,
@@ -241,10 +244,16 @@ impl Env {
         for (h, w) in hourly_rps.iter_mut().zip(ctx.weights) {
             *h = peak * w;
         }
+        // The sizing simulated the busiest hour's real arrivals, bursts included, and found `r` replicas meet
+        // the SLO: the day model credits a replica with at least the busiest minute's load over them, so that
+        // the pilot's minute bursts are not counted twice.
+        let busiest = hourly_rps.iter().copied().fold(0.0, f64::max);
+        let burst = ctx.minute_factors.iter().copied().fold(1.0, f64::max);
         Env {
             hourly_rps,
             minute_factors: ctx.minute_factors.to_vec(),
             busy_rps: sz.rps.max(1e-9),
+            replica_rps: (busiest * burst / r as f64).max(sz.rps).max(1e-9),
             replicas: r,
             tp: sz.dep.tp,
             target: ctx.scenario.slo.percentile / 100.0,
@@ -263,7 +272,7 @@ impl Env {
             hourly_rps: self.hourly_rps,
             minute_factors: &self.minute_factors,
             gpus_per_replica: self.tp,
-            replica_rps: self.busy_rps,
+            replica_rps: self.replica_rps,
             fleet,
             interruptions_per_replica_hour: interruptions,
             provisioning_delay_s: delay_s,
@@ -362,6 +371,7 @@ mod tests {
             hourly_rps,
             minute_factors: vec![1.0],
             busy_rps: 1.0,
+            replica_rps: 1.0,
             replicas,
             tp: 2,
             target: 0.99,
