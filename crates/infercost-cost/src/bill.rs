@@ -2,7 +2,7 @@
 //! API overflow as their own lines. Lines are rounded to micro-dollars once and summed as integers, so they
 //! add up to the total exactly.
 
-use crate::catalog::{Catalog, Plan};
+use crate::catalog::{Catalog, Commitment, Plan};
 use crate::CostError;
 use infercost_core::units::HOURS_PER_MONTH;
 use infercost_core::Usd;
@@ -163,12 +163,21 @@ pub struct Bill {
     pub usd_per_million_output_tokens: Option<f64>,
     /// Total over requests.
     pub usd_per_request: Option<f64>,
-    /// GPUs committed for the term (term plans).
+    /// GPUs committed for the term (term plans; owned plans: every GPU of the servers bought).
     pub committed_gpus: Option<f64>,
     /// How the GPU time was bought: committed, on-demand and spot. Absent in results planned before it was
     /// recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub procurement: Option<Procurement>,
+    /// Owned plans: of `gpu_usd`, the purchase amortised over the month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amortisation_usd: Option<Usd>,
+    /// Owned plans: of `gpu_usd`, the energy drawn (busy and idle GPU-hours, facility overhead included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_usd: Option<Usd>,
+    /// Owned plans: of `gpu_usd`, the colocation of the servers' reserved power.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colocation_usd: Option<Usd>,
     /// The price's source.
     pub source: String,
     /// The price's date.
@@ -194,12 +203,17 @@ pub fn bill(
         }
     }
     let busy_hours: f64 = usage.segments.iter().map(|s| s.hours * s.busy_gpus).sum();
-    let gpu = if plan.commitment.is_term() {
+    let mut owned_lines = None;
+    let gpu = if plan.commitment == Commitment::Owned {
+        let (gpu, lines) = owned_gpus(plan, usage, busy_hours)?;
+        owned_lines = Some(lines);
+        gpu
+    } else if plan.commitment.is_term() {
         term_gpus(plan, catalog, usage, busy_hours)?
     } else {
         metered_gpus(plan, usage, busy_hours)
     };
-    let spot = plan.commitment == crate::Commitment::Spot;
+    let spot = plan.commitment == Commitment::Spot;
     let procurement = Procurement {
         committed_gpus: gpu.committed.unwrap_or(0.0),
         on_demand_gpu_hours: if spot { 0.0 } else { gpu.metered_hours },
@@ -222,6 +236,7 @@ pub fn bill(
         busy_hours,
         committed: gpu.committed,
         procurement,
+        owned: owned_lines,
     };
     assemble(plan, catalog, usage, egress_model, parts)
 }
@@ -241,6 +256,8 @@ pub(crate) struct Parts {
     pub(crate) busy_hours: f64,
     pub(crate) committed: Option<f64>,
     pub(crate) procurement: Procurement,
+    /// An owned plan's amortisation, power and colocation lines, each rounded once.
+    pub(crate) owned: Option<[Usd; 3]>,
 }
 
 /// Rounds the GPU lines once each, adds egress, transfer and API, and writes the bill under `plan`'s name.
@@ -257,12 +274,14 @@ pub(crate) fn assemble(
         busy_hours,
         committed,
         procurement,
+        owned,
     } = parts;
     let gpu_dollars = lines.gpu;
     let idle_dollars = lines.idle;
     let table = catalog.egress_of(plan);
     let egress_gb = egress_model.gb(usage.requests, usage.output_tokens);
-    let gpu_usd = Usd::from_dollars(gpu_dollars);
+    // An owned plan's GPU line is its three lines, each rounded once, so they add up to it exactly.
+    let gpu_usd = owned.map_or(Usd::from_dollars(gpu_dollars), |[a, p, c]| a + p + c);
     let [committed_usd, on_demand_usd, spot_usd] = split(
         gpu_usd,
         [
@@ -271,7 +290,7 @@ pub(crate) fn assemble(
             lines.spot,
         ],
     );
-    let idle_usd = Usd::from_dollars(idle_dollars.min(gpu_dollars));
+    let idle_usd = Usd::from_dollars(idle_dollars.min(gpu_dollars)).min(gpu_usd);
     let egress_usd = Usd::from_dollars(table.internet_usd(egress_gb));
     let transfer_usd =
         Usd::from_dollars(usage.inter_region_gb.max(0.0) * table.inter_region_usd_per_gb);
@@ -301,6 +320,9 @@ pub(crate) fn assemble(
         usd_per_request: (usage.requests > 0.0).then(|| total.dollars() / usage.requests),
         committed_gpus: committed,
         procurement: Some(procurement),
+        amortisation_usd: owned.map(|l| l[0]),
+        power_usd: owned.map(|l| l[1]),
+        colocation_usd: owned.map(|l| l[2]),
         source: plan.source.clone(),
         as_of: plan.as_of.clone(),
     })
@@ -426,6 +448,28 @@ fn term_gpus(
     })
 }
 
+/// An owned plan: whole servers for the peak, all month, with their amortisation, power and colocation lines.
+fn owned_gpus(plan: &Plan, usage: &Usage, busy_hours: f64) -> Result<(Gpu, [Usd; 3]), CostError> {
+    let m = plan.owned_terms()?.month(usage.peak_gpus(), busy_hours);
+    let lines = [
+        Usd::from_dollars(m.amortisation),
+        Usd::from_dollars(m.power),
+        Usd::from_dollars(m.colocation),
+    ];
+    let dollars = m.amortisation + m.power + m.colocation;
+    // Owned servers are committed capacity: every GPU bought bills every hour, none of it on demand or spot.
+    let gpu = Gpu {
+        dollars,
+        idle: m.idle,
+        hours: m.gpu_hours,
+        committed: Some(m.gpu_hours / HOURS_PER_MONTH),
+        committed_dollars: dollars,
+        spot_dollars: 0.0,
+        metered_hours: 0.0,
+    };
+    Ok((gpu, lines))
+}
+
 /// A metered plan (on-demand, spot): each stretch billed by the plan's granularity and minimum, plus the
 /// interruption overhead.
 pub(crate) fn metered_gpus(plan: &Plan, usage: &Usage, busy_hours: f64) -> Gpu {
@@ -445,7 +489,7 @@ pub(crate) fn metered_gpus(plan: &Plan, usage: &Usage, busy_hours: f64) -> Gpu {
         })
         .sum::<f64>()
         * factor;
-    let spot = plan.commitment == crate::Commitment::Spot;
+    let spot = plan.commitment == Commitment::Spot;
     Gpu {
         dollars: billed * rate,
         idle: (billed - busy_hours).max(0.0) * rate,
@@ -495,7 +539,7 @@ mod tests {
             assert_eq!(b.committed_usd == b.gpu_usd, term, "{}", p.name);
             assert_eq!(
                 b.spot_usd == b.gpu_usd,
-                p.commitment == crate::Commitment::Spot,
+                p.commitment == Commitment::Spot,
                 "{}",
                 p.name
             );

@@ -4,10 +4,12 @@
 pub mod bill;
 pub mod catalog;
 pub mod mix;
+pub mod owned;
 pub mod spot;
 
 pub use bill::{bill, Bill, EgressModel, MixOption, Procurement, Usage};
 pub use catalog::{ApiPrice, Catalog, Commitment, EgressTable, Plan};
+pub use owned::{Owned, OwnedTerms};
 
 use thiserror::Error;
 

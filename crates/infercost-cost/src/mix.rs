@@ -160,6 +160,7 @@ pub fn bill_mix(
         busy_hours: usage.segments.iter().map(|s| s.hours * s.busy_gpus).sum(),
         committed: term_name.map(|_| c),
         procurement,
+        owned: None,
     };
     let carrier = Usage {
         segments: Vec::new(),

@@ -3,20 +3,25 @@
 //! placement and every analysis read the same answer.
 //!
 //! A point is sized in phases, one module each: the layouts (TP) to try ([`layout`]), the capacity phase that
-//! sizes them by simulation ([`sizing`]), the provisioning policies and their bills ([`policy`]), the placements
-//! of user groups on jurisdictions ([`placement`]) and the point's result ([`assemble`]).
+//! sizes them by simulation ([`sizing`]), the simulated day a fleet is priced on ([`day`]), the provisioning
+//! policies and their bills ([`policy`]), the cheapest mix of committed, spot and on-demand capacity ([`procure`]),
+//! the placements of user groups on jurisdictions ([`placement`]) and the point's result ([`assemble`]). A
+//! mixed-GPU point is built from the single types' points ([`mix`]).
 
 mod assemble;
 mod day;
 mod layout;
-mod mix;
+pub(crate) mod mix;
 mod placement;
 mod policy;
+mod procure;
 mod sizing;
+mod uncertain;
 
 use crate::result::*;
 use crate::scenario::Scenario;
-use infercost_core::Workload;
+use crate::uncertainty::Uncertainty;
+use infercost_core::{Rng, Workload};
 use infercost_cost::{Catalog, Plan};
 use infercost_perf::Deployment;
 use infercost_sim::EngineConfig;
@@ -31,6 +36,26 @@ pub(crate) struct Setup {
     pub(crate) failure: Option<String>,
 }
 
+impl Setup {
+    /// The setup's deployment at tensor parallelism `tp` (its own when `tp` is its TP); `None` when it has none or
+    /// that layout does not exist.
+    pub(crate) fn at_tp(&self, s: &Scenario, tp: u32) -> Option<Deployment> {
+        let dep = self.dep.as_ref()?;
+        if tp == dep.tp {
+            return Some(dep.clone());
+        }
+        let d = &s.deployments[self.deployment];
+        Deployment::new(
+            dep.model.clone(),
+            dep.gpu.clone(),
+            tp,
+            d.weights,
+            d.kv_dtype,
+        )
+        .ok()
+    }
+}
+
 /// What every point of a plan shares.
 pub(crate) struct Ctx<'a> {
     pub(crate) scenario: &'a Scenario,
@@ -42,6 +67,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) weights: [f64; 24],
     /// The pilot's minute-to-minute burstiness (`infercost_sim::minute_factors`), for the day model.
     pub(crate) minute_factors: &'a [f64],
+    /// The Monte Carlo draws to take around the point, if any (`plan --uncertainty`).
+    pub(crate) uncertainty: Option<&'a Uncertainty>,
 }
 
 /// The engine a deployment runs with under the scenario's settings.
@@ -116,7 +143,7 @@ pub(crate) fn eval_point(
         seed,
     };
     let plans = plans_for(ctx.catalog, s, &setup.gpu);
-    for (plan, b) in policy::bill_fleets(ctx, &plans, &whole, all) {
+    for (plan, b) in policy::bill_fleets(ctx, &plans, policy::FleetSize::of(&whole), all) {
         point.bills.push(PointBill {
             policy: b.policy,
             lawful: lawful(plan, s),
@@ -130,7 +157,7 @@ pub(crate) fn eval_point(
     }
     let mut notes = Vec::new();
     let chosen = match &s.geography {
-        None => assemble::one_fleet(ctx, &point, &whole),
+        None => assemble::one_fleet(ctx, &point, &whole, all),
         Some(_) => {
             let (p, chosen) = placement::placements(ctx, setup_index, setup, &whole, coords, seed);
             point.simulations += p.sims;
@@ -140,7 +167,15 @@ pub(crate) fn eval_point(
         }
     };
     match chosen {
-        Some(fleets) => assemble::finish(ctx, &mut point, fleets, seed),
+        Some(fleets) => {
+            if let Some(u) = ctx.uncertainty {
+                // Seeded by the draws' seed and the point's own seed (its coordinates), so any thread order and any
+                // shard draws the same.
+                let draw_seed = Rng::derive(u.seed, seed).next_u64();
+                point.uncertainty = Some(uncertain::band(ctx, &fleets, u, draw_seed));
+            }
+            assemble::finish(ctx, &mut point, fleets, seed)
+        }
         None => point.reason = Some(assemble::no_serving_reason(&point, notes)),
     }
     point

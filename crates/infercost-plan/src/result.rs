@@ -1,5 +1,17 @@
 //! The planner's result: what `infercost plan --json` prints and the report reads. Field names are a contract.
 
+mod band;
+mod buy;
+mod day;
+mod decision;
+mod mix;
+
+pub use band::CostBand;
+pub use buy::BuyOrRent;
+pub use day::{BillDay, DayHour};
+pub use decision::{Decision, DecisionAxis, DecisionKind};
+pub use mix::{MixRow, MIX_GPU};
+
 use crate::scenario::Scenario;
 use infercost_core::Usd;
 use infercost_cost::{Bill, Catalog, Commitment};
@@ -60,62 +72,6 @@ impl std::fmt::Display for Policy {
     }
 }
 
-/// A fleet's simulated day under its bill's policy: what it provisioned, how busy it was and how much of the
-/// traffic met the SLO, over the day and hour by hour.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BillDay {
-    /// The day model that simulated it (`derived`: each hour's mean load on the hour's fleet; `fluid`: minute by
-    /// minute with the autoscaler's lag).
-    pub model: String,
-    /// GPU-hours provisioned in the day.
-    pub gpu_hours: f64,
-    /// GPU-hours' worth of capacity the load used (load over capacity, the meaning the bills use).
-    pub busy_gpu_hours: f64,
-    /// 1 − busy / provisioned.
-    pub idle_fraction: f64,
-    /// Share of the day's requests served within the SLO (unserved and rejected requests are misses).
-    pub slo_attainment: f64,
-    /// Times the fleet grew.
-    pub scale_ups: u32,
-    /// Times the fleet shrank.
-    pub scale_downs: u32,
-    /// The headroom the fleet needed to meet the SLO over the day: extra replicas on a static fleet.
-    #[serde(default)]
-    pub headroom_replicas: u32,
-    /// The autoscaler's target utilisation (an autoscaled fleet; lower is more headroom).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub autoscale_target: Option<f64>,
-    /// The 24 hours.
-    pub hourly: Vec<DayHour>,
-}
-
-/// One hour of a simulated day.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DayHour {
-    /// Hour of day.
-    pub hour: u32,
-    /// Mean requests per second.
-    pub load_rps: f64,
-    /// Mean replicas running.
-    pub replicas_mean: f64,
-    /// Load over the running fleet's capacity.
-    pub busy_fraction: f64,
-    /// Share of the hour's requests served within the SLO.
-    pub slo_attainment: f64,
-    /// p99 TTFT in the hour, where the model measures it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttft_p99_ms: Option<f64>,
-    /// Of `replicas_mean`, replicas on committed capacity.
-    #[serde(default)]
-    pub committed_replicas: f64,
-    /// Of `replicas_mean`, replicas on spot.
-    #[serde(default)]
-    pub spot_replicas: f64,
-    /// Of `replicas_mean`, replicas on demand.
-    #[serde(default)]
-    pub on_demand_replicas: f64,
-}
-
 /// One fleet of a point's chosen serving: the user groups it serves, where, on which plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Serving {
@@ -150,6 +106,10 @@ pub struct Serving {
     /// one is priced), so a reader can re-price the choice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alternatives: Vec<Bill>,
+    /// Where the fleet could run on owned servers: its cheapest owned and rented bills there. Absent where no
+    /// owned plan prices it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buy_or_rent: Option<BuyOrRent>,
 }
 
 /// A bill on one plan under the provisioning policy that is cheapest for that plan.
@@ -238,6 +198,20 @@ pub struct Point {
     pub placement: Vec<PlacementOption>,
     /// Simulations run for this point.
     pub simulations: u32,
+    /// A mixed-GPU point's (`gpu = "mix"`) pools, one row per GPU type; empty (and absent from the JSON) on a
+    /// single type's point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mix: Vec<MixRow>,
+    /// The cost band of `plan --uncertainty N`; absent without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<CostBand>,
+}
+
+impl Point {
+    /// Whether this is a mixed-GPU point (`gpu = "mix"`).
+    pub fn is_mix(&self) -> bool {
+        self.gpu == MIX_GPU
+    }
 }
 
 /// Cost growth from the pilot to a target, split over the three variables.
@@ -375,6 +349,8 @@ pub enum BreakevenKind {
     SelfHostVsApi,
     /// The volume from which serving each user group in its own region pays for itself.
     SecondRegion,
+    /// The volume from which owned servers cost less than renting the fleet in the same jurisdiction.
+    BuyVsRent,
 }
 
 impl BreakevenKind {
@@ -384,6 +360,7 @@ impl BreakevenKind {
             BreakevenKind::CommittedVsOnDemand => "committed_vs_on_demand",
             BreakevenKind::SelfHostVsApi => "self_host_vs_api",
             BreakevenKind::SecondRegion => "second_region",
+            BreakevenKind::BuyVsRent => "buy_vs_rent",
         }
     }
 
@@ -391,7 +368,9 @@ impl BreakevenKind {
     pub fn unit(self) -> &'static str {
         match self {
             BreakevenKind::CommittedVsOnDemand => "utilization",
-            BreakevenKind::SelfHostVsApi | BreakevenKind::SecondRegion => "volume",
+            BreakevenKind::SelfHostVsApi
+            | BreakevenKind::SecondRegion
+            | BreakevenKind::BuyVsRent => "volume",
         }
     }
 }
@@ -556,6 +535,9 @@ pub struct PlanResult {
     pub inflections: Vec<Inflection>,
     /// Break-evens.
     pub breakevens: Vec<Breakeven>,
+    /// Where the best choice changes along the volume and context axes, located by bisection with simulation.
+    #[serde(default)]
+    pub decisions: Vec<Decision>,
     /// Months ahead.
     pub months: Vec<Month>,
     /// Placement by region.

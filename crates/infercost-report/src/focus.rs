@@ -440,6 +440,7 @@ mod tests {
             bill: with_bill.then(|| bill.clone()),
             day: None,
             alternatives: Vec::new(),
+            buy_or_rent: None,
         }
     }
 

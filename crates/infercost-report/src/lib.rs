@@ -16,7 +16,7 @@ pub mod focus;
 mod headline;
 mod html;
 mod markdown;
-mod mix;
+mod procure;
 mod prose;
 mod residency;
 mod summary;
@@ -35,6 +35,9 @@ pub use prose::{compounding, shard_note, times, ATTRIBUTION_NOTE};
 pub use summary::summary;
 pub use table::Table;
 pub use tables::{plan_cost, plans_of, tables};
+
+#[cfg(test)]
+mod mix_tests;
 
 /// The results the tests read.
 #[cfg(test)]

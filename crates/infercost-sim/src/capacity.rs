@@ -144,7 +144,7 @@ pub struct LoadPoint {
 
 /// A pool of `POOL_REPLICAS` replicas of `dep` at `LOAD_CURVE_FRACTIONS` of `capacity_rps` each, offered
 /// `arrivals` (the hour the day will see, `transform::day::busy_hour`: its burstiness and length mix) thinned
-/// or superposed to each rate: the curve the fluid day model reads. A bursty trace keeps more sequences
+/// or superposed to each rate (its requests in arrival order): the curve the fluid day model reads. A bursty trace keeps more sequences
 /// running than Poisson arrivals at the same mean rate, and the autoscaler sees that.
 pub fn load_curve(
     dep: &Deployment,
@@ -185,9 +185,16 @@ pub fn load_point(
         .min(MAX_PROBE_REQUESTS / rate);
     // The window of the arrivals the probe needs, then thinned or superposed to the rate.
     let source_rate = arrivals.len() as f64 / span_s;
-    let mut window = arrivals.clone();
-    let end = window.requests[0].arrival + SimTime::from_secs_f64(duration.min(span_s));
-    window.requests.retain(|r| r.arrival < end);
+    // Only the window is copied: the hour at a large volume holds millions of requests.
+    let end = arrivals.requests[0].arrival + SimTime::from_secs_f64(duration.min(span_s));
+    let n = arrivals.requests.partition_point(|r| r.arrival < end);
+    let window = Workload {
+        requests: arrivals.requests[..n].to_vec(),
+        hash_ids: arrivals.hash_ids.clone(),
+        regions: arrivals.regions.clone(),
+        epoch_origin_s: arrivals.epoch_origin_s,
+        has_timestamps: arrivals.has_timestamps,
+    };
     let Ok(w) = scale_volume(&window, rate / source_rate, VolumeMode::Users, SEED) else {
         return none;
     };

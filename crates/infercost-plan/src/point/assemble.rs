@@ -2,9 +2,9 @@
 //! written into its headline cost, plan, size and day.
 
 use super::day::Env;
-use super::policy::mean_lengths;
+use super::policy::{mean_lengths, FleetSize, Traffic};
 use super::{Ctx, Setup, Sizing};
-use crate::result::{BillDay, Hour, Point, Policy, Serving};
+use crate::result::{BillDay, BuyOrRent, Hour, Point, Policy, Serving};
 use infercost_core::units::HOURS_PER_MONTH;
 use infercost_cost::Bill;
 use infercost_sim::LatencySummary;
@@ -20,6 +20,10 @@ pub(super) struct Fleet {
     pub(super) alternatives: Vec<Bill>,
     pub(super) sizing: Sizing,
     pub(super) volume: f64,
+    /// The traffic it was billed for.
+    pub(super) traffic: Traffic,
+    /// Its cheapest bills on owned and on rented plans, where it could be owned.
+    pub(super) buy_or_rent: Option<BuyOrRent>,
 }
 
 /// The point before it is sized: what the setup says, with no fleet.
@@ -60,6 +64,8 @@ pub(super) fn unsized_point(
         serving: Vec::new(),
         placement: Vec::new(),
         simulations: 0,
+        mix: Vec::new(),
+        uncertainty: None,
     }
 }
 
@@ -87,7 +93,12 @@ pub(super) fn record_whole(ctx: &Ctx, point: &mut Point, whole: &Sizing) {
 }
 
 /// One fleet carrying everything on the cheapest plan (no geography).
-pub(super) fn one_fleet(ctx: &Ctx, point: &Point, whole: &Sizing) -> Option<Vec<Fleet>> {
+pub(super) fn one_fleet(
+    ctx: &Ctx,
+    point: &Point,
+    whole: &Sizing,
+    traffic: Traffic,
+) -> Option<Vec<Fleet>> {
     let b = point
         .bills
         .iter()
@@ -106,6 +117,14 @@ pub(super) fn one_fleet(ctx: &Ctx, point: &Point, whole: &Sizing) -> Option<Vec<
         alternatives: Vec::new(),
         sizing: whole.clone(),
         volume: point.volume,
+        traffic,
+        buy_or_rent: BuyOrRent::among(point.bills.iter().filter(|b| b.lawful).map(|b| {
+            let owned = ctx
+                .catalog
+                .plan(&b.bill.plan)
+                .is_ok_and(|p| p.commitment == infercost_cost::Commitment::Owned);
+            (&b.bill, owned)
+        })),
     }])
 }
 
@@ -185,6 +204,7 @@ pub(super) fn finish(ctx: &Ctx, point: &mut Point, fleets: Vec<Fleet>, seed: u64
             bill: Some(f.bill),
             day: f.day,
             alternatives: f.alternatives,
+            buy_or_rent: f.buy_or_rent,
         })
         .collect();
 }
@@ -220,7 +240,7 @@ fn day(ctx: &Ctx, fleets: &[Fleet], seed: u64) -> Vec<Hour> {
 /// the catalog's usual 10-minute provisioning).
 fn hours(ctx: &Ctx, sz: &Sizing, volume: f64, seed: u64) -> Vec<Hour> {
     const DELAY_S: f64 = 600.0;
-    let env = Env::of(ctx, sz, volume, seed);
+    let env = Env::of(ctx, FleetSize::of(sz), volume, seed);
     let fixed = env
         .static_day(0.0, DELAY_S)
         .map_or(sz.cap.replicas, |(_, extra)| sz.cap.replicas + extra);

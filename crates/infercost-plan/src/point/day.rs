@@ -7,7 +7,7 @@
 //! spot reclaims drawn from the point's seed. [`Derived`] is the analytic day (each hour's mean load on the
 //! hour's fleet), kept for the tests that check the headroom rule against hand arithmetic.
 
-use super::sizing::Sizing;
+use super::policy::FleetSize;
 use super::Ctx;
 use crate::result::{BillDay, DayHour};
 use std::cell::RefCell;
@@ -237,9 +237,9 @@ pub(crate) struct Env {
 }
 
 impl Env {
-    pub(crate) fn of(ctx: &Ctx, sz: &Sizing, volume: f64, seed: u64) -> Env {
+    pub(crate) fn of(ctx: &Ctx, sz: FleetSize, volume: f64, seed: u64) -> Env {
         let peak = ctx.pilot_rate * volume;
-        let r = sz.cap.replicas.max(1);
+        let r = sz.replicas.max(1);
         let mut hourly_rps = [0.0; 24];
         for (h, w) in hourly_rps.iter_mut().zip(ctx.weights) {
             *h = peak * w;
@@ -255,7 +255,7 @@ impl Env {
             busy_rps: sz.rps.max(1e-9),
             replica_rps: (busiest * burst / r as f64).max(sz.rps).max(1e-9),
             replicas: r,
-            tp: sz.dep.tp,
+            tp: sz.tp,
             target: ctx.scenario.slo.percentile / 100.0,
             seed,
             model: model(),

@@ -1,270 +1,371 @@
-//! The cheapest mix of capacity at one provider, GPU and region: how many GPUs to commit on a term plan, and how
-//! much of the rest of the day to run on spot and on demand, with the SLO held over the simulated day.
-//!
-//! Committed GPUs bill every hour, so a commitment pays for a replica only if the day needs it for more than the
-//! committed/on-demand price ratio of the hours: the cheapest commitment is one of the day's fleet sizes (in
-//! whole replicas), and every one is tried. Spot covers a share of the fleet above the commitment; the day is
-//! simulated with that share's interruptions, and a share whose day misses the SLO is not used. Both the fleet
-//! that follows the day and the static peak fleet are tried under every split, so all on demand, all spot and
-//! all committed, static or autoscaled, are among the candidates and the mix never costs more than any of them.
+//! Mixed-GPU fleets: short requests on cheap GPUs, long ones on GPUs with more memory and bandwidth (Mélange,
+//! Griggs et al. 2024). The pilot's requests are cut into size buckets ([`buckets`]), each GPU type's capacity
+//! within the SLO is measured per bucket at the TP its own point chose, an integer program picks the cheapest
+//! assignment of buckets to types ([`ilp`]), and the chosen pools are verified by simulating the busiest hour
+//! behind a length-aware router, growing any pool that misses the SLO. The mix point is reported only when that
+//! verified fleet costs less than the best single type; otherwise it is that single type (one row, share 1).
 
-use super::day::{Env, SimDay};
-use super::policy::{interruptions, levels, Billed, Carry, HOUR_SHARE};
-use super::Ctx;
-use crate::result::Policy;
-use infercost_core::units::HOURS_PER_MONTH;
-use infercost_core::{fmt, Usd};
-use infercost_cost::mix::{bill_mix, MixPlans, MixSegment, MixUsage};
-use infercost_cost::{spot, Bill, Commitment, MixOption, Plan};
-use std::rc::Rc;
+mod buckets;
+mod ilp;
 
-/// Shares of the fleet above the commitment tried on spot, most first.
-const SPOT_SHARES: [f64; 3] = [1.0, 0.5, 0.0];
+pub(crate) use buckets::{buckets, Buckets};
 
-/// One way to buy the day.
-struct Candidate<'a> {
-    /// Shared by the candidates priced on it.
-    day: Rc<SimDay>,
-    target: Option<f64>,
-    extra: u32,
-    term: Option<&'a Plan>,
-    /// Replicas committed.
-    commit: f64,
-    spot_share: f64,
+use super::assemble::{self, Fleet};
+use super::policy::{bill_fleets, choose, FleetSize, Traffic};
+use super::sizing::Sizing;
+use super::{engine_for, lawful, plans_for, Ctx, Setup};
+use crate::capacity::{min_replicas_routed, SearchConfig};
+use crate::result::{MixRow, Point, MIX_GPU};
+use infercost_perf::Deployment;
+use infercost_sim::fleet::LengthRouter;
+
+/// A GPU type a mix may use: its setup, the layout its point chose and its cheapest lawful hourly price.
+pub(crate) struct Candidate {
+    pub(crate) setup: usize,
+    pub(crate) dep: Deployment,
+    /// $ per GPU-hour of the type's cheapest lawful plan.
+    pub(crate) usd_per_gpu_hour: f64,
 }
 
-/// The anchor's siblings: the provider's other terms for the same GPU in the same region that the scenario
-/// prices.
-fn siblings<'c>(ctx: &Ctx<'c>, anchor: &Plan) -> (Vec<&'c Plan>, Option<&'c Plan>) {
-    let s = ctx.scenario;
-    let same = ctx.catalog.plans.iter().filter(|p| {
-        p.provider == anchor.provider
-            && p.gpu == anchor.gpu
-            && p.region == anchor.region
-            && p.name != anchor.name
-            && (s.plans.is_empty() || s.plans.contains(&p.name))
-    });
-    let terms = same.clone().filter(|p| p.commitment.is_term()).collect();
-    let spot = same
-        .filter(|p| p.commitment == Commitment::Spot)
-        .min_by(|a, b| a.usd_per_gpu_hour.total_cmp(&b.usd_per_gpu_hour));
-    (terms, spot)
-}
-
-/// The cheapest mix anchored on the on-demand plan `anchor`, or `None` when its provider sells this GPU in this
-/// region on no other terms (the plan's own bill is then the whole story) or no mix meets the SLO.
-pub(super) fn cheapest(ctx: &Ctx, anchor: &Plan, env: &Env, carry: &Carry) -> Option<Billed> {
-    if anchor.commitment != Commitment::OnDemand {
-        return None;
-    }
-    let (terms, spot_plan) = siblings(ctx, anchor);
-    if terms.is_empty() && spot_plan.is_none() {
-        return None;
-    }
-    let delay = spot_plan
-        .map_or(0, |p| p.lead_time_s)
-        .max(anchor.lead_time_s) as f64;
-    let spot_rate = spot_plan.map(|p| (p, interruptions(p)));
-    let mut candidates = Vec::new();
-    let mut spot_missed = None;
-    for share in SPOT_SHARES {
-        let lambda = spot_rate.map_or(0.0, |(_, l)| l) * share;
-        if share > 0.0 && spot_plan.is_none() {
-            continue;
-        }
-        // The fleet that follows the day and the fleet sized for the peak, each with the headroom its day needs
-        // at this share's interruptions.
-        let days = [
-            env.autoscaled_day(lambda, delay)
-                .map(|(d, t)| (d, Some(t), 0)),
-            env.static_day(lambda, delay)
-                .map(|(d, extra)| (d, None, extra)),
-        ];
-        if days.iter().all(Option::is_none) {
-            spot_missed.get_or_insert(share);
-        }
-        for (day, target, extra) in days.into_iter().flatten() {
-            let day = Rc::new(day);
-            for term in std::iter::once(None).chain(terms.iter().copied().map(Some)) {
-                let commits = if term.is_some() {
-                    levels(&day)
-                } else {
-                    vec![0.0]
-                };
-                for commit in commits {
-                    candidates.push(Candidate {
-                        day: Rc::clone(&day),
-                        target,
-                        extra,
-                        term,
-                        commit,
-                        spot_share: share,
-                    });
-                }
-            }
-        }
-    }
-    let priced: Vec<(Bill, Candidate)> = candidates
-        .into_iter()
-        .filter_map(|c| Some((price(ctx, anchor, spot_rate, env, carry, &c)?, c)))
-        .collect();
-    let (i, _) = priced
-        .iter()
-        .enumerate()
-        .min_by_key(|(_, (b, _))| b.total_usd_per_month)?;
-    let reason = why(&priced, i, spot_plan, spot_missed, env.target);
-    let options = frontier(&priced);
-    let (mut bill, c) = priced.into_iter().nth(i)?;
-    if let Some(p) = bill.procurement.as_mut() {
-        p.reason = Some(reason);
-        p.options = options;
-    }
-    let day = env.record(&c.day, &layers(&c), (c.extra, c.target));
-    Some(Billed {
-        policy: Policy::Mix,
-        bill,
-        day,
-    })
-}
-
-/// The priced ways of buying the day that no other beats at every price: each one's GPU-hours per plan.
-fn frontier(priced: &[(Bill, Candidate)]) -> Vec<MixOption> {
-    let all: Vec<MixOption> = priced
-        .iter()
-        .filter_map(|(b, _)| {
-            let p = b.procurement.as_ref()?;
-            Some(MixOption {
-                committed_plan: p.committed_plan.clone(),
-                committed_gpu_hours: p.committed_gpus * HOURS_PER_MONTH,
-                spot_gpu_hours: p.spot_gpu_hours,
-                on_demand_gpu_hours: p.on_demand_gpu_hours,
-            })
-        })
-        .collect();
-    let mut kept: Vec<MixOption> = Vec::new();
-    for (i, o) in all.iter().enumerate() {
-        // Dominated by another (an exact tie keeps the first).
-        let beaten = all
-            .iter()
-            .enumerate()
-            .any(|(j, x)| j != i && o.dominated_by(x) && (!x.dominated_by(o) || j < i));
-        if !beaten {
-            kept.push(o.clone());
-        }
-    }
-    kept
-}
-
-/// Replicas per hour in layers (committed, spot, on-demand): the commitment runs all day, spot takes its share
-/// of the replicas above it (whole replicas), on-demand the rest.
-fn layers(c: &Candidate) -> Vec<[f64; 3]> {
-    c.day
-        .hours
-        .iter()
-        .map(|h| {
-            let above = (h.replicas_mean - c.commit).max(0.0);
-            let spot = (above * c.spot_share).floor();
-            [c.commit, spot, above - spot]
-        })
-        .collect()
-}
-
-fn price(
+/// The GPU types a mix at a point may use, from each type's own point (`singles`: setup index and point): the
+/// TP its sizing chose (the smallest that fits when it found no fleet for the whole traffic, which may still
+/// serve the short requests), priced at its cheapest lawful plan.
+pub(crate) fn candidates(
     ctx: &Ctx,
-    anchor: &Plan,
-    spot_rate: Option<(&Plan, f64)>,
-    env: &Env,
-    carry: &Carry,
-    c: &Candidate,
-) -> Option<Bill> {
-    let tp = env.tp as f64;
-    let layers = layers(c);
-    let segments: Vec<MixSegment> = c
-        .day
-        .hours
-        .iter()
-        .zip(&layers)
-        .map(|(h, [committed, spot, od])| {
-            let running = committed + spot + od;
-            MixSegment {
-                hours: HOUR_SHARE,
-                spot_gpus: spot * tp,
-                on_demand_gpus: od * tp,
-                busy_gpus: (h.load_rps / env.busy_rps.max(1e-12)).min(running) * tp,
-            }
-        })
-        .collect();
-    let spot_replica_hours: f64 = layers.iter().map(|l| l[1] * HOUR_SHARE).sum();
-    let usage = MixUsage {
-        segments,
-        committed_gpus: c.commit * tp,
-        requests: carry.requests,
-        output_tokens: carry.output_tokens,
-        inter_region_gb: carry.inter_region_gb,
-        spot_interruptions_per_month: spot_rate.map_or(0.0, |(_, l)| l) * spot_replica_hours,
-    };
-    let uses_spot = spot_replica_hours > 0.0;
-    let plans = MixPlans {
-        on_demand: anchor,
-        committed: c.term,
-        spot: spot_rate.map(|(p, _)| p).filter(|_| uses_spot),
-    };
-    bill_mix(&plans, ctx.catalog, &usage, &ctx.scenario.egress_model).ok()
+    setups: &[Setup],
+    singles: &[(usize, &Point)],
+) -> Vec<Candidate> {
+    let s = ctx.scenario;
+    let mut out = Vec::new();
+    for &(si, p) in singles {
+        let setup = &setups[si];
+        let tp = if p.cheapest_usd_per_month.is_some() {
+            p.tp
+        } else {
+            setup.tp
+        };
+        let Some(dep) = setup.at_tp(s, tp) else {
+            continue;
+        };
+        let price = plans_for(ctx.catalog, s, &setup.gpu)
+            .into_iter()
+            .filter(|p| lawful(p, s))
+            .map(|p| p.usd_per_gpu_hour)
+            .min_by(f64::total_cmp);
+        if let Some(usd_per_gpu_hour) = price {
+            out.push(Candidate {
+                setup: si,
+                dep,
+                usd_per_gpu_hour,
+            });
+        }
+    }
+    out
 }
 
-/// Why the chosen mix: what committing and spot would have saved or cost against the best candidate without
-/// them, and whether spot's interruptions kept the SLO.
-fn why(
-    priced: &[(Bill, Candidate)],
-    chosen: usize,
-    spot_plan: Option<&Plan>,
-    missed: Option<f64>,
-    target: f64,
-) -> String {
-    let (best, c) = &priced[chosen];
-    let best_where = |f: &dyn Fn(&Candidate) -> bool| {
-        priced
-            .iter()
-            .filter(|(_, x)| f(x))
-            .map(|(b, _)| b.total_usd_per_month)
-            .min()
+/// One mix point's inputs: the candidates, the buckets at the point's context and each candidate's capacity per
+/// bucket (`[candidate][bucket]`, requests/s per replica).
+pub(crate) struct MixInput<'a> {
+    pub(crate) setups: &'a [Setup],
+    pub(crate) singles: &'a [(usize, &'a Point)],
+    pub(crate) candidates: &'a [Candidate],
+    pub(crate) buckets: &'a Buckets,
+    pub(crate) capacity: &'a [Vec<f64>],
+}
+
+/// A verified pool: its candidate, sizing, bill and share of the requests.
+struct Pool {
+    candidate: usize,
+    fleet: Fleet,
+    share: f64,
+}
+
+/// The mix point at `coords`: the verified cheapest mix when it beats the best single type, else that type.
+pub(crate) fn eval_mix(ctx: &Ctx, m: &MixInput, coords: (f64, f64, f64), seed: u64) -> Point {
+    let best = m
+        .singles
+        .iter()
+        .map(|&(_, p)| p)
+        .filter(|p| p.cheapest_usd_per_month.is_some())
+        .min_by(|a, b| {
+            a.cheapest_usd_per_month
+                .unwrap_or(f64::MAX)
+                .total_cmp(&b.cheapest_usd_per_month.unwrap_or(f64::MAX))
+        });
+    let (pools, sims, why) = match mixed_pools(ctx, m, coords, seed) {
+        Ok((pools, sims)) => (pools, sims, None),
+        Err((sims, why)) => (Vec::new(), sims, Some(why)),
     };
-    let diff = |other: Usd| fmt::usd((other - best.total_usd_per_month).dollars().abs());
-    let mut parts = Vec::new();
-    if c.term.is_some() {
-        if let Some(o) = best_where(&|x| x.term.is_none()) {
-            parts.push(format!(
-                "the commitment saves {} a month over the best mix without one",
-                diff(o)
-            ));
+    let total: Option<f64> = (!pools.is_empty()).then(|| {
+        pools
+            .iter()
+            .map(|p| p.fleet.bill.total_usd_per_month.dollars())
+            .sum()
+    });
+    let beats = match (total, best.and_then(|b| b.cheapest_usd_per_month)) {
+        (Some(t), Some(b)) => t < b,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    if beats {
+        return mixed_point(ctx, m, (coords, seed), pools, sims);
+    }
+    match best {
+        Some(b) => {
+            let mut p = b.clone();
+            p.gpu = MIX_GPU.into();
+            p.simulations = sims;
+            p.mix = vec![MixRow {
+                gpu: b.gpu.clone(),
+                tp: b.tp,
+                replicas: b.replicas_peak,
+                requests_share: 1.0,
+            }];
+            p
         }
-    } else if let Some(o) = best_where(&|x| x.term.is_some()) {
-        parts.push(format!(
-            "no commitment: the best mix with one costs {} more a month",
-            diff(o)
+        None => {
+            let mut p = base_point(ctx, m, coords);
+            p.simulations = sims;
+            p.reason = Some(format!(
+                "no GPU type serves the whole traffic and no mix of them does: {}",
+                why.unwrap_or_else(|| "no mix was found".into())
+            ));
+            p
+        }
+    }
+}
+
+/// The point before its fleet: the deployment's coordinates under the name `mix`.
+fn base_point(ctx: &Ctx, m: &MixInput, coords: (f64, f64, f64)) -> Point {
+    let first = m.singles.first().map_or(0, |s| s.0);
+    let mut p = assemble::unsized_point(ctx, &m.setups[first], coords);
+    p.gpu = MIX_GPU.into();
+    p.fits = m.setups.iter().any(|s| s.dep.is_some());
+    p.reason = None;
+    p
+}
+
+/// The cheapest mix of at least two types, verified by simulation and billed, with the simulations it took; or
+/// the simulations and why there is none.
+fn mixed_pools(
+    ctx: &Ctx,
+    m: &MixInput,
+    coords: (f64, f64, f64),
+    seed: u64,
+) -> Result<(Vec<Pool>, u32), (u32, String)> {
+    let (volume, _, _) = coords;
+    let b = m.buckets;
+    let program = ilp::Program {
+        load: b
+            .shares
+            .iter()
+            .map(|s| ctx.pilot_rate * volume * s)
+            .collect(),
+        capacity: m.capacity.to_vec(),
+        replica_cost: m
+            .candidates
+            .iter()
+            .map(|c| c.dep.tp as f64 * c.usd_per_gpu_hour)
+            .collect(),
+    };
+    let Some(a) = ilp::solve(&program) else {
+        return Err((
+            0,
+            "some requests fit no GPU type's replica within the SLO".into(),
+        ));
+    };
+    let used: Vec<usize> = (0..m.candidates.len())
+        .filter(|&c| a.replicas[c] > 0)
+        .collect();
+    if used.len() < 2 {
+        return Err((
+            0,
+            "the cheapest assignment puts every bucket on one GPU type".into(),
         ));
     }
-    if let Some(sp) = spot_plan {
-        let rate = spot::rate_for(&sp.provider, &sp.gpu);
-        let band = format!(
-            "{:.0}% of spot capacity reclaimed a month",
-            rate.share_per_month * 100.0
-        );
-        if c.spot_share > 0.0 {
-            parts.push(format!(
-                "spot for {:.0}% of the fleet above the commitment: at {band} the day keeps {:.2}% within the SLO",
-                c.spot_share * 100.0,
-                c.day.attainment() * 100.0
-            ));
-        } else if let Some(share) = missed {
-            parts.push(format!(
-                "no spot: at {band}, spot for {:.0}% of the fleet pushes the day below {:.1}% within the SLO",
-                share * 100.0,
-                target * 100.0
-            ));
-        } else if let Some(o) = best_where(&|x| x.spot_share > 0.0) {
-            parts.push(format!("no spot: it would cost {} more a month", diff(o)));
+    let router = LengthRouter {
+        buckets: b.grid.clone(),
+        pool_of_bucket: a
+            .type_of_bucket
+            .iter()
+            .map(|t| {
+                t.and_then(|t| used.iter().position(|&u| u == t))
+                    .unwrap_or(0)
+            })
+            .collect(),
+    };
+    let mut pools = Vec::new();
+    let mut sims = 0;
+    for (pool, &c) in used.iter().enumerate() {
+        let buckets: Vec<usize> = (0..b.shares.len())
+            .filter(|&k| a.type_of_bucket[k] == Some(c))
+            .collect();
+        let share: f64 = buckets.iter().map(|&k| b.shares[k]).sum();
+        // The pool's capacity for its own mix: its load over the replica-equivalents its buckets need.
+        let need: f64 = buckets
+            .iter()
+            .map(|&k| program.load[k] / program.capacity[c][k])
+            .sum();
+        let rps = ctx.pilot_rate * volume * share / need;
+        let keep = |r: &infercost_core::Request| router.pool_of(r) == pool;
+        let start = a.replicas[c];
+        match verify(ctx, m, c, (coords, seed), (start, rps, share), &keep) {
+            Ok((fleet, n)) => {
+                sims += n;
+                pools.push(Pool {
+                    candidate: c,
+                    fleet,
+                    share,
+                });
+            }
+            Err((n, why)) => return Err((sims + n, why)),
         }
     }
-    parts.join("; ")
+    Ok((pools, sims))
+}
+
+/// Sizes one pool by simulating the requests the router sends it at the busiest hour, from the program's replica
+/// count (kept when it meets the SLO, grown until it does, shrunk while it still does), in each jurisdiction a
+/// lawful plan for the type runs in, and bills it there under its cheapest policy; keeps the cheapest.
+fn verify(
+    ctx: &Ctx,
+    m: &MixInput,
+    c: usize,
+    (coords, seed): ((f64, f64, f64), u64),
+    (start, rps, share): (u32, f64, f64),
+    keep: &dyn Fn(&infercost_core::Request) -> bool,
+) -> Result<(Fleet, u32), (u32, String)> {
+    let s = ctx.scenario;
+    let cand = &m.candidates[c];
+    let setup = &m.setups[cand.setup];
+    let plans: Vec<_> = plans_for(ctx.catalog, s, &setup.gpu)
+        .into_iter()
+        .filter(|p| lawful(p, s))
+        .collect();
+    let mut places: Vec<&str> = plans.iter().map(|p| p.geo.as_str()).collect();
+    places.sort_unstable();
+    places.dedup();
+    let (volume, context, _) = coords;
+    let mut sims = 0;
+    let mut best: Option<Fleet> = None;
+    let mut why = format!("no {} pool meets the SLO", setup.gpu);
+    for place in places {
+        // Users away from the place the pool runs in reach it over the inter-region round trip.
+        let remote: f64 = s.geography.as_ref().map_or(0.0, |g| {
+            g.users
+                .iter()
+                .filter(|(group, _)| group.as_str() != place)
+                .map(|(_, share)| share)
+                .sum()
+        });
+        let mut cfg = SearchConfig {
+            engine: engine_for(s, &cand.dep),
+            slo: s.slo,
+            seed,
+            group_replicas: s.group_replicas,
+        };
+        if remote > 0.0 {
+            cfg.slo.ttft_ms -= s.geography.as_ref().map_or(0.0, |g| g.cross_region_rtt_ms);
+        }
+        if cfg.slo.ttft_ms <= 0.0 {
+            continue;
+        }
+        let cap = min_replicas_routed(&cand.dep, ctx.pilot, coords, &cfg, start.max(1), keep);
+        sims += cap.sims;
+        if let Some(f) = &cap.failure {
+            why = format!("the {} pool in {place}: {f}", setup.gpu);
+            continue;
+        }
+        let sizing = Sizing {
+            dep: cand.dep.clone(),
+            cap,
+            rps,
+        };
+        let traffic = Traffic {
+            volume: volume * share,
+            context,
+            share,
+            remote_share: share * remote,
+            seed,
+        };
+        // The pool is priced on its own simulated day, like any fleet: its plans here, each alone or as the mix
+        // of terms it anchors.
+        let here: Vec<_> = plans.iter().copied().filter(|p| p.geo == place).collect();
+        let bills = bill_fleets(ctx, &here, FleetSize::of(&sizing), traffic);
+        if let Some(c) = choose(bills) {
+            let bill = c.billed.bill;
+            if best
+                .as_ref()
+                .is_none_or(|f| bill.total_usd_per_month < f.bill.total_usd_per_month)
+            {
+                best = Some(Fleet {
+                    users: Vec::new(),
+                    served_in: place.to_string(),
+                    policy: c.billed.policy,
+                    bill,
+                    day: Some(c.billed.day),
+                    alternatives: c.alternatives,
+                    sizing,
+                    volume: volume * share,
+                    traffic,
+                    // Buy vs rent is read from the single types' points.
+                    buy_or_rent: None,
+                });
+            }
+        }
+    }
+    best.map(|f| (f, sims)).ok_or((sims, why))
+}
+
+/// The point of a verified mix: its pools as the serving, priced and sized like any other point's fleets.
+fn mixed_point(
+    ctx: &Ctx,
+    m: &MixInput,
+    (coords, seed): ((f64, f64, f64), u64),
+    pools: Vec<Pool>,
+    sims: u32,
+) -> Point {
+    let mut p = base_point(ctx, m, coords);
+    let whole = pools[0].fleet.sizing.clone();
+    assemble::record_whole(ctx, &mut p, &whole);
+    p.simulations = sims;
+    p.groups = pools.iter().map(|x| x.fleet.sizing.cap.groups).sum();
+    let scaled = |x: &Pool, n: u64| n * x.fleet.sizing.cap.groups as u64;
+    p.rejected_peak_hour = pools
+        .iter()
+        .map(|x| scaled(x, x.fleet.sizing.cap.sim.rejected))
+        .sum();
+    p.truncated_peak_hour = pools
+        .iter()
+        .map(|x| scaled(x, x.fleet.sizing.cap.sim.truncated))
+        .sum();
+    // Each pool meets the percentile target, so the fleet does; its latency is the slowest pool's.
+    let slowest = |f: &dyn Fn(&Pool) -> f64| {
+        pools
+            .iter()
+            .max_by(|a, b| f(a).total_cmp(&f(b)))
+            .map(|x| x.fleet.sizing.cap.sim.clone())
+    };
+    if let Some(sim) = slowest(&|x| x.fleet.sizing.cap.sim.ttft_ms.p99) {
+        p.ttft_ms = sim.ttft_ms;
+    }
+    if let Some(sim) = slowest(&|x| x.fleet.sizing.cap.sim.tpot_ms.p99) {
+        p.tpot_ms = sim.tpot_ms;
+    }
+    p.mix = pools
+        .iter()
+        .map(|x| MixRow {
+            gpu: m.setups[m.candidates[x.candidate].setup].gpu.clone(),
+            tp: x.fleet.sizing.dep.tp,
+            replicas: x.fleet.sizing.cap.replicas,
+            requests_share: x.share,
+        })
+        .collect();
+    assemble::finish(
+        ctx,
+        &mut p,
+        pools.into_iter().map(|x| x.fleet).collect(),
+        seed,
+    );
+    p
 }

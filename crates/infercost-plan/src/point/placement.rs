@@ -3,7 +3,7 @@
 //! and the transfer) and billed on its cheapest plan there.
 
 use super::assemble::Fleet;
-use super::policy::{bill_fleets, Billed, Traffic};
+use super::policy::{bill_fleets, choose, Billed, Chosen, FleetSize, Traffic};
 use super::sizing::{size, Sizing};
 use super::{allowed, plans_for, Ctx, Setup};
 use crate::result::{PlacementOption, Route};
@@ -335,15 +335,15 @@ impl Pricing<'_, '_> {
             seed: self.sizer.seed,
         };
         let here: Vec<&Plan> = self.plans.iter().copied().filter(|p| &p.geo == j).collect();
-        let mut billed: Vec<Billed> = bill_fleets(self.ctx, &here, &sz, t)
-            .into_iter()
-            .map(|(_, b)| b)
-            .collect();
-        let Some(i) = (0..billed.len()).min_by_key(|&i| billed[i].bill.total_usd_per_month) else {
+        let bills = bill_fleets(self.ctx, &here, FleetSize::of(&sz), t);
+        let Some(chosen) = choose(bills) else {
             return Err(format!("no plan prices {} in {j}", self.setup.gpu));
         };
-        let Billed { policy, bill, day } = billed.remove(i);
-        let alternatives = billed.into_iter().map(|b| b.bill).collect();
+        let Chosen {
+            billed: Billed { policy, bill, day },
+            alternatives,
+            buy_or_rent,
+        } = chosen;
         for &gi in &members {
             let g = &self.groups[gi];
             routes.push(Route {
@@ -366,6 +366,8 @@ impl Pricing<'_, '_> {
             alternatives,
             sizing: sz,
             volume,
+            traffic: t,
+            buy_or_rent,
         }))
     }
 

@@ -1,11 +1,12 @@
 //! Provisioning policies: what each one provisions over the simulated day for a sized fleet, and its bill on a
 //! plan. A policy whose day misses the SLO gets more headroom until it meets it, or is not offered. The fleet is
 //! billed under whichever policy the plan allows that costs least, and, where the plan's provider sells the
-//! same GPU in the same region on other terms, also as the cheapest mix of them ([`super::mix`]).
+//! same GPU in the same region on other terms, also as the cheapest mix of them ([`super::procure`]). Owned
+//! servers are bought: they cannot follow the day, so an owned plan bills the peak fleet all month.
 
 use super::day::{Env, SimDay};
-use super::{mix, Ctx, Sizing};
-use crate::result::{BillDay, Policy};
+use super::{procure, Ctx, Sizing};
+use crate::result::{BillDay, BuyOrRent, Policy};
 use infercost_core::units::HOURS_PER_MONTH;
 use infercost_core::Workload;
 use infercost_cost::bill::{Segment, Usage};
@@ -22,6 +23,25 @@ pub(super) struct Traffic {
     pub(super) remote_share: f64,
     /// The point's seed: the day model draws from it, so a bill does not depend on the thread count.
     pub(super) seed: u64,
+}
+
+/// What a day's bills need of a sized fleet: its replicas at the peak, their TP and one replica's capacity.
+#[derive(Clone, Copy)]
+pub(crate) struct FleetSize {
+    pub(crate) replicas: u32,
+    pub(crate) tp: u32,
+    /// Requests/s one replica carries within the SLO.
+    pub(crate) rps: f64,
+}
+
+impl FleetSize {
+    pub(super) fn of(sz: &Sizing) -> FleetSize {
+        FleetSize {
+            replicas: sz.cap.replicas,
+            tp: sz.dep.tp,
+            rps: sz.rps,
+        }
+    }
 }
 
 /// A fleet billed under a policy, with the day it was priced on.
@@ -78,10 +98,12 @@ pub(super) fn segments(env: &Env, day: &SimDay) -> Vec<Segment> {
 impl Policy {
     /// The policies a plan allows, in the order they are tried (a tie goes to the first): the peak fleet all
     /// day on any plan; a fleet that follows the load where the plan bills per use; a committed base with
-    /// bursts on its burst plan where a term plan names one.
+    /// bursts on its burst plan where a term plan names one. Owned capacity is bought: it cannot follow the day
+    /// or burst, so an owned plan bills the peak fleet (in whole servers) all month.
     fn offered(plan: &Plan) -> &'static [Policy] {
         match plan.commitment {
             Commitment::OnDemand | Commitment::Spot => &[Policy::Static, Policy::Autoscaled],
+            Commitment::Owned => &[Policy::Static],
             _ if plan.burst_plan.is_some() => &[Policy::Static, Policy::CommittedPlusBurst],
             _ => &[Policy::Static],
         }
@@ -182,7 +204,7 @@ pub(super) fn levels(day: &SimDay) -> Vec<f64> {
 pub(super) fn bill_fleets<'p>(
     ctx: &Ctx,
     plans: &[&'p Plan],
-    sz: &Sizing,
+    sz: FleetSize,
     t: Traffic,
 ) -> Vec<(&'p Plan, Billed)> {
     let s = ctx.scenario;
@@ -206,12 +228,46 @@ pub(super) fn bill_fleets<'p>(
             .min_by_key(|b| b.bill.total_usd_per_month);
         for b in single
             .into_iter()
-            .chain(mix::cheapest(ctx, plan, &env, &carry))
+            .chain(procure::cheapest(ctx, plan, &env, &carry))
         {
             out.push((plan, b));
         }
     }
     out
+}
+
+/// A fleet's cheapest bill among its bills on the plans of one place, with the others as its alternatives and
+/// its cheapest owned and rented bills where it could be owned.
+pub(super) struct Chosen {
+    pub(super) billed: Billed,
+    pub(super) alternatives: Vec<Bill>,
+    pub(super) buy_or_rent: Option<BuyOrRent>,
+}
+
+/// The cheapest of `bills` (a tie goes to the first), or `None` when there is none.
+pub(super) fn choose(bills: Vec<(&Plan, Billed)>) -> Option<Chosen> {
+    let buy_or_rent = BuyOrRent::among(
+        bills
+            .iter()
+            .map(|(p, b)| (&b.bill, p.commitment == Commitment::Owned)),
+    );
+    let i = (0..bills.len()).min_by_key(|&i| bills[i].1.bill.total_usd_per_month)?;
+    let mut billed: Vec<Billed> = bills.into_iter().map(|(_, b)| b).collect();
+    let chosen = billed.remove(i);
+    Some(Chosen {
+        billed: chosen,
+        alternatives: billed.into_iter().map(|b| b.bill).collect(),
+        buy_or_rent,
+    })
+}
+
+/// Bills a fleet of a given size on `plan`: its cheapest bill on the plan alone or as the mix the plan anchors,
+/// on the fleet's simulated day; `None` when no policy meets the SLO.
+pub(super) fn bill_size(ctx: &Ctx, plan: &Plan, sz: FleetSize, t: Traffic) -> Option<Billed> {
+    bill_fleets(ctx, &[plan], sz, t)
+        .into_iter()
+        .map(|(_, b)| b)
+        .min_by_key(|b| b.bill.total_usd_per_month)
 }
 
 /// Mean prompt and output tokens of the pilot at a context multiple.

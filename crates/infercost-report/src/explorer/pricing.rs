@@ -6,7 +6,7 @@
 
 use infercost_core::units::HOURS_PER_MONTH;
 use infercost_core::Usd;
-use infercost_cost::{Bill, Catalog, Plan};
+use infercost_cost::{Bill, Catalog, Commitment, Plan};
 use serde_json::{json, Value};
 
 /// The size of a fleet: replicas at the busiest hour and GPUs per replica.
@@ -136,6 +136,9 @@ impl Pricing<'_> {
         }
         alternatives
             .iter()
+            // An owned plan's bill depends on the busy hours, which the page does not carry: it is not offered as
+            // another plan for a fleet.
+            .filter(|a| a.commitment != Commitment::Owned.name())
             .filter(|a| a.transfer_usd.0 == 0 && a.api_usd.0 == 0)
             .filter_map(|a| self.fleet(a, size))
             .collect()

@@ -3,7 +3,7 @@
 
 use super::elements::{figure, table};
 use super::Page;
-use crate::mix::cheapest_mix;
+use crate::procure::cheapest_mix;
 use crate::prose::times;
 use crate::svg::{Lines, Series, Style, Unit};
 use crate::table::Table;
@@ -97,6 +97,7 @@ fn simulated(page: &Page, di: usize) -> String {
         x_unit: Unit::Plain,
         y_label: "replicas",
         y_unit: Unit::Plain,
+        fan: None,
     }
     .render();
     let id = format!("dayplan-{di}");
@@ -150,6 +151,7 @@ fn chart(di: usize, deployment: &str, v: f64, p: &Point) -> String {
         x_unit: Unit::Plain,
         y_label: "replicas",
         y_unit: Unit::Plain,
+        fan: None,
     }
     .render()
 }

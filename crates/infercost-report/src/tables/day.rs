@@ -2,7 +2,7 @@
 //! the static and autoscaled fleets and the cheapest mix's committed, spot and on-demand layers, with each one's
 //! idle share in the title.
 
-use crate::mix::cheapest_mix;
+use crate::procure::cheapest_mix;
 use crate::prose::times;
 use crate::table::Table;
 use infercost_plan::analysis::best;

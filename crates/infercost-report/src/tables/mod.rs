@@ -7,6 +7,7 @@ pub(crate) mod day;
 mod inputs;
 mod latency;
 mod plans;
+mod uncertainty;
 
 pub use plans::{plan_cost, plans_of};
 
@@ -33,6 +34,7 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
         t.push(bill::bill_table(r, di, &vols));
         t.extend(day::day_table(r, di));
     }
+    t.extend(uncertainty::uncertainty(r));
     // A shard's analysis is empty because merge makes it, not because there is none.
     let whole = r.shard.is_none();
     if whole {
@@ -42,6 +44,7 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
     if whole {
         t.push(analysis::inflections(r));
         t.push(analysis::breakevens(r));
+        t.push(analysis::decisions(r));
     }
     if !r.months.is_empty() {
         t.push(analysis::months(r));

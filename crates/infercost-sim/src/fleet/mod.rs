@@ -13,6 +13,7 @@ mod route;
 mod summary;
 
 pub use config::{Autoscaler, Reclaims, Router, SimConfig};
+pub use route::{LengthBuckets, LengthRouter};
 pub use summary::{ClosedLoopSummary, HourOutcome, Interval, SimResult, TimelineRow};
 
 use crate::metrics::Metrics;
