@@ -328,6 +328,41 @@ mod tests {
     }
 
     #[test]
+    fn a_scale_down_retires_the_newest_replicas_that_lived_their_minimum_lifetime() {
+        let a = Autoscaler {
+            target_utilization: 0.7,
+            provisioning_delay: SimTime::from_secs(60),
+            min_lifetime: SimTime::from_secs(600),
+            min_replicas: 1,
+            max_replicas: 1000,
+            interval: SimTime::from_secs(60),
+        };
+        // At t = 1000 s with a 600 s minimum lifetime, the replicas started at 0, 0 and 100 s may go; those
+        // started at 500 and 900 s may not. An empty window asks for the minimum, one replica.
+        let fleet = |serving: Vec<f64>| Fleet {
+            serving,
+            starting: Vec::new(),
+            backlog: 0.0,
+            window_occupied_s: 0.0,
+            window_s: 0.0,
+            scale_ups: 0,
+            scale_downs: 0,
+            interruptions: 0,
+        };
+        let mut f = fleet(vec![0.0, 0.0, 100.0, 500.0, 900.0]);
+        f.decide(&a, 1000.0);
+        assert_eq!(f.serving, vec![500.0, 900.0]);
+        assert_eq!(f.scale_downs, 3);
+        // Wanting four of five retires one: the newest of those old enough (100 s), not an older one.
+        let mut f = fleet(vec![0.0, 0.0, 100.0, 500.0, 900.0]);
+        f.window_occupied_s = 3.5 * 0.7 * 60.0;
+        f.window_s = 60.0;
+        f.decide(&a, 1000.0);
+        assert_eq!(f.serving, vec![0.0, 0.0, 500.0, 900.0]);
+        assert_eq!(f.scale_downs, 1);
+    }
+
+    #[test]
     fn a_static_fleet_within_capacity_is_idle_by_arithmetic() {
         let d = fluid_day(&inputs(fixed(25), ramp()));
         // 25 replicas × 2 GPUs × 24 h; busy = load / 10 req/s per replica.
