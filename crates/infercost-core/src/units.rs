@@ -163,7 +163,18 @@ mod tests {
     #[test]
     fn spans_round_as_f64_round_does() {
         let mut rng = crate::Rng::new(7);
-        let mut cases = vec![0.0, -1.0, f64::NAN, 0.4999e-9, 0.5e-9, 1.5e-9, 2.5e-9, 1e-3, 4.0e9, 1e30];
+        let mut cases = vec![
+            0.0,
+            -1.0,
+            f64::NAN,
+            0.4999e-9,
+            0.5e-9,
+            1.5e-9,
+            2.5e-9,
+            1e-3,
+            4.0e9,
+            1e30,
+        ];
         for _ in 0..100_000 {
             // Durations from a nanosecond to an hour, and exact halves of a nanosecond.
             let e = (rng.next_u64() % 13) as i32 - 9;

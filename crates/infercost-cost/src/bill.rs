@@ -137,6 +137,16 @@ pub struct Bill {
     pub gpu_usd: Usd,
     /// Of `gpu_usd`, the GPU time that did no work.
     pub idle_usd: Usd,
+    /// Of `gpu_usd`, the committed GPUs (term plans), every hour of the month, idle hours included.
+    #[serde(default)]
+    pub committed_usd: Usd,
+    /// Of `gpu_usd`, GPU time billed on demand (an on-demand plan, or a term plan's burst above its commitment).
+    /// `committed_usd + on_demand_usd + spot_usd = gpu_usd` exactly: this line takes the rounding.
+    #[serde(default)]
+    pub on_demand_usd: Usd,
+    /// Of `gpu_usd`, GPU time billed on spot.
+    #[serde(default)]
+    pub spot_usd: Usd,
     /// Internet egress of responses.
     pub egress_usd: Usd,
     /// Inter-region transfer.
@@ -155,6 +165,10 @@ pub struct Bill {
     pub usd_per_request: Option<f64>,
     /// GPUs committed for the term (term plans; owned plans: every GPU of the servers bought).
     pub committed_gpus: Option<f64>,
+    /// How the GPU time was bought: committed, on-demand and spot. Absent in results planned before it was
+    /// recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procurement: Option<Procurement>,
     /// Owned plans: of `gpu_usd`, the purchase amortised over the month.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amortisation_usd: Option<Usd>,
@@ -188,15 +202,9 @@ pub fn bill(
             return Err(CostError::Invalid(format!("usage segment {s:?}: hours and GPUs must be non-negative and busy GPUs at most the GPUs")));
         }
     }
-    let rate = plan.usd_per_gpu_hour;
     let busy_hours: f64 = usage.segments.iter().map(|s| s.hours * s.busy_gpus).sum();
     let mut owned_lines = None;
-    let Gpu {
-        dollars: gpu_dollars,
-        idle: idle_dollars,
-        hours: gpu_hours,
-        committed,
-    } = if plan.commitment == Commitment::Owned {
+    let gpu = if plan.commitment == Commitment::Owned {
         let (gpu, lines) = owned_gpus(plan, usage, busy_hours)?;
         owned_lines = Some(lines);
         gpu
@@ -205,10 +213,83 @@ pub fn bill(
     } else {
         metered_gpus(plan, usage, busy_hours)
     };
+    let spot = plan.commitment == Commitment::Spot;
+    let procurement = Procurement {
+        committed_gpus: gpu.committed.unwrap_or(0.0),
+        on_demand_gpu_hours: if spot { 0.0 } else { gpu.metered_hours },
+        spot_gpu_hours: if spot { gpu.metered_hours } else { 0.0 },
+        spot_interruptions_per_month: 0.0,
+        committed_plan: None,
+        spot_plan: None,
+        reason: None,
+        options: Vec::new(),
+    };
+    let lines = Lines {
+        gpu: gpu.dollars,
+        idle: gpu.idle,
+        committed: gpu.committed_dollars,
+        spot: gpu.spot_dollars,
+    };
+    let parts = Parts {
+        lines,
+        gpu_hours: gpu.hours,
+        busy_hours,
+        committed: gpu.committed,
+        procurement,
+        owned: owned_lines,
+    };
+    assemble(plan, catalog, usage, egress_model, parts)
+}
+
+/// A bill's GPU dollars, and of them the idle, committed and spot parts (on-demand is the rest).
+pub(crate) struct Lines {
+    pub(crate) gpu: f64,
+    pub(crate) idle: f64,
+    pub(crate) committed: f64,
+    pub(crate) spot: f64,
+}
+
+/// What a bill's GPU side comes to, before egress and rounding.
+pub(crate) struct Parts {
+    pub(crate) lines: Lines,
+    pub(crate) gpu_hours: f64,
+    pub(crate) busy_hours: f64,
+    pub(crate) committed: Option<f64>,
+    pub(crate) procurement: Procurement,
+    /// An owned plan's amortisation, power and colocation lines, each rounded once.
+    pub(crate) owned: Option<[Usd; 3]>,
+}
+
+/// Rounds the GPU lines once each, adds egress, transfer and API, and writes the bill under `plan`'s name.
+pub(crate) fn assemble(
+    plan: &Plan,
+    catalog: &Catalog,
+    usage: &Usage,
+    egress_model: &EgressModel,
+    parts: Parts,
+) -> Result<Bill, CostError> {
+    let Parts {
+        lines,
+        gpu_hours,
+        busy_hours,
+        committed,
+        procurement,
+        owned,
+    } = parts;
+    let gpu_dollars = lines.gpu;
+    let idle_dollars = lines.idle;
     let table = catalog.egress_of(plan);
     let egress_gb = egress_model.gb(usage.requests, usage.output_tokens);
     // An owned plan's GPU line is its three lines, each rounded once, so they add up to it exactly.
-    let gpu_usd = owned_lines.map_or(Usd::from_dollars(gpu_dollars), |[a, p, c]| a + p + c);
+    let gpu_usd = owned.map_or(Usd::from_dollars(gpu_dollars), |[a, p, c]| a + p + c);
+    let [committed_usd, on_demand_usd, spot_usd] = split(
+        gpu_usd,
+        [
+            lines.committed,
+            (gpu_dollars - lines.committed - lines.spot).max(0.0),
+            lines.spot,
+        ],
+    );
     let idle_usd = Usd::from_dollars(idle_dollars.min(gpu_dollars)).min(gpu_usd);
     let egress_usd = Usd::from_dollars(table.internet_usd(egress_gb));
     let transfer_usd =
@@ -221,10 +302,13 @@ pub fn bill(
         gpu: plan.gpu.clone(),
         region: plan.region.clone(),
         commitment: plan.commitment.name().to_string(),
-        usd_per_gpu_hour: rate,
+        usd_per_gpu_hour: plan.usd_per_gpu_hour,
         total_usd_per_month: total,
         gpu_usd,
         idle_usd,
+        committed_usd,
+        on_demand_usd,
+        spot_usd,
         egress_usd,
         transfer_usd,
         api_usd,
@@ -235,20 +319,87 @@ pub fn bill(
             .then(|| total.dollars() / (usage.output_tokens / 1e6)),
         usd_per_request: (usage.requests > 0.0).then(|| total.dollars() / usage.requests),
         committed_gpus: committed,
-        amortisation_usd: owned_lines.map(|l| l[0]),
-        power_usd: owned_lines.map(|l| l[1]),
-        colocation_usd: owned_lines.map(|l| l[2]),
+        procurement: Some(procurement),
+        amortisation_usd: owned.map(|l| l[0]),
+        power_usd: owned.map(|l| l[1]),
+        colocation_usd: owned.map(|l| l[2]),
         source: plan.source.clone(),
         as_of: plan.as_of.clone(),
     })
 }
 
+/// `total` split into lines proportional to `dollars`, each rounded to micro-dollars, the largest taking the
+/// rounding so that they add up to `total` exactly.
+fn split(total: Usd, dollars: [f64; 3]) -> [Usd; 3] {
+    let mut out = dollars.map(Usd::from_dollars);
+    let diff = total.0 - out.iter().map(|u| u.0).sum::<i64>();
+    if let Some(big) = (0..3).max_by_key(|&i| out[i].0) {
+        out[big].0 += diff;
+    }
+    out
+}
+
+/// How a bill's GPU time was bought.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Procurement {
+    /// GPUs committed for the term, billed every hour of the month (0 without a term plan).
+    pub committed_gpus: f64,
+    /// GPU-hours billed on demand in the month (a term plan's burst included).
+    pub on_demand_gpu_hours: f64,
+    /// GPU-hours billed on spot in the month.
+    pub spot_gpu_hours: f64,
+    /// Spot replicas reclaimed in the month at the plan's interruption rate (0 without spot).
+    pub spot_interruptions_per_month: f64,
+    /// The term plan of the committed GPUs, in a mix of plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed_plan: Option<String>,
+    /// The spot plan, in a mix of plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot_plan: Option<String>,
+    /// Why this mix was chosen over the others tried, in a mix of plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// In a mix of plans, every way of buying the day that was priced and that no other beats at every price
+    /// (the chosen one among them): re-priced at other prices, the cheapest is the mix the planner would choose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<MixOption>,
+}
+
+/// One way of buying a mixed fleet's day: GPU-hours billed on each plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MixOption {
+    /// The term plan of the committed GPUs, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed_plan: Option<String>,
+    /// Committed GPUs × 730.
+    pub committed_gpu_hours: f64,
+    /// Spot GPU-hours billed (interruption overhead included).
+    pub spot_gpu_hours: f64,
+    /// On-demand GPU-hours billed.
+    pub on_demand_gpu_hours: f64,
+}
+
+impl MixOption {
+    /// Whether `self` bills at least as many hours as `other` on every plan (the same term plan).
+    pub fn dominated_by(&self, other: &MixOption) -> bool {
+        self.committed_plan == other.committed_plan
+            && self.committed_gpu_hours >= other.committed_gpu_hours
+            && self.spot_gpu_hours >= other.spot_gpu_hours
+            && self.on_demand_gpu_hours >= other.on_demand_gpu_hours
+    }
+}
+
 /// What the GPUs of a bill cost: dollars, the idle part of them, GPU-hours billed and the GPUs committed to.
-struct Gpu {
-    dollars: f64,
-    idle: f64,
-    hours: f64,
-    committed: Option<f64>,
+pub(crate) struct Gpu {
+    pub(crate) dollars: f64,
+    pub(crate) idle: f64,
+    pub(crate) hours: f64,
+    pub(crate) committed: Option<f64>,
+    /// Of `dollars`, the committed GPUs' and the spot GPU time's.
+    pub(crate) committed_dollars: f64,
+    pub(crate) spot_dollars: f64,
+    /// GPU-hours above the commitment (or all of them on a metered plan).
+    pub(crate) metered_hours: f64,
 }
 
 /// A term plan: the committed GPUs all month, and the GPUs above them at the burst plan's rate (or the plan's).
@@ -291,6 +442,9 @@ fn term_gpus(
         idle,
         hours: committed_hours + above,
         committed: Some(commit),
+        committed_dollars: committed_hours * rate,
+        spot_dollars: 0.0,
+        metered_hours: above,
     })
 }
 
@@ -302,18 +456,23 @@ fn owned_gpus(plan: &Plan, usage: &Usage, busy_hours: f64) -> Result<(Gpu, [Usd;
         Usd::from_dollars(m.power),
         Usd::from_dollars(m.colocation),
     ];
+    let dollars = m.amortisation + m.power + m.colocation;
+    // Owned servers are committed capacity: every GPU bought bills every hour, none of it on demand or spot.
     let gpu = Gpu {
-        dollars: m.amortisation + m.power + m.colocation,
+        dollars,
         idle: m.idle,
         hours: m.gpu_hours,
         committed: Some(m.gpu_hours / HOURS_PER_MONTH),
+        committed_dollars: dollars,
+        spot_dollars: 0.0,
+        metered_hours: 0.0,
     };
     Ok((gpu, lines))
 }
 
 /// A metered plan (on-demand, spot): each stretch billed by the plan's granularity and minimum, plus the
 /// interruption overhead.
-fn metered_gpus(plan: &Plan, usage: &Usage, busy_hours: f64) -> Gpu {
+pub(crate) fn metered_gpus(plan: &Plan, usage: &Usage, busy_hours: f64) -> Gpu {
     let rate = plan.usd_per_gpu_hour;
     let factor = 1.0 + plan.interruption_overhead;
     let billed: f64 = usage
@@ -330,11 +489,15 @@ fn metered_gpus(plan: &Plan, usage: &Usage, busy_hours: f64) -> Gpu {
         })
         .sum::<f64>()
         * factor;
+    let spot = plan.commitment == Commitment::Spot;
     Gpu {
         dollars: billed * rate,
         idle: (billed - busy_hours).max(0.0) * rate,
         hours: billed,
         committed: None,
+        committed_dollars: 0.0,
+        spot_dollars: if spot { billed * rate } else { 0.0 },
+        metered_hours: billed,
     }
 }
 
@@ -366,6 +529,20 @@ mod tests {
                 p.name
             );
             assert!(b.idle_usd <= b.gpu_usd);
+            assert_eq!(
+                b.committed_usd + b.on_demand_usd + b.spot_usd,
+                b.gpu_usd,
+                "{}",
+                p.name
+            );
+            let term = p.commitment.is_term();
+            assert_eq!(b.committed_usd == b.gpu_usd, term, "{}", p.name);
+            assert_eq!(
+                b.spot_usd == b.gpu_usd,
+                p.commitment == Commitment::Spot,
+                "{}",
+                p.name
+            );
         }
         let od = bill(
             c.plan("aws-h100-on-demand").unwrap(),

@@ -3,9 +3,11 @@
 
 pub mod bill;
 pub mod catalog;
+pub mod mix;
 pub mod owned;
+pub mod spot;
 
-pub use bill::{bill, Bill, EgressModel, Usage};
+pub use bill::{bill, Bill, EgressModel, MixOption, Procurement, Usage};
 pub use catalog::{ApiPrice, Catalog, Commitment, EgressTable, Plan};
 pub use owned::{Owned, OwnedTerms};
 

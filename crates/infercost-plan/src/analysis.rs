@@ -8,7 +8,7 @@ mod decisions;
 mod describe;
 mod inflections;
 
-pub use breakevens::breakevens;
+pub use breakevens::{breakevens, Walked};
 pub use decisions::{bisected, finish};
 pub use inflections::inflections;
 
@@ -114,20 +114,52 @@ pub fn analyze(r: &mut PlanResult, sweep: &Sweep) {
     r.attribution = attribution(&points, &s);
     r.inflections = inflections(&points, &s);
     r.placement = placement(&points, &s);
-    let located = bisected(&points, &s, catalog, sweep);
-    let mut apis = Vec::new();
-    r.breakevens = breakevens(
-        &points,
-        &s,
-        catalog,
-        &r.placement,
-        sweep,
-        &located,
-        &mut apis,
-    );
-    r.apis_used = apis;
+    // The analyses that size fleets between sweep points are chains of sizings, each step waiting on the last
+    // (the decisions' bisection, the self-hosting and buy-vs-rent walks, the months ahead): they run side by
+    // side so that both cores stay busy to the end. They share the points they size (a point depends only on its
+    // coordinates), so the answers do not depend on which chain sizes a point first.
+    let chains = [Chain::Decisions, Chain::SelfHost, Chain::Buy, Chain::Months];
+    let mut located = Vec::new();
+    let mut walked = Walked {
+        self_host: Vec::new(),
+        apis: Vec::new(),
+        buy: Vec::new(),
+    };
+    for found in sweep.map(&chains, &|c| match c {
+        Chain::Decisions => Found::Decisions(bisected(&points, &s, catalog, sweep)),
+        Chain::SelfHost => {
+            let (found, apis) = breakevens::self_host_walks(&points, &s, catalog, sweep);
+            Found::SelfHost(found, apis)
+        }
+        Chain::Buy => Found::Buy(buy::buy_vs_rent(&points, &s, catalog, sweep)),
+        Chain::Months => Found::Months(months(&points, &s, catalog, sweep)),
+    }) {
+        match found {
+            Found::Decisions(d) => located = d,
+            Found::SelfHost(b, apis) => (walked.self_host, walked.apis) = (b, apis),
+            Found::Buy(b) => walked.buy = b,
+            Found::Months(m) => r.months = m,
+        }
+    }
+    r.apis_used = std::mem::take(&mut walked.apis);
+    r.breakevens = breakevens(&points, &s, catalog, &r.placement, &located, walked);
     r.decisions = finish(located, &points, &s, sweep, catalog, &r.breakevens);
-    r.months = months(&points, &s, catalog, sweep);
+}
+
+/// The analyses that size fleets between sweep points, each a chain of sizings.
+enum Chain {
+    Decisions,
+    SelfHost,
+    Buy,
+    Months,
+}
+
+/// What a chain found.
+enum Found {
+    Decisions(Vec<Decision>),
+    SelfHost(Vec<Breakeven>, Vec<infercost_cost::ApiPrice>),
+    Buy(Vec<Breakeven>),
+    Months(Vec<Month>),
 }
 
 /// The cheapest point over GPU types among `points`.

@@ -3,15 +3,18 @@
 //! placement and every analysis read the same answer.
 //!
 //! A point is sized in phases, one module each: the layouts (TP) to try ([`layout`]), the capacity phase that
-//! sizes them by simulation ([`sizing`]), the provisioning policies and their bills ([`policy`]), the placements
-//! of user groups on jurisdictions ([`placement`]) and the point's result ([`assemble`]). A mixed-GPU point is
-//! built from the single types' points ([`mix`]).
+//! sizes them by simulation ([`sizing`]), the simulated day a fleet is priced on ([`day`]), the provisioning
+//! policies and their bills ([`policy`]), the cheapest mix of committed, spot and on-demand capacity ([`procure`]),
+//! the placements of user groups on jurisdictions ([`placement`]) and the point's result ([`assemble`]). A
+//! mixed-GPU point is built from the single types' points ([`mix`]).
 
 mod assemble;
+mod day;
 mod layout;
 pub(crate) mod mix;
 mod placement;
 mod policy;
+mod procure;
 mod sizing;
 mod uncertain;
 
@@ -82,6 +85,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) capacity: &'a (dyn Fn(usize, f64, Layout) -> f64 + Sync),
     pub(crate) pilot_rate: f64,
     pub(crate) weights: [f64; 24],
+    /// The pilot's minute-to-minute burstiness (`infercost_sim::minute_factors`), for the day model.
+    pub(crate) minute_factors: &'a [f64],
     /// The Monte Carlo draws to take around the point, if any (`plan --uncertainty`).
     pub(crate) uncertainty: Option<&'a Uncertainty>,
 }
@@ -155,15 +160,16 @@ pub(crate) fn eval_point(
         context,
         share: 1.0,
         remote_share: 0.0,
+        seed,
     };
-    for plan in plans_for(ctx.catalog, s, &setup.gpu) {
-        if let Some((policy, b)) = policy::bill_fleet(ctx, plan, &whole, all) {
-            point.bills.push(PointBill {
-                policy,
-                lawful: lawful(plan, s),
-                bill: b,
-            });
-        }
+    let plans = plans_for(ctx.catalog, s, &setup.gpu);
+    for (plan, b) in policy::bill_fleets(ctx, &plans, policy::FleetSize::of(&whole), all) {
+        point.bills.push(PointBill {
+            policy: b.policy,
+            lawful: lawful(plan, s),
+            bill: b.bill,
+            day: Some(b.day),
+        });
     }
     if point.bills.is_empty() {
         point.reason = Some(format!("no plan in the catalog prices {}", setup.gpu));
@@ -188,7 +194,7 @@ pub(crate) fn eval_point(
                 let draw_seed = Rng::derive(u.seed, seed).next_u64();
                 point.uncertainty = Some(uncertain::band(ctx, &fleets, u, draw_seed));
             }
-            assemble::finish(ctx, &mut point, fleets)
+            assemble::finish(ctx, &mut point, fleets, seed)
         }
         None => point.reason = Some(assemble::no_serving_reason(&point, notes)),
     }

@@ -1,11 +1,15 @@
 //! The planner's result: what `infercost plan --json` prints and the report reads. Field names are a contract.
 
 mod band;
+mod buy;
+mod day;
 mod decision;
 mod finding;
 mod mix;
 
 pub use band::CostBand;
+pub use buy::BuyOrRent;
+pub use day::{BillDay, DayHour};
 pub use decision::{Decision, DecisionAxis, DecisionKind};
 pub use finding::{Attribution, Breakeven, BreakevenKind, Driver, Inflection, InflectionKind};
 pub use mix::{MixRow, MIX_GPU};
@@ -46,6 +50,10 @@ pub enum Policy {
     /// A committed base (the day's smallest fleet) and the rest on the plan's burst plan.
     #[serde(rename = "committed-plus-burst")]
     CommittedPlusBurst,
+    /// The cheapest mix at one provider, GPU and region: GPUs committed on a term plan, the rest of the day on
+    /// spot and on demand, as far as the SLO holds over the simulated day.
+    #[serde(rename = "mix")]
+    Mix,
 }
 
 impl Policy {
@@ -55,6 +63,7 @@ impl Policy {
             Policy::Static => "static",
             Policy::Autoscaled => "autoscaled",
             Policy::CommittedPlusBurst => "committed-plus-burst",
+            Policy::Mix => "mix",
         }
     }
 }
@@ -101,56 +110,32 @@ pub struct Serving {
     /// whole-traffic bill in the point's `bills`. Absent in results planned before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bill: Option<Bill>,
+    /// That bill's simulated day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<BillDay>,
+    /// The same fleet's bill on each other plan of its jurisdiction (its cheapest policy there, and a mix where
+    /// one is priced), so a reader can re-price the choice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<Bill>,
     /// Where the fleet could run on owned servers: its cheapest owned and rented bills there. Absent where no
     /// owned plan prices it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buy_or_rent: Option<BuyOrRent>,
 }
 
-/// A fleet's cheapest bill on owned servers and on rented GPUs, in the jurisdiction it serves from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BuyOrRent {
-    /// The cheapest owned plan.
-    pub owned_plan: String,
-    /// Its monthly bill.
-    pub owned_usd: Usd,
-    /// The cheapest rented plan, if any prices the fleet there.
-    pub rented_plan: Option<String>,
-    /// Its monthly bill.
-    pub rented_usd: Option<Usd>,
-}
-
-impl BuyOrRent {
-    /// The cheapest owned and rented bills among `bills` (each with whether its plan is owned); `None` without an
-    /// owned one.
-    pub fn among<'a>(bills: impl Iterator<Item = (&'a Bill, bool)>) -> Option<BuyOrRent> {
-        let (owned, rented): (Vec<_>, Vec<_>) = bills.partition(|(_, owned)| *owned);
-        let cheapest = |v: &[(&'a Bill, bool)]| {
-            v.iter()
-                .map(|(b, _)| *b)
-                .min_by_key(|b| b.total_usd_per_month)
-        };
-        let o = cheapest(&owned)?;
-        let r = cheapest(&rented);
-        Some(BuyOrRent {
-            owned_plan: o.plan.clone(),
-            owned_usd: o.total_usd_per_month,
-            rented_plan: r.map(|b| b.plan.clone()),
-            rented_usd: r.map(|b| b.total_usd_per_month),
-        })
-    }
-}
-
 /// A bill on one plan under the provisioning policy that is cheapest for that plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PointBill {
-    /// `static`, `autoscaled` or `committed-plus-burst`.
+    /// `static`, `autoscaled`, `committed-plus-burst` or `mix`.
     pub policy: Policy,
     /// Whether this plan may serve every user group under the residency rules.
     pub lawful: bool,
     /// The bill.
     #[serde(flatten)]
     pub bill: Bill,
+    /// The simulated day the bill was priced on. Absent in results planned before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<BillDay>,
 }
 
 /// One point of the sweep on one GPU.

@@ -43,6 +43,8 @@ pub struct Sweep<'a> {
     between: std::sync::Mutex<BetweenCache>,
     pub(crate) pilot_rate: f64,
     pub(crate) weights: [f64; 24],
+    /// The pilot's minute-to-minute burstiness (`infercost_sim::minute_factors`), for the day model.
+    pub(crate) minute_factors: Vec<f64>,
     pub(crate) threads: usize,
 }
 
@@ -119,6 +121,7 @@ impl<'a> Sweep<'a> {
             between: std::sync::Mutex::new(BetweenCache::new()),
             pilot_rate,
             weights: inp.diurnal.relative_to_peak(),
+            minute_factors: infercost_sim::minute_factors(inp.pilot),
             threads: threads.max(1),
         })
     }
@@ -195,6 +198,7 @@ impl<'a> Sweep<'a> {
             capacity: &capacity,
             pilot_rate: self.pilot_rate,
             weights: self.weights,
+            minute_factors: &self.minute_factors,
             uncertainty: None,
         };
         f(&ctx)
@@ -216,6 +220,7 @@ impl<'a> Sweep<'a> {
             capacity: &capacity,
             pilot_rate: self.pilot_rate,
             weights: self.weights,
+            minute_factors: &self.minute_factors,
             uncertainty,
         };
         eval_point(&ctx, si, &self.setups[si], (volume, context, burst), seed)
@@ -225,25 +230,27 @@ impl<'a> Sweep<'a> {
     /// wherever it lies; seeded by its coordinates, so merged shards and one run agree.
     pub fn points_at(&self, deployment: &str, volume: f64, context: f64) -> Vec<Point> {
         let key = (deployment.to_string(), volume.to_bits(), context.to_bits());
-        if let Some(points) = self.between.lock().ok().and_then(|c| c.get(&key).cloned()) {
-            return points;
-        }
-        let s = self.inp.scenario;
-        let sis: Vec<usize> = (0..self.setups.len())
-            .filter(|&si| s.deployments[self.setups[si].deployment].name == deployment)
-            .collect();
-        let points = par_map(&sis, self.threads, |_, &si| {
-            self.point(
-                si,
-                (volume, context, 1.0),
-                self.seed(si, volume, context, 1.0),
-                None,
-            )
-        });
-        if let Ok(mut c) = self.between.lock() {
-            c.insert(key, points.clone());
-        }
-        points
+        // One cell per coordinates: the analyses' chains run side by side and may ask for the same point at once;
+        // the first sizes it and the others wait for it rather than sizing it again.
+        let cell = match self.between.lock() {
+            Ok(mut c) => std::sync::Arc::clone(c.entry(key).or_default()),
+            Err(_) => std::sync::Arc::default(),
+        };
+        cell.get_or_init(|| {
+            let s = self.inp.scenario;
+            let sis: Vec<usize> = (0..self.setups.len())
+                .filter(|&si| s.deployments[self.setups[si].deployment].name == deployment)
+                .collect();
+            par_map(&sis, self.threads, |_, &si| {
+                self.point(
+                    si,
+                    (volume, context, 1.0),
+                    self.seed(si, volume, context, 1.0),
+                    None,
+                )
+            })
+        })
+        .clone()
     }
 
     /// A point's seed, from its coordinates alone (see [`point_seed`]).
@@ -261,8 +268,10 @@ impl<'a> Sweep<'a> {
     }
 }
 
-/// Points sized between sweep points: (deployment, volume bits, context bits) → every GPU type's point.
-type BetweenCache = std::collections::BTreeMap<(String, u64, u64), Vec<Point>>;
+/// Points sized between sweep points: (deployment, volume bits, context bits) → every GPU type's point, set once
+/// by whichever analysis asks first.
+type BetweenCache =
+    std::collections::BTreeMap<(String, u64, u64), std::sync::Arc<std::sync::OnceLock<Vec<Point>>>>;
 
 /// A capacity's key: setup, context (as bits) and TP.
 type CapacityKey = (usize, u64, Layout);

@@ -150,10 +150,20 @@ fn a_constant_load_has_near_zero_idle_when_autoscaled() {
         "{}",
         od.policy
     );
-    assert!(big
-        .hourly
-        .iter()
-        .all(|h| h.replicas_autoscaled == big.replicas_peak));
+    // The autoscaler of the simulated day holds about the peak fleet all day: deciding on each minute's load at its
+    // target, it settles within a tenth of the fleet the busiest hour's simulation sized (which rounds each
+    // simulated group up to whole replicas), never following a load that does not move.
+    let tenth = big.replicas_peak.div_ceil(10);
+    assert!(
+        big.hourly
+            .iter()
+            .all(|h| h.replicas_autoscaled.abs_diff(big.replicas_peak) <= tenth),
+        "{:?}",
+        big.hourly
+            .iter()
+            .map(|h| h.replicas_autoscaled)
+            .collect::<Vec<_>>()
+    );
     let idle = od.bill.idle_usd.dollars() / od.bill.gpu_usd.dollars();
     // What remains is the headroom the p99 SLO needs for Poisson fluctuations within the hour and the rounding
     // to whole replicas per simulated group, measured against one replica's sustainable rate (about 18% here).

@@ -19,6 +19,13 @@
   // A fleet's GPU line in micro-dollars, rounded once as the planner's bills round it.
   function gpuMicro(f) {
     var pl = D.plans[f.p], b = pl.b;
+    // A mix of plans: the cheapest of its ways of buying the day, each layer's GPU-hours at its plan's price,
+    // summed in the planner's order (committed, spot, on-demand).
+    if (f.m) {
+      var all = same(f.p) && (f.m.s === null || same(f.m.s)) && f.m.x.every(function (x) { return x[0] < 0 || same(x[0]); });
+      if (all) return f.g;
+      return mixPick(f).usd;
+    }
     if (same(f.p) && (b === null || same(b))) return f.g;
     if (f.l && b !== null) {
       var best = Infinity;
@@ -26,6 +33,27 @@
       return best;
     }
     return Math.round(f.h * P[f.p] * 1e6);
+  }
+  // A mix's cheapest way of buying the day at the page's prices: its micro-dollars and its term plan (or -1) and
+  // whether it uses spot.
+  function mixPick(f) {
+    var best = null;
+    f.m.x.forEach(function (x) {
+      var committed = x[0] >= 0 ? x[1] * P[x[0]] : 0;
+      var spot = f.m.s !== null && x[2] > 0 ? x[2] * P[f.m.s] : 0;
+      var usd = Math.round((committed + spot + x[3] * P[f.p]) * 1e6);
+      if (best === null || usd < best.usd) best = { usd: usd, term: x[0], spot: x[2] > 0 };
+    });
+    return best;
+  }
+  // A fleet's plan as shown: a mix names its term and spot plans too.
+  function fleetName(f) {
+    var n = D.plans[f.p].n;
+    if (!f.m) return n;
+    var pick = mixPick(f);
+    if (pick.term >= 0) n += " + " + D.plans[pick.term].n;
+    if (pick.spot) n += " + " + D.plans[f.m.s].n;
+    return n + " (mix)";
   }
   function fleetMicro(f) { return gpuMicro(f) + f.e + f.t + f.a; }
   // A chosen fleet is billed on the cheapest plan of its jurisdiction, as the planner bills it.
@@ -44,10 +72,11 @@
     return s;
   }
   function optionName(o) {
-    if (o.fix !== undefined || !o.f[0] || o.f[0].u === undefined) return o.n;
+    if (o.fix !== undefined || !o.f[0]) return o.n;
+    if (o.f[0].u === undefined) return o.f[0].m ? fleetName(o.f[0]) : o.n;
     var names = [];
     o.f.forEach(function (f) {
-      var n = D.plans[best(f).p].n;
+      var n = fleetName(best(f));
       if (names[names.length - 1] !== n) names.push(n);
     });
     return names.join(" + ");
@@ -142,7 +171,7 @@
         var f = best(own), moved = f !== own;
         var tr = document.createElement("tr");
         tr.appendChild(cell("td", own.u === undefined ? "all" : own.u + (own["in"] ? " (in " + own["in"] + ")" : "")));
-        tr.appendChild(cell("td", D.plans[f.p].n));
+        tr.appendChild(cell("td", fleetName(f)));
         tr.appendChild(cell("td", moved ? "cheapest at these prices" : (own.pol || o.pol || "")));
         tr.appendChild(cell("td", String(f.r * f.tp), "num"));
         [gpuMicro(f), f.e, f.t, f.a, fleetMicro(f)].forEach(function (m) { tr.appendChild(cell("td", money(m / 1e6), "num")); });

@@ -152,7 +152,7 @@ fn data(r: &PlanResult) -> Value {
                                 && p.burst == *b
                                 && p.cheapest_usd_per_month.is_some()
                         })
-                        .map(|p| point(r, p, &pricing))
+                        .map(|p| point(p, &pricing))
                         .collect();
                     cells.insert(format!("{di}|{vi}|{ci}|{bi}"), Value::Array(gpus));
                 }
@@ -170,7 +170,7 @@ fn data(r: &PlanResult) -> Value {
 
 /// One GPU's point: its candidate servings, each a list of fleets (each with the plans it may move to) or a
 /// planned total.
-fn point(r: &PlanResult, p: &Point, pricing: &Pricing) -> Value {
+fn point(p: &Point, pricing: &Pricing) -> Value {
     let mut options = Vec::new();
     if p.placement.is_empty() && p.mix.len() <= 1 {
         // Without geography the planner's candidates are the lawful whole-traffic bills, one fleet each; a mixed
@@ -198,7 +198,7 @@ fn point(r: &PlanResult, p: &Point, pricing: &Pricing) -> Value {
                 f["u"] = json!(sv.users.join(", "));
                 f["in"] = json!(sv.served_in);
                 f["pol"] = json!(sv.policy.name());
-                f["alt"] = json!(pricing.alternatives(b, size, &sv.served_in, &r.scenario));
+                f["alt"] = json!(pricing.alternatives(b, &sv.alternatives, size));
                 Some(f)
             })
             .collect();

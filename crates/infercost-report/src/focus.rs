@@ -441,6 +441,8 @@ mod tests {
             usd_per_month: bill.total_usd_per_month,
             transfer_usd: bill.transfer_usd,
             bill: with_bill.then(|| bill.clone()),
+            day: None,
+            alternatives: Vec::new(),
             buy_or_rent: None,
         }
     }

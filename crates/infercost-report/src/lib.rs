@@ -16,6 +16,7 @@ pub mod focus;
 mod headline;
 mod html;
 mod markdown;
+mod procure;
 mod prose;
 mod residency;
 mod summary;

@@ -33,6 +33,8 @@ fn with_mix() -> (PlanResult, f64) {
         usd_per_month: small_bill.bill.total_usd_per_month,
         transfer_usd: Usd::ZERO,
         bill: Some(small_bill.bill.clone()),
+        day: None,
+        alternatives: Vec::new(),
         buy_or_rent: None,
     };
     let mut m = top.clone();

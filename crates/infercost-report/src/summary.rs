@@ -87,6 +87,20 @@ fn deployment(r: &PlanResult, di: usize) -> Vec<String> {
         s.context.iter().copied().fold(1.0, f64::max),
         s.burst.iter().copied().fold(1.0, f64::max),
     );
+    let mut vols = s.volume.clone();
+    vols.sort_by(f64::total_cmp);
+    for v in vols {
+        if let Some(p) = infercost_plan::analysis::best(&r.points, &d.name, v, 1.0, 1.0) {
+            for (i, line) in crate::procure::sentences(p).into_iter().enumerate() {
+                let at = if i == 0 {
+                    format!("{}:", times(v))
+                } else {
+                    String::new()
+                };
+                out.push(format!("  {at:<7}{line}"));
+            }
+        }
+    }
     if cm > 1.0 || bm > 1.0 {
         let cells: Vec<String> = headline(r, &d.name, cm, bm)
             .iter()

@@ -9,21 +9,27 @@ use crate::scenario::{self, Scenario};
 use crate::sweep::Sweep;
 use infercost_cost::{ApiPrice, Catalog, Commitment, Plan};
 
-/// Committed-vs-on-demand utilisation, self-hosting vs a per-token API, and the second region. The API prices
-/// compared with are added to `apis`.
-pub fn breakevens(
+/// The break-evens located by walking fleets sized between sweep points: self-hosting vs a per-token API per
+/// deployment, with the API prices compared with, and buy vs rent.
+pub struct Walked {
+    /// Self-hosting vs the API, in deployment order.
+    pub self_host: Vec<Breakeven>,
+    /// The API prices those compared with.
+    pub apis: Vec<ApiPrice>,
+    /// Buy vs rent, per deployment and owned plan.
+    pub buy: Vec<Breakeven>,
+}
+
+/// Each deployment's self-hosting vs API walk (the walks run side by side, results in deployment order), with
+/// the API prices they compared with.
+pub(super) fn self_host_walks(
     points: &[Point],
     s: &Scenario,
     catalog: &Catalog,
-    placement: &[Placement],
     sweep: &Sweep,
-    decisions: &[Decision],
-    apis: &mut Vec<ApiPrice>,
-) -> Vec<Breakeven> {
-    let mut out = committed(points, catalog);
+) -> (Vec<Breakeven>, Vec<ApiPrice>) {
     let mut vols = s.volume.clone();
     vols.sort_by(f64::total_cmp);
-    // Each deployment's walk sizes its own fleets: the walks run side by side, results in deployment order.
     let walks = sweep.map(&s.deployments, &|d| {
         let series: Vec<&Point> = vols
             .iter()
@@ -32,6 +38,7 @@ pub fn breakevens(
         let mut used = Vec::new();
         (self_host(d, &series, catalog, sweep, &mut used), used)
     });
+    let (mut out, mut apis) = (Vec::new(), Vec::<ApiPrice>::new());
     for (found, used) in walks {
         out.extend(found);
         for api in used {
@@ -40,7 +47,22 @@ pub fn breakevens(
             }
         }
     }
-    out.extend(super::buy::buy_vs_rent(points, s, catalog, sweep));
+    (out, apis)
+}
+
+/// Committed-vs-on-demand utilisation, the walked break-evens (self-hosting vs a per-token API, buy vs rent) and
+/// the second region, in that order.
+pub fn breakevens(
+    points: &[Point],
+    s: &Scenario,
+    catalog: &Catalog,
+    placement: &[Placement],
+    decisions: &[Decision],
+    walked: Walked,
+) -> Vec<Breakeven> {
+    let mut out = committed(points, catalog);
+    out.extend(walked.self_host);
+    out.extend(walked.buy);
     for d in &s.deployments {
         out.extend(second_region(&d.name, placement, decisions));
     }

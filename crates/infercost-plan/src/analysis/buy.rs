@@ -202,6 +202,8 @@ mod tests {
             usd_per_month: Usd::from_dollars(chosen),
             transfer_usd: Usd::ZERO,
             bill: None,
+            day: None,
+            alternatives: Vec::new(),
             buy_or_rent: alt.map(|(owned, rented)| BuyOrRent {
                 owned_plan: "own".into(),
                 owned_usd: Usd::from_dollars(owned),

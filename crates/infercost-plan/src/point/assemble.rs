@@ -1,9 +1,10 @@
 //! Result assembly: a point before any sizing, what the whole-traffic sizing records in it, and the chosen fleets
 //! written into its headline cost, plan, size and day.
 
-use super::policy::{autoscaled_replicas, mean_lengths, Traffic};
+use super::day::Env;
+use super::policy::{mean_lengths, FleetSize, Traffic};
 use super::{Ctx, Setup, Sizing};
-use crate::result::{BuyOrRent, Hour, Point, Policy, Serving};
+use crate::result::{BillDay, BuyOrRent, Hour, Point, Policy, Serving};
 use infercost_core::units::HOURS_PER_MONTH;
 use infercost_cost::Bill;
 use infercost_sim::LatencySummary;
@@ -14,6 +15,9 @@ pub(super) struct Fleet {
     pub(super) served_in: String,
     pub(super) policy: Policy,
     pub(super) bill: Bill,
+    pub(super) day: Option<BillDay>,
+    /// Its bills on the other plans of its jurisdiction.
+    pub(super) alternatives: Vec<Bill>,
     pub(super) sizing: Sizing,
     pub(super) volume: f64,
     /// The traffic it was billed for.
@@ -112,6 +116,8 @@ pub(super) fn one_fleet(
             .unwrap_or_default(),
         policy: b.policy,
         bill: b.bill.clone(),
+        day: b.day.clone(),
+        alternatives: Vec::new(),
         sizing: whole.clone(),
         volume: point.volume,
         traffic,
@@ -144,7 +150,7 @@ pub(super) fn no_serving_reason(point: &Point, notes: Vec<String>) -> String {
 }
 
 /// Writes the chosen fleets into the point: its headline cost, plan, size and day.
-pub(super) fn finish(ctx: &Ctx, point: &mut Point, fleets: Vec<Fleet>) {
+pub(super) fn finish(ctx: &Ctx, point: &mut Point, fleets: Vec<Fleet>, seed: u64) {
     let total: f64 = fleets
         .iter()
         .map(|f| f.bill.total_usd_per_month.dollars())
@@ -174,7 +180,7 @@ pub(super) fn finish(ctx: &Ctx, point: &mut Point, fleets: Vec<Fleet>) {
         super::set_layout(point, layout);
         point.max_rps_per_replica = rps;
     }
-    point.hourly = day(ctx, &fleets);
+    point.hourly = day(ctx, &fleets, seed);
     point.vs_cheapest = point
         .bills
         .iter()
@@ -202,16 +208,18 @@ pub(super) fn finish(ctx: &Ctx, point: &mut Point, fleets: Vec<Fleet>) {
             usd_per_month: f.bill.total_usd_per_month,
             transfer_usd: f.bill.transfer_usd,
             bill: Some(f.bill),
+            day: f.day,
+            alternatives: f.alternatives,
             buy_or_rent: f.buy_or_rent,
         })
         .collect();
 }
 
 /// The chosen fleets' day, hour by hour: their loads and replicas added up, busy as load over their capacity.
-fn day(ctx: &Ctx, fleets: &[Fleet]) -> Vec<Hour> {
+fn day(ctx: &Ctx, fleets: &[Fleet], seed: u64) -> Vec<Hour> {
     let mut day: Vec<Hour> = Vec::new();
     for f in fleets {
-        let h = hours(ctx, &f.sizing, f.volume);
+        let h = hours(ctx, &f.sizing, f.volume, seed);
         if day.is_empty() {
             day = h;
         } else {
@@ -233,23 +241,31 @@ fn day(ctx: &Ctx, fleets: &[Fleet]) -> Vec<Hour> {
     day
 }
 
-/// The day, hour by hour, of a sized fleet carrying `volume` × the pilot.
-fn hours(ctx: &Ctx, sz: &Sizing, volume: f64) -> Vec<Hour> {
-    let r = sz.cap.replicas;
-    ctx.weights
+/// The day, hour by hour, of a sized fleet carrying `volume` × the pilot: the static and the autoscaled fleet of
+/// the simulated day, each with the headroom it needs to meet the SLO (on-demand capacity, no interruptions,
+/// the catalog's usual 10-minute provisioning).
+fn hours(ctx: &Ctx, sz: &Sizing, volume: f64, seed: u64) -> Vec<Hour> {
+    const DELAY_S: f64 = 600.0;
+    let env = Env::of(ctx, FleetSize::of(sz), volume, seed);
+    let fixed = env
+        .static_day(0.0, DELAY_S)
+        .map_or(sz.cap.replicas, |(_, extra)| sz.cap.replicas + extra);
+    let auto = env.autoscaled_day(0.0, DELAY_S);
+    env.hourly_rps
         .iter()
         .enumerate()
-        .map(|(h, &w)| {
-            let load = ctx.pilot_rate * volume * w;
-            Hour {
-                hour: h as u32,
-                load_rps: load,
-                replicas_autoscaled: autoscaled_replicas(r, w),
-                replicas_static: r,
-                busy_fraction_static: infercost_sim::capacity::busy_fraction(
-                    load, r as f64, sz.rps,
-                ),
-            }
+        .map(|(h, &load)| Hour {
+            hour: h as u32,
+            load_rps: load,
+            replicas_autoscaled: auto
+                .as_ref()
+                .map_or(fixed, |(d, _)| d.hours[h].replicas_mean.round() as u32),
+            replicas_static: fixed,
+            busy_fraction_static: infercost_sim::capacity::busy_fraction(
+                load,
+                fixed as f64,
+                sz.rps,
+            ),
         })
         .collect()
 }

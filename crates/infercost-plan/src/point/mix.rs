@@ -11,7 +11,7 @@ mod ilp;
 pub(crate) use buckets::{buckets, Buckets};
 
 use super::assemble::{self, Fleet};
-use super::policy::{bill_fleet, Traffic};
+use super::policy::{bill_fleets, choose, FleetSize, Traffic};
 use super::sizing::Sizing;
 use super::{engine_for, lawful, layout_of, plans_for, Ctx, Setup};
 use crate::capacity::{min_replicas_routed, SearchConfig};
@@ -108,7 +108,7 @@ pub(crate) fn eval_mix(ctx: &Ctx, m: &MixInput, coords: (f64, f64, f64), seed: u
         _ => false,
     };
     if beats {
-        return mixed_point(ctx, m, coords, pools, sims);
+        return mixed_point(ctx, m, (coords, seed), pools, sims);
     }
     match best {
         Some(b) => {
@@ -287,13 +287,14 @@ fn verify(
             context,
             share,
             remote_share: share * remote,
+            seed,
         };
-        let cheapest = plans
-            .iter()
-            .filter(|p| p.geo == place)
-            .filter_map(|p| bill_fleet(ctx, p, &sizing, traffic))
-            .min_by_key(|(_, b)| b.total_usd_per_month);
-        if let Some((policy, bill)) = cheapest {
+        // The pool is priced on its own simulated day, like any fleet: its plans here, each alone or as the mix
+        // of terms it anchors.
+        let here: Vec<_> = plans.iter().copied().filter(|p| p.geo == place).collect();
+        let bills = bill_fleets(ctx, &here, FleetSize::of(&sizing), traffic);
+        if let Some(c) = choose(bills) {
+            let bill = c.billed.bill;
             if best
                 .as_ref()
                 .is_none_or(|f| bill.total_usd_per_month < f.bill.total_usd_per_month)
@@ -301,8 +302,10 @@ fn verify(
                 best = Some(Fleet {
                     users: Vec::new(),
                     served_in: place.to_string(),
-                    policy,
+                    policy: c.billed.policy,
                     bill,
+                    day: Some(c.billed.day),
+                    alternatives: c.alternatives,
                     sizing,
                     volume: volume * share,
                     traffic,
@@ -319,7 +322,7 @@ fn verify(
 fn mixed_point(
     ctx: &Ctx,
     m: &MixInput,
-    coords: (f64, f64, f64),
+    (coords, seed): ((f64, f64, f64), u64),
     pools: Vec<Pool>,
     sims: u32,
 ) -> Point {
@@ -360,6 +363,11 @@ fn mixed_point(
             requests_share: x.share,
         })
         .collect();
-    assemble::finish(ctx, &mut p, pools.into_iter().map(|x| x.fleet).collect());
+    assemble::finish(
+        ctx,
+        &mut p,
+        pools.into_iter().map(|x| x.fleet).collect(),
+        seed,
+    );
     p
 }

@@ -3,13 +3,12 @@
 //! and the transfer) and billed on its cheapest plan there.
 
 use super::assemble::Fleet;
-use super::policy::{bill_fleet, Traffic};
+use super::policy::{bill_fleets, choose, Billed, Chosen, FleetSize, Traffic};
 use super::sizing::{size, Sizing};
 use super::{allowed, plans_for, Ctx, Setup};
-use crate::result::{BuyOrRent, PlacementOption, Policy, Route};
+use crate::result::{PlacementOption, Route};
 use crate::scenario::Geography;
 use infercost_cost::Plan;
-use infercost_cost::{Bill, Commitment};
 use std::collections::BTreeMap;
 
 /// A user group and its share of requests; its name is its home jurisdiction.
@@ -333,24 +332,18 @@ impl Pricing<'_, '_> {
             context: self.sizer.coords.1,
             share,
             remote_share,
+            seed: self.sizer.seed,
         };
-        let bills: Vec<(Policy, Bill, bool)> = self
-            .plans
-            .iter()
-            .filter(|p| &p.geo == j)
-            .filter_map(|p| {
-                let owned = p.commitment == Commitment::Owned;
-                bill_fleet(self.ctx, p, &sz, t).map(|(policy, b)| (policy, b, owned))
-            })
-            .collect();
-        let buy_or_rent = BuyOrRent::among(bills.iter().map(|(_, b, owned)| (b, *owned)));
-        let cheapest = bills
-            .into_iter()
-            .min_by_key(|(_, b, _)| b.total_usd_per_month)
-            .map(|(policy, b, _)| (policy, b));
-        let Some((policy, bill)) = cheapest else {
+        let here: Vec<&Plan> = self.plans.iter().copied().filter(|p| &p.geo == j).collect();
+        let bills = bill_fleets(self.ctx, &here, FleetSize::of(&sz), t);
+        let Some(chosen) = choose(bills) else {
             return Err(format!("no plan prices {} in {j}", self.setup.gpu));
         };
+        let Chosen {
+            billed: Billed { policy, bill, day },
+            alternatives,
+            buy_or_rent,
+        } = chosen;
         for &gi in &members {
             let g = &self.groups[gi];
             routes.push(Route {
@@ -369,6 +362,8 @@ impl Pricing<'_, '_> {
             served_in: j.clone(),
             policy,
             bill,
+            day: Some(day),
+            alternatives,
             sizing: sz,
             volume,
             traffic: t,

@@ -1,7 +1,8 @@
 //! A point's Monte Carlo draws: its chosen fleets re-sized and re-billed under a drawn model error, price, growth
 //! and busiest hour, without simulating again. A replica's capacity under a throughput error is its simulated
 //! capacity times the error's factor, so the fleet a draw needs is the simulated fleet scaled by the load over the
-//! capacity, rounded up to whole replicas; only the bills are recomputed.
+//! capacity, rounded up to whole replicas; only the bills are recomputed, each on the drawn fleet's simulated day
+//! (the busiest hour is not simulated again).
 
 use super::assemble::Fleet;
 use super::policy::{bill_size, FleetSize};
@@ -95,7 +96,7 @@ fn fleet_cost(ctx: &Ctx, u: &Uncertainty, f: &Fleet, d: &Draw) -> Option<(f64, b
     };
     let mut traffic = f.traffic;
     traffic.volume *= d.growth;
-    let (_, b) = bill_size(ctx, plan, size, traffic)?;
+    let b = bill_size(ctx, plan, size, traffic)?.bill;
     let ratio = if u.price_spread {
         price_ratio(ctx, plan, d.price_pick)
     } else {

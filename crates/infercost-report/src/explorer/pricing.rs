@@ -1,14 +1,12 @@
 //! What the explorer's script needs to re-price a fleet's bill at other prices, exactly as the planner bills it:
 //! the billed GPU-hours (or, for a term plan that bursts, the committed and the above hours of every commitment
-//! level the planner tries) and the lines that do not depend on the GPU price, in micro-dollars; and, for a fleet
-//! of the chosen serving, the same for every other plan of its jurisdiction, since the planner bills each such
-//! fleet on the cheapest of them.
+//! level the planner tries, or for a mix its ways of buying the day) and the lines that do not depend on the GPU
+//! price, in micro-dollars; and, for a fleet of the chosen serving, the same for its bills on every other plan of
+//! its jurisdiction, since the planner bills each such fleet on the cheapest of them.
 
 use infercost_core::units::HOURS_PER_MONTH;
 use infercost_core::Usd;
-use infercost_cost::bill::{Segment, Usage};
-use infercost_cost::{bill, Bill, Catalog, Plan};
-use infercost_plan::Scenario;
+use infercost_cost::{Bill, Catalog, Commitment, Plan};
 use serde_json::{json, Value};
 
 /// The size of a fleet: replicas at the busiest hour and GPUs per replica.
@@ -76,88 +74,73 @@ impl Pricing<'_> {
             "p": pi, "h": b.gpu_hours, "g": b.gpu_usd.0, "e": b.egress_usd.0, "t": b.transfer_usd.0,
             "a": b.api_usd.0, "r": size.replicas, "tp": size.tp,
         });
+        if let Some(m) = self.mix(b) {
+            f["m"] = m;
+            return Some(f);
+        }
         let plan = self.catalog.plan(&b.plan).ok();
         if let Some(bp) = plan.and_then(|p| self.burst_price(p)) {
             let levels = self.levels(size);
-            // Only when the levels reproduce the bill at its prices; otherwise GPU-hours × price.
+            // The levels when they reproduce the bill at its prices (a day that follows `ceil(peak × weight)`);
+            // else the bill's own commitment and burst hours.
             if cheapest(&levels, b.usd_per_gpu_hour, bp) == Some(b.gpu_usd) {
                 f["l"] = json!(levels);
+            } else if let Some(p) = &b.procurement {
+                let own = [[p.committed_gpus * HOURS_PER_MONTH, p.on_demand_gpu_hours]];
+                if cheapest(&own, b.usd_per_gpu_hour, bp) == Some(b.gpu_usd) {
+                    f["l"] = json!(own);
+                }
             }
         }
         Some(f)
     }
 
-    /// The same fleet on `plan`: its GPU line's terms, its egress at that provider's rates, its price today.
-    fn priced(&self, plan: &Plan, size: Size, egress_gb: f64, s: &Scenario) -> Option<Value> {
-        let pi = self.index(&plan.name)?;
-        let tp = size.tp as f64;
-        let hour_share = HOURS_PER_MONTH / 24.0;
-        let segment = |gpus: f64| Segment {
-            hours: hour_share,
-            gpus,
-            busy_gpus: 0.0,
-        };
-        // Autoscaled for plans billed by use, the peak all day for term plans (a burst plan adds the levels).
-        let gpus: Vec<f64> = if plan.commitment.is_term() {
-            vec![size.replicas as f64 * tp; self.weights.len()]
-        } else {
-            self.autoscaled(size)
-                .iter()
-                .map(|&a| a as f64 * tp)
-                .collect()
-        };
-        let usage = Usage {
-            segments: gpus.into_iter().map(segment).collect(),
-            commit_gpus: None,
-            requests: 0.0,
-            output_tokens: 0.0,
-            inter_region_gb: 0.0,
-            api_usd: 0.0,
-        };
-        let b = bill(plan, self.catalog, &usage, &s.egress_model).ok()?;
-        let egress = Usd::from_dollars(self.catalog.egress_of(plan).internet_usd(egress_gb));
-        let mut f = json!({"p": pi, "h": b.gpu_hours, "g": b.gpu_usd.0, "e": egress.0, "t": 0, "a": 0,
-            "r": size.replicas, "tp": size.tp});
-        if let Some(bp) = self.burst_price(plan) {
-            let levels = self.levels(size);
-            f["g"] = json!(cheapest(&levels, plan.usd_per_gpu_hour, bp)?.0);
-            f["l"] = json!(levels);
+    /// A mix's ways of buying the day, for the script to choose among at other prices as the planner does:
+    /// `{"s": spot plan index or null, "x": [[term plan index or -1, committed, spot, on-demand GPU-hours], …]}`
+    /// (the on-demand plan is the fleet's own); `None` for a bill on one plan, or when a plan has no price on
+    /// the page.
+    fn mix(&self, b: &Bill) -> Option<Value> {
+        let p = b.procurement.as_ref()?;
+        if p.options.is_empty() {
+            return None;
         }
-        Some(f)
+        let spot = match &p.spot_plan {
+            Some(s) => json!(self.index(s)?),
+            None => Value::Null,
+        };
+        let options = p
+            .options
+            .iter()
+            .map(|o| {
+                let term = match &o.committed_plan {
+                    Some(t) => self.index(t)? as i64,
+                    None => -1,
+                };
+                Some(json!([
+                    term,
+                    o.committed_gpu_hours,
+                    o.spot_gpu_hours,
+                    o.on_demand_gpu_hours
+                ]))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(json!({"s": spot, "x": options}))
     }
 
-    /// The other plans of a chosen fleet's jurisdiction, priced for that fleet, when pricing its own plan the same
-    /// way gives its recorded bill (a fleet that pays inter-region transfer keeps its plan: the result does not
-    /// record the gigabytes).
-    pub(super) fn alternatives(
-        &self,
-        b: &Bill,
-        size: Size,
-        served_in: &str,
-        s: &Scenario,
-    ) -> Vec<Value> {
-        let Ok(own) = self.catalog.plan(&b.plan) else {
-            return Vec::new();
-        };
-        let same = self
-            .priced(own, size, b.egress_gb, s)
-            .is_some_and(|f| f["g"] == json!(b.gpu_usd.0) && f["e"] == json!(b.egress_usd.0));
-        if !same || b.transfer_usd.0 != 0 || b.api_usd.0 != 0 {
+    /// The other plans of a chosen fleet's jurisdiction, as the planner billed that fleet on each (recorded with
+    /// the fleet), when they can be re-priced. A fleet that pays inter-region transfer keeps its plan: moving it
+    /// would change the gigabytes, which the result does not record per plan.
+    pub(super) fn alternatives(&self, b: &Bill, alternatives: &[Bill], size: Size) -> Vec<Value> {
+        if b.transfer_usd.0 != 0 || b.api_usd.0 != 0 {
             return Vec::new();
         }
-        self.catalog
-            .plans
+        alternatives
             .iter()
             // An owned plan's bill depends on the busy hours, which the page does not carry: it is not offered as
             // another plan for a fleet.
-            .filter(|q| {
-                q.gpu == b.gpu
-                    && q.commitment != infercost_cost::Commitment::Owned
-                    && q.geo == served_in
-                    && q.name != b.plan
-                    && (s.plans.is_empty() || s.plans.contains(&q.name))
-            })
-            .filter_map(|q| self.priced(q, size, b.egress_gb, s))
+            .filter(|a| a.commitment != Commitment::Owned.name())
+            .filter(|a| a.transfer_usd.0 == 0 && a.api_usd.0 == 0)
+            .filter_map(|a| self.fleet(a, size))
             .collect()
     }
 }

@@ -3,12 +3,14 @@
 
 use super::elements::{figure, table};
 use super::Page;
+use crate::procure::cheapest_mix;
 use crate::prose::times;
 use crate::svg::{Lines, Series, Style, Unit};
 use crate::table::Table;
+use crate::tables::day::{chosen_day, day_point};
 use infercost_core::fmt::count;
 use infercost_plan::analysis::best;
-use infercost_plan::result::{Hour, Point};
+use infercost_plan::result::{DayHour, Hour, Point};
 
 /// The day chart and table of every deployment with a fleet.
 pub(super) fn section(page: &Page) -> String {
@@ -28,8 +30,83 @@ pub(super) fn section(page: &Page) -> String {
             ));
             body.push_str(&table(&hours(di, p)));
         }
+        body.push_str(&simulated(page, di));
     }
     body
+}
+
+/// The chosen serving's simulated day against the static, autoscaled and mixed fleets, with the mix's committed,
+/// spot and on-demand layers, and the idle shares next to it; then the day's table.
+fn simulated(page: &Page, di: usize) -> String {
+    let r = page.r;
+    let Some((v, p)) = day_point(r, di) else {
+        return String::new();
+    };
+    let Some((plan, policy, chosen)) = chosen_day(p) else {
+        return String::new();
+    };
+    let name = &r.scenario.deployments[di].name;
+    let line = |name: &str, i: usize, f: &dyn Fn(usize) -> Option<f64>| Series {
+        name: name.into(),
+        points: (0..chosen.hourly.len())
+            .filter_map(|h| f(h).map(|y| (h as f64, y)))
+            .collect(),
+        style: Style::nth(i),
+    };
+    let mix = cheapest_mix(p).and_then(|m| m.day.as_ref());
+    let layer = |f: fn(&DayHour) -> f64| move |h: usize| mix.and_then(|d| d.hourly.get(h)).map(f);
+    let mut series = vec![
+        line("load (replicas' worth)", 2, &|h| {
+            let x = &chosen.hourly[h];
+            Some(x.busy_fraction * x.replicas_mean)
+        }),
+        line("static fleet", 0, &|h| {
+            p.hourly.get(h).map(|x| x.replicas_static as f64)
+        }),
+        line("autoscaled fleet", 1, &|h| {
+            p.hourly.get(h).map(|x| x.replicas_autoscaled as f64)
+        }),
+        line(&format!("chosen: {plan} ({policy})"), 3, &|h| {
+            Some(chosen.hourly[h].replicas_mean)
+        }),
+    ];
+    if mix.is_some() {
+        series.push(line("mix: committed", 4, &layer(|m| m.committed_replicas)));
+        series.push(line(
+            "mix: + spot",
+            5,
+            &layer(|m| m.committed_replicas + m.spot_replicas),
+        ));
+        series.push(line(
+            "mix: + on-demand",
+            6,
+            &layer(|m| m.committed_replicas + m.spot_replicas + m.on_demand_replicas),
+        ));
+    }
+    let chart = Lines {
+        id: &format!("chart-dayplan-{di}"),
+        title: &format!(
+            "{name} at {}: the simulated day, replicas by hour",
+            times(v)
+        ),
+        series: &series,
+        log_x: false,
+        log_y: false,
+        marks: &[],
+        x_label: "hour of day",
+        x_unit: Unit::Plain,
+        y_label: "replicas",
+        y_unit: Unit::Plain,
+        fan: None,
+    }
+    .render();
+    let id = format!("dayplan-{di}");
+    let caption = page.by_id(&id).map_or(String::new(), |t| t.title.clone());
+    let mut out = figure(chart, &caption);
+    if let Some(t) = page.by_id(&id) {
+        out.push_str(&table(t));
+    }
+    out
 }
 
 /// The fleets and the load by hour, in replicas.

@@ -3,6 +3,7 @@
 
 mod analysis;
 mod bill;
+pub(crate) mod day;
 mod inputs;
 mod latency;
 mod plans;
@@ -31,6 +32,7 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
     for di in 0..s.deployments.len() {
         t.push(plans::plans_table(r, &res, di, &vols));
         t.push(bill::bill_table(r, di, &vols));
+        t.extend(day::day_table(r, di));
     }
     t.extend(uncertainty::uncertainty(r));
     // A shard's analysis is empty because merge makes it, not because there is none.

@@ -139,18 +139,15 @@ impl Fleet {
                 .extend(std::iter::repeat_n(ready, (want - have) as usize));
             self.scale_ups += want - have;
         } else if (want as usize) < self.serving.len() {
-            // The newest first, each once it has lived its minimum lifetime.
+            // The newest first, each once it has lived its minimum lifetime. `serving` is oldest first, so the
+            // replicas old enough are a prefix and the newest of them its end: one drain removes them (a
+            // replica-by-replica removal moved the younger tail once per replica, a fifth of a default plan's time).
             let min_life = a.min_lifetime.as_secs_f64();
-            let mut remove = self.serving.len() - want as usize;
-            let mut i = self.serving.len();
-            while remove > 0 && i > 0 {
-                i -= 1;
-                if t - self.serving[i] >= min_life {
-                    self.serving.remove(i);
-                    remove -= 1;
-                    self.scale_downs += 1;
-                }
-            }
+            let remove = self.serving.len() - want as usize;
+            let old_enough = self.serving.partition_point(|&s| t - s >= min_life);
+            let from = old_enough.saturating_sub(remove);
+            self.serving.drain(from..old_enough);
+            self.scale_downs += (old_enough - from) as u32;
         }
     }
 
@@ -328,6 +325,41 @@ mod tests {
     /// A day at 100 req/s that doubles from 08:00 to 18:00.
     fn ramp() -> [f64; 24] {
         std::array::from_fn(|h| if (8..18).contains(&h) { 200.0 } else { 100.0 })
+    }
+
+    #[test]
+    fn a_scale_down_retires_the_newest_replicas_that_lived_their_minimum_lifetime() {
+        let a = Autoscaler {
+            target_utilization: 0.7,
+            provisioning_delay: SimTime::from_secs(60),
+            min_lifetime: SimTime::from_secs(600),
+            min_replicas: 1,
+            max_replicas: 1000,
+            interval: SimTime::from_secs(60),
+        };
+        // At t = 1000 s with a 600 s minimum lifetime, the replicas started at 0, 0 and 100 s may go; those
+        // started at 500 and 900 s may not. An empty window asks for the minimum, one replica.
+        let fleet = |serving: Vec<f64>| Fleet {
+            serving,
+            starting: Vec::new(),
+            backlog: 0.0,
+            window_occupied_s: 0.0,
+            window_s: 0.0,
+            scale_ups: 0,
+            scale_downs: 0,
+            interruptions: 0,
+        };
+        let mut f = fleet(vec![0.0, 0.0, 100.0, 500.0, 900.0]);
+        f.decide(&a, 1000.0);
+        assert_eq!(f.serving, vec![500.0, 900.0]);
+        assert_eq!(f.scale_downs, 3);
+        // Wanting four of five retires one: the newest of those old enough (100 s), not an older one.
+        let mut f = fleet(vec![0.0, 0.0, 100.0, 500.0, 900.0]);
+        f.window_occupied_s = 3.5 * 0.7 * 60.0;
+        f.window_s = 60.0;
+        f.decide(&a, 1000.0);
+        assert_eq!(f.serving, vec![0.0, 0.0, 500.0, 900.0]);
+        assert_eq!(f.scale_downs, 1);
     }
 
     #[test]
