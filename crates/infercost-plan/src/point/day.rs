@@ -374,7 +374,7 @@ mod tests {
             busy_rps: 1.0,
             replica_rps: 1.0,
             replicas,
-            tp: 2,
+            gpus: 2,
             target: 0.99,
             seed: 1,
             model: &Derived,
