@@ -113,18 +113,24 @@ pub(crate) fn sentences(p: &Point) -> Vec<String> {
         } else {
             format!("{} above the headline", usd(total - headline))
         };
-        let scope = if m.lawful {
-            ""
+        // A mix is bought in one region: with residency rules it may not serve every group lawfully, and then
+        // it is no answer (the headline is the lawful placement above), only what one region would cost.
+        if m.lawful {
+            out.push(format!(
+                "best mix ({} {}): {}: {}/month ({vs}); {why}",
+                m.bill.provider,
+                m.bill.region,
+                what(p, m),
+                usd(total),
+            ));
         } else {
-            ", for everyone though not lawful for every group"
-        };
-        out.push(format!(
-            "best mix ({} {}{scope}): {}: {}/month ({vs}); {why}",
-            m.bill.provider,
-            m.bill.region,
-            what(p, m),
-            usd(total),
-        ));
+            out.push(format!(
+                "no mix of committed, spot and on-demand capacity in one region serves every group lawfully (the cheapest, {} {}, would cost {}/month)",
+                m.bill.provider,
+                m.bill.region,
+                usd(total),
+            ));
+        }
     }
     out
 }
@@ -211,6 +217,17 @@ mod tests {
         );
         assert!(
             last.ends_with("no spot: it would cost $10 more a month"),
+            "{last}"
+        );
+        // A mix one region sells that some group may not use is no answer: the sentence says so.
+        let mut unlawful = p.clone();
+        if let Some(b) = unlawful.bills.last_mut() {
+            b.lawful = false;
+        }
+        let lines = sentences(&unlawful);
+        let last = lines.last().unwrap();
+        assert!(
+            last.starts_with("no mix of committed, spot and on-demand capacity in one region serves every group lawfully (the cheapest, aws us-east-1, would cost $"),
             "{last}"
         );
     }

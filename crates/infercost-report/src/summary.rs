@@ -97,7 +97,7 @@ fn deployment(r: &PlanResult, di: usize) -> Vec<String> {
                 } else {
                     String::new()
                 };
-                out.push(format!("  {at:<7}{line}"));
+                out.push(format!("  {at:<8}{line}"));
             }
         }
     }
