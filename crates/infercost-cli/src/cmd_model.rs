@@ -168,8 +168,8 @@ pub(crate) fn run(cmd: ModelCmd) -> Result<()> {
 
 fn show(a: ShowArgs) -> Result<()> {
     let (d, fit) = deployment(&a.deploy)?;
-    let util = a.deploy.gpu_memory_utilization;
-    let mbt = a.deploy.max_batched_tokens as u64;
+    let util = crate::load::memory_fraction(&d, &a.deploy);
+    let mbt = crate::load::max_batched_tokens(&a.deploy) as u64;
     let check = d.check_fits(util, mbt, a.deploy.max_model_len, fit);
     let (fits, missing, hint) = match &check {
         Ok(()) => (true, None, None),

@@ -1,12 +1,14 @@
 //! The iteration-time model: how long one continuous-batching iteration takes on a deployment.
 //!
-//! time = max(compute, memory) + communication + overhead, where
-//! compute = FLOPs / (peak × efficiency(tokens)), memory = bytes / (bandwidth × efficiency),
-//! communication = two ring all-reduces per layer under tensor parallelism, and overhead = fixed per-layer and
-//! per-iteration costs. Efficiencies are at most 1 and overheads non-negative, so no prediction beats the
-//! roofline at 100% of peak.
+//! time = max(GPU, host launches) + step, where GPU = max(compute, memory) + communication + per-layer
+//! overhead, compute = FLOPs / (peak × efficiency(tokens)), memory = bytes / (bandwidth × efficiency),
+//! communication = two ring all-reduces per layer under tensor parallelism, host launches = the CPU time of
+//! launching every kernel when the iteration runs eagerly (no CUDA graph captured for it; 0 otherwise), and step =
+//! the engine's per-iteration CPU work. Efficiencies (per engine, GPU and dtype: [`crate::engine`]) are at most 1
+//! and overheads non-negative, so no prediction beats the roofline at 100% of peak.
 
-use crate::calibrate::{Efficiency, EFFICIENCY_A100, EFFICIENCY_H100};
+use crate::calibrate::Efficiency;
+use crate::engine::{self, EngineProfile, KernelFits};
 use crate::gpu::Gpu;
 use crate::model::ModelSpec;
 use crate::PerfError;
@@ -20,17 +22,30 @@ pub enum Dtype {
     Bf16,
     /// 1 byte.
     Fp8,
-    /// Half a byte (weights only).
+    /// Half a byte (weights only, dequantised to bf16 for the GEMMs: AWQ/GPTQ).
     Int4,
+    /// NVFP4: half a byte plus one fp8 scale per 16 values, run on fp4 tensor cores (weights only).
+    Fp4,
+    /// fp4 weights dequantised to bf16 for the GEMMs, as on GPUs without fp4 tensor cores (MXFP4: one 8-bit
+    /// scale per 32 values; weights only).
+    Fp4Wo,
 }
 
+/// Weight-only GEMMs (int4, fp4-wo, fp8 without fp8 tensor cores) run at the bf16 rate and reach this fraction
+/// of the bf16 GEMM's efficiency when compute-bound: the dequantisation is overlapped with the loads but not
+/// free. Marlin (Frantar et al., arXiv:2408.11743, 2024) stays near the fp16 GEMM at large batches; AWQ's and
+/// GPTQ's older kernels fall further behind; 0.85 is an estimate between them.
+pub const WEIGHT_ONLY_COMPUTE: f64 = 0.85;
+
 impl Dtype {
-    /// Parses `bf16`, `fp8` or `int4`.
+    /// Parses `bf16`, `fp8`, `int4`, `fp4` or `fp4-wo`.
     pub fn parse(s: &str) -> Option<Dtype> {
         match s.to_ascii_lowercase().as_str() {
             "bf16" | "fp16" => Some(Dtype::Bf16),
             "fp8" => Some(Dtype::Fp8),
             "int4" => Some(Dtype::Int4),
+            "fp4" | "nvfp4" => Some(Dtype::Fp4),
+            "fp4-wo" => Some(Dtype::Fp4Wo),
             _ => None,
         }
     }
@@ -40,6 +55,8 @@ impl Dtype {
             Dtype::Bf16 => 2.0,
             Dtype::Fp8 => 1.0,
             Dtype::Int4 => 0.5,
+            Dtype::Fp4 => 0.5625,
+            Dtype::Fp4Wo => 0.53125,
         }
     }
     /// The name.
@@ -48,6 +65,29 @@ impl Dtype {
             Dtype::Bf16 => "bf16",
             Dtype::Fp8 => "fp8",
             Dtype::Int4 => "int4",
+            Dtype::Fp4 => "fp4",
+            Dtype::Fp4Wo => "fp4-wo",
+        }
+    }
+
+    /// Whether this weight dtype is dequantised to bf16 before the GEMMs on `gpu`.
+    pub fn weight_only_on(self, gpu: &Gpu) -> bool {
+        match self {
+            Dtype::Bf16 | Dtype::Fp4 => false,
+            Dtype::Fp8 => gpu.fp8_tflops <= gpu.bf16_tflops,
+            Dtype::Int4 | Dtype::Fp4Wo => true,
+        }
+    }
+
+    /// The GEMMs' peak on `gpu` (FLOP/s) and the measured kernel table they are fitted on.
+    fn gemm_on(self, gpu: &Gpu) -> (f64, &'static str) {
+        if self.weight_only_on(gpu) {
+            return (gpu.bf16_tflops * 1e12, "bf16");
+        }
+        match self {
+            Dtype::Fp8 => (gpu.fp8_tflops * 1e12, "fp8"),
+            Dtype::Fp4 => (gpu.fp4_tflops.unwrap_or(0.0) * 1e12, "nvfp4"),
+            _ => (gpu.bf16_tflops * 1e12, "bf16"),
         }
     }
 }
@@ -118,12 +158,16 @@ pub struct IterationTime {
     pub comm_s: f64,
     /// Fixed per-layer and per-iteration costs.
     pub overhead_s: f64,
+    /// Host time of launching every kernel when the iteration runs eagerly (0 under a CUDA graph); the
+    /// iteration takes the longer of this and the GPU's work, plus the step's CPU work.
+    pub launch_s: f64,
     /// The pure roofline at 100% of peak: max(FLOPs/peak, bytes/bandwidth), no communication or overhead.
     pub roofline_s: f64,
 }
 
 /// A decode-only iteration's time as a function of the batch's total context S:
-/// `max(c0 + c1·S, m0 + m1·S) + fixed`, constant while the batch size is.
+/// `max(c0 + c1·S, m0 + m1·S, floor) + fixed`, constant while the batch size is (`floor` is the eager launch
+/// time less the GPU's fixed costs, 0 under a CUDA graph).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecodeLine {
     /// Compute time at S = 0, seconds.
@@ -136,13 +180,15 @@ pub struct DecodeLine {
     pub m1: f64,
     /// Communication and overhead, seconds.
     pub fixed: f64,
+    /// Host launch time not hidden behind the fixed costs, seconds (0 under a CUDA graph).
+    pub floor: f64,
 }
 
 impl DecodeLine {
     /// Time of one iteration at total context `s`.
     #[inline]
     pub fn at(&self, s: f64) -> f64 {
-        (self.c0 + self.c1 * s).max(self.m0 + self.m1 * s) + self.fixed
+        (self.c0 + self.c1 * s).max(self.m0 + self.m1 * s).max(self.floor) + self.fixed
     }
 }
 
@@ -162,7 +208,12 @@ pub struct Deployment {
     pub kv: Dtype,
     /// The achieved efficiencies and overheads used.
     pub eff: Efficiency,
+    /// The serving engine's profile.
+    pub engine: EngineProfile,
     peak_flops: f64,
+    compute_scale: f64,
+    graph_max_tokens: f64,
+    launch_host_s: f64,
     bandwidth: f64,
     flops_per_token: f64,
     flops_head: f64,
@@ -179,8 +230,14 @@ pub struct Deployment {
 }
 
 /// Refuses a layout that cannot run: a TP that is not a power of two, exceeds a node or does not divide the
-/// heads, or an int4 KV cache.
-fn check_layout(model: &ModelSpec, gpu: &Gpu, tp: u32, kv: Dtype) -> Result<(), PerfError> {
+/// heads, a 4-bit KV cache, or fp4 weights on a GPU without fp4 tensor cores.
+fn check_layout(
+    model: &ModelSpec,
+    gpu: &Gpu,
+    tp: u32,
+    weights: Dtype,
+    kv: Dtype,
+) -> Result<(), PerfError> {
     if tp == 0 || !tp.is_power_of_two() {
         return Err(PerfError::Deployment(format!(
             "tensor parallelism must be a power of two (1, 2, 4, 8), got {tp}"
@@ -198,10 +255,19 @@ fn check_layout(model: &ModelSpec, gpu: &Gpu, tp: u32, kv: Dtype) -> Result<(), 
             model.name, model.n_q
         )));
     }
-    if kv == Dtype::Int4 {
+    if !matches!(kv, Dtype::Bf16 | Dtype::Fp8) {
         return Err(PerfError::Deployment(
             "the KV cache dtype must be bf16 or fp8".into(),
         ));
+    }
+    if weights == Dtype::Fp4 && gpu.fp4_tflops.is_none() {
+        return Err(PerfError::Deployment(format!(
+            "fp4 weights need fp4 tensor cores, which {} lacks; GPUs that have them: {}. On {} use --weights \
+             fp4-wo (fp4 weights dequantised to bf16) or int4",
+            gpu.name,
+            crate::gpu::GpuCatalog::embedded().with_fp4(),
+            gpu.name
+        )));
     }
     Ok(())
 }
@@ -256,7 +322,7 @@ fn comm_costs(model: &ModelSpec, gpu: &Gpu, eff: &Efficiency, tp: u32) -> (f64, 
     let allreduces = 2.0 * model.layers as f64;
     (
         allreduces * ring * model.hidden as f64 * 2.0 / link,
-        allreduces * 2.0 * (t - 1.0) * eff.link_latency_s,
+        allreduces * (2.0 * (t - 1.0) * eff.link_latency_s + eff.all_reduce_fixed_s),
     )
 }
 
@@ -273,7 +339,8 @@ fn window_pairs_per_token(model: &ModelSpec) -> f64 {
 }
 
 impl Deployment {
-    /// Builds a deployment; refuses a TP that does not divide the heads or exceeds a node.
+    /// Builds a deployment served by the default engine (vLLM); refuses a TP that does not divide the heads or
+    /// exceeds a node, and a dtype the GPU cannot run.
     pub fn new(
         model: ModelSpec,
         gpu: Gpu,
@@ -281,18 +348,47 @@ impl Deployment {
         weights: Dtype,
         kv: Dtype,
     ) -> Result<Deployment, PerfError> {
-        check_layout(&model, &gpu, tp, kv)?;
-        let eff = if gpu.calibrated_on == "a100" {
-            EFFICIENCY_A100
-        } else {
-            EFFICIENCY_H100
-        };
+        Deployment::for_engine(
+            model,
+            gpu,
+            tp,
+            weights,
+            kv,
+            engine::EngineCatalog::default_engine(),
+        )
+    }
+
+    /// The same deployment served by another engine.
+    pub fn with_engine(&self, e: &EngineProfile) -> Result<Deployment, PerfError> {
+        Deployment::for_engine(
+            self.model.clone(),
+            self.gpu.clone(),
+            self.tp,
+            self.weights,
+            self.kv,
+            e,
+        )
+    }
+
+    /// Builds a deployment served by engine `e`: its kernel fits, overheads and launch behaviour.
+    pub fn for_engine(
+        model: ModelSpec,
+        gpu: Gpu,
+        tp: u32,
+        weights: Dtype,
+        kv: Dtype,
+        e: &EngineProfile,
+    ) -> Result<Deployment, PerfError> {
+        check_layout(&model, &gpu, tp, weights, kv)?;
+        let fits = KernelFits::embedded();
+        let (peak, table) = weights.gemm_on(&gpu);
+        let eff = engine::efficiency(e, &gpu, table, fits);
         let t = tp as f64;
-        let peak = if weights == Dtype::Bf16 {
-            gpu.bf16_tflops
-        } else {
-            gpu.fp8_tflops
-        } * 1e12;
+        // Eager launches per iteration on the host: every layer's kernels, and its two all-reduces at the
+        // eager table's latency.
+        let launch_host_s = model.layers as f64
+            * (e.kernels_per_layer.value as f64 * e.launch_s.value
+                + 2.0 * engine::eager_all_reduce_s(&gpu, tp, fits));
         let wb = weights.bytes();
         let moe = MoeShape::of(&model);
         let routed_total = moe.layers * moe.experts * moe.expert_params;
@@ -301,6 +397,18 @@ impl Deployment {
         let window_pairs_per_token = window_pairs_per_token(&model);
         Ok(Deployment {
             peak_flops: peak,
+            compute_scale: if weights.weight_only_on(&gpu) {
+                WEIGHT_ONLY_COMPUTE
+            } else {
+                1.0
+            },
+            graph_max_tokens: if e.cuda_graphs.value {
+                e.graph_max_batch.value as f64
+            } else {
+                0.0
+            },
+            launch_host_s,
+            engine: e.clone(),
             bandwidth: gpu.hbm_tb_per_s * 1e12,
             flops_per_token: 2.0 * model.layer_params_active() as f64 / t
                 + window_pairs_per_token / t,
@@ -400,7 +508,23 @@ impl Deployment {
 
     #[inline]
     fn compute_efficiency(&self, tokens: f64) -> f64 {
-        self.eff.compute_max * tokens / (tokens + self.eff.compute_half_tokens)
+        self.compute_scale * self.eff.compute_max * tokens / (tokens + self.eff.compute_half_tokens)
+    }
+
+    /// Host time of launching an iteration of `tokens` tokens eagerly (0 when a CUDA graph covers it).
+    #[inline]
+    fn launch_host(&self, tokens: f64) -> f64 {
+        if tokens > self.graph_max_tokens {
+            self.launch_host_s
+        } else {
+            0.0
+        }
+    }
+
+    /// The engine's CPU work per iteration with `seqs` sequences.
+    #[inline]
+    fn step(&self, seqs: f64) -> f64 {
+        self.eff.iteration_overhead_s + self.engine.step_overhead_per_seq_s.value * seqs
     }
 
     #[inline]
@@ -413,14 +537,14 @@ impl Deployment {
         self.dense_weight_bytes + self.moe_layers * touched * self.expert_bytes
     }
 
-    /// Per-layer kernel launches and small operators, plus the per-iteration scheduling cost.
+    /// Per-layer fixed kernel times and small operators on the GPU.
     #[inline]
     fn overhead(&self, tokens: f64) -> f64 {
         // Four GEMMs and one attention kernel per layer, plus norms, rotary embedding, activation and adds.
         let per_layer = 5.0 * self.eff.gemm_launch_s
             + self.eff.small_ops_s
             + self.eff.small_ops_per_token_hidden_s * self.model.hidden as f64 * tokens;
-        self.eff.iteration_overhead_s + self.model.layers as f64 * per_layer
+        self.model.layers as f64 * per_layer
     }
 
     /// The time of one iteration.
@@ -434,6 +558,7 @@ impl Deployment {
                 memory_s: 0.0,
                 comm_s: 0.0,
                 overhead_s: 0.0,
+                launch_s: 0.0,
                 roofline_s: 0.0,
             };
         }
@@ -446,14 +571,17 @@ impl Deployment {
         let compute_s = flops / (self.peak_flops * self.compute_efficiency(tokens));
         let memory_s = bytes / (self.bandwidth * self.eff.memory);
         let comm_s = self.comm_per_token * tokens + self.comm_fixed;
-        let overhead_s = self.overhead(tokens);
+        let gpu_overhead_s = self.overhead(tokens);
+        let step_s = self.step(heads);
+        let launch_s = self.launch_host(tokens);
         let roofline_s = (flops / self.peak_flops).max(bytes / self.bandwidth);
         IterationTime {
-            total_s: compute_s.max(memory_s) + comm_s + overhead_s,
+            total_s: (compute_s.max(memory_s) + comm_s + gpu_overhead_s).max(launch_s) + step_s,
             compute_s,
             memory_s,
             comm_s,
-            overhead_s,
+            overhead_s: gpu_overhead_s + step_s,
+            launch_s,
             roofline_s,
         }
     }
@@ -463,12 +591,14 @@ impl Deployment {
         let n = seqs as f64;
         let ce = self.peak_flops * self.compute_efficiency(n);
         let bw = self.bandwidth * self.eff.memory;
+        let gpu_fixed = self.comm_per_token * n + self.comm_fixed + self.overhead(n);
         DecodeLine {
             c0: (self.flops_per_token * n + self.flops_head * n) / ce,
             c1: self.flops_attention_pair / ce,
             m0: (self.weight_bytes_touched(n) + self.kv_bytes_token * n) / bw,
             m1: self.kv_bytes_token / bw,
-            fixed: self.comm_per_token * n + self.comm_fixed + self.overhead(n),
+            fixed: gpu_fixed + self.step(n),
+            floor: (self.launch_host(n) - gpu_fixed).max(0.0),
         }
     }
 
