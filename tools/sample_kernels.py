@@ -11,7 +11,7 @@ tests/data/profiling/kernels/<engine>_<gpu>.csv with one row per measurement:
   allreduce:  dtype = backend (graph, eager), a=num_gpus, b=message bytes (bf16 elements x 2), c=d=0
   decode_attn: dtype = kv-cache dtype, a=batch, b=context (isl+step), c=num_heads, d=num_kv_heads (head_dim 128)
 
-The sample is a grid, not random: m in powers of two 1..8192, n and k in {1024, 4096, 8192, 16384}; every
+The sample is a grid, not random: m in powers of two 1..8192, n and k in {2048, 4096, 8192, 16384} (the per-GPU shapes of 8B-405B layers); every
 intra-node all-reduce of at most 64 Mi elements; decode attention at head_dim 128 on a small grid. Usage:
 
     python3 tools/sample_kernels.py /work/shared/data/profiling tests/data/profiling/kernels
@@ -19,7 +19,7 @@ intra-node all-reduce of at most 64 Mi elements; decode attention at head_dim 12
 import csv, glob, gzip, os, sys
 
 M = {2 ** i for i in range(14)}
-NK = {1024, 4096, 8192, 16384}
+NK = {2048, 4096, 8192, 16384}
 DTYPES = {"bfloat16": "bf16", "fp8": "fp8", "nvfp4": "nvfp4"}
 GPUS = {"h100_sxm": "h100", "h200_sxm": "h200", "b200_sxm": "b200", "l40s": "l40s", "a100_sxm": "a100"}
 

@@ -274,8 +274,12 @@ struct StepOut {
     memory_ms: f64,
     comm_ms: f64,
     overhead_ms: f64,
+    /// Host time of launching the kernels eagerly (0 under a CUDA graph).
+    launch_ms: f64,
     bound: &'static str,
     tokens: u64,
+    engine: String,
+    weights: &'static str,
 }
 
 fn step(a: StepArgs) -> Result<()> {
@@ -305,19 +309,24 @@ fn step(a: StepArgs) -> Result<()> {
         memory_ms: t.memory_s * 1e3,
         comm_ms: t.comm_s * 1e3,
         overhead_ms: t.overhead_s * 1e3,
-        bound: if t.compute_s >= t.memory_s {
+        launch_ms: t.launch_s * 1e3,
+        bound: if t.launch_s > t.total_s - t.overhead_s {
+            "launch"
+        } else if t.compute_s >= t.memory_s {
             "compute"
         } else {
             "memory"
         },
         tokens: batch.tokens(),
+        engine: d.engine.name.clone(),
+        weights: d.weights.name(),
     };
     if a.json {
         return output::json(&out);
     }
     output::line(&format!(
-        "{} on {}× {}: {} tokens in {:.3} ms ({}-bound; roofline {:.3} ms)\n  compute {:.3} ms, memory {:.3} ms, communication {:.3} ms, overhead {:.3} ms",
-        d.model.name, d.tp, d.gpu.name, out.tokens, out.iteration_ms, out.bound, out.roofline_ms, out.compute_ms, out.memory_ms, out.comm_ms, out.overhead_ms
+        "{} ({}) on {}× {} under {}: {} tokens in {:.3} ms ({}-bound; roofline {:.3} ms)\n  compute {:.3} ms, memory {:.3} ms, communication {:.3} ms, overhead {:.3} ms, eager launches {:.3} ms",
+        d.model.name, out.weights, d.tp, d.gpu.name, out.engine, out.tokens, out.iteration_ms, out.bound, out.roofline_ms, out.compute_ms, out.memory_ms, out.comm_ms, out.overhead_ms, out.launch_ms
     ));
     Ok(())
 }

@@ -11,7 +11,9 @@ use infercost_core::Workload;
 use infercost_cost::Catalog;
 use infercost_io::{parse_trace, read_trace, ReadReport, FORMAT_NAMES};
 use infercost_perf::layout::{choose_tp, FitLimits};
-use infercost_perf::{Deployment, EngineCatalog, EngineProfile, GpuCatalog, ModelCatalog, ModelSpec};
+use infercost_perf::{
+    Deployment, EngineCatalog, EngineProfile, GpuCatalog, ModelCatalog, ModelSpec,
+};
 use infercost_sim::EngineConfig;
 use std::path::{Path, PathBuf};
 

@@ -79,7 +79,9 @@ fn render(f: &KernelFits) -> String {
     );
     f.gemm.iter().for_each(|g| s += &gemm_toml(g));
     f.all_reduce.iter().for_each(|r| s += &reduce_toml(r));
-    f.decode_attention.iter().for_each(|a| s += &attention_toml(a));
+    f.decode_attention
+        .iter()
+        .for_each(|a| s += &attention_toml(a));
     s
 }
 
@@ -90,14 +92,18 @@ fn close(a: f64, b: f64) -> bool {
 #[test]
 fn shipped_kernel_fits_are_what_the_vendored_sample_gives() {
     let fits = refit();
-    assert!(fits.gemm.len() >= 17 && fits.all_reduce.len() >= 13, "{fits:?}");
+    assert!(
+        fits.gemm.len() >= 17 && fits.all_reduce.len() >= 13,
+        "{fits:?}"
+    );
     if std::env::var_os("INFERCOST_WRITE_KERNEL_FITS").is_some() {
         std::fs::write(format!("{ROOT}/data/kernel_fits.toml"), render(&fits)).unwrap();
     }
     let shipped = KernelFits::embedded();
     assert_eq!(shipped.gemm.len(), fits.gemm.len());
     for (a, b) in shipped.gemm.iter().zip(&fits.gemm) {
-        let same = (&a.engine, &a.gpu, &a.dtype, a.samples) == (&b.engine, &b.gpu, &b.dtype, b.samples)
+        let same = (&a.engine, &a.gpu, &a.dtype, a.samples)
+            == (&b.engine, &b.gpu, &b.dtype, b.samples)
             && [
                 (a.compute_max, b.compute_max),
                 (a.compute_half_tokens, b.compute_half_tokens),
@@ -113,9 +119,14 @@ fn shipped_kernel_fits_are_what_the_vendored_sample_gives() {
     assert_eq!(shipped.all_reduce.len(), fits.all_reduce.len());
     for (a, b) in shipped.all_reduce.iter().zip(&fits.all_reduce) {
         let same = (&a.engine, &a.gpu, &a.backend) == (&b.engine, &b.gpu, &b.backend)
-            && [(a.link, b.link), (a.step_us, b.step_us), (a.fixed_us, b.fixed_us), (a.median, b.median)]
-                .iter()
-                .all(|&(x, y)| close(x, y));
+            && [
+                (a.link, b.link),
+                (a.step_us, b.step_us),
+                (a.fixed_us, b.fixed_us),
+                (a.median, b.median),
+            ]
+            .iter()
+            .all(|&(x, y)| close(x, y));
         assert!(same, "shipped {a:?}\nrefit   {b:?}");
     }
 }
@@ -143,8 +154,19 @@ fn calibration_md_states_the_refitted_errors() {
         rows.push(doc_row(&r.engine, &r.gpu, &t, r.samples, r.median, r.p90));
     }
     for a in &fits.decode_attention {
-        rows.push(doc_row(&a.engine, &a.gpu, "decode attention (check)", a.samples, a.median, a.p90));
+        rows.push(doc_row(
+            &a.engine,
+            &a.gpu,
+            "decode attention (check)",
+            a.samples,
+            a.median,
+            a.p90,
+        ));
     }
     let missing: Vec<&String> = rows.iter().filter(|r| !doc.contains(r.as_str())).collect();
-    assert!(missing.is_empty(), "docs/CALIBRATION.md lacks these rows:\n{}", rows.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "docs/CALIBRATION.md lacks these rows:\n{}",
+        rows.join("\n")
+    );
 }

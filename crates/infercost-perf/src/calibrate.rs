@@ -311,13 +311,25 @@ pub fn fit_all_reduce(
         all_reduce_fixed_s: r[2] * 1e-6,
         ..base
     };
-    let mut r = [base.link, base.link_latency_s * 1e6, base.all_reduce_fixed_s * 1e6];
+    let mut r = [
+        base.link,
+        base.link_latency_s * 1e6,
+        base.all_reduce_fixed_s * 1e6,
+    ];
     descend(&mut r, &[(0.05, 1.0), (0.0, 20.0), (0.0, 50.0)], &|r| {
         let e = with(r);
-        score(reduce.iter().map(|s| (all_reduce_time(s, &e, link), s.seconds)))
+        score(
+            reduce
+                .iter()
+                .map(|s| (all_reduce_time(s, &e, link), s.seconds)),
+        )
     });
     let e = with(&r);
-    let err = fit_error(reduce.iter().map(|s| (all_reduce_time(s, &e, link), s.seconds)));
+    let err = fit_error(
+        reduce
+            .iter()
+            .map(|s| (all_reduce_time(s, &e, link), s.seconds)),
+    );
     (e, err)
 }
 

@@ -79,12 +79,18 @@ impl EngineProfile {
             ("cuda_graphs", &self.cuda_graphs.source),
             ("graph_max_batch", &self.graph_max_batch.source),
             ("step_overhead_s", &self.step_overhead_s.source),
-            ("step_overhead_per_seq_s", &self.step_overhead_per_seq_s.source),
+            (
+                "step_overhead_per_seq_s",
+                &self.step_overhead_per_seq_s.source,
+            ),
             ("launch_s", &self.launch_s.source),
             ("kernels_per_layer", &self.kernels_per_layer.source),
             ("max_num_seqs", &self.max_num_seqs.source),
             ("max_batched_tokens", &self.max_batched_tokens.source),
-            ("gpu_memory_utilization", &self.gpu_memory_utilization.source),
+            (
+                "gpu_memory_utilization",
+                &self.gpu_memory_utilization.source,
+            ),
         ]
     }
 }
@@ -177,6 +183,9 @@ pub struct KernelFits {
 const ENGINES: &str = include_str!("../../../data/engines.toml");
 const FITS: &str = include_str!("../../../data/kernel_fits.toml");
 
+/// The largest 90th-percentile error of a kernel fit the model uses.
+pub const USABLE_P90: f64 = 0.5;
+
 /// The name of the default engine.
 pub const DEFAULT_ENGINE: &str = "vllm";
 
@@ -190,7 +199,8 @@ impl EngineCatalog {
     /// The profiles shipped in `data/engines.toml`.
     pub fn embedded() -> EngineCatalog {
         // The embedded file is tested; a parse failure is a build defect, not user input.
-        EngineCatalog::parse(ENGINES, "data/engines.toml").expect("embedded data/engines.toml is valid")
+        EngineCatalog::parse(ENGINES, "data/engines.toml")
+            .expect("embedded data/engines.toml is valid")
     }
 
     /// Parses a profile file's text; every figure must name a source.
@@ -255,7 +265,8 @@ impl KernelFits {
     pub fn embedded() -> &'static KernelFits {
         static FITS_PARSED: std::sync::OnceLock<KernelFits> = std::sync::OnceLock::new();
         // The embedded file is tested; a parse failure is a build defect.
-        FITS_PARSED.get_or_init(|| toml::from_str(FITS).expect("embedded data/kernel_fits.toml is valid"))
+        FITS_PARSED
+            .get_or_init(|| toml::from_str(FITS).expect("embedded data/kernel_fits.toml is valid"))
     }
 
     fn gemm_of(&self, engine: &str, gpu: &str, dtype: &str) -> Option<&GemmFit> {
@@ -293,7 +304,8 @@ pub fn efficiency(engine: &EngineProfile, gpu: &Gpu, dtype: &str, fits: &KernelF
     };
     let gemm = fits
         .gemm(&engine.kernels, measured, dtype)
-        .or_else(|| fits.gemm(&engine.kernels, measured, "bf16"));
+        .or_else(|| fits.gemm(&engine.kernels, measured, "bf16"))
+        .filter(|g| g.p90 <= USABLE_P90);
     if let Some(g) = gemm {
         e.compute_max = g.compute_max;
         e.compute_half_tokens = g.compute_half_tokens;
@@ -306,8 +318,13 @@ pub fn efficiency(engine: &EngineProfile, gpu: &Gpu, dtype: &str, fits: &KernelF
         "vllm"
     };
     // The GPU side of an eager all-reduce is the graph kernel; its extra latency is host work (see
-    // `eager_all_reduce_s`).
-    if let Some(r) = fits.all_reduce(kernels, measured, "graph") {
+    // `eager_all_reduce_s`). A fit whose compact form does not describe its table (p90 error past
+    // `USABLE_P90`: L40S, whose 8-GPU all-reduce crosses PCIe roots at a tenth of the 2-GPU bandwidth) is not
+    // used; the closest generation's Vidur fit stands in (docs/CALIBRATION.md).
+    if let Some(r) = fits
+        .all_reduce(kernels, measured, "graph")
+        .filter(|r| r.p90 <= USABLE_P90)
+    {
         e.link = r.link;
         e.link_latency_s = r.step_us * 1e-6;
         e.all_reduce_fixed_s = r.fixed_us * 1e-6;
@@ -328,7 +345,8 @@ pub fn total_memory_fraction(
         KvMemory::Total => fraction,
         KvMemory::Free => {
             let mem = dep.gpu.memory_gib * (1u64 << 30) as f64;
-            let taken = dep.weight_bytes_per_gpu() + dep.activation_reserve_bytes(max_batched_tokens);
+            let taken =
+                dep.weight_bytes_per_gpu() + dep.activation_reserve_bytes(max_batched_tokens);
             ((taken + fraction * (mem - taken).max(0.0)) / mem).min(1.0)
         }
     }
@@ -340,6 +358,7 @@ pub fn eager_all_reduce_s(gpu: &Gpu, tp: u32, fits: &KernelFits) -> f64 {
         return 0.0;
     }
     fits.all_reduce("vllm", &gpu.calibrated_on, "eager")
+        .filter(|r| r.p90 <= USABLE_P90)
         .map_or(0.0, |r| {
             (r.fixed_us + 2.0 * (tp as f64 - 1.0) * r.step_us) * 1e-6
         })
@@ -370,7 +389,9 @@ mod tests {
             "source = \" \"",
             1,
         );
-        let e = EngineCatalog::parse(&bad, "x.toml").unwrap_err().to_string();
+        let e = EngineCatalog::parse(&bad, "x.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("max_num_seqs has no source"), "{e}");
     }
 
@@ -386,10 +407,16 @@ mod tests {
         }
         assert!(f.gemm("trtllm", "b200", "nvfp4").is_some());
         for g in &f.gemm {
-            assert!(g.compute_max <= 1.0 && g.memory <= 1.0 && g.launch_us >= 0.0, "{g:?}");
+            assert!(
+                g.compute_max <= 1.0 && g.memory <= 1.0 && g.launch_us >= 0.0,
+                "{g:?}"
+            );
         }
         for r in &f.all_reduce {
-            assert!(r.link <= 1.0 && r.step_us >= 0.0 && r.fixed_us >= 0.0, "{r:?}");
+            assert!(
+                r.link <= 1.0 && r.step_us >= 0.0 && r.fixed_us >= 0.0,
+                "{r:?}"
+            );
         }
     }
 }

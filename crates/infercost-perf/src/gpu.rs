@@ -70,7 +70,9 @@ impl GpuCatalog {
                 g.link_gb_per_s,
             ];
             let fp4_bad = g.fp4_tflops.is_some_and(|v| !(v.is_finite() && v > 0.0));
-            if positive.iter().any(|v| !(v.is_finite() && *v > 0.0)) || g.gpus_per_node == 0 || fp4_bad
+            if positive.iter().any(|v| !(v.is_finite() && *v > 0.0))
+                || g.gpus_per_node == 0
+                || fp4_bad
             {
                 return Err(PerfError::Invalid {
                     source_name: source_name.to_string(),

@@ -188,7 +188,10 @@ impl DecodeLine {
     /// Time of one iteration at total context `s`.
     #[inline]
     pub fn at(&self, s: f64) -> f64 {
-        (self.c0 + self.c1 * s).max(self.m0 + self.m1 * s).max(self.floor) + self.fixed
+        (self.c0 + self.c1 * s)
+            .max(self.m0 + self.m1 * s)
+            .max(self.floor)
+            + self.fixed
     }
 }
 

@@ -24,6 +24,13 @@ use sizing::{size, Sizing};
 pub(crate) struct Setup {
     pub(crate) deployment: usize,
     pub(crate) gpu: String,
+    /// The weight dtype of this setup.
+    pub(crate) weights: infercost_perf::Dtype,
+    /// The setups of the other weight dtypes the scenario lists for this deployment and GPU (only on the
+    /// first one's setup; the point keeps the cheapest).
+    pub(crate) alternatives: Vec<usize>,
+    /// Whether this is the first listed dtype's setup (the one points are planned for).
+    pub(crate) primary: bool,
     pub(crate) dep: Option<Deployment>,
     pub(crate) tp: u32,
     pub(crate) failure: Option<String>,
@@ -40,10 +47,21 @@ pub(crate) struct Ctx<'a> {
     pub(crate) weights: [f64; 24],
 }
 
+/// The fraction of all GPU memory the scenario's engine uses on a deployment (TensorRT-LLM's setting is a
+/// fraction of what the weights leave).
+pub(crate) fn memory_fraction(s: &Scenario, dep: &Deployment) -> f64 {
+    let e = &s.engine;
+    infercost_perf::engine::total_memory_fraction(
+        dep,
+        e.gpu_memory_utilization,
+        e.max_batched_tokens as u64,
+    )
+}
+
 /// The engine a deployment runs with under the scenario's settings.
 pub(crate) fn engine_for(s: &Scenario, dep: &Deployment) -> EngineConfig {
     let e = &s.engine;
-    EngineConfig::for_deployment(dep, e.gpu_memory_utilization, e.max_batched_tokens)
+    EngineConfig::for_deployment(dep, memory_fraction(s, dep), e.max_batched_tokens)
         .with_max_num_seqs(e.max_num_seqs)
         .with_prefix_caching(e.prefix_caching)
         .with_max_model_len(Some(e.max_model_len))

@@ -24,12 +24,13 @@ pub(super) fn candidates(dep: &Deployment, d: &scenario::Deployment) -> Vec<Depl
         if last.tp * 2 > last.gpu.gpus_per_node {
             break;
         }
-        match Deployment::new(
+        match Deployment::for_engine(
             last.model.clone(),
             last.gpu.clone(),
             last.tp * 2,
-            d.weights,
+            dep.weights,
             d.kv_dtype,
+            &dep.engine,
         ) {
             Ok(w) => candidates.push(w),
             Err(_) => break,

@@ -26,8 +26,6 @@ pub enum Reason {
     GpuNotInCatalog(String),
     /// A model with neither a catalog entry nor a config in `data/models/`.
     ModelNotInCatalog(String),
-    /// fp4 (NVFP4/MXFP4) weights: the iteration model knows bf16, fp8 and int4.
-    Fp4Weights,
     /// Pipeline parallelism: the iteration model splits layers by tensor parallelism only.
     PipelineParallel,
     /// MoE served with expert parallelism or data-parallel attention: modelled as tensor parallel only.
@@ -55,7 +53,6 @@ impl Reason {
             Reason::Disaggregated => "multi-node disaggregated serving",
             Reason::GpuNotInCatalog(_) => "GPU not in the catalog",
             Reason::ModelNotInCatalog(_) => "model not in the catalog",
-            Reason::Fp4Weights => "fp4 weights",
             Reason::PipelineParallel => "pipeline parallelism",
             Reason::ExpertParallel => "MoE with expert parallelism or attention DP",
             Reason::MoeLayoutNotStated => "MoE layout not stated (EP/attention DP likely)",
@@ -181,14 +178,25 @@ pub fn catalog_model(hf_name: &str) -> Option<&'static str> {
         .map(|(_, c)| *c)
 }
 
-/// Weight precision: `Err` for fp4 or a precision not stated.
-fn weights(s: &str) -> Result<Dtype, Reason> {
+/// Weight precision: fp4 on fp4 tensor cores where the GPU has them, else dequantised (weight-only, as
+/// MXFP4 runs on Hopper); `Err` for a precision not stated.
+fn weights(s: &str, gpu: &infercost_perf::Gpu) -> Result<Dtype, Reason> {
     match s {
         "bf16" | "fp16" => Ok(Dtype::Bf16),
         "fp8" => Ok(Dtype::Fp8),
         "int4" => Ok(Dtype::Int4),
-        "fp4" => Err(Reason::Fp4Weights),
+        "fp4" if gpu.fp4_tflops.is_some() => Ok(Dtype::Fp4),
+        "fp4" => Ok(Dtype::Fp4Wo),
         _ => Err(Reason::PrecisionNotStated),
+    }
+}
+
+/// The engine profile a row is modelled with: its own engine's (vllm, sglang, trtllm), vLLM's otherwise.
+pub fn engine_profile(engine: &str) -> infercost_perf::EngineProfile {
+    let engines = infercost_perf::EngineCatalog::embedded();
+    match engines.get(engine) {
+        Ok(p) => p.clone(),
+        Err(_) => infercost_perf::engine::EngineCatalog::default_engine().clone(),
     }
 }
 
@@ -315,14 +323,14 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
     let gpu_name = catalog_gpu(&r.gpu).ok_or_else(|| Reason::GpuNotInCatalog(r.gpu.clone()))?;
     let model_name =
         catalog_model(&r.model).ok_or_else(|| Reason::ModelNotInCatalog(r.model.clone()))?;
-    let w = match weights(&r.weights) {
-        Err(Reason::Fp4Weights) => return Err(Reason::Fp4Weights),
-        other => other,
-    };
+    let gpu = GpuCatalog::embedded()
+        .get(gpu_name)
+        .map_err(|e| Reason::GpuNotInCatalog(e.to_string()))?
+        .clone();
     let model =
         ModelCatalog::get(model_name).map_err(|e| Reason::ModelNotInCatalog(e.to_string()))?;
     let tp = layout(r, model.moe.is_some())?;
-    let w = w?;
+    let w = weights(&r.weights, &gpu)?;
     let (load, requests) = load(r)?;
     let (Ok(input_tokens), Ok(output_tokens)) =
         (r.input_len.parse::<u32>(), r.output_len.parse::<u32>())
@@ -330,14 +338,11 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
         return Err(Reason::DatasetLengths);
     };
     let metric = metric?;
-    let gpu = GpuCatalog::embedded()
-        .get(gpu_name)
-        .map_err(|e| Reason::GpuNotInCatalog(e.to_string()))?
-        .clone();
-    let deployment = Deployment::new(model, gpu, tp, w, kv_dtype(&r.kv_dtype))
+    let profile = engine_profile(&r.engine);
+    let deployment = Deployment::for_engine(model, gpu, tp, w, kv_dtype(&r.kv_dtype), &profile)
         .map_err(|e| Reason::DoesNotFit(e.to_string()))?;
     let max_model_len = input_tokens + output_tokens;
-    let util = memory_utilization(&r.engine, &deployment);
+    let util = memory_utilization(&deployment);
     deployment
         .check_fits(util, MAX_BATCHED_TOKENS as u64, max_model_len, None)
         .map_err(|e| Reason::DoesNotFit(e.to_string()))?;
@@ -384,15 +389,15 @@ fn load(r: &Row) -> Result<(Load, u32), Reason> {
     }
 }
 
-/// The share of each GPU's memory the engine takes. vLLM and SGLang take 90% of the whole memory; TensorRT-LLM
-/// loads the weights first and gives 90% of the memory left to the KV cache (`kv_cache_free_gpu_mem_fraction`).
-pub fn memory_utilization(engine: &str, d: &Deployment) -> f64 {
-    if engine != "trtllm" {
-        return 0.9;
-    }
-    let total = d.gpu.memory_gib * (1u64 << 30) as f64;
-    let weights = (d.weight_bytes_per_gpu() / total).min(1.0);
-    weights + 0.9 * (1.0 - weights)
+/// The share of each GPU's memory the deployment's engine takes, from its profile: vLLM 90% and SGLang 88% of
+/// the whole memory; TensorRT-LLM loads the weights first and gives 90% of the memory left to the KV cache
+/// (`kv_cache_free_gpu_mem_fraction`).
+pub fn memory_utilization(d: &Deployment) -> f64 {
+    infercost_perf::engine::total_memory_fraction(
+        d,
+        d.engine.gpu_memory_utilization.value,
+        MAX_BATCHED_TOKENS as u64,
+    )
 }
 
 #[cfg(test)]

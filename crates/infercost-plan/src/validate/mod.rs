@@ -374,7 +374,10 @@ mod tests {
         assert_eq!((s.load, s.requests), (Load::AtOnce, 8));
 
         let reason = |id: &str| map::setup(&row(id)).err().map(|r| r.label());
-        assert_eq!(reason("v001"), Some(Reason::Fp4Weights.label()));
+        // fp4 on B200 runs on fp4 tensor cores, modelled with TensorRT-LLM's profile.
+        let v001 = map::setup(&row("v001")).unwrap();
+        assert_eq!(v001.deployment.weights, infercost_perf::Dtype::Fp4);
+        assert_eq!(v001.deployment.engine.name, "trtllm");
         assert_eq!(reason("v008"), Some("GPU not in the catalog"));
         assert_eq!(reason("v017"), Some("model not in the catalog"));
         assert_eq!(reason("v011"), Some(Reason::MoeLayoutNotStated.label()));
