@@ -2374,3 +2374,76 @@ fn simulate_with_concurrency_reports_what_serving_benchmarks_report() {
     }
     assert!(run(&[]).stderr.contains("--concurrency"));
 }
+
+#[test]
+fn model_step_takes_an_engine_and_refuses_fp4_without_fp4_tensor_cores() {
+    let step = |engine: &str, tp: &str| {
+        json(&infercost(
+            &[
+                "model",
+                "step",
+                "llama-3.1-70b",
+                "--gpu",
+                "h100-sxm",
+                "--tp",
+                tp,
+                "--engine",
+                engine,
+                "--decode-batch",
+                "8",
+                "--json",
+            ],
+            &root(),
+        ))
+    };
+    let ms = |v: &serde_json::Value| v["iteration_ms"].as_f64().unwrap();
+    let (e4, e8) = (step("eager", "4"), step("eager", "8"));
+    assert_eq!(e8["engine"], "eager");
+    assert!(e8["launch_ms"].as_f64().unwrap() > 0.0);
+    assert!(
+        ms(&e8) >= 0.95 * ms(&e4),
+        "eager TP8 {} vs TP4 {}",
+        ms(&e8),
+        ms(&e4)
+    );
+    let (v4, v8) = (step("vllm", "4"), step("vllm", "8"));
+    assert_eq!(v8["launch_ms"].as_f64().unwrap(), 0.0);
+    assert!(ms(&v8) < 0.8 * ms(&v4));
+    let r = infercost(
+        &[
+            "model",
+            "step",
+            "llama-3.1-70b",
+            "--gpu",
+            "h100-sxm",
+            "--weights",
+            "fp4",
+            "--decode-batch",
+            "1",
+        ],
+        &root(),
+    );
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("fp4 tensor cores") && r.stderr.contains("b200"),
+        "{}",
+        r.stderr
+    );
+    let r = infercost(
+        &[
+            "model",
+            "step",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--engine",
+            "tgi",
+        ],
+        &root(),
+    );
+    assert!(
+        r.code != 0 && r.stderr.contains("vllm, sglang, trtllm, eager"),
+        "{}",
+        r.stderr
+    );
+}

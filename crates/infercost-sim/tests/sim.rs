@@ -935,3 +935,41 @@ fn closed_loop_spreads_over_replicas_and_ignores_threads() {
     c.clients = Some(0);
     assert!(simulate(&dep, &w, &c).is_err());
 }
+
+#[test]
+fn coalesced_and_step_exact_agree_under_an_eager_engines_launch_floor() {
+    // TP2 on H100 without CUDA graphs: the host's launches outlast the GPU's work on short contexts, and the
+    // GPU's work takes over as the contexts grow, inside the closed-form decode stretches.
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 2)
+        .with_engine(
+            infercost_perf::EngineCatalog::embedded()
+                .get("eager")
+                .unwrap(),
+        )
+        .unwrap();
+    let line = dep.decode_line(64);
+    assert!(
+        line.floor > line.m0 && line.floor < line.m0 + line.m1 * 64.0 * 8000.0,
+        "{line:?}"
+    );
+    let w = azure("azure_conv_2023.csv", 1500);
+    let mut cfg = config(&dep, 1);
+    let fast = simulate(&dep, &w, &cfg).unwrap();
+    cfg.step_exact = true;
+    let exact = simulate(&dep, &w, &cfg).unwrap();
+    assert_eq!((fast.completed, exact.completed), (1500, 1500));
+    assert_eq!(fast.iterations, exact.iterations);
+    let (mut a, mut b) = (fast.records.clone(), exact.records.clone());
+    a.sort_by_key(|r| r.index);
+    b.sort_by_key(|r| r.index);
+    for (x, y) in a.iter().zip(&b) {
+        let close = |p: u64, q: u64| (p as f64 - q as f64).abs() <= 1e-4 * q as f64 + 1000.0;
+        assert!(
+            close(x.e2e_ns, y.e2e_ns),
+            "e2e of {}: {} vs {}",
+            x.index,
+            x.e2e_ns,
+            y.e2e_ns
+        );
+    }
+}
