@@ -63,8 +63,9 @@ fn reduce_toml(r: &AllReduceFit) -> String {
 
 fn attention_toml(a: &AttentionCheck) -> String {
     format!(
-        "[[decode_attention]]\nengine = {:?}\ngpu = {:?}\nsamples = {}\nmedian = {}\np90 = {}\n\n",
-        a.engine, a.gpu, a.samples, a.median, a.p90
+        "[[decode_attention]]\nengine = {:?}\ngpu = {:?}\nmemory = {}\nfixed_us = {}\nsamples = {}\n\
+         median = {}\np90 = {}\n\n",
+        a.engine, a.gpu, a.memory, a.fixed_us, a.samples, a.median, a.p90
     )
 }
 
@@ -157,7 +158,7 @@ fn calibration_md_states_the_refitted_errors() {
         rows.push(doc_row(
             &a.engine,
             &a.gpu,
-            "decode attention (check)",
+            "decode attention",
             a.samples,
             a.median,
             a.p90,

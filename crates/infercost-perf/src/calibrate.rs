@@ -18,6 +18,10 @@ pub struct Efficiency {
     pub memory: f64,
     /// Fixed cost of one GEMM launch, seconds.
     pub gemm_launch_s: f64,
+    /// Achieved fraction of peak HBM bandwidth when attention reads the KV cache.
+    pub attention_memory: f64,
+    /// Fixed time of one attention kernel, seconds.
+    pub attention_fixed_s: f64,
     /// Fixed cost of a layer's small operators, seconds.
     pub small_ops_s: f64,
     /// Small operators' cost per token per unit of hidden size, seconds.
@@ -39,6 +43,8 @@ pub const EFFICIENCY_H100: Efficiency = Efficiency {
     compute_half_tokens: 152.0,
     memory: 0.928,
     gemm_launch_s: 6.9e-6,
+    attention_memory: 0.928,
+    attention_fixed_s: 6.9e-6,
     small_ops_s: 13.8e-6,
     small_ops_per_token_hidden_s: 1.30e-11,
     link: 0.710,
@@ -53,6 +59,8 @@ pub const EFFICIENCY_A100: Efficiency = Efficiency {
     compute_half_tokens: 83.4,
     memory: 0.801,
     gemm_launch_s: 6.5e-6,
+    attention_memory: 0.801,
+    attention_fixed_s: 6.5e-6,
     small_ops_s: 15.6e-6,
     small_ops_per_token_hidden_s: 2.49e-11,
     link: 0.494,
@@ -296,6 +304,49 @@ pub fn fit_gemm(
     );
     let e = with(&p);
     let err = fit_error(gemms.iter().map(|s| (time(s, &e), s.seconds)));
+    (e, err)
+}
+
+/// One measured decode-attention kernel: the KV-cache bytes it reads and its time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttentionSample {
+    /// KV-cache bytes read (batch × context × 2 × KV heads × head size × bytes per value).
+    pub bytes: f64,
+    /// Measured seconds.
+    pub seconds: f64,
+}
+
+/// Predicted decode-attention time: the KV cache read at the attention's achieved bandwidth plus its fixed time.
+pub fn attention_time(s: &AttentionSample, e: &Efficiency, bandwidth: f64) -> f64 {
+    s.bytes / (bandwidth * e.attention_memory) + e.attention_fixed_s
+}
+
+/// Fits a decode-attention table: the achieved fraction of HBM bandwidth and a fixed time per kernel.
+pub fn fit_attention(
+    samples: &[AttentionSample],
+    bandwidth: f64,
+    base: Efficiency,
+) -> (Efficiency, FitError) {
+    let with = |p: &[f64]| Efficiency {
+        attention_memory: p[0],
+        attention_fixed_s: p[1] * 1e-6,
+        ..base
+    };
+    let mut p = [base.attention_memory, base.attention_fixed_s * 1e6];
+    descend(&mut p, &[(0.05, 1.0), (0.0, 100.0)], &|p| {
+        let e = with(p);
+        score(
+            samples
+                .iter()
+                .map(|s| (attention_time(s, &e, bandwidth), s.seconds)),
+        )
+    });
+    let e = with(&p);
+    let err = fit_error(
+        samples
+            .iter()
+            .map(|s| (attention_time(s, &e, bandwidth), s.seconds)),
+    );
     (e, err)
 }
 

@@ -63,6 +63,8 @@ pub struct EngineProfile {
     pub gpu_memory_utilization: Figure<f64>,
     /// What the memory fraction is a fraction of.
     pub kv_memory: KvMemory,
+    /// What the scheduler does when the KV cache would run out: `preempt` or `guaranteed-no-evict`.
+    pub capacity_policy: Figure<String>,
 }
 
 impl EngineProfile {
@@ -70,6 +72,13 @@ impl EngineProfile {
     #[inline]
     pub fn eager_at(&self, tokens: f64) -> bool {
         !self.cuda_graphs.value || tokens > self.graph_max_batch.value as f64
+    }
+
+    /// Whether the scheduler admits a request only when its whole sequence's KV blocks can be guaranteed
+    /// (TensorRT-LLM's `GUARANTEED_NO_EVICT`), so that nothing is ever preempted.
+    #[inline]
+    pub fn no_evict(&self) -> bool {
+        self.capacity_policy.value == "guaranteed-no-evict"
     }
 
     /// The figures' sources by name, for checks and reports.
@@ -91,6 +100,7 @@ impl EngineProfile {
                 "gpu_memory_utilization",
                 &self.gpu_memory_utilization.source,
             ),
+            ("capacity_policy", &self.capacity_policy.source),
         ]
     }
 }
@@ -145,7 +155,7 @@ pub struct AllReduceFit {
     pub p90: f64,
 }
 
-/// Decode attention scored with a GPU's fitted memory efficiency (an evaluation; nothing is fitted).
+/// A decode-attention fit: `fixed + KV bytes / (bandwidth · memory)` per kernel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttentionCheck {
@@ -153,6 +163,10 @@ pub struct AttentionCheck {
     pub engine: String,
     /// The measured GPU.
     pub gpu: String,
+    /// Achieved fraction of HBM bandwidth reading the KV cache.
+    pub memory: f64,
+    /// Fixed time of one attention kernel, microseconds.
+    pub fixed_us: f64,
     /// Samples compared.
     pub samples: usize,
     /// Median |relative error|.
@@ -175,7 +189,7 @@ pub struct KernelFits {
     pub gemm: Vec<GemmFit>,
     /// All-reduce fits.
     pub all_reduce: Vec<AllReduceFit>,
-    /// Decode-attention checks.
+    /// Decode-attention fits.
     #[serde(default)]
     pub decode_attention: Vec<AttentionCheck>,
 }
@@ -217,6 +231,12 @@ impl EngineCatalog {
             if !["custom-graph", "custom-eager", "trtllm"].contains(&e.all_reduce.value.as_str()) {
                 return Err(invalid(format!(
                     "engine {:?}: all_reduce must be custom-graph, custom-eager or trtllm",
+                    e.name
+                )));
+            }
+            if !["preempt", "guaranteed-no-evict"].contains(&e.capacity_policy.value.as_str()) {
+                return Err(invalid(format!(
+                    "engine {:?}: capacity_policy must be preempt or guaranteed-no-evict",
                     e.name
                 )));
             }
@@ -281,6 +301,16 @@ impl KernelFits {
             .or_else(|| self.gemm_of("vllm", gpu, dtype))
     }
 
+    /// The decode-attention fit of an engine's kernels on a GPU, falling back to vLLM's.
+    pub fn attention(&self, kernels: &str, gpu: &str) -> Option<&AttentionCheck> {
+        let of = |e: &str| {
+            self.decode_attention
+                .iter()
+                .find(|f| f.engine == e && f.gpu == gpu)
+        };
+        of(kernels).or_else(|| of("vllm"))
+    }
+
     /// The all-reduce fit of an engine's kernels on a GPU with a backend, falling back to vLLM's.
     pub fn all_reduce(&self, kernels: &str, gpu: &str, backend: &str) -> Option<&AllReduceFit> {
         let of = |e: &str| {
@@ -311,6 +341,22 @@ pub fn efficiency(engine: &EngineProfile, gpu: &Gpu, dtype: &str, fits: &KernelF
         e.compute_half_tokens = g.compute_half_tokens;
         e.memory = g.memory;
         e.gemm_launch_s = g.launch_us * 1e-6;
+    }
+    // Attention reads the KV cache at its own measured bandwidth, with its own fixed time (16-bit tables; the
+    // measured fp8-KV rows are in the same fit). Without a usable fit it is timed as a GEMM.
+    let usable = |kernels: &str| {
+        fits.attention(kernels, measured)
+            .filter(|a| a.p90 <= USABLE_P90)
+    };
+    match usable(&engine.kernels).or_else(|| usable("vllm")) {
+        Some(a) => {
+            e.attention_memory = a.memory;
+            e.attention_fixed_s = a.fixed_us * 1e-6;
+        }
+        None => {
+            e.attention_memory = e.memory;
+            e.attention_fixed_s = e.gemm_launch_s;
+        }
     }
     let kernels = if engine.all_reduce.value == "trtllm" {
         "trtllm"
@@ -381,6 +427,12 @@ mod tests {
             assert!(e.gpu_memory_utilization.value > 0.0 && e.gpu_memory_utilization.value <= 1.0);
         }
         assert!(!c.get("eager").unwrap().cuda_graphs.value);
+        assert!(c.get("trtllm").unwrap().no_evict() && !c.get("vllm").unwrap().no_evict());
+        let bad = ENGINES.replacen("value = \"guaranteed-no-evict\"", "value = \"never\"", 1);
+        let e = EngineCatalog::parse(&bad, "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("capacity_policy must be"), "{e}");
         assert!(c.get("VLLM").is_ok());
         let e = c.get("tgi").unwrap_err().to_string();
         assert!(e.contains("vllm, sglang, trtllm, eager"), "{e}");

@@ -142,6 +142,10 @@ pub struct Deployment {
     launch_host_s: f64,
     bandwidth: f64,
     flops_per_token: f64,
+    /// The routed experts' share of `flops_per_token`.
+    flops_routed_per_token: f64,
+    /// Fraction of a batch's tokens one routed expert sees (top-k / experts; 1 for a dense model).
+    routed_share: f64,
     flops_head: f64,
     flops_attention_pair: f64,
     dense_weight_bytes: f64,
@@ -338,6 +342,8 @@ impl Deployment {
             bandwidth: gpu.hbm_tb_per_s * 1e12,
             flops_per_token: 2.0 * model.layer_params_active() as f64 / t
                 + window_pairs_per_token / t,
+            flops_routed_per_token: 2.0 * moe.layers * moe.top * moe.expert_params / t,
+            routed_share: moe.top / moe.experts,
             flops_head: 2.0 * model.hidden as f64 * model.vocab as f64 / t,
             flops_attention_pair: model.attention_flops_per_pair() / t,
             dense_weight_bytes: dense_params * wb / t,
@@ -437,6 +443,16 @@ impl Deployment {
         self.compute_scale * self.eff.compute_max * tokens / (tokens + self.eff.compute_half_tokens)
     }
 
+    /// Seconds of `flops` FLOPs for a batch of `tokens` tokens: the routed experts' GEMMs each see only their
+    /// share of the tokens (top-k / experts of them), which fills the tensor cores less than the dense GEMMs.
+    #[inline]
+    fn compute_s(&self, flops: f64, tokens: f64) -> f64 {
+        let routed = self.flops_routed_per_token * tokens;
+        let per_expert = (tokens * self.routed_share).max(1.0);
+        (flops - routed) / (self.peak_flops * self.compute_efficiency(tokens))
+            + routed / (self.peak_flops * self.compute_efficiency(per_expert))
+    }
+
     /// Host time of launching an iteration of `tokens` tokens eagerly (0 when a CUDA graph covers it).
     #[inline]
     fn launch_host(&self, tokens: f64) -> f64 {
@@ -467,7 +483,8 @@ impl Deployment {
     #[inline]
     fn overhead(&self, tokens: f64) -> f64 {
         // Four GEMMs and one attention kernel per layer, plus norms, rotary embedding, activation and adds.
-        let per_layer = 5.0 * self.eff.gemm_launch_s
+        let per_layer = 4.0 * self.eff.gemm_launch_s
+            + self.eff.attention_fixed_s
             + self.eff.small_ops_s
             + self.eff.small_ops_per_token_hidden_s * self.model.hidden as f64 * tokens;
         self.model.layers as f64 * per_layer
@@ -492,10 +509,14 @@ impl Deployment {
         let flops = self.flops_per_token * tokens
             + self.flops_head * heads
             + self.flops_attention_pair * (b.prefill_attention_pairs + b.decode_context as f64);
-        let bytes = self.weight_bytes_touched(tokens)
-            + self.kv_bytes_token * ((b.decode_context + b.prefill_cached) as f64 + tokens);
-        let compute_s = flops / (self.peak_flops * self.compute_efficiency(tokens));
-        let memory_s = bytes / (self.bandwidth * self.eff.memory);
+        let weight_bytes = self.weight_bytes_touched(tokens);
+        let kv_bytes =
+            self.kv_bytes_token * ((b.decode_context + b.prefill_cached) as f64 + tokens);
+        let bytes = weight_bytes + kv_bytes;
+        let compute_s = self.compute_s(flops, tokens);
+        // Weights stream through the GEMMs, the KV cache through attention, each at its measured bandwidth.
+        let memory_s = weight_bytes / (self.bandwidth * self.eff.memory)
+            + kv_bytes / (self.bandwidth * self.eff.attention_memory);
         let comm_s = self.comm_per_token * tokens + self.comm_fixed;
         let gpu_overhead_s = self.overhead(tokens);
         let step_s = self.step(heads);
@@ -517,12 +538,13 @@ impl Deployment {
         let n = seqs as f64;
         let ce = self.peak_flops * self.compute_efficiency(n);
         let bw = self.bandwidth * self.eff.memory;
+        let attention_bw = self.bandwidth * self.eff.attention_memory;
         let gpu_fixed = self.comm_per_token * n + self.comm_fixed + self.overhead(n);
         DecodeLine {
-            c0: (self.flops_per_token * n + self.flops_head * n) / ce,
+            c0: self.compute_s((self.flops_per_token + self.flops_head) * n, n),
             c1: self.flops_attention_pair / ce,
-            m0: (self.weight_bytes_touched(n) + self.kv_bytes_token * n) / bw,
-            m1: self.kv_bytes_token / bw,
+            m0: self.weight_bytes_touched(n) / bw + self.kv_bytes_token * n / attention_bw,
+            m1: self.kv_bytes_token / attention_bw,
             fixed: gpu_fixed + self.step(n),
             floor: (self.launch_host(n) - gpu_fixed).max(0.0),
         }

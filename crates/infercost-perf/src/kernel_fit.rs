@@ -1,12 +1,11 @@
 //! Fitting the engine kernel fits (`data/kernel_fits.toml`) to operator times measured inside vLLM and
-//! TensorRT-LLM: GEMMs per dtype, all-reduce per backend, and a check of decode attention against the fitted
-//! memory efficiency. The rows come from the vendored sample `tests/data/profiling/kernels/` (drawn by
+//! TensorRT-LLM: GEMMs per dtype, all-reduce per backend, and decode attention by the bytes of KV cache it reads. The rows come from the vendored sample `tests/data/profiling/kernels/` (drawn by
 //! `tools/sample_kernels.py`); `crates/infercost-io/tests/kernel_fits.rs` refits them and compares with the
 //! shipped file and docs/CALIBRATION.md.
 
 use crate::calibrate::{
-    fit_all_reduce, fit_error, fit_gemm, AllReduceSample, GemmSample, EFFICIENCY_A100,
-    EFFICIENCY_H100,
+    fit_all_reduce, fit_attention, fit_gemm, AllReduceSample, AttentionSample, Efficiency,
+    GemmSample, EFFICIENCY_A100, EFFICIENCY_H100,
 };
 use crate::engine::{AllReduceFit, AttentionCheck, GemmFit};
 use crate::gpu::Gpu;
@@ -62,7 +61,6 @@ pub fn fit_sample(
     };
     let bw = gpu.hbm_tb_per_s * 1e12;
     let mut gemms = Vec::new();
-    let mut bf16_memory = (base.memory, base.gemm_launch_s);
     for dtype in ["bf16", "fp8", "nvfp4"] {
         let samples: Vec<GemmSample> = rows
             .iter()
@@ -78,9 +76,6 @@ pub fn fit_sample(
             continue;
         }
         let (e, err) = fit_gemm(&samples, peak(gpu, dtype), bw, operand_bytes(dtype), base);
-        if dtype == "bf16" {
-            bf16_memory = (e.memory, e.gemm_launch_s);
-        }
         gemms.push(GemmFit {
             engine: engine.into(),
             gpu: measured.into(),
@@ -121,35 +116,39 @@ pub fn fit_sample(
             p90: round(err.p90, 4),
         });
     }
-    let attention = attention_check(engine, measured, bw, bf16_memory, rows);
+    let attention = attention_fit(engine, measured, bw, base, rows);
     (gemms, reduces, attention)
 }
 
-/// Decode attention as the iteration model times it: the KV cache read at the fitted memory efficiency, plus
-/// one kernel's fixed time (head size 128).
-fn attention_check(
+/// Decode attention fitted as the iteration model times it: the KV cache read at an achieved bandwidth plus one
+/// kernel's fixed time (head size 128; fp8 rows read one byte per value).
+fn attention_fit(
     engine: &str,
     measured: &str,
     bw: f64,
-    (memory, launch): (f64, f64),
+    base: Efficiency,
     rows: &[KernelRow],
 ) -> Option<AttentionCheck> {
-    let pairs: Vec<(f64, f64)> = rows
+    let samples: Vec<AttentionSample> = rows
         .iter()
         .filter(|r| r.table == "decode_attn")
         .map(|r| {
             let kv_bytes = if r.dtype == "fp8" { 1.0 } else { 2.0 };
-            let bytes = r.a * r.b * 2.0 * r.d * 128.0 * kv_bytes;
-            (bytes / (bw * memory) + launch, r.seconds)
+            AttentionSample {
+                bytes: r.a * r.b * 2.0 * r.d * 128.0 * kv_bytes,
+                seconds: r.seconds,
+            }
         })
         .collect();
-    if pairs.is_empty() {
+    if samples.is_empty() {
         return None;
     }
-    let err = fit_error(pairs.into_iter());
+    let (e, err) = fit_attention(&samples, bw, base);
     Some(AttentionCheck {
         engine: engine.into(),
         gpu: measured.into(),
+        memory: round(e.attention_memory, 4),
+        fixed_us: round(e.attention_fixed_s * 1e6, 2),
         samples: err.samples,
         median: round(err.median, 4),
         p90: round(err.p90, 4),

@@ -200,9 +200,15 @@ pub fn engine_profile(engine: &str) -> infercost_perf::EngineProfile {
     }
 }
 
-/// KV-cache dtype: fp8 when stated, else the model's 16-bit dtype (the engines' default, `auto`).
-fn kv_dtype(s: &str) -> Dtype {
-    if s.starts_with("fp8") {
+/// KV-cache dtype: fp8 when stated. Unstated, the checkpoint decides: an fp8 or fp4 checkpoint exported by
+/// NVIDIA's Model Optimizer carries an fp8 KV cache (its `hf_ptq.py` quantises the cache to fp8 unless told
+/// otherwise: `--kv_cache_qformat` defaults to `fp8`, "Always turn on FP8 kv cache to save memory footprint"),
+/// which TensorRT-LLM runs as the checkpoint's `kv_cache_quant_algo`; anything else keeps the model's 16-bit
+/// dtype (the engines' default, `auto`).
+fn kv_dtype(r: &Row) -> Dtype {
+    let modelopt = r.notes.contains("ModelOpt checkpoint nvidia/")
+        && matches!(r.weights.as_str(), "fp8" | "fp4");
+    if r.kv_dtype.starts_with("fp8") || (!kv_stated(&r.kv_dtype) && modelopt) {
         Dtype::Fp8
     } else {
         Dtype::Bf16
@@ -339,7 +345,7 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
     };
     let metric = metric?;
     let profile = engine_profile(&r.engine);
-    let deployment = Deployment::for_engine(model, gpu, tp, w, kv_dtype(&r.kv_dtype), &profile)
+    let deployment = Deployment::for_engine(model, gpu, tp, w, kv_dtype(r), &profile)
         .map_err(|e| Reason::DoesNotFit(e.to_string()))?;
     let max_model_len = input_tokens + output_tokens;
     let util = memory_utilization(&deployment);
