@@ -11,6 +11,20 @@ use infercost_io::{ColumnMap, Format, ReadOptions, TimeUnit, Where};
 use infercost_perf::Dtype;
 use infercost_sim::Router;
 
+/// Parses `--uncertainty`: a whole number of draws per point, from 1 to the planner's maximum.
+pub(crate) fn draws_arg(s: &str) -> Result<u32, String> {
+    let max = infercost_plan::uncertainty::MAX_DRAWS;
+    match s.trim().parse::<u64>() {
+        Ok(n) if (1..=max as u64).contains(&n) => Ok(n as u32),
+        Ok(n) => Err(format!(
+            "{n} draws: give between 1 and {max} draws per point"
+        )),
+        Err(_) => Err(format!(
+            "{s:?} is not a whole number of draws (e.g. --uncertainty 64)"
+        )),
+    }
+}
+
 /// Parses `--threads`: a whole number of at least 1 (zero threads would never finish).
 pub(crate) fn threads_arg(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
@@ -365,6 +379,21 @@ impl TraceInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uncertainty_takes_a_whole_number_of_draws() {
+        assert_eq!(draws_arg("64"), Ok(64));
+        let zero = draws_arg("0").unwrap_err();
+        assert!(zero.contains("between 1 and 100000"), "{zero}");
+        let word = draws_arg("many").unwrap_err();
+        assert!(
+            word.contains("\"many\" is not a whole number of draws"),
+            "{word}"
+        );
+        assert!(
+            draws_arg("-3").is_err() && draws_arg("1.5").is_err() && draws_arg("100001").is_err()
+        );
+    }
 
     #[test]
     fn threads_must_be_at_least_one() {

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 #[derive(Args)]
 pub(crate) struct BenchArgs {
-    /// trace, perf, sim or all
+    /// trace, perf, sim, day or all
     #[arg(long, value_enum, default_value = "all")]
     what: What,
     /// smoke (seconds, the default) or full (the figures in docs/BENCHMARKS.md; minutes)
@@ -34,7 +34,9 @@ enum What {
     Perf,
     // The simulator.
     Sim,
-    // All three.
+    // A simulated day, request by request and through the fluid model.
+    Day,
+    // All of them.
     All,
 }
 
@@ -47,7 +49,7 @@ enum Size {
     Full,
 }
 
-fn peak_rss_mib() -> f64 {
+pub(crate) fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -72,6 +74,9 @@ pub(crate) fn run(a: BenchArgs) -> Result<()> {
     }
     if all || a.what == What::Sim {
         bench_sim(full)?;
+    }
+    if all || a.what == What::Day {
+        crate::bench_day::bench_day(full)?;
     }
     Ok(())
 }

@@ -14,7 +14,8 @@ use infercost_perf::ModelSpec;
 use infercost_plan::merge;
 use infercost_plan::result::PlanResult;
 use infercost_plan::scenario::{Diurnal as ScenarioDiurnal, DEFAULT_SCENARIO};
-use infercost_plan::sweep::Inputs;
+use infercost_plan::sweep::{plan_uncertain, Inputs};
+use infercost_plan::uncertainty::Uncertainty;
 use infercost_plan::Scenario;
 use std::path::{Path, PathBuf};
 
@@ -50,6 +51,13 @@ pub(crate) struct PlanArgs {
     /// More price catalogs (TOML files like data/prices.toml), added to the embedded one
     #[arg(long)]
     catalog: Vec<PathBuf>,
+    /// Draw N Monte Carlo scenarios around each point (model error, prices, growth, busiest hour): each point
+    /// gains `uncertainty` with its p10/p50/p90 cost and the chance its fleet meets the SLO
+    #[arg(long, value_name = "N", value_parser = crate::args::draws_arg)]
+    uncertainty: Option<u32>,
+    /// Seed of the --uncertainty draws (default: the scenario's [sim] seed)
+    #[arg(long, value_name = "S", requires = "uncertainty")]
+    seed: Option<u64>,
 }
 
 #[derive(Args)]
@@ -215,10 +223,17 @@ pub(crate) fn plan(a: PlanArgs) -> Result<()> {
     a.export.check(a.force)?;
     let progress = output::Progress::new("planning", a.no_progress);
     let started = std::time::Instant::now();
-    let mut result =
-        infercost_plan::plan(&loaded.inputs(&scenario, &cat), threads, shard, &|d, t| {
-            progress.update(d, t)
-        })?;
+    let uncertainty = a
+        .uncertainty
+        .map(|n| Uncertainty::new(n, a.seed.unwrap_or(scenario.seed)))
+        .transpose()?;
+    let mut result = plan_uncertain(
+        &loaded.inputs(&scenario, &cat),
+        threads,
+        shard,
+        &|d, t| progress.update(d, t),
+        uncertainty.as_ref(),
+    )?;
     if shard.is_some() {
         result.scenario_dir = Some(base.display().to_string());
     }

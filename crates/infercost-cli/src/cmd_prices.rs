@@ -299,6 +299,16 @@ pub(crate) fn cost(a: CostArgs) -> Result<()> {
             b.gpu_hours,
             b.commitment
         ));
+        // An owned plan's GPU line is its purchase, energy and colocation: show them under it.
+        if let (Some(a), Some(p), Some(c)) = (b.amortisation_usd, b.power_usd, b.colocation_usd) {
+            output::line(&format!(
+                "  of which amortisation {}, power {}, colocation {} ({} GPUs in whole servers)",
+                output::usd(a.dollars()),
+                output::usd(p.dollars()),
+                output::usd(c.dollars()),
+                b.committed_gpus.unwrap_or(0.0)
+            ));
+        }
     }
     Ok(())
 }

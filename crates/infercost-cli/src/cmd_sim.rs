@@ -1,6 +1,7 @@
 //! `infercost simulate` and `infercost capacity`.
 
 use crate::args::{DeployArgs, EngineArgs, LogSelect, RouterArg};
+use crate::cmd_day::{print_day, DayArgs, DayOut};
 use crate::load::{engine, fitting_deployment};
 use crate::{load, output};
 use anyhow::{bail, Context, Result};
@@ -94,6 +95,8 @@ pub(crate) struct SimulateArgs {
     /// Send only the trace's first K requests
     #[arg(long, value_name = "K")]
     num_prompts: Option<usize>,
+    #[command(flatten)]
+    day: DayArgs,
 }
 
 fn slo(ttft: Option<f64>, tpot: Option<f64>, p: f64) -> Result<Option<Slo>> {
@@ -131,6 +134,11 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
         None => {}
     }
     let mut cfg = sim_config(&a, &dep)?;
+    let day = a.day.plan()?;
+    if let Some(d) = &day {
+        d.check(&mut cfg)?;
+        w = d.workload(&w, a.seed)?;
+    }
     let longest = w.requests.iter().map(|r| r.input_tokens).max().unwrap_or(0);
     if longest as u64 > dep.model.max_position {
         output::warn(&format!(
@@ -145,10 +153,20 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
     if let Some(path) = &a.requests_out {
         write_requests(path, a.force, &r)?;
     }
+    let summary = day.as_ref().map(|_| {
+        let capacity = cfg.replica_capacity_rps.unwrap_or(0.0);
+        infercost_sim::day_summary(&r, capacity, dep.tp)
+    });
     if a.json {
-        return output::json(&r);
+        return match &summary {
+            Some(d) => output::json(&DayOut { result: &r, day: d }),
+            None => output::json(&r),
+        };
     }
     print_result(&a, &dep, &cfg, &r);
+    if let Some(d) = &summary {
+        print_day(d, &r);
+    }
     Ok(())
 }
 
@@ -182,6 +200,7 @@ fn sim_config(a: &SimulateArgs, dep: &Deployment) -> Result<SimConfig> {
         }
         n => n,
     };
+    cfg.reclaims = a.day.reclaims(a.provisioning_delay_s)?;
     if let Some(target) = a.autoscale_target {
         if a.provisioning_delay_s < 0.0 || a.min_lifetime_s < 0.0 {
             bail!("--provisioning-delay-s and --min-lifetime-s must be non-negative");

@@ -14,6 +14,9 @@ pub(crate) struct ValidateArgs {
     /// Print the summary, the modelled rows and the rows not modelled as Markdown tables (docs/ACCURACY.md)
     #[arg(long, conflicts_with = "json")]
     markdown: bool,
+    /// Print the modelled rows' signed errors as data/validation/errors.csv, which `plan --uncertainty` draws from
+    #[arg(long, conflicts_with_all = ["json", "markdown"])]
+    errors: bool,
     /// Worker threads simulating rows side by side, at least 1 (the figures do not depend on it)
     #[arg(long, default_value_t = 1, value_parser = crate::args::threads_arg)]
     threads: usize,
@@ -24,6 +27,10 @@ pub(crate) fn validate(a: ValidateArgs) -> Result<()> {
     let card = validate::scorecard(&rows, a.threads);
     if a.json {
         return output::json(&card);
+    }
+    if a.errors {
+        output::raw(&validate::errors::errors_csv(&card));
+        return Ok(());
     }
     if a.markdown {
         output::raw(&markdown(&card));

@@ -220,18 +220,20 @@ fn report_reading(input: &TraceInput, w: &Workload, report: &ReadReport) {
     }
 }
 
-/// Parses a diurnal argument: `flat`, `embedded:servegen`, `hourly:W0,...,W23` or a file of 24 weights.
+/// Parses a diurnal argument: `flat`, `embedded:servegen`, `hourly:W0,...,W23` (or the 24 weights alone,
+/// when no file has that name) or a file of 24 weights.
 pub(crate) fn diurnal(s: &str) -> Result<Diurnal> {
+    let bare_list = s.contains(',') && !Path::new(s).exists();
     let weights = if s == "flat" {
         return Ok(Diurnal::flat());
     } else if s == "embedded:servegen" {
         infercost_io::diurnal::parse_diurnal(DIURNAL_SERVEGEN, Path::new("embedded:servegen"))?
-    } else if let Some(list) = s.strip_prefix("hourly:") {
+    } else if let Some(list) = s.strip_prefix("hourly:").or(bare_list.then_some(s)) {
         list.split(',')
             .map(|x| {
                 x.trim()
                     .parse::<f64>()
-                    .with_context(|| format!("--diurnal hourly: {x:?} is not a number"))
+                    .with_context(|| format!("--diurnal: hourly weight {x:?} is not a number"))
             })
             .collect::<Result<Vec<_>>>()?
     } else {

@@ -3,7 +3,9 @@
 
 mod args;
 mod bench;
+mod bench_day;
 mod cmd_backtest;
+mod cmd_day;
 mod cmd_model;
 mod cmd_plan;
 mod cmd_prices;

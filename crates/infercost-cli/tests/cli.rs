@@ -2447,3 +2447,135 @@ fn model_step_takes_an_engine_and_refuses_fp4_without_fp4_tensor_cores() {
         r.stderr
     );
 }
+
+/// `simulate --day` on a tenth of the Azure conversation pilot through the ServeGen day.
+fn simulate_day(extra: &[&str]) -> Run {
+    let mut args = vec![
+        "simulate",
+        "llama-3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--trace",
+        "data/traces/azure_conv_2023.csv",
+        "--day",
+        "--volume",
+        "0.1",
+        "--slo-ttft-ms",
+        "2000",
+        "--slo-tpot-ms",
+        "100",
+        "--no-progress",
+    ];
+    args.extend_from_slice(extra);
+    infercost(&args, &root())
+}
+
+#[test]
+fn simulate_day_reports_the_day_hour_by_hour() {
+    let v = json(&simulate_day(&[
+        "--diurnal",
+        "embedded:servegen",
+        "--replicas",
+        "2",
+        "--json",
+    ]));
+    // Today's fields stay, the day is added.
+    assert!(v["ttft_ms"]["p99"].as_f64().unwrap() > 0.0);
+    let d = &v["day"];
+    let hourly = d["hourly"].as_array().unwrap();
+    assert_eq!(hourly.len(), 24);
+    // A static fleet of 2 one-GPU replicas for 24 hours.
+    let gpu_h = d["gpu_hours"].as_f64().unwrap();
+    assert!((gpu_h - 48.0).abs() < 1e-6, "{gpu_h}");
+    let busy = d["busy_gpu_hours"].as_f64().unwrap();
+    assert!((d["idle_fraction"].as_f64().unwrap() - (1.0 - busy / gpu_h)).abs() < 1e-12);
+    // The busiest ServeGen hour is 19:00 (weight 1.1428) and the quietest 08:00 (0.7879): the pilot's rate,
+    // a tenth of it, follows their ratio.
+    let load = |h: usize| hourly[h]["load_rps"].as_f64().unwrap();
+    assert!((load(8) / load(19) - 0.7879 / 1.1428).abs() < 0.05);
+    let served: f64 = hourly
+        .iter()
+        .map(|h| h["load_rps"].as_f64().unwrap() * 3600.0)
+        .sum();
+    assert!((served - v["requests"].as_f64().unwrap()).abs() < 1.0);
+    for key in [
+        "slo_attainment",
+        "scale_ups",
+        "scale_downs",
+        "interruptions",
+    ] {
+        assert!(d[key].is_number(), "{key}");
+    }
+    for key in [
+        "hour",
+        "replicas_mean",
+        "busy_fraction",
+        "slo_attainment",
+        "ttft_p99_ms",
+    ] {
+        assert!(hourly[3][key].is_number(), "{key}");
+    }
+    // An autoscaler through the same day (a target low enough that a trickle asks for several replicas):
+    // replicas follow the load, and scaling is counted.
+    let auto = json(&simulate_day(&[
+        "--diurnal",
+        "embedded:servegen",
+        "--replicas",
+        "1",
+        "--autoscale-target",
+        "0.001",
+        "--json",
+    ]));
+    assert!(auto["day"]["scale_ups"].as_u64().unwrap() > 0);
+    // Text output: the totals and 24 hour rows.
+    let text = simulate_day(&["--diurnal", "flat", "--replicas", "1"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(text.stdout.contains("GPU-hours"), "{}", text.stdout);
+    assert_eq!(
+        text.stdout
+            .lines()
+            .filter(
+                |l| l.starts_with("  ") && l.trim_start().starts_with(|c: char| c.is_ascii_digit())
+            )
+            .count(),
+        24
+    );
+}
+
+#[test]
+fn simulate_day_refuses_what_it_cannot_mean() {
+    let r = simulate_day(&["--replicas", "1", "--pilot-hour", "24"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--pilot-hour"), "{}", r.stderr);
+    let r = infercost(
+        &[
+            "simulate",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--trace",
+            "data/traces/azure_conv_2023.csv",
+            "--replicas",
+            "1",
+            "--pilot-hour",
+            "3",
+        ],
+        &root(),
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("add --day"), "{}", r.stderr);
+    let r = simulate_day(&["--replicas", "1", "--diurnal", "1,2,3"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("24"), "{}", r.stderr);
+    let r = simulate_day(&["--replicas", "1", "--spot-reclaims-per-replica-hour=-1"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--spot-reclaims-per-replica-hour"),
+        "{}",
+        r.stderr
+    );
+    // Without --diurnal the day is flat, and said so.
+    let r = simulate_day(&["--replicas", "1", "--json"]);
+    assert!(r.stderr.contains("flat day"), "{}", r.stderr);
+    assert_eq!(json(&r)["day"]["hourly"].as_array().unwrap().len(), 24);
+}

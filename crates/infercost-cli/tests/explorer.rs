@@ -23,7 +23,9 @@ fn infercost(args: &[&str], dir: &Path) -> (i32, String, String) {
 
 /// Two volumes on one GPU, no geography, the production day's shape: at 100× the term plans commit to part of
 /// the day and burst above it, so their bills depend on two prices.
-const SCENARIO: &str = "[pilot]\ntrace = \"embedded:azure-conv\"\ndiurnal = \"embedded:servegen\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1, 100]\ngpus = [\"h100-sxm\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n";
+/// Every rented H100 plan: the page re-prices a bill as GPU-hours × the $/GPU-h entered, which an owned plan's bill
+/// (purchase, power and colocation) is not, so the owned plan is left out of this scenario.
+const SCENARIO: &str = "[pilot]\ntrace = \"embedded:azure-conv\"\ndiurnal = \"embedded:servegen\"\n[[deployment]]\nname = \"8b\"\nmodel = \"llama-3.1-8b\"\n[sweep]\nvolume = [1, 100]\ngpus = [\"h100-sxm\"]\nplans = [\"aws-h100-on-demand\", \"aws-h100-on-demand-eu\", \"aws-h100-spot\", \"aws-h100-committed-1y\", \"aws-h100-committed-3y\", \"gcp-h100-on-demand\", \"gcp-h100-quoted\", \"gcp-h100-on-demand-eu\", \"gcp-h100-spot\", \"azure-h100-on-demand\", \"azure-h100-spot\", \"lambda-h100-on-demand\", \"vast-h100-marketplace\", \"baremetal-h100-low\", \"baremetal-h100-typical\", \"baremetal-h100-high\", \"baremetal-h100-eu\", \"reserved-h100-dedicated\"]\n[slo]\nttft_ms = 2000\ntpot_ms = 100\n";
 
 /// Drives the controls; each step records `data-usd`, the plan shown, the bill's text and the scenario to copy.
 const PROBE: &str = "window.addEventListener('load',function(){var out={};\

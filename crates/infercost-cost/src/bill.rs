@@ -2,7 +2,7 @@
 //! API overflow as their own lines. Lines are rounded to micro-dollars once and summed as integers, so they
 //! add up to the total exactly.
 
-use crate::catalog::{Catalog, Plan};
+use crate::catalog::{Catalog, Commitment, Plan};
 use crate::CostError;
 use infercost_core::units::HOURS_PER_MONTH;
 use infercost_core::Usd;
@@ -153,8 +153,17 @@ pub struct Bill {
     pub usd_per_million_output_tokens: Option<f64>,
     /// Total over requests.
     pub usd_per_request: Option<f64>,
-    /// GPUs committed for the term (term plans).
+    /// GPUs committed for the term (term plans; owned plans: every GPU of the servers bought).
     pub committed_gpus: Option<f64>,
+    /// Owned plans: of `gpu_usd`, the purchase amortised over the month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amortisation_usd: Option<Usd>,
+    /// Owned plans: of `gpu_usd`, the energy drawn (busy and idle GPU-hours, facility overhead included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_usd: Option<Usd>,
+    /// Owned plans: of `gpu_usd`, the colocation of the servers' reserved power.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colocation_usd: Option<Usd>,
     /// The price's source.
     pub source: String,
     /// The price's date.
@@ -181,20 +190,26 @@ pub fn bill(
     }
     let rate = plan.usd_per_gpu_hour;
     let busy_hours: f64 = usage.segments.iter().map(|s| s.hours * s.busy_gpus).sum();
+    let mut owned_lines = None;
     let Gpu {
         dollars: gpu_dollars,
         idle: idle_dollars,
         hours: gpu_hours,
         committed,
-    } = if plan.commitment.is_term() {
+    } = if plan.commitment == Commitment::Owned {
+        let (gpu, lines) = owned_gpus(plan, usage, busy_hours)?;
+        owned_lines = Some(lines);
+        gpu
+    } else if plan.commitment.is_term() {
         term_gpus(plan, catalog, usage, busy_hours)?
     } else {
         metered_gpus(plan, usage, busy_hours)
     };
     let table = catalog.egress_of(plan);
     let egress_gb = egress_model.gb(usage.requests, usage.output_tokens);
-    let gpu_usd = Usd::from_dollars(gpu_dollars);
-    let idle_usd = Usd::from_dollars(idle_dollars.min(gpu_dollars));
+    // An owned plan's GPU line is its three lines, each rounded once, so they add up to it exactly.
+    let gpu_usd = owned_lines.map_or(Usd::from_dollars(gpu_dollars), |[a, p, c]| a + p + c);
+    let idle_usd = Usd::from_dollars(idle_dollars.min(gpu_dollars)).min(gpu_usd);
     let egress_usd = Usd::from_dollars(table.internet_usd(egress_gb));
     let transfer_usd =
         Usd::from_dollars(usage.inter_region_gb.max(0.0) * table.inter_region_usd_per_gb);
@@ -220,6 +235,9 @@ pub fn bill(
             .then(|| total.dollars() / (usage.output_tokens / 1e6)),
         usd_per_request: (usage.requests > 0.0).then(|| total.dollars() / usage.requests),
         committed_gpus: committed,
+        amortisation_usd: owned_lines.map(|l| l[0]),
+        power_usd: owned_lines.map(|l| l[1]),
+        colocation_usd: owned_lines.map(|l| l[2]),
         source: plan.source.clone(),
         as_of: plan.as_of.clone(),
     })
@@ -274,6 +292,23 @@ fn term_gpus(
         hours: committed_hours + above,
         committed: Some(commit),
     })
+}
+
+/// An owned plan: whole servers for the peak, all month, with their amortisation, power and colocation lines.
+fn owned_gpus(plan: &Plan, usage: &Usage, busy_hours: f64) -> Result<(Gpu, [Usd; 3]), CostError> {
+    let m = plan.owned_terms()?.month(usage.peak_gpus(), busy_hours);
+    let lines = [
+        Usd::from_dollars(m.amortisation),
+        Usd::from_dollars(m.power),
+        Usd::from_dollars(m.colocation),
+    ];
+    let gpu = Gpu {
+        dollars: m.amortisation + m.power + m.colocation,
+        idle: m.idle,
+        hours: m.gpu_hours,
+        committed: Some(m.gpu_hours / HOURS_PER_MONTH),
+    };
+    Ok((gpu, lines))
 }
 
 /// A metered plan (on-demand, spot): each stretch billed by the plan's granularity and minimum, plus the

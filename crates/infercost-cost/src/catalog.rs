@@ -1,6 +1,7 @@
 //! The price catalog: plans (GPU-hour prices with billing rules), egress tables and per-token API prices, each with
 //! its source and date. The embedded catalog is `data/prices.toml`; users add their own files on top.
 
+use crate::owned::{Owned, OwnedTerms};
 use crate::CostError;
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,9 @@ pub enum Commitment {
     Reserved,
     /// Bare metal rented by the month.
     BareMetal,
+    /// Servers bought outright: amortised purchase, power and colocation (`[plan.owned]`), whole servers all
+    /// month whatever the use.
+    Owned,
 }
 
 impl Commitment {
@@ -38,6 +42,7 @@ impl Commitment {
             Commitment::Committed3y => "committed-3y",
             Commitment::Reserved => "reserved",
             Commitment::BareMetal => "bare-metal",
+            Commitment::Owned => "owned",
         }
     }
 }
@@ -59,7 +64,9 @@ pub struct Plan {
     pub geo: String,
     /// Commitment kind.
     pub commitment: Commitment,
-    /// Price per GPU-hour.
+    /// Price per GPU-hour. An owned plan may leave it out: it is then the hourly cost of a fully busy GPU from
+    /// its `[plan.owned]` figures.
+    #[serde(default = "price_not_given")]
     pub usd_per_gpu_hour: f64,
     /// Billing granularity, seconds.
     pub billing_granularity_s: u64,
@@ -79,6 +86,27 @@ pub struct Plan {
     pub source: String,
     /// When it was published or read.
     pub as_of: String,
+    /// Purchase, power and colocation figures of an owned plan (`commitment = "owned"`), each with its source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned: Option<Owned>,
+}
+
+/// A missing `usd_per_gpu_hour` reads as NaN, which only an owned plan may leave so (the check fills it in).
+fn price_not_given() -> f64 {
+    f64::NAN
+}
+
+impl Plan {
+    /// The checked figures of an owned plan; an error for any other plan or a missing figure.
+    pub fn owned_terms(&self) -> Result<OwnedTerms, CostError> {
+        match (&self.owned, self.commitment) {
+            (Some(o), Commitment::Owned) => o.terms(&self.name),
+            _ => Err(CostError::Invalid(format!(
+                "plan {:?} is not an owned plan with a [plan.owned] table",
+                self.name
+            ))),
+        }
+    }
 }
 
 /// One egress tier: GB up to a monthly cumulative amount at a price.
@@ -204,13 +232,13 @@ impl Catalog {
 
     /// Parses and validates a catalog file's text.
     pub fn parse(text: &str, file: &str) -> Result<Catalog, CostError> {
-        let f: CatalogFile = toml::from_str(text).map_err(|e| toml_error(text, file, &e))?;
+        let mut f: CatalogFile = toml::from_str(text).map_err(|e| toml_error(text, file, &e))?;
         let err = |needle: &str, message: String| CostError::Catalog {
             file: file.to_string(),
             line: line_of(text, needle),
             message,
         };
-        check_plans(&f.plan, text, file, &err)?;
+        check_plans(&mut f.plan, text, file, &err)?;
         for e in &f.egress {
             let at = format!("\"{}\"", e.provider);
             if e.tiers.is_empty()
@@ -362,6 +390,49 @@ impl Catalog {
     }
 }
 
+/// Checks a plan given outside a catalog file (a scenario's `[[price]]`) as a catalog checks its own: an owned plan's
+/// figures (and its `usd_per_gpu_hour` filled in from them), any other plan's price present.
+pub fn settle_price(p: &mut Plan) -> Result<(), CostError> {
+    check_owned(p, &CostError::Invalid)
+}
+
+/// An owned plan has its `[plan.owned]` figures, and its `usd_per_gpu_hour` follows from them (filled in when left
+/// out, refused when it disagrees); any other plan has a price and no `[plan.owned]` table.
+fn check_owned(p: &mut Plan, err: &dyn Fn(String) -> CostError) -> Result<(), CostError> {
+    let name = &p.name;
+    match (p.commitment, &p.owned) {
+        (Commitment::Owned, None) => Err(err(format!(
+            "owned plan {name:?} needs a [plan.owned] table (server_usd, gpus_per_server, amortisation_years, \
+             power_kw_max, power_kw_load, power_kw_idle, pue, electricity_usd_per_kwh, colocation_usd_per_kw_month, \
+             each with its _source)"
+        ))),
+        (Commitment::Owned, Some(o)) => {
+            let hourly = o
+                .terms(name)
+                .map_err(|e| err(e.to_string()))?
+                .usd_per_gpu_hour_at_full_load();
+            if p.usd_per_gpu_hour.is_nan() {
+                p.usd_per_gpu_hour = hourly;
+            } else if (p.usd_per_gpu_hour - hourly).abs() > 0.005 * hourly {
+                return Err(err(format!(
+                    "owned plan {name:?}: usd_per_gpu_hour {} disagrees with its [plan.owned] figures ({hourly:.4} at \
+                     full load); leave it out",
+                    p.usd_per_gpu_hour
+                )));
+            }
+            Ok(())
+        }
+        (_, Some(_)) => Err(err(format!(
+            "plan {name:?} has a [plan.owned] table but commitment {:?}; set commitment = \"owned\"",
+            p.commitment.name()
+        ))),
+        (_, None) if p.usd_per_gpu_hour.is_nan() => {
+            Err(err(format!("plan {name:?}: missing field `usd_per_gpu_hour`")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A TOML error at the line its span starts on.
 fn toml_error(text: &str, file: &str, e: &toml::de::Error) -> CostError {
     // Counted on bytes: a span that is not on a character boundary must not panic.
@@ -381,14 +452,14 @@ fn toml_error(text: &str, file: &str, e: &toml::de::Error) -> CostError {
 /// Each plan's name is unique and its price, source, date and interruption overhead make sense; `err` places a
 /// message at the line of a needle.
 fn check_plans(
-    plans: &[Plan],
+    plans: &mut [Plan],
     text: &str,
     file: &str,
     err: &dyn Fn(&str, String) -> CostError,
 ) -> Result<(), CostError> {
     let mut seen = std::collections::BTreeSet::new();
-    for p in plans {
-        if !seen.insert(p.name.as_str()) {
+    for p in plans.iter_mut() {
+        if !seen.insert(p.name.clone()) {
             // Which of two prices would win is a guess; a bill must not rest on one.
             let lines = name_lines(text, &p.name);
             let at = |i: usize| lines.get(i).map_or("?".to_string(), |l| l.to_string());
@@ -404,6 +475,7 @@ fn check_plans(
             });
         }
         let at = format!("\"{}\"", p.name);
+        check_owned(p, &|m| err(&at, m))?;
         if !(p.usd_per_gpu_hour.is_finite() && p.usd_per_gpu_hour >= 0.0) {
             return Err(err(
                 &at,

@@ -3,9 +3,11 @@
 
 pub mod bill;
 pub mod catalog;
+pub mod owned;
 
 pub use bill::{bill, Bill, EgressModel, Usage};
 pub use catalog::{ApiPrice, Catalog, Commitment, EgressTable, Plan};
+pub use owned::{Owned, OwnedTerms};
 
 use thiserror::Error;
 

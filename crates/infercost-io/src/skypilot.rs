@@ -299,6 +299,7 @@ fn region_plans(origin: &Origin, gpu: &str, region: &str, mut cands: Vec<Candida
             if zones_od == 1 { "" } else { "s" }
         ),
         as_of: as_of.to_string(),
+        owned: None,
     };
     let mut plans = Vec::new();
     if let Some(median) = median(&spots.iter().map(|s| s.0).collect::<Vec<_>>()) {

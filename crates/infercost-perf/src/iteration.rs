@@ -259,11 +259,7 @@ fn comm_costs(model: &ModelSpec, gpu: &Gpu, eff: &Efficiency, tp: u32) -> (f64, 
 /// Attention FLOPs per token of the sliding-window layers over their whole window (0 without them).
 fn window_pairs_per_token(model: &ModelSpec) -> f64 {
     match model.sliding {
-        Some((n, w)) => {
-            let per_layer =
-                model.attention_flops_per_pair() / (model.layers as f64 - n as f64).max(1.0);
-            per_layer * n as f64 * w as f64
-        }
+        Some((n, w)) => model.attention_flops_per_pair_layer() * n as f64 * w as f64,
         None => 0.0,
     }
 }

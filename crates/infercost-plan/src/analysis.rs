@@ -3,10 +3,13 @@
 //! the same answer as one run.
 
 mod breakevens;
+mod buy;
+mod decisions;
 mod describe;
 mod inflections;
 
 pub use breakevens::breakevens;
+pub use decisions::{bisected, finish};
 pub use inflections::inflections;
 
 use crate::result::*;
@@ -105,13 +108,26 @@ impl VolumeGrid {
 pub fn analyze(r: &mut PlanResult, sweep: &Sweep) {
     let s = r.scenario.clone();
     let catalog = sweep.catalog();
-    r.attribution = attribution(&r.points, &s);
-    r.inflections = inflections(&r.points, &s);
-    r.placement = placement(&r.points, &s);
+    // The analysis reads the single types' points: between sweep points it sizes single types (a mixed point is
+    // reported beside them, and its saving in the summary).
+    let points: Vec<Point> = r.points.iter().filter(|p| !p.is_mix()).cloned().collect();
+    r.attribution = attribution(&points, &s);
+    r.inflections = inflections(&points, &s);
+    r.placement = placement(&points, &s);
+    let located = bisected(&points, &s, catalog, sweep);
     let mut apis = Vec::new();
-    r.breakevens = breakevens(&r.points, &s, catalog, &r.placement, sweep, &mut apis);
+    r.breakevens = breakevens(
+        &points,
+        &s,
+        catalog,
+        &r.placement,
+        sweep,
+        &located,
+        &mut apis,
+    );
     r.apis_used = apis;
-    r.months = months(&r.points, &s, catalog, sweep);
+    r.decisions = finish(located, &points, &s, sweep, catalog, &r.breakevens);
+    r.months = months(&points, &s, catalog, sweep);
 }
 
 /// The cheapest point over GPU types among `points`.

@@ -5,7 +5,7 @@
 //! the group up to whole replicas overstates the fleet by at most one replica per group.
 
 use infercost_core::transform::{self, VolumeMode};
-use infercost_core::{Rng, Workload};
+use infercost_core::{Request, Rng, Workload};
 use infercost_perf::Deployment;
 use infercost_sim::{simulate, SimConfig, SimResult, Slo};
 
@@ -116,6 +116,21 @@ pub fn min_replicas(
     cfg: &SearchConfig,
     estimate: u32,
 ) -> Capacity {
+    let all = |_: &Request| true;
+    min_replicas_routed(dep, pilot, (volume, context, burst), cfg, estimate, &all)
+}
+
+/// Searches the smallest pool meeting the SLO for the requests a router sends it (`keep`) out of the pilot at
+/// `(volume, context, burst)`: each group's traffic is shaped whole, then routed, so the pool sees exactly the
+/// requests it would in the fleet. `estimate` is the pool's replica count to start from.
+pub fn min_replicas_routed(
+    dep: &Deployment,
+    pilot: &Workload,
+    (volume, context, burst): (f64, f64, f64),
+    cfg: &SearchConfig,
+    estimate: u32,
+    keep: &dyn Fn(&Request) -> bool,
+) -> Capacity {
     // Split the traffic into groups of about `group_replicas` replicas each; one group is simulated. However
     // wrong the estimate, no simulated group holds more than MAX_GROUP_REQUESTS requests.
     let total = pilot.len() as f64 * volume;
@@ -123,7 +138,10 @@ pub fn min_replicas(
         .max(((total / MAX_GROUP_REQUESTS).ceil() as u32).max(1));
     let share = volume / groups as f64;
     let w = match shaped(pilot, share, context, burst, cfg.seed) {
-        Ok(w) => w,
+        Ok(mut w) => {
+            w.requests.retain(|r| keep(r));
+            w
+        }
         Err(e) => {
             return Capacity {
                 replicas: 0,

@@ -5,11 +5,13 @@
 pub mod analysis;
 pub mod capacity;
 pub mod merge;
+mod mix;
 mod point;
 pub mod result;
 pub mod scenario;
 mod seed;
 pub mod sweep;
+pub mod uncertainty;
 pub mod validate;
 
 pub use result::{PlanResult, SCHEMA_VERSION};

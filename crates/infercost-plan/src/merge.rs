@@ -3,6 +3,7 @@
 //! files and loads the scenario's inputs again; everything else about a merge is here.
 
 use crate::result::{PlanResult, Point, SCHEMA_VERSION};
+use crate::scenario::Scenario;
 use crate::sweep::{prices_used, Inputs, Sweep};
 use crate::{analysis, PlanError};
 use infercost_core::stats::trace_stats;
@@ -83,7 +84,7 @@ pub fn combine(shards: Vec<(String, PlanResult)>) -> Result<Combined, PlanError>
     result.catalog = None;
     result.shard = None;
     let mut points: Vec<Point> = shards.into_iter().flat_map(|(_, r)| r.points).collect();
-    points.sort_by_key(|p| sweep_order(&result, p));
+    points.sort_by_key(|p| sweep_order(&result.scenario, p));
     result.points = points;
     Ok(Combined {
         result,
@@ -92,9 +93,9 @@ pub fn combine(shards: Vec<(String, PlanResult)>) -> Result<Combined, PlanError>
     })
 }
 
-/// A point's place in the sweep: deployment, GPU, volume, context, burst, each by its index in the scenario.
-fn sweep_order(r: &PlanResult, p: &Point) -> (usize, usize, usize, usize, usize) {
-    let s = &r.scenario;
+/// A point's place in the sweep: deployment, GPU, volume, context, burst, each by its index in the scenario (a
+/// mixed point after every GPU type's).
+pub(crate) fn sweep_order(s: &Scenario, p: &Point) -> (usize, usize, usize, usize, usize) {
     let pos = |v: &[f64], x: f64| {
         v.iter()
             .position(|y| (y - x).abs() < 1e-12)
@@ -138,6 +139,9 @@ pub fn check_pilot(result: &PlanResult, pilot: &Workload, trace: &str) -> Result
 /// answer as one run; analyses that size fleets between sweep points simulate them here.
 pub fn finish(result: &mut PlanResult, inp: &Inputs, threads: usize) -> Result<(), PlanError> {
     let sweep = Sweep::new(inp, threads)?;
+    if !result.points.iter().any(|p| p.is_mix()) {
+        crate::mix::add_points(&sweep, &mut result.points);
+    }
     result.prices_used = prices_used(&result.points, sweep.catalog())?;
     analysis::analyze(result, &sweep);
     Ok(())

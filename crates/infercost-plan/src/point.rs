@@ -4,17 +4,21 @@
 //!
 //! A point is sized in phases, one module each: the layouts (TP) to try ([`layout`]), the capacity phase that
 //! sizes them by simulation ([`sizing`]), the provisioning policies and their bills ([`policy`]), the placements
-//! of user groups on jurisdictions ([`placement`]) and the point's result ([`assemble`]).
+//! of user groups on jurisdictions ([`placement`]) and the point's result ([`assemble`]). A mixed-GPU point is
+//! built from the single types' points ([`mix`]).
 
 mod assemble;
 mod layout;
+pub(crate) mod mix;
 mod placement;
 mod policy;
 mod sizing;
+mod uncertain;
 
 use crate::result::*;
 use crate::scenario::Scenario;
-use infercost_core::Workload;
+use crate::uncertainty::Uncertainty;
+use infercost_core::{Rng, Workload};
 use infercost_cost::{Catalog, Plan};
 use infercost_perf::Deployment;
 use infercost_sim::EngineConfig;
@@ -36,6 +40,27 @@ pub(crate) struct Setup {
     pub(crate) failure: Option<String>,
 }
 
+impl Setup {
+    /// The setup's deployment at tensor parallelism `tp` (its own when `tp` is its TP), in the setup's weight dtype
+    /// and served by its engine; `None` when it has none or that layout does not exist.
+    pub(crate) fn at_tp(&self, s: &Scenario, tp: u32) -> Option<Deployment> {
+        let dep = self.dep.as_ref()?;
+        if tp == dep.tp {
+            return Some(dep.clone());
+        }
+        let d = &s.deployments[self.deployment];
+        Deployment::for_engine(
+            dep.model.clone(),
+            dep.gpu.clone(),
+            tp,
+            self.weights,
+            d.kv_dtype,
+            &dep.engine,
+        )
+        .ok()
+    }
+}
+
 /// What every point of a plan shares.
 pub(crate) struct Ctx<'a> {
     pub(crate) scenario: &'a Scenario,
@@ -45,6 +70,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) capacity: &'a (dyn Fn(usize, f64, u32) -> f64 + Sync),
     pub(crate) pilot_rate: f64,
     pub(crate) weights: [f64; 24],
+    /// The Monte Carlo draws to take around the point, if any (`plan --uncertainty`).
+    pub(crate) uncertainty: Option<&'a Uncertainty>,
 }
 
 /// The fraction of all GPU memory the scenario's engine uses on a deployment (TensorRT-LLM's setting is a
@@ -143,7 +170,7 @@ pub(crate) fn eval_point(
     }
     let mut notes = Vec::new();
     let chosen = match &s.geography {
-        None => assemble::one_fleet(ctx, &point, &whole),
+        None => assemble::one_fleet(ctx, &point, &whole, all),
         Some(_) => {
             let (p, chosen) = placement::placements(ctx, setup_index, setup, &whole, coords, seed);
             point.simulations += p.sims;
@@ -153,7 +180,15 @@ pub(crate) fn eval_point(
         }
     };
     match chosen {
-        Some(fleets) => assemble::finish(ctx, &mut point, fleets),
+        Some(fleets) => {
+            if let Some(u) = ctx.uncertainty {
+                // Seeded by the draws' seed and the point's own seed (its coordinates), so any thread order and any
+                // shard draws the same.
+                let draw_seed = Rng::derive(u.seed, seed).next_u64();
+                point.uncertainty = Some(uncertain::band(ctx, &fleets, u, draw_seed));
+            }
+            assemble::finish(ctx, &mut point, fleets)
+        }
         None => point.reason = Some(assemble::no_serving_reason(&point, notes)),
     }
     point

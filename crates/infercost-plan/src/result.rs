@@ -1,5 +1,13 @@
 //! The planner's result: what `infercost plan --json` prints and the report reads. Field names are a contract.
 
+mod band;
+mod decision;
+mod mix;
+
+pub use band::CostBand;
+pub use decision::{Decision, DecisionAxis, DecisionKind};
+pub use mix::{MixRow, MIX_GPU};
+
 use crate::scenario::Scenario;
 use infercost_core::Usd;
 use infercost_cost::{Bill, Catalog, Commitment};
@@ -82,6 +90,44 @@ pub struct Serving {
     /// whole-traffic bill in the point's `bills`. Absent in results planned before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bill: Option<Bill>,
+    /// Where the fleet could run on owned servers: its cheapest owned and rented bills there. Absent where no
+    /// owned plan prices it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buy_or_rent: Option<BuyOrRent>,
+}
+
+/// A fleet's cheapest bill on owned servers and on rented GPUs, in the jurisdiction it serves from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuyOrRent {
+    /// The cheapest owned plan.
+    pub owned_plan: String,
+    /// Its monthly bill.
+    pub owned_usd: Usd,
+    /// The cheapest rented plan, if any prices the fleet there.
+    pub rented_plan: Option<String>,
+    /// Its monthly bill.
+    pub rented_usd: Option<Usd>,
+}
+
+impl BuyOrRent {
+    /// The cheapest owned and rented bills among `bills` (each with whether its plan is owned); `None` without an
+    /// owned one.
+    pub fn among<'a>(bills: impl Iterator<Item = (&'a Bill, bool)>) -> Option<BuyOrRent> {
+        let (owned, rented): (Vec<_>, Vec<_>) = bills.partition(|(_, owned)| *owned);
+        let cheapest = |v: &[(&'a Bill, bool)]| {
+            v.iter()
+                .map(|(b, _)| *b)
+                .min_by_key(|b| b.total_usd_per_month)
+        };
+        let o = cheapest(&owned)?;
+        let r = cheapest(&rented);
+        Some(BuyOrRent {
+            owned_plan: o.plan.clone(),
+            owned_usd: o.total_usd_per_month,
+            rented_plan: r.map(|b| b.plan.clone()),
+            rented_usd: r.map(|b| b.total_usd_per_month),
+        })
+    }
 }
 
 /// A bill on one plan under the provisioning policy that is cheapest for that plan.
@@ -170,6 +216,20 @@ pub struct Point {
     pub placement: Vec<PlacementOption>,
     /// Simulations run for this point.
     pub simulations: u32,
+    /// A mixed-GPU point's (`gpu = "mix"`) pools, one row per GPU type; empty (and absent from the JSON) on a
+    /// single type's point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mix: Vec<MixRow>,
+    /// The cost band of `plan --uncertainty N`; absent without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<CostBand>,
+}
+
+impl Point {
+    /// Whether this is a mixed-GPU point (`gpu = "mix"`).
+    pub fn is_mix(&self) -> bool {
+        self.gpu == MIX_GPU
+    }
 }
 
 /// Cost growth from the pilot to a target, split over the three variables.
@@ -307,6 +367,8 @@ pub enum BreakevenKind {
     SelfHostVsApi,
     /// The volume from which serving each user group in its own region pays for itself.
     SecondRegion,
+    /// The volume from which owned servers cost less than renting the fleet in the same jurisdiction.
+    BuyVsRent,
 }
 
 impl BreakevenKind {
@@ -316,6 +378,7 @@ impl BreakevenKind {
             BreakevenKind::CommittedVsOnDemand => "committed_vs_on_demand",
             BreakevenKind::SelfHostVsApi => "self_host_vs_api",
             BreakevenKind::SecondRegion => "second_region",
+            BreakevenKind::BuyVsRent => "buy_vs_rent",
         }
     }
 
@@ -323,7 +386,9 @@ impl BreakevenKind {
     pub fn unit(self) -> &'static str {
         match self {
             BreakevenKind::CommittedVsOnDemand => "utilization",
-            BreakevenKind::SelfHostVsApi | BreakevenKind::SecondRegion => "volume",
+            BreakevenKind::SelfHostVsApi
+            | BreakevenKind::SecondRegion
+            | BreakevenKind::BuyVsRent => "volume",
         }
     }
 }
@@ -488,6 +553,9 @@ pub struct PlanResult {
     pub inflections: Vec<Inflection>,
     /// Break-evens.
     pub breakevens: Vec<Breakeven>,
+    /// Where the best choice changes along the volume and context axes, located by bisection with simulation.
+    #[serde(default)]
+    pub decisions: Vec<Decision>,
     /// Months ahead.
     pub months: Vec<Month>,
     /// Placement by region.

@@ -141,6 +141,10 @@ pub struct ScenarioSpec {
     pub gpus: Vec<String>,
     /// Plan names, or empty for all.
     pub plans: Vec<String>,
+    /// Whether the sweep also prices fleets that mix the GPU types in `gpus` (a `gpu = "mix"` point per
+    /// deployment, volume, context and burst). Absent from the JSON when off, so results serialise as before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mix: bool,
     /// SLO.
     pub slo: infercost_sim::Slo,
     /// Engine.
@@ -223,6 +227,31 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scenario_price_without_its_rate_is_refused_and_an_owned_one_is_priced() {
+        let price = "\n[[price]]\nname = \"mine\"\nprovider = \"p\"\ngpu = \"h100-sxm\"\nregion = \"r\"\ngeo = \"us\"\ncommitment = \"on-demand\"\nbilling_granularity_s = 1\nbilling_minimum_s = 1\nlead_time_s = 1\negress = \"none\"\nsource = \"s\"\nas_of = \"2026-01-01\"\n";
+        let e = Scenario::parse(&format!("{DEFAULT_SCENARIO}{price}"), "my.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("my.toml:") && e.contains("\"mine\"") && e.contains("`usd_per_gpu_hour`"),
+            "{e}"
+        );
+        let owned = infercost_cost::Catalog::embedded()
+            .plan("owned-dgx-h100-us")
+            .unwrap()
+            .clone();
+        let table = toml::to_string(&owned.owned).unwrap();
+        let text = format!(
+            "{DEFAULT_SCENARIO}{}[price.owned]\n{table}",
+            price
+                .replace("\"mine\"", "\"my-owned\"")
+                .replace("\"on-demand\"", "\"owned\"")
+        );
+        let s = Scenario::parse(&text, "my.toml").unwrap();
+        assert!((s.prices[0].usd_per_gpu_hour - owned.usd_per_gpu_hour).abs() < 1e-12);
+    }
 
     #[test]
     fn default_scenario_parses() {
@@ -357,5 +386,27 @@ mod tests {
         );
         let text = DEFAULT_SCENARIO.replace("volume = [1, 10", "volume = [1, 1e6, 10");
         assert_eq!(Scenario::parse(&text, "my.toml").unwrap().volume[1], 1e6);
+    }
+
+    #[test]
+    fn sweep_mix_is_read_and_needs_two_gpu_types() {
+        assert!(!Scenario::default_scenario().mix);
+        let text = DEFAULT_SCENARIO.replace("plans = \"all\"", "mix = true\nplans = \"all\"");
+        assert!(Scenario::parse(&text, "my.toml").unwrap().mix);
+        let text = text.replace(
+            "gpus = [\"h100-sxm\", \"a100-80gb\", \"l40s\"]",
+            "gpus = [\"l40s\"]",
+        );
+        let line = text.lines().position(|l| l.starts_with("mix =")).unwrap() + 1;
+        let e = Scenario::parse(&text, "my.toml").unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "my.toml:{line}: sweep.mix: a mixed fleet combines"
+            )),
+            "{e}"
+        );
+        let text = DEFAULT_SCENARIO.replace("plans = \"all\"", "mix = \"yes\"\nplans = \"all\"");
+        let e = Scenario::parse(&text, "my.toml").unwrap_err().to_string();
+        assert!(e.starts_with("my.toml:") && e.contains("bool"), "{e}");
     }
 }

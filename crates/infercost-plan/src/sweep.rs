@@ -5,6 +5,7 @@ use crate::point::{engine_for, eval_point, Ctx, Setup};
 use crate::result::*;
 use crate::scenario::Scenario;
 use crate::seed::point_seed;
+use crate::uncertainty::Uncertainty;
 use crate::{analysis, PlanError};
 use infercost_core::par::par_map;
 use infercost_core::stats::trace_stats;
@@ -33,13 +34,16 @@ pub use crate::point::{lawful, plans_for};
 /// The sweep's evaluator: each deployment on each GPU type, one replica's capacity per context and layout
 /// (measured once and cached), and the point at any volume and context, on or between sweep points.
 pub struct Sweep<'a> {
-    inp: &'a Inputs<'a>,
-    catalog: Catalog,
-    setups: Vec<Setup>,
+    pub(crate) inp: &'a Inputs<'a>,
+    pub(crate) catalog: Catalog,
+    pub(crate) setups: Vec<Setup>,
     capacities: std::sync::Mutex<Vec<(CapacityKey, f64)>>,
-    pilot_rate: f64,
-    weights: [f64; 24],
-    threads: usize,
+    /// Points sized between sweep points, by deployment, volume and context: the analyses walk the same grid
+    /// (break-evens, decisions), and a point depends only on its coordinates.
+    between: std::sync::Mutex<BetweenCache>,
+    pub(crate) pilot_rate: f64,
+    pub(crate) weights: [f64; 24],
+    pub(crate) threads: usize,
 }
 
 impl<'a> Sweep<'a> {
@@ -82,6 +86,7 @@ impl<'a> Sweep<'a> {
             catalog,
             setups,
             capacities: std::sync::Mutex::new(Vec::new()),
+            between: std::sync::Mutex::new(BetweenCache::new()),
             pilot_rate,
             weights: inp.diurnal.relative_to_peak(),
             threads: threads.max(1),
@@ -155,8 +160,8 @@ impl<'a> Sweep<'a> {
         });
     }
 
-    /// The point of setup `si` at a volume, context and burst.
-    fn point(&self, si: usize, volume: f64, context: f64, burst: f64, seed: u64) -> Point {
+    /// What every point shares, with one replica's capacity measured through the sweep's cache.
+    pub(crate) fn with_ctx<R>(&self, f: impl FnOnce(&Ctx) -> R) -> R {
         let capacity = |si: usize, c: f64, tp: u32| self.capacity(si, c, tp);
         let ctx = Ctx {
             scenario: self.inp.scenario,
@@ -165,6 +170,28 @@ impl<'a> Sweep<'a> {
             capacity: &capacity,
             pilot_rate: self.pilot_rate,
             weights: self.weights,
+            uncertainty: None,
+        };
+        f(&ctx)
+    }
+
+    /// The point of setup `si` at a volume, context and burst.
+    fn point(
+        &self,
+        si: usize,
+        (volume, context, burst): (f64, f64, f64),
+        seed: u64,
+        uncertainty: Option<&Uncertainty>,
+    ) -> Point {
+        let capacity = |si: usize, c: f64, tp: u32| self.capacity(si, c, tp);
+        let ctx = Ctx {
+            scenario: self.inp.scenario,
+            pilot: self.inp.pilot,
+            catalog: &self.catalog,
+            capacity: &capacity,
+            pilot_rate: self.pilot_rate,
+            weights: self.weights,
+            uncertainty,
         };
         let coords = (volume, context, burst);
         let mut best = eval_point(&ctx, si, &self.setups[si], coords, seed);
@@ -187,6 +214,10 @@ impl<'a> Sweep<'a> {
     /// Every GPU type's point for a deployment at a volume and context (pilot burstiness), sized by simulation
     /// wherever it lies; seeded by its coordinates, so merged shards and one run agree.
     pub fn points_at(&self, deployment: &str, volume: f64, context: f64) -> Vec<Point> {
+        let key = (deployment.to_string(), volume.to_bits(), context.to_bits());
+        if let Some(points) = self.between.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return points;
+        }
         let s = self.inp.scenario;
         let sis: Vec<usize> = (0..self.setups.len())
             .filter(|&si| {
@@ -194,19 +225,22 @@ impl<'a> Sweep<'a> {
                     && s.deployments[self.setups[si].deployment].name == deployment
             })
             .collect();
-        par_map(&sis, self.threads, |_, &si| {
+        let points = par_map(&sis, self.threads, |_, &si| {
             self.point(
                 si,
-                volume,
-                context,
-                1.0,
+                (volume, context, 1.0),
                 self.seed(si, volume, context, 1.0),
+                None,
             )
-        })
+        });
+        if let Ok(mut c) = self.between.lock() {
+            c.insert(key, points.clone());
+        }
+        points
     }
 
     /// A point's seed, from its coordinates alone (see [`point_seed`]).
-    fn seed(&self, si: usize, volume: f64, context: f64, burst: f64) -> u64 {
+    pub(crate) fn seed(&self, si: usize, volume: f64, context: f64, burst: f64) -> u64 {
         let setup = &self.setups[si];
         let d = &self.inp.scenario.deployments[setup.deployment];
         point_seed(
@@ -219,6 +253,9 @@ impl<'a> Sweep<'a> {
         )
     }
 }
+
+/// Points sized between sweep points: (deployment, volume bits, context bits) → every GPU type's point.
+type BetweenCache = std::collections::BTreeMap<(String, u64, u64), Vec<Point>>;
 
 /// A capacity's key: setup, context (as bits) and TP.
 type CapacityKey = (usize, u64, u32);
@@ -238,6 +275,18 @@ pub fn plan(
     threads: usize,
     shard: Option<(u32, u32)>,
     progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<PlanResult, PlanError> {
+    plan_uncertain(inp, threads, shard, progress, None)
+}
+
+/// [`plan`], and with `uncertainty` a cost band around every sweep point from Monte Carlo draws that re-price the
+/// point's sized fleets (no further simulation).
+pub fn plan_uncertain(
+    inp: &Inputs,
+    threads: usize,
+    shard: Option<(u32, u32)>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    uncertainty: Option<&Uncertainty>,
 ) -> Result<PlanResult, PlanError> {
     let s = inp.scenario;
     if let Some((i, n)) = shard {
@@ -290,14 +339,18 @@ pub fn plan(
     let points: Vec<Point> = par_map(&tasks, threads, |_, t| {
         let p = sweep.point(
             t.setup,
-            t.volume,
-            t.context,
-            t.burst,
+            (t.volume, t.context, t.burst),
             sweep.seed(t.setup, t.volume, t.context, t.burst),
+            uncertainty,
         );
         tick();
         p
     });
+    // Phase 3: the mixed-GPU points, from every type's point (a shard has only some of them: `merge` adds them).
+    let mut points = points;
+    if shard.is_none() {
+        crate::mix::add_points(&sweep, &mut points);
+    }
     let mut result = assemble(inp, &sweep, points, shard)?;
     if shard.is_none() {
         analysis::analyze(&mut result, &sweep);
@@ -337,6 +390,7 @@ fn assemble(
         attribution: Vec::new(),
         inflections: Vec::new(),
         breakevens: Vec::new(),
+        decisions: Vec::new(),
         months: Vec::new(),
         placement: Vec::new(),
         prices_used,
@@ -348,16 +402,23 @@ fn assemble(
 /// bills were made with (the inputs' plus the scenario's prices), and names each plan's commitment.
 pub(crate) fn prices_used(points: &[Point], catalog: &Catalog) -> Result<Vec<PriceRef>, PlanError> {
     let mut used: Vec<PriceRef> = Vec::new();
-    for b in points.iter().flat_map(|p| &p.bills) {
-        if used.iter().any(|x| x.plan == b.bill.plan) {
+    // A mixed point's pools have no whole-traffic bill: their own bills name their plans.
+    let bills = points.iter().flat_map(|p| {
+        p.bills
+            .iter()
+            .map(|b| &b.bill)
+            .chain(p.serving.iter().filter_map(|s| s.bill.as_ref()))
+    });
+    for b in bills {
+        if used.iter().any(|x| x.plan == b.plan) {
             continue;
         }
         used.push(PriceRef {
-            plan: b.bill.plan.clone(),
-            usd_per_gpu_hour: b.bill.usd_per_gpu_hour,
-            commitment: catalog.plan(&b.bill.plan)?.commitment,
-            source: b.bill.source.clone(),
-            as_of: b.bill.as_of.clone(),
+            plan: b.plan.clone(),
+            usd_per_gpu_hour: b.usd_per_gpu_hour,
+            commitment: catalog.plan(&b.plan)?.commitment,
+            source: b.source.clone(),
+            as_of: b.as_of.clone(),
         });
     }
     used.sort_by(|a, b| a.plan.cmp(&b.plan));
@@ -445,22 +506,8 @@ fn setup(
 
 /// One replica's capacity for a setup at a context and TP (0 when the layout does not exist or fit).
 fn replica_capacity(s: &Scenario, setup: &Setup, pilot: &Workload, context: f64, tp: u32) -> f64 {
-    let Some(dep) = &setup.dep else { return 0.0 };
-    let d = &s.deployments[setup.deployment];
-    let dep = if tp == dep.tp {
-        dep.clone()
-    } else {
-        match Deployment::for_engine(
-            dep.model.clone(),
-            dep.gpu.clone(),
-            tp,
-            setup.weights,
-            d.kv_dtype,
-            &dep.engine,
-        ) {
-            Ok(x) => x,
-            Err(_) => return 0.0,
-        }
+    let Some(dep) = setup.at_tp(s, tp) else {
+        return 0.0;
     };
     infercost_sim::capacity::replica_capacity(
         &dep,

@@ -7,7 +7,10 @@ use infercost_cost::Catalog;
 use infercost_io::{read_trace, ReadOptions};
 use infercost_perf::ModelCatalog;
 use infercost_plan::merge;
+use infercost_plan::result::CostBand;
+use infercost_plan::sweep::plan_uncertain;
 use infercost_plan::sweep::Inputs;
+use infercost_plan::uncertainty::Uncertainty;
 use infercost_plan::{plan, PlanResult, Scenario};
 use std::path::Path;
 
@@ -205,6 +208,10 @@ fn the_same_scenario_gives_the_same_json_for_any_threads_and_shards() {
         !one.contains("\"catalog\""),
         "a whole plan carries no catalog"
     );
+    assert!(
+        !one.contains("\"uncertainty\""),
+        "without --uncertainty a point has no band"
+    );
     // A result read back checks its scenario again: a tampered one is refused, saying what is wrong.
     let mut tampered: serde_json::Value = serde_json::from_str(&one).unwrap();
     tampered["scenario"]["volume"][1] = serde_json::json!(-3.0);
@@ -269,4 +276,105 @@ fn a_list_of_weights_keeps_the_cheapest_and_the_point_names_it() {
     assert_eq!(both, bf16.min(fp8));
     let expected = if fp8 < bf16 { "fp8" } else { "bf16" };
     assert_eq!(chosen, expected, "bf16 {bf16}, fp8 {fp8}");
+}
+
+/// A tiny sweep for the cost bands: one GPU, two volumes, one month of growth from the scenario.
+const TINY: &str = r#"
+[pilot]
+trace = "embedded:azure-conv"
+users = 10
+[[deployment]]
+name = "8b"
+model = "llama-3.1-8b"
+[sweep]
+volume = [1, 6]
+context = [1]
+burst = [1]
+gpus = ["a100-80gb"]
+[slo]
+ttft_ms = 2000
+tpot_ms = 100
+[growth]
+months = 3
+users_end = 100
+context_per_month = 0.1
+"#;
+
+fn run_uncertain(pilot: &Workload, threads: usize, u: &Uncertainty) -> PlanResult {
+    let s = Scenario::parse(TINY, "tiny.toml").unwrap();
+    let models: Vec<_> = s
+        .deployments
+        .iter()
+        .map(|d| ModelCatalog::get(&d.model).unwrap())
+        .collect();
+    let cat = Catalog::embedded();
+    let inputs = Inputs {
+        scenario: &s,
+        pilot,
+        diurnal: &Diurnal::flat(),
+        models: &models,
+        catalog: &cat,
+    };
+    plan_uncertain(&inputs, threads, None, &|_, _| {}, Some(u)).unwrap()
+}
+
+/// The priced points of a result with their plain cost and band.
+fn bands(r: &PlanResult) -> Vec<(f64, f64, CostBand)> {
+    let out: Vec<_> = r
+        .points
+        .iter()
+        .filter_map(|p| Some((p.volume, p.cheapest_usd_per_month?, p.uncertainty.clone()?)))
+        .collect();
+    assert_eq!(out.len(), 2, "both points are priced and carry a band");
+    out
+}
+
+#[test]
+fn cost_bands_are_ordered_centred_and_collapse_without_spread() {
+    let pilot = azure();
+    // No spread at all: every draw is the plain plan, so the band has no width and sits on the plain cost.
+    for (_, plain, b) in bands(&run_uncertain(&pilot, 2, &Uncertainty::none(8, 3))) {
+        assert_eq!(
+            (b.p10_usd, b.p50_usd, b.p90_usd),
+            (plain, plain, plain),
+            "{b:?}"
+        );
+        assert_eq!(b.p_slo_met, 1.0);
+    }
+    // Symmetric model errors only (capacity 20% lower, right, or 25% higher, equally likely): the plain cost is
+    // inside the band, the middle draw is the plain plan, and the fleet misses the SLO only when capacity is low.
+    let sym = Uncertainty {
+        capacity_factors: vec![0.8, 1.0, 1.25],
+        ..Uncertainty::none(48, 5)
+    };
+    for (volume, plain, b) in bands(&run_uncertain(&pilot, 2, &sym)) {
+        assert!(b.p10_usd <= b.p50_usd && b.p50_usd <= b.p90_usd, "{b:?}");
+        assert!(
+            b.p10_usd <= plain && plain <= b.p90_usd,
+            "{volume}×: {plain} outside {b:?}"
+        );
+        assert!(
+            (b.p50_usd - plain).abs() < 1e-6,
+            "{volume}×: {plain} vs {b:?}"
+        );
+        assert!(b.p_slo_met >= 0.5 && b.p_slo_met <= 1.0, "{b:?}");
+        if volume > 1.0 {
+            assert!(
+                b.p90_usd > b.p10_usd,
+                "more replicas make the band wide at {volume}×: {b:?}"
+            );
+        }
+    }
+    // Every source of spread: ordered percentiles, and the same JSON for any thread count.
+    let u = Uncertainty::new(32, 11).unwrap();
+    let one = run_uncertain(&pilot, 1, &u);
+    for (_, _, b) in bands(&one) {
+        assert!(b.p10_usd <= b.p50_usd && b.p50_usd <= b.p90_usd, "{b:?}");
+        assert!((0.0..=1.0).contains(&b.p_slo_met) && b.draws == 32);
+    }
+    let two = run_uncertain(&pilot, 2, &u);
+    assert_eq!(
+        serde_json::to_string(&one).unwrap(),
+        serde_json::to_string(&two).unwrap()
+    );
 }

@@ -172,8 +172,9 @@ fn data(r: &PlanResult) -> Value {
 /// planned total.
 fn point(r: &PlanResult, p: &Point, pricing: &Pricing) -> Value {
     let mut options = Vec::new();
-    if p.placement.is_empty() {
-        // Without geography the planner's candidates are the lawful whole-traffic bills, one fleet each.
+    if p.placement.is_empty() && p.mix.len() <= 1 {
+        // Without geography the planner's candidates are the lawful whole-traffic bills, one fleet each; a mixed
+        // fleet's pools are its serving, each re-priced on its own GPU's plans below.
         let size = Size {
             replicas: p.replicas_peak,
             tp: p.tp,

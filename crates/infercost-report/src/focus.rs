@@ -438,6 +438,7 @@ mod tests {
             usd_per_month: bill.total_usd_per_month,
             transfer_usd: bill.transfer_usd,
             bill: with_bill.then(|| bill.clone()),
+            buy_or_rent: None,
         }
     }
 

@@ -35,6 +35,9 @@ pub use summary::summary;
 pub use table::Table;
 pub use tables::{plan_cost, plans_of, tables};
 
+#[cfg(test)]
+mod mix_tests;
+
 /// The results the tests read.
 #[cfg(test)]
 pub(crate) mod fixture {

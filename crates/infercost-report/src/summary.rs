@@ -4,7 +4,8 @@
 use crate::headline::{headline, headline_table};
 use crate::prose::{compounding, times, variable, wrap, ATTRIBUTION_NOTE};
 use infercost_core::fmt::{count, int, ms, usd};
-use infercost_plan::result::PlanResult;
+use infercost_plan::analysis::best;
+use infercost_plan::result::{PlanResult, Point};
 
 /// The terminal summary: tables and sentences that fit a screen; every figure is in the JSON.
 pub fn summary(r: &PlanResult) -> Vec<String> {
@@ -24,9 +25,12 @@ pub fn summary(r: &PlanResult) -> Vec<String> {
     }
     // Each section is left out when the analysis has nothing to say in it, with the blank line before it.
     for section in [
+        mixes(r),
+        uncertainty(r),
         attribution(r),
         inflections(r),
         breakevens(r),
+        decisions(r),
         months(r),
         placement(r),
     ] {
@@ -107,6 +111,72 @@ fn deployment(r: &PlanResult, di: usize) -> Vec<String> {
     out
 }
 
+/// Each deployment's mixed-GPU fleet at every volume (context 1×, burst 1×) beside the best single type: what it
+/// saves, or that no mix beats that type.
+fn mixes(r: &PlanResult) -> Vec<String> {
+    if !r.scenario.mix {
+        return Vec::new();
+    }
+    let mut out = vec![
+        "Mixed GPU fleets (requests routed by length: short ones to cheap GPUs, long ones to large; every pool verified by simulation):".into(),
+    ];
+    let singles: Vec<Point> = r.points.iter().filter(|p| !p.is_mix()).cloned().collect();
+    let mut vols = r.scenario.volume.clone();
+    vols.sort_by(f64::total_cmp);
+    for d in &r.scenario.deployments {
+        for &v in &vols {
+            let at = |p: &&Point| {
+                p.deployment == d.name && p.volume == v && p.context == 1.0 && p.burst == 1.0
+            };
+            let Some(m) = r.points.iter().filter(|p| p.is_mix()).find(at) else {
+                continue;
+            };
+            let single = best(&singles, &d.name, v, 1.0, 1.0);
+            let head = format!("  {} at {}:", d.name, times(v));
+            let pools = m
+                .mix
+                .iter()
+                .map(|x| {
+                    format!(
+                        "{}×{} {} ({:.0}% of requests)",
+                        count(x.replicas.into()),
+                        x.tp,
+                        x.gpu,
+                        x.requests_share * 100.0
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" + ");
+            let line = match (
+                m.cheapest_usd_per_month,
+                single.and_then(|s| s.cheapest_usd_per_month.map(|c| (s, c))),
+            ) {
+                (Some(mc), Some((s, sc))) if m.mix.len() > 1 => format!(
+                    "{head} {pools}, {} a month, saves {} ({:.0}%) over {} alone ({})",
+                    usd(mc),
+                    usd(sc - mc),
+                    (sc - mc) / sc * 100.0,
+                    s.gpu,
+                    usd(sc)
+                ),
+                (_, Some((s, sc))) => format!("{head} no mix beats {} alone ({})", s.gpu, usd(sc)),
+                (Some(mc), None) => format!(
+                    "{head} {pools}, {} a month; no single GPU type serves it",
+                    usd(mc)
+                ),
+                (None, None) => format!(
+                    "{head} no fleet: {}",
+                    m.reason
+                        .clone()
+                        .unwrap_or_else(|| "no reason recorded".into())
+                ),
+            };
+            out.push(line);
+        }
+    }
+    out
+}
+
 /// The Shapley parts of each target's growth, under the note that says what they are.
 fn attribution(r: &PlanResult) -> Vec<String> {
     if r.attribution.is_empty() {
@@ -156,6 +226,41 @@ fn inflections(r: &PlanResult) -> Vec<String> {
     out
 }
 
+/// With `--uncertainty`, each deployment's band at each volume on one line.
+fn uncertainty(r: &PlanResult) -> Vec<String> {
+    let Some(draws) = r
+        .points
+        .iter()
+        .find_map(|p| p.uncertainty.as_ref())
+        .map(|u| u.draws)
+    else {
+        return Vec::new();
+    };
+    let mut out = vec![format!(
+        "Cost with error bars (p10–p90 over {draws} draws of model error, prices, growth and the busiest hour; SLO met = share of draws the planned fleet carries):"
+    )];
+    for d in &r.scenario.deployments {
+        let cells: Vec<String> = headline(r, &d.name, 1.0, 1.0)
+            .iter()
+            .filter_map(|row| {
+                let b = row.point.as_ref()?.uncertainty.as_ref()?;
+                Some(format!(
+                    "{} {} ({}–{}, SLO met {:.0}%)",
+                    times(row.volume),
+                    usd(b.p50_usd),
+                    usd(b.p10_usd),
+                    usd(b.p90_usd),
+                    b.p_slo_met * 100.0
+                ))
+            })
+            .collect();
+        if !cells.is_empty() {
+            out.push(format!("  {}: {}", d.name, cells.join("; ")));
+        }
+    }
+    out
+}
+
 /// The break-evens, with at most three of the commitment ones.
 fn breakevens(r: &PlanResult) -> Vec<String> {
     if r.breakevens.is_empty() {
@@ -171,6 +276,32 @@ fn breakevens(r: &PlanResult) -> Vec<String> {
             }
         }
         out.push(format!("  - {}", b.description));
+    }
+    out
+}
+
+/// Each deployment's decision timeline on one line: "at 14× volume move from l40s to h100-sxm; …".
+fn decisions(r: &PlanResult) -> Vec<String> {
+    if r.decisions.is_empty() {
+        return Vec::new();
+    }
+    let mut out =
+        vec!["Decisions (where the best choice changes, located by simulation):".to_string()];
+    for d in &r.scenario.deployments {
+        let steps: Vec<String> = r
+            .decisions
+            .iter()
+            .filter(|x| x.deployment == d.name)
+            .map(|x| {
+                x.description
+                    .strip_prefix(&format!("{}: ", d.name))
+                    .unwrap_or(&x.description)
+                    .to_string()
+            })
+            .collect();
+        if !steps.is_empty() {
+            out.push(format!("  {}: {}", d.name, steps.join("; ")));
+        }
     }
     out
 }

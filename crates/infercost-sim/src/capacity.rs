@@ -13,9 +13,10 @@
 use crate::fleet::{simulate, SimConfig};
 use crate::metrics::Slo;
 use crate::replica::EngineConfig;
-use infercost_core::transform::{synth, Arrival, Diurnal, Lengths};
-use infercost_core::Workload;
+use infercost_core::transform::{scale_volume, synth, Arrival, Diurnal, Lengths, VolumeMode};
+use infercost_core::{SimTime, Workload};
 use infercost_perf::Deployment;
+use serde::Serialize;
 
 /// Replicas in the pool a capacity is measured on (the planner's default group size).
 pub const POOL_REPLICAS: u32 = 12;
@@ -27,6 +28,10 @@ const MIN_PROBE_S: f64 = 90.0;
 /// Requests per probe, at most: tiny requests served at tens of thousands per second need no more to show a
 /// steady state, and the probe's memory and time stay bounded.
 const MAX_PROBE_REQUESTS: f64 = 400_000.0;
+/// Seconds of arrivals per load-curve probe, at least: a steady state after the pool fills.
+const CURVE_PROBE_S: f64 = 300.0;
+/// The load-curve probe's timeline bucket, seconds: fine enough to leave out the filling and the draining.
+const CURVE_BUCKET_S: u64 = 5;
 /// The probe's fixed seed.
 const SEED: u64 = 0xCA9A_C17E;
 
@@ -119,5 +124,107 @@ pub fn busy_fraction(load_rps: f64, replicas: f64, capacity_rps: f64) -> f64 {
         1.0
     } else {
         0.0
+    }
+}
+
+/// Load fractions of capacity at which `load_curve` measures a replica.
+pub const LOAD_CURVE_FRACTIONS: [f64; 6] = [0.125, 0.25, 0.5, 0.75, 0.9, 1.0];
+
+/// How a replica looks while it serves a fraction of its capacity: what the autoscaler sees and what a reclaim
+/// loses. Both grow faster than the load near capacity (queues and batches lengthen together).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LoadPoint {
+    /// Offered load over the replica's capacity within the SLO.
+    pub load_fraction: f64,
+    /// Batch occupancy: time-averaged running sequences over `max_num_seqs`.
+    pub occupancy: f64,
+    /// Requests in flight (running or waiting), by Little's law: rate × mean end-to-end latency.
+    pub in_flight: f64,
+}
+
+/// A pool of `POOL_REPLICAS` replicas of `dep` at `LOAD_CURVE_FRACTIONS` of `capacity_rps` each, offered
+/// `arrivals` (the hour the day will see, `transform::day::busy_hour`: its burstiness and length mix) thinned
+/// or superposed to each rate (its requests in arrival order): the curve the fluid day model reads. A bursty trace keeps more sequences
+/// running than Poisson arrivals at the same mean rate, and the autoscaler sees that.
+pub fn load_curve(
+    dep: &Deployment,
+    engine: EngineConfig,
+    slo: Slo,
+    capacity_rps: f64,
+    arrivals: &Workload,
+) -> Vec<LoadPoint> {
+    LOAD_CURVE_FRACTIONS
+        .iter()
+        .map(|&x| load_point(dep, engine, slo, capacity_rps, x, arrivals))
+        .collect()
+}
+
+/// One point of `load_curve`: the pool at `fraction` of `capacity_rps` per replica.
+pub fn load_point(
+    dep: &Deployment,
+    engine: EngineConfig,
+    slo: Slo,
+    capacity_rps: f64,
+    fraction: f64,
+    arrivals: &Workload,
+) -> LoadPoint {
+    let pool = POOL_REPLICAS;
+    let per_replica_rps = capacity_rps * fraction;
+    let rate = per_replica_rps * pool as f64;
+    let none = LoadPoint {
+        load_fraction: fraction,
+        occupancy: 0.0,
+        in_flight: 0.0,
+    };
+    let span_s = arrivals.span().as_secs_f64();
+    if !(rate > 0.0 && rate.is_finite() && span_s > 0.0) {
+        return none;
+    }
+    let duration = (REQUESTS_PER_REPLICA * pool as f64 / rate)
+        .max(CURVE_PROBE_S)
+        .min(MAX_PROBE_REQUESTS / rate);
+    // The window of the arrivals the probe needs, then thinned or superposed to the rate.
+    let source_rate = arrivals.len() as f64 / span_s;
+    // Only the window is copied: the hour at a large volume holds millions of requests.
+    let end = arrivals.requests[0].arrival + SimTime::from_secs_f64(duration.min(span_s));
+    let n = arrivals.requests.partition_point(|r| r.arrival < end);
+    let window = Workload {
+        requests: arrivals.requests[..n].to_vec(),
+        hash_ids: arrivals.hash_ids.clone(),
+        regions: arrivals.regions.clone(),
+        epoch_origin_s: arrivals.epoch_origin_s,
+        has_timestamps: arrivals.has_timestamps,
+    };
+    let Ok(w) = scale_volume(&window, rate / source_rate, VolumeMode::Users, SEED) else {
+        return none;
+    };
+    let mut c = SimConfig::new(engine.kv_blocks, pool);
+    c.engine = engine;
+    c.slo = Some(slo);
+    c.seed = SEED;
+    c.bucket = SimTime::from_secs(CURVE_BUCKET_S);
+    let Ok(r) = simulate(dep, &w, &c) else {
+        return none;
+    };
+    // Occupancy in the steady state only: the pool starts empty and drains after the last arrival, and both
+    // would read low.
+    let (from, to) = (
+        w.span().as_secs_f64() / 4.0,
+        w.span().as_secs_f64() - CURVE_BUCKET_S as f64,
+    );
+    let steady = r.timeline.iter().filter(|b| b.t_s >= from && b.t_s < to);
+    let (mut seq_s, mut replica_s) = (0.0, 0.0);
+    for b in steady {
+        seq_s += b.mean_batch * b.engine_active_fraction * b.replicas;
+        replica_s += b.replicas;
+    }
+    LoadPoint {
+        load_fraction: fraction,
+        occupancy: if replica_s > 0.0 {
+            seq_s / (replica_s * engine.max_num_seqs as f64)
+        } else {
+            0.0
+        },
+        in_flight: per_replica_rps * r.e2e_ms.mean / 1e3,
     }
 }

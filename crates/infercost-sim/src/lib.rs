@@ -7,11 +7,15 @@
 #![warn(missing_docs)]
 
 pub mod capacity;
+pub mod day;
 pub mod fleet;
 pub mod metrics;
 pub mod replica;
 
-pub use fleet::{simulate, Autoscaler, ClosedLoopSummary, Router, SimConfig, SimResult};
+pub use day::{day_summary, fluid_day, minute_factors, DayFleet, DayHour, DayInputs, DaySummary};
+pub use fleet::{
+    simulate, Autoscaler, ClosedLoopSummary, HourOutcome, Reclaims, Router, SimConfig, SimResult,
+};
 pub use metrics::{Bucket, LatencySummary, RequestRecord, Slo};
 pub use replica::{EngineConfig, KV_BLOCK_TOKENS};
 

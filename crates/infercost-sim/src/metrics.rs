@@ -81,6 +81,20 @@ pub struct Bucket {
     pub output_tokens: u64,
 }
 
+/// What the requests that arrived in one hour met, kept when a day is simulated.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HourTally {
+    /// Requests that arrived in the hour.
+    pub requests: u64,
+    /// Of those, completed within both SLO targets.
+    pub slo_met: u64,
+    /// Time to first token of those completed.
+    pub ttft: LogHistogram,
+}
+
+/// One hour, ns.
+const HOUR_NS: u64 = 3_600 * SimTime::NS_PER_S;
+
 /// Accumulates everything a replica group measures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metrics {
@@ -134,6 +148,18 @@ pub struct Metrics {
     pub in_flight_at_end: u64,
     /// Per-request records, when asked for.
     pub records: Vec<RequestRecord>,
+    /// Per hour of arrival, when asked for (`track_hours`).
+    pub hours: Vec<HourTally>,
+    /// Whether `hours` is kept.
+    pub track_hours: bool,
+    /// Replicas the autoscaler ordered.
+    pub scale_ups: u64,
+    /// Replicas the autoscaler drained.
+    pub scale_downs: u64,
+    /// Replicas reclaimed (spot interruptions).
+    pub interruptions: u64,
+    /// Requests restarted on another replica after their replica was reclaimed.
+    pub restarted: u64,
 }
 
 impl Metrics {
@@ -164,7 +190,26 @@ impl Metrics {
             iterations: 0,
             in_flight_at_end: 0,
             records: Vec::new(),
+            hours: Vec::new(),
+            track_hours: false,
+            scale_ups: 0,
+            scale_downs: 0,
+            interruptions: 0,
+            restarted: 0,
         }
+    }
+
+    /// The tally of the hour in which `arrival` falls, when hours are kept.
+    #[inline]
+    pub fn hour_mut(&mut self, arrival: SimTime) -> Option<&mut HourTally> {
+        if !self.track_hours {
+            return None;
+        }
+        let h = (arrival.0 / HOUR_NS) as usize;
+        if self.hours.len() <= h {
+            self.hours.resize(h + 1, HourTally::default());
+        }
+        Some(&mut self.hours[h])
     }
 
     fn bucket_mut(&mut self, i: usize) -> &mut Bucket {
@@ -197,6 +242,9 @@ impl Metrics {
         self.last_arrival = self.last_arrival.max(t);
         let i = (t.0 / self.bucket.0) as usize;
         self.bucket_mut(i).arrivals += 1;
+        if let Some(h) = self.hour_mut(t) {
+            h.requests += 1;
+        }
     }
 
     /// Counts output tokens produced at time `t`.
@@ -265,5 +313,18 @@ impl Metrics {
         self.iterations += o.iterations;
         self.in_flight_at_end += o.in_flight_at_end;
         self.records.extend_from_slice(&o.records);
+        if self.hours.len() < o.hours.len() {
+            self.hours.resize(o.hours.len(), HourTally::default());
+        }
+        for (a, b) in self.hours.iter_mut().zip(&o.hours) {
+            a.requests += b.requests;
+            a.slo_met += b.slo_met;
+            a.ttft.merge(&b.ttft);
+        }
+        self.track_hours |= o.track_hours;
+        self.scale_ups += o.scale_ups;
+        self.scale_downs += o.scale_downs;
+        self.interruptions += o.interruptions;
+        self.restarted += o.restarted;
     }
 }

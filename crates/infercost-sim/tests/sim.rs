@@ -973,3 +973,4 @@ fn coalesced_and_step_exact_agree_under_an_eager_engines_launch_floor() {
         );
     }
 }
+mod day;

@@ -6,6 +6,7 @@
 
 mod burst;
 mod context;
+pub mod day;
 mod synth;
 mod volume;
 

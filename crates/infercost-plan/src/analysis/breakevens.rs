@@ -1,10 +1,10 @@
 //! Break-evens: the utilisation above which a term plan beats on-demand, the volume from which self-hosting beats
-//! a per-token API (located by sizing fleets between sweep points), and the volume from which a second region
-//! pays for itself.
+//! a per-token API (located by sizing fleets between sweep points), the volume from which buying servers beats
+//! renting them (`buy.rs`), and the volume from which a second region pays for itself.
 
 use super::describe::BreakevenFinding;
 use super::{best, cheapest, VolumeGrid};
-use crate::result::{Breakeven, Placement, Point};
+use crate::result::{Breakeven, Decision, DecisionAxis, DecisionKind, Placement, Point};
 use crate::scenario::{self, Scenario};
 use crate::sweep::Sweep;
 use infercost_cost::{ApiPrice, Catalog, Commitment, Plan};
@@ -17,20 +17,32 @@ pub fn breakevens(
     catalog: &Catalog,
     placement: &[Placement],
     sweep: &Sweep,
+    decisions: &[Decision],
     apis: &mut Vec<ApiPrice>,
 ) -> Vec<Breakeven> {
     let mut out = committed(points, catalog);
     let mut vols = s.volume.clone();
     vols.sort_by(f64::total_cmp);
-    for d in &s.deployments {
+    // Each deployment's walk sizes its own fleets: the walks run side by side, results in deployment order.
+    let walks = sweep.map(&s.deployments, &|d| {
         let series: Vec<&Point> = vols
             .iter()
             .filter_map(|&v| best(points, &d.name, v, 1.0, 1.0))
             .collect();
-        out.extend(self_host(d, &series, catalog, sweep, apis));
+        let mut used = Vec::new();
+        (self_host(d, &series, catalog, sweep, &mut used), used)
+    });
+    for (found, used) in walks {
+        out.extend(found);
+        for api in used {
+            if !apis.iter().any(|x| x.name == api.name) {
+                apis.push(api);
+            }
+        }
     }
+    out.extend(super::buy::buy_vs_rent(points, s, catalog, sweep));
     for d in &s.deployments {
-        out.extend(second_region(&d.name, placement));
+        out.extend(second_region(&d.name, placement, decisions));
     }
     out
 }
@@ -58,7 +70,8 @@ fn committed(points: &[Point], catalog: &Catalog) -> Vec<Breakeven> {
     };
     used.iter()
         .filter_map(|name| catalog.plan(name).ok())
-        .filter(|plan| plan.commitment.is_term())
+        // An owned plan's hourly cost depends on its use; buy vs rent compares it by volume instead.
+        .filter(|plan| plan.commitment.is_term() && plan.commitment != Commitment::Owned)
         .filter_map(|plan| {
             let reference = plan
                 .burst_plan
@@ -81,8 +94,29 @@ fn committed(points: &[Point], catalog: &Catalog) -> Vec<Breakeven> {
         .collect()
 }
 
+/// The base model a deployment's API prices are looked up by: its catalog name or config file's stem.
+fn base_model(d: &scenario::Deployment) -> &str {
+    d.model
+        .rsplit('/')
+        .next()
+        .unwrap_or(&d.model)
+        .trim_end_matches(".json")
+}
+
+/// The per-token API a deployment is compared with: the cheapest for its base model at the token mix of its
+/// cheapest point at the smallest swept volume (`first`).
+pub(super) fn api_for<'c>(
+    d: &scenario::Deployment,
+    first: &Point,
+    catalog: &'c Catalog,
+) -> Option<&'c ApiPrice> {
+    let share = first.input_tokens_per_month
+        / (first.input_tokens_per_month + first.output_tokens_per_month).max(1.0);
+    catalog.cheapest_api(base_model(d), share)
+}
+
 /// A point's cost on a per-token API.
-fn api_cost(api: &ApiPrice, p: &Point) -> f64 {
+pub(super) fn api_cost(api: &ApiPrice, p: &Point) -> f64 {
     (p.input_tokens_per_month * api.usd_per_million_input
         + p.output_tokens_per_month * api.usd_per_million_output)
         / 1e6
@@ -102,19 +136,11 @@ fn self_host(
     sweep: &Sweep,
     apis: &mut Vec<ApiPrice>,
 ) -> Option<Breakeven> {
-    let base = d
-        .model
-        .rsplit('/')
-        .next()
-        .unwrap_or(&d.model)
-        .trim_end_matches(".json");
     let first = *series.first()?;
-    let share = first.input_tokens_per_month
-        / (first.input_tokens_per_month + first.output_tokens_per_month).max(1.0);
-    let Some(api) = catalog.cheapest_api(base, share) else {
+    let Some(api) = api_for(d, first, catalog) else {
         let finding = BreakevenFinding::NoApiPrice {
             deployment: &d.name,
-            base,
+            base: base_model(d),
         };
         return Some(finding.breakeven());
     };
@@ -174,7 +200,7 @@ fn crossing(deployment: &str, series: &[&Point], api: &ApiPrice, sweep: &Sweep) 
 
 /// Walks the grid down from the upper sweep point `hi` towards the lower one `lo` while self-hosting stays
 /// cheaper; returns the lowest grid volume where it still is (`hi` itself when none below is).
-fn walk_down(lo: f64, hi: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> f64 {
+pub(super) fn walk_down(lo: f64, hi: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> f64 {
     let lo = VolumeGrid::below(lo);
     let mut k = VolumeGrid::above(hi);
     let mut found = hi;
@@ -197,13 +223,17 @@ fn walk_down(lo: f64, hi: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> f64 {
 }
 
 /// Past the upper sweep point `hi` the saw-tooth can still dip above the API: walks up until self-hosting is
-/// clearly cheaper (15% margin) three steps running, or the sweep ends at `top`. Returns the grid volume above
-/// the last one where the API was cheaper, if any was.
-fn walk_up(hi: f64, top: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> Option<f64> {
+/// clearly cheaper (15% margin) three steps running, for at most [`WALK_UP_STEPS`] steps (the teeth of whole
+/// replicas are a few steps wide; a gap that hovers near the margin for longer is no saw-tooth), or until the
+/// sweep ends at `top`. Returns the grid volume above the last one where the API was cheaper, if any was.
+/// The most grid steps (5% each, 63% in all) a walk goes up past the upper sweep point.
+const WALK_UP_STEPS: u32 = 10;
+
+pub(super) fn walk_up(hi: f64, top: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> Option<f64> {
     let mut k = VolumeGrid::above(hi);
     let mut found = None;
     let (mut clear, mut walked) = (0, 0);
-    while clear < 3 && walked < 40 && VolumeGrid::at(k + 1) < top {
+    while clear < 3 && walked < WALK_UP_STEPS && VolumeGrid::at(k + 1) < top {
         k += 1;
         walked += 1;
         match gap_at(k) {
@@ -219,9 +249,13 @@ fn walk_up(hi: f64, top: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> Option<f64
     found
 }
 
-/// Whether and from which volume a second region pays for itself, from the placements of one deployment; `None`
-/// without geography.
-fn second_region(deployment: &str, placement: &[Placement]) -> Option<Breakeven> {
+/// Whether and from which volume a second region pays for itself, from the placements of one deployment and the
+/// region decisions located between sweep points; `None` without geography.
+fn second_region(
+    deployment: &str,
+    placement: &[Placement],
+    decisions: &[Decision],
+) -> Option<Breakeven> {
     let mine: Vec<&Placement> = placement
         .iter()
         .filter(|p| p.deployment == deployment)
@@ -246,9 +280,25 @@ fn second_region(deployment: &str, placement: &[Placement]) -> Option<Breakeven>
     } else if forced {
         BreakevenFinding::RegionsForced { deployment }
     } else if let Some(p) = pays {
+        // The first swept volume where the split is cheapest; the decision between it and the swept volume below
+        // says where, by simulation, it starts to be.
+        let below = mine
+            .iter()
+            .map(|q| q.volume)
+            .filter(|&v| v < p.volume)
+            .fold(0.0, f64::max);
+        let located = decisions.iter().find(|x| {
+            x.deployment == deployment
+                && x.what == DecisionKind::Region
+                && x.variable == DecisionAxis::Volume
+                && Some(&x.to) == p.chosen.as_ref()
+                && x.at > below
+                && x.at <= p.volume
+        });
         BreakevenFinding::SplitPays {
             deployment,
-            volume: p.volume,
+            volume: located.map_or(p.volume, |x| x.at),
+            located: located.is_some(),
         }
     } else {
         BreakevenFinding::OneRegion { deployment }

@@ -149,9 +149,43 @@ pub(crate) enum BreakevenFinding<'a> {
     /// Residency forces more than one region everywhere.
     RegionsForced { deployment: &'a str },
     /// Serving each group at home is cheapest from `volume`.
-    SplitPays { deployment: &'a str, volume: f64 },
+    SplitPays {
+        deployment: &'a str,
+        volume: f64,
+        /// Located between sweep points by simulation (else `volume` is the first swept volume where it is).
+        located: bool,
+    },
     /// One region stays cheapest.
     OneRegion { deployment: &'a str },
+    /// Buying `plan`'s servers beats renting in `geo` from `volume`; at the swept volume `at` they cost
+    /// `owned_usd` against `rented_usd` on `rented_plan`.
+    BuyFrom {
+        deployment: &'a str,
+        plan: &'a str,
+        geo: &'a str,
+        volume: f64,
+        at: f64,
+        owned_usd: f64,
+        rented_usd: f64,
+        rented_plan: &'a str,
+    },
+    /// Buying is cheaper at every swept volume, from `from`.
+    BuyAlways {
+        deployment: &'a str,
+        plan: &'a str,
+        geo: &'a str,
+        from: f64,
+    },
+    /// Renting stays cheaper up to the largest swept volume.
+    RentStaysCheaper {
+        deployment: &'a str,
+        plan: &'a str,
+        geo: &'a str,
+        largest: f64,
+        owned_usd: f64,
+        rented_usd: f64,
+        rented_plan: &'a str,
+    },
 }
 
 /// Said of a fine-tuned deployment, whose API serves only the base model.
@@ -212,17 +246,43 @@ impl BreakevenFinding<'_> {
                 None,
                 format!("{deployment}: the residency rules require serving from more than one region at every volume."),
             ),
-            F::SplitPays { deployment, volume } => (
+            F::SplitPays {
+                deployment,
+                volume,
+                located,
+            } => (
                 BreakevenKind::SecondRegion,
                 Some(deployment),
                 Some(volume),
-                format!("{deployment}: serving each user group in its own region pays for itself from {} on (the smallest swept volume where it is cheapest).", times(volume)),
+                if located {
+                    format!("{deployment}: serving each user group in its own region pays for itself from about {} the pilot's volume, located by sizing fleets between the sweep points.", times(volume))
+                } else {
+                    format!("{deployment}: serving each user group in its own region pays for itself from {} on (the smallest swept volume where it is cheapest).", times(volume))
+                },
             ),
             F::OneRegion { deployment } => (
                 BreakevenKind::SecondRegion,
                 Some(deployment),
                 None,
                 format!("{deployment}: one region stays cheapest at every volume swept; a second region does not pay for itself."),
+            ),
+            F::BuyFrom { deployment, plan, geo, volume, at, owned_usd, rented_usd, rented_plan } => (
+                BreakevenKind::BuyVsRent,
+                Some(deployment),
+                Some(volume),
+                format!("{deployment}: buying servers ({plan}) beats renting in {geo} from about {} the pilot's volume, located by sizing fleets between the sweep points; at {} owning costs {} a month against {} on {rented_plan}.", times(volume), times(at), usd(owned_usd), usd(rented_usd)),
+            ),
+            F::BuyAlways { deployment, plan, geo, from } => (
+                BreakevenKind::BuyVsRent,
+                Some(deployment),
+                None,
+                format!("{deployment}: buying servers ({plan}) is cheaper than renting in {geo} at every volume swept, from {}.", times(from)),
+            ),
+            F::RentStaysCheaper { deployment, plan, geo, largest, owned_usd, rented_usd, rented_plan } => (
+                BreakevenKind::BuyVsRent,
+                Some(deployment),
+                None,
+                format!("{deployment}: renting in {geo} stays cheaper than buying servers ({plan}) up to {}, the largest volume simulated ({} on {rented_plan} vs {} owned a month).", times(largest), usd(rented_usd), usd(owned_usd)),
             ),
         };
         Breakeven {
@@ -232,5 +292,32 @@ impl BreakevenFinding<'_> {
             unit: kind.unit().to_string(),
             description,
         }
+    }
+}
+
+impl crate::result::Decision {
+    /// The decision in one sentence, from its fields.
+    pub(crate) fn sentence(&self) -> String {
+        use crate::result::{DecisionAxis, DecisionKind};
+        let at = match self.variable {
+            DecisionAxis::Volume => format!("at {} volume", times(self.at)),
+            DecisionAxis::Context => format!("at {} context", times(self.at)),
+        };
+        let what = match self.what {
+            DecisionKind::Gpu => format!("move from {} to {}", self.from, self.to),
+            DecisionKind::Layout => format!("change the layout from {} to {}", self.from, self.to),
+            DecisionKind::Policy => format!("provision {} instead of {}", self.to, self.from),
+            DecisionKind::Api => format!(
+                "self-host instead of the per-token {}",
+                self.from.trim_start_matches("api ")
+            ),
+            DecisionKind::Region => format!("serve users {} instead of {}", self.to, self.from),
+        };
+        format!(
+            "{}: {at} {what} ({} a month one step below, {} at it)",
+            self.deployment,
+            usd(self.usd_before),
+            usd(self.usd_after)
+        )
     }
 }

@@ -1,9 +1,9 @@
 //! Result assembly: a point before any sizing, what the whole-traffic sizing records in it, and the chosen fleets
 //! written into its headline cost, plan, size and day.
 
-use super::policy::{autoscaled_replicas, mean_lengths};
+use super::policy::{autoscaled_replicas, mean_lengths, Traffic};
 use super::{Ctx, Setup, Sizing};
-use crate::result::{Hour, Point, Policy, Serving};
+use crate::result::{BuyOrRent, Hour, Point, Policy, Serving};
 use infercost_core::units::HOURS_PER_MONTH;
 use infercost_cost::Bill;
 use infercost_sim::LatencySummary;
@@ -16,6 +16,10 @@ pub(super) struct Fleet {
     pub(super) bill: Bill,
     pub(super) sizing: Sizing,
     pub(super) volume: f64,
+    /// The traffic it was billed for.
+    pub(super) traffic: Traffic,
+    /// Its cheapest bills on owned and on rented plans, where it could be owned.
+    pub(super) buy_or_rent: Option<BuyOrRent>,
 }
 
 /// The point before it is sized: what the setup says, with no fleet.
@@ -57,6 +61,8 @@ pub(super) fn unsized_point(
         serving: Vec::new(),
         placement: Vec::new(),
         simulations: 0,
+        mix: Vec::new(),
+        uncertainty: None,
     }
 }
 
@@ -84,7 +90,12 @@ pub(super) fn record_whole(ctx: &Ctx, point: &mut Point, whole: &Sizing) {
 }
 
 /// One fleet carrying everything on the cheapest plan (no geography).
-pub(super) fn one_fleet(ctx: &Ctx, point: &Point, whole: &Sizing) -> Option<Vec<Fleet>> {
+pub(super) fn one_fleet(
+    ctx: &Ctx,
+    point: &Point,
+    whole: &Sizing,
+    traffic: Traffic,
+) -> Option<Vec<Fleet>> {
     let b = point
         .bills
         .iter()
@@ -101,6 +112,14 @@ pub(super) fn one_fleet(ctx: &Ctx, point: &Point, whole: &Sizing) -> Option<Vec<
         bill: b.bill.clone(),
         sizing: whole.clone(),
         volume: point.volume,
+        traffic,
+        buy_or_rent: BuyOrRent::among(point.bills.iter().filter(|b| b.lawful).map(|b| {
+            let owned = ctx
+                .catalog
+                .plan(&b.bill.plan)
+                .is_ok_and(|p| p.commitment == infercost_cost::Commitment::Owned);
+            (&b.bill, owned)
+        })),
     }])
 }
 
@@ -178,6 +197,7 @@ pub(super) fn finish(ctx: &Ctx, point: &mut Point, fleets: Vec<Fleet>) {
             usd_per_month: f.bill.total_usd_per_month,
             transfer_usd: f.bill.transfer_usd,
             bill: Some(f.bill),
+            buy_or_rent: f.buy_or_rent,
         })
         .collect();
 }

@@ -6,9 +6,10 @@ use super::assemble::Fleet;
 use super::policy::{bill_fleet, Traffic};
 use super::sizing::{size, Sizing};
 use super::{allowed, plans_for, Ctx, Setup};
-use crate::result::{PlacementOption, Route};
+use crate::result::{BuyOrRent, PlacementOption, Policy, Route};
 use crate::scenario::Geography;
 use infercost_cost::Plan;
+use infercost_cost::{Bill, Commitment};
 use std::collections::BTreeMap;
 
 /// A user group and its share of requests; its name is its home jurisdiction.
@@ -333,12 +334,20 @@ impl Pricing<'_, '_> {
             share,
             remote_share,
         };
-        let cheapest = self
+        let bills: Vec<(Policy, Bill, bool)> = self
             .plans
             .iter()
             .filter(|p| &p.geo == j)
-            .filter_map(|p| bill_fleet(self.ctx, p, &sz, t))
-            .min_by_key(|(_, b)| b.total_usd_per_month);
+            .filter_map(|p| {
+                let owned = p.commitment == Commitment::Owned;
+                bill_fleet(self.ctx, p, &sz, t).map(|(policy, b)| (policy, b, owned))
+            })
+            .collect();
+        let buy_or_rent = BuyOrRent::among(bills.iter().map(|(_, b, owned)| (b, *owned)));
+        let cheapest = bills
+            .into_iter()
+            .min_by_key(|(_, b, _)| b.total_usd_per_month)
+            .map(|(policy, b, _)| (policy, b));
         let Some((policy, bill)) = cheapest else {
             return Err(format!("no plan prices {} in {j}", self.setup.gpu));
         };
@@ -362,6 +371,8 @@ impl Pricing<'_, '_> {
             bill,
             sizing: sz,
             volume,
+            traffic: t,
+            buy_or_rent,
         }))
     }
 

@@ -36,10 +36,29 @@ struct Day {
     tp: f64,
 }
 
+/// What a day's bills need of a sized fleet: its replicas at the peak, their TP and one replica's capacity.
+#[derive(Clone, Copy)]
+pub(super) struct FleetSize {
+    pub(super) replicas: u32,
+    pub(super) tp: u32,
+    /// Requests/s one replica carries within the SLO.
+    pub(super) rps: f64,
+}
+
+impl FleetSize {
+    pub(super) fn of(sz: &Sizing) -> FleetSize {
+        FleetSize {
+            replicas: sz.cap.replicas,
+            tp: sz.dep.tp,
+            rps: sz.rps,
+        }
+    }
+}
+
 impl Day {
-    fn of(ctx: &Ctx, sz: &Sizing, volume: f64) -> Day {
-        let r = sz.cap.replicas;
-        let tp = sz.dep.tp as f64;
+    fn of(ctx: &Ctx, sz: FleetSize, volume: f64) -> Day {
+        let r = sz.replicas;
+        let tp = sz.tp as f64;
         let peak_rps = ctx.pilot_rate * volume;
         let hour_share = HOURS_PER_MONTH / 24.0;
         let mut day = Day {
@@ -78,10 +97,12 @@ impl Day {
 impl Policy {
     /// The policies a plan allows, in the order they are tried (a tie goes to the first): the peak fleet all
     /// day on any plan; a fleet that follows the load where the plan bills per use; a committed base with
-    /// bursts on its burst plan where a term plan names one.
+    /// bursts on its burst plan where a term plan names one. Owned capacity is bought: it cannot follow the day
+    /// or burst, so an owned plan bills the peak fleet (in whole servers) all month.
     fn offered(plan: &Plan) -> &'static [Policy] {
         match plan.commitment {
             Commitment::OnDemand | Commitment::Spot => &[Policy::Static, Policy::Autoscaled],
+            Commitment::Owned => &[Policy::Static],
             _ if plan.burst_plan.is_some() => &[Policy::Static, Policy::CommittedPlusBurst],
             _ => &[Policy::Static],
         }
@@ -140,6 +161,16 @@ pub(super) fn bill_fleet(
     ctx: &Ctx,
     plan: &Plan,
     sz: &Sizing,
+    t: Traffic,
+) -> Option<(Policy, Bill)> {
+    bill_size(ctx, plan, FleetSize::of(sz), t)
+}
+
+/// Bills a fleet of a given size on `plan` under its cheapest provisioning policy.
+pub(super) fn bill_size(
+    ctx: &Ctx,
+    plan: &Plan,
+    sz: FleetSize,
     t: Traffic,
 ) -> Option<(Policy, Bill)> {
     let s = ctx.scenario;

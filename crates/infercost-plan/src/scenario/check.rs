@@ -23,8 +23,23 @@ pub(super) fn all(s: &ScenarioSpec, bad: Bad) -> Result<(), PlanError> {
     if let Some(g) = &s.geography {
         geography(g, bad)?;
     }
+    mix(s.mix, &s.gpus, bad)?;
     if s.group_replicas == 0 {
         return Err(bad("sim.group_replicas", "must be at least 1".into()));
+    }
+    Ok(())
+}
+
+/// A mixed fleet needs at least two GPU types to mix.
+pub(super) fn mix(mix: bool, gpus: &[String], bad: Bad) -> Result<(), PlanError> {
+    if mix && gpus.len() < 2 {
+        return Err(bad(
+            "sweep.mix",
+            format!(
+                "a mixed fleet combines the GPU types in sweep.gpus, which lists {}; list at least two or set mix = false",
+                gpus.len()
+            ),
+        ));
     }
     Ok(())
 }

@@ -88,6 +88,8 @@ struct RawSweep {
     gpus: Vec<String>,
     #[serde(default)]
     plans: Option<PlanSelection>,
+    #[serde(default)]
+    mix: Option<bool>,
 }
 
 fn one() -> Vec<f64> {
@@ -164,7 +166,7 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
 
 /// Parses and validates a scenario file's text; `file` names it in errors.
 pub(super) fn parse(text: &str, file: &str) -> Result<Scenario, PlanError> {
-    let raw: RawScenario = toml::from_str(text).map_err(|e| PlanError::Scenario {
+    let mut raw: RawScenario = toml::from_str(text).map_err(|e| PlanError::Scenario {
         file: file.to_string(),
         line: e
             .span()
@@ -176,6 +178,9 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Scenario, PlanError> {
         line: key_line(text, key),
         message: format!("{key}: {message}"),
     };
+    for p in &mut raw.price {
+        infercost_cost::catalog::settle_price(p).map_err(|e| bad("price", e.to_string()))?;
+    }
     let sw = &raw.sweep;
     check::sweep(&sw.volume, &sw.context, &sw.burst, &sw.gpus, &bad)?;
     check::deployments(raw.deployment.len(), &bad)?;
@@ -211,6 +216,8 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Scenario, PlanError> {
         check::geography(g, &bad)?;
     }
     let plans = plans(raw.sweep.plans, &bad)?;
+    let mix = raw.sweep.mix.unwrap_or(false);
+    check::mix(mix, &raw.sweep.gpus, &bad)?;
     let sim = raw.sim.as_ref();
     Ok(Scenario(ScenarioSpec {
         trace: raw.pilot.trace,
@@ -224,6 +231,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Scenario, PlanError> {
         burst: raw.sweep.burst,
         gpus: raw.sweep.gpus,
         plans,
+        mix,
         slo,
         engine,
         seed: sim.and_then(|s| s.seed).unwrap_or(1),

@@ -5,6 +5,7 @@
 //! Parsing and the mapping of a row to a deployment and a load are in [`map`], the simulation of one row in
 //! [`predict`], the error statistics in [`summary`].
 
+pub mod errors;
 pub mod map;
 pub mod predict;
 pub mod summary;
@@ -475,6 +476,12 @@ mod tests {
             scorecard(&rows, 1),
             card,
             "threads do not change the figures"
+        );
+        assert_eq!(
+            errors::errors_csv(&card),
+            errors::ERRORS_CSV,
+            "data/validation/errors.csv matches the scorecard: regenerate it with \
+             `infercost validate --errors > data/validation/errors.csv`"
         );
     }
 }

@@ -148,8 +148,11 @@ impl Pricing<'_> {
         self.catalog
             .plans
             .iter()
+            // An owned plan's bill depends on the busy hours, which the page does not carry: it is not offered as
+            // another plan for a fleet.
             .filter(|q| {
                 q.gpu == b.gpu
+                    && q.commitment != infercost_cost::Commitment::Owned
                     && q.geo == served_in
                     && q.name != b.plan
                     && (s.plans.is_empty() || s.plans.contains(&q.name))

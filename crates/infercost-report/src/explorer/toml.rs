@@ -46,6 +46,9 @@ pub(super) fn scenario(r: &PlanResult) -> Value {
             plans
         },
     );
+    if get("mix") == json!(true) {
+        gpus.insert("mix".into(), json!(true));
+    }
     let mut tail = String::new();
     tail.push_str(&format!("\n[slo]\n{}", toml_table(&get("slo"))));
     tail.push_str(&format!("\n[engine]\n{}", toml_table(&get("engine"))));

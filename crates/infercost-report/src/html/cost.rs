@@ -45,6 +45,7 @@ fn deployment(page: &Page, di: usize) -> String {
         x_unit: Unit::Plain,
         y_label: "USD per month",
         y_unit: Unit::Usd,
+        fan: None,
     }
     .render();
     let mut caption = format!(

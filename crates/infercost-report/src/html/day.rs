@@ -74,6 +74,7 @@ fn chart(di: usize, deployment: &str, v: f64, p: &Point) -> String {
         x_unit: Unit::Plain,
         y_label: "replicas",
         y_unit: Unit::Plain,
+        fan: None,
     }
     .render()
 }

@@ -10,6 +10,7 @@ mod elements;
 mod latency;
 mod months;
 mod placement;
+mod uncertainty;
 
 use crate::headline::headline;
 use crate::prose::{ratio, shard_note, times};
@@ -74,10 +75,11 @@ impl<'a> Page<'a> {
 /// The HTML report.
 pub fn html(r: &PlanResult) -> String {
     let page = Page::of(r);
-    let sections: [fn(&Page) -> String; 11] = [
+    let sections: [fn(&Page) -> String; 12] = [
         intro,
         headlines,
         cost::section,
+        uncertainty::section,
         bill::section,
         attribution::section,
         day::section,
@@ -160,6 +162,7 @@ fn curve(page: &Page) -> String {
         String::from("<h2 id=\"inflections\">Where the curve bends, and the break-evens</h2>");
     body.push_str(&page.titled("inflections"));
     body.push_str(&page.titled("breakevens"));
+    body.push_str(&page.titled("decisions"));
     body
 }
 

@@ -39,6 +39,7 @@ pub(super) fn section(page: &Page) -> String {
         x_unit: Unit::Plain,
         y_label: "USD per month",
         y_unit: Unit::Usd,
+        fan: None,
     }
     .render();
     body.push_str(&figure(chart, "The bill month by month on the cheapest allowed plan; order capacity by the day shown in the table."));

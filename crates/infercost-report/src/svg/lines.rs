@@ -1,5 +1,6 @@
 //! Line charts, linear or log on either axis, with labelled vertical marks; the first series may be a broad
-//! band the other lines are drawn over.
+//! band the other lines are drawn over, and a fan (a shaded range between a low and a high value at each x, as
+//! p10–p90) may lie under them all.
 
 use super::axis::{tick_label, value_label, y_axis, y_margin, Axis, Frame, Unit};
 use super::style::{legend, legend_width, marker, Key, Style};
@@ -15,6 +16,9 @@ pub(crate) struct Series {
     pub(crate) style: Style,
 }
 
+/// A fan's name in the legend and its (x, low, high) points.
+pub(crate) type Fan<'a> = (&'a str, &'a [(f64, f64, f64)]);
+
 /// A line chart.
 pub(crate) struct Lines<'a> {
     pub(crate) id: &'a str,
@@ -28,26 +32,34 @@ pub(crate) struct Lines<'a> {
     pub(crate) x_unit: Unit,
     pub(crate) y_label: &'a str,
     pub(crate) y_unit: Unit,
+    /// A shaded range under the lines: (x, low, high), named in the legend.
+    pub(crate) fan: Option<Fan<'a>>,
 }
 
 impl Lines<'_> {
     /// The chart as an `<svg>` element.
     pub(crate) fn render(&self) -> String {
+        let fan = self.fan.map_or(&[][..], |f| f.1);
         let x = Axis::new(
             self.series
                 .iter()
-                .flat_map(|s| s.points.iter().map(|p| p.0)),
+                .flat_map(|s| s.points.iter().map(|p| p.0))
+                .chain(fan.iter().map(|f| f.0)),
             self.log_x,
             false,
         );
         let y = Axis::new(
             self.series
                 .iter()
-                .flat_map(|s| s.points.iter().map(|p| p.1)),
+                .flat_map(|s| s.points.iter().map(|p| p.1))
+                .chain(fan.iter().flat_map(|f| [f.1, f.2])),
             self.log_y,
             !self.log_y,
         );
-        let names: Vec<String> = self.series.iter().map(|s| s.name.clone()).collect();
+        let mut names: Vec<String> = self.series.iter().map(|s| s.name.clone()).collect();
+        if let Some((name, _)) = self.fan {
+            names.push(name.to_string());
+        }
         let h = 380f64.max(TITLE_H + 40.0 + 18.0 * names.len() as f64);
         let f = Frame {
             h,
@@ -59,15 +71,21 @@ impl Lines<'_> {
         let mut body = y_axis(&f, &y, self.y_unit, self.y_label);
         body.push_str(&self.x_axis(&f, &x));
         body.push_str(&self.marks(&f, &x));
+        if let Some((name, range)) = self.fan {
+            body.push_str(&fan_polygon(&f, &x, &y, name, range, self.y_unit));
+        }
         // Drawn in order: a band (the first series, when there is one) lies under the lines drawn after it.
         for s in self.series {
             body.push_str(&self.line(&f, &x, &y, s));
         }
-        let entries: Vec<(String, Key)> = self
+        let mut entries: Vec<(String, Key)> = self
             .series
             .iter()
             .map(|s| (s.name.clone(), Key::Line(s.style)))
             .collect();
+        if let Some((name, _)) = self.fan {
+            entries.push((name.to_string(), Key::Line(Style::fan())));
+        }
         body.push_str(&legend(&entries, W - f.right + 14.0, f.top));
         svg(self.id, self.title, h, &body)
     }
@@ -152,4 +170,42 @@ impl Lines<'_> {
         body.push_str("</g>");
         body
     }
+}
+
+/// The fan: one closed polygon along the highs left to right and back along the lows, with a tooltip per x.
+fn fan_polygon(
+    f: &Frame,
+    x: &Axis,
+    y: &Axis,
+    name: &str,
+    range: &[(f64, f64, f64)],
+    unit: Unit,
+) -> String {
+    let upper = range.iter().map(|&(vx, _, hi)| (f.x(x, vx), f.y(y, hi)));
+    let lower = range
+        .iter()
+        .rev()
+        .map(|&(vx, lo, _)| (f.x(x, vx), f.y(y, lo)));
+    let pts: Vec<String> = upper
+        .chain(lower)
+        .map(|(a, b)| format!("{a:.1},{b:.1}"))
+        .collect();
+    let mut body = format!(
+        "<g class=\"fan\" data-name=\"{}\"><polygon fill=\"{}\" fill-opacity=\"{}\" stroke=\"none\" points=\"{}\"/>",
+        esc(name),
+        Style::fan().colour,
+        Style::fan().opacity,
+        pts.join(" ")
+    );
+    for &(vx, lo, hi) in range {
+        body.push_str(&format!(
+            "<title>{}: {} to {} at {}</title>",
+            esc(name),
+            esc(&value_label(lo, unit)),
+            esc(&value_label(hi, unit)),
+            esc(&value_label(vx, Unit::Plain))
+        ));
+    }
+    body.push_str("</g>");
+    body
 }

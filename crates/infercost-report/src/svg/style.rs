@@ -49,6 +49,16 @@ impl Style {
             opacity: 1.0,
         }
     }
+    /// A fan's shade (p10–p90 under its median): the first palette colour, translucent and broad in the legend.
+    pub(crate) fn fan() -> Style {
+        Style {
+            colour: PALETTE[0],
+            dash: "",
+            marker: Marker::Circle,
+            width: 9.0,
+            opacity: 0.35,
+        }
+    }
     /// The line the chart is about: a broad translucent black band under the other lines, so a plan that
     /// lies on it shows through.
     pub(crate) fn band() -> Style {

@@ -112,6 +112,49 @@ pub(super) fn breakevens(r: &PlanResult) -> Table {
     be
 }
 
+/// Where the best choice changes, per deployment, in order along each axis.
+pub(super) fn decisions(r: &PlanResult) -> Table {
+    let mut t = Table::new(
+        "decisions",
+        "Decisions: where the best choice changes (located by bisection with simulation between sweep points)",
+        &[
+            "deployment",
+            "axis",
+            "at",
+            "what",
+            "from",
+            "to",
+            "cost one step below",
+            "cost at it",
+        ],
+    );
+    t.rows = r
+        .decisions
+        .iter()
+        .map(|d| {
+            vec![
+                d.deployment.clone(),
+                d.variable.name().to_string(),
+                times(d.at),
+                d.what.name().to_string(),
+                d.from.clone(),
+                d.to.clone(),
+                usd(d.usd_before),
+                usd(d.usd_after),
+            ]
+        })
+        .collect();
+    if r.decisions.is_empty() {
+        t.notes
+            .push("The best choice is the same at every swept volume and context.".into());
+    }
+    t.notes.push(
+        "Along the volume axis at the pilot's context; along the context axis at the largest swept volume. Costs are the best serving's monthly bill one 5% grid step below the change and at it."
+            .into(),
+    );
+    t
+}
+
 /// The bill month by month as users and prompts grow, and when to order capacity.
 pub(super) fn months(r: &PlanResult) -> Table {
     let mut m = Table::new(

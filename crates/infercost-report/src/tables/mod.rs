@@ -6,6 +6,7 @@ mod bill;
 mod inputs;
 mod latency;
 mod plans;
+mod uncertainty;
 
 pub use plans::{plan_cost, plans_of};
 
@@ -31,6 +32,7 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
         t.push(plans::plans_table(r, &res, di, &vols));
         t.push(bill::bill_table(r, di, &vols));
     }
+    t.extend(uncertainty::uncertainty(r));
     // A shard's analysis is empty because merge makes it, not because there is none.
     let whole = r.shard.is_none();
     if whole {
@@ -40,6 +42,7 @@ pub fn tables(r: &PlanResult) -> Vec<Table> {
     if whole {
         t.push(analysis::inflections(r));
         t.push(analysis::breakevens(r));
+        t.push(analysis::decisions(r));
     }
     if !r.months.is_empty() {
         t.push(analysis::months(r));

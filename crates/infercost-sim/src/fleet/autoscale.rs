@@ -48,10 +48,9 @@ impl Group<'_> {
         let have = self.serving.len() as u32 + starting;
         if desired > have {
             for _ in 0..desired - have {
-                let id = self.members.len() as u32;
-                let member = self.member(id, now, State::Starting(now + a.provisioning_delay));
-                self.members.push(member);
+                self.order(now, now + a.provisioning_delay);
             }
+            self.m.scale_ups += (desired - have) as u64;
         } else if desired < self.serving.len() as u32 {
             self.drain(self.serving.len() as u32 - desired, a, now);
         }
@@ -103,6 +102,7 @@ impl Group<'_> {
             if remove > 0 && now.since(self.members[i].since) >= a.min_lifetime {
                 self.members[i].state = State::Draining;
                 remove -= 1;
+                self.m.scale_downs += 1;
             } else {
                 keep.push(i);
             }

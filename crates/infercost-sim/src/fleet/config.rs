@@ -51,6 +51,17 @@ pub struct Autoscaler {
     pub interval: SimTime,
 }
 
+/// Spot reclaims: each serving replica is taken away at this rate (a Poisson process, seeded); its waiting and
+/// running requests restart on other replicas, keeping their arrival times, and a replacement serves after
+/// `replacement_delay`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Reclaims {
+    /// Reclaims per replica-hour.
+    pub per_replica_hour: f64,
+    /// Time from a reclaim to its replacement's serving.
+    pub replacement_delay: SimTime,
+}
+
 /// Everything a simulation needs besides the deployment and the workload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimConfig {
@@ -87,6 +98,10 @@ pub struct SimConfig {
     /// ignored) when its previous one completes, as `vllm bench serve --max-concurrency` does. `None`: requests
     /// arrive at their times (open loop).
     pub clients: Option<u32>,
+    /// Optional spot reclaims.
+    pub reclaims: Option<Reclaims>,
+    /// Keep what each hour's arrivals met (`SimResult::hours`), for a simulated day.
+    pub hourly: bool,
 }
 
 impl SimConfig {
@@ -109,6 +124,8 @@ impl SimConfig {
             autoscaler: None,
             replica_capacity_rps: None,
             clients: None,
+            reclaims: None,
+            hourly: false,
         }
     }
 }
@@ -146,12 +163,24 @@ pub(super) fn validate(cfg: &SimConfig) -> Result<(), SimError> {
             return bad("autoscaler: target utilisation in (0, 1], 1 ≤ min ≤ max replicas and a positive interval".into());
         }
     }
+    if let Some(r) = cfg.reclaims {
+        if !(r.per_replica_hour.is_finite() && r.per_replica_hour >= 0.0) {
+            return bad(format!(
+                "spot reclaims per replica-hour must be a non-negative number, got {}",
+                r.per_replica_hour
+            ));
+        }
+    }
     if let Some(n) = cfg.clients {
         if n == 0 {
             return bad("concurrency must be at least 1 client".into());
         }
-        if cfg.autoscaler.is_some() || cfg.group_size != 0 || cfg.sample_groups.is_some() {
-            return bad("closed-loop clients share one fleet of fixed size: no autoscaler, groups or group sampling".into());
+        if cfg.autoscaler.is_some()
+            || cfg.group_size != 0
+            || cfg.sample_groups.is_some()
+            || cfg.reclaims.is_some()
+        {
+            return bad("closed-loop clients share one fleet of fixed size: no autoscaler, reclaims, groups or group sampling".into());
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 //! the end with the time each one was provisioned.
 
 use super::autoscale::{Member, State};
+use super::reclaim::ReclaimState;
 use super::route::RouteState;
 use super::SimConfig;
 use crate::metrics::Metrics;
@@ -20,6 +21,10 @@ pub(super) struct Group<'a> {
     pub(super) serving: Vec<usize>,
     pub(super) route: RouteState,
     pub(super) m: Metrics,
+    /// Spot reclaims, when asked for.
+    pub(super) reclaim: Option<ReclaimState>,
+    /// The earliest time a replica on order begins to serve.
+    pub(super) next_ready: SimTime,
 }
 
 /// Simulates one group of replicas on the requests given by `indices`.
@@ -45,9 +50,12 @@ pub(super) fn simulate_group(
             if d > t {
                 break;
             }
+            group.reclaims_until(d);
             group.autoscale(&a, d);
             next_decision = Some(d + a.interval);
         }
+        group.reclaims_until(t);
+        group.promote(t);
         last_arrival = t;
         group.arrive(r, idx);
     }
@@ -74,7 +82,12 @@ impl<'a> Group<'a> {
             serving: (0..start_count as usize).collect(),
             route: RouteState::new(Rng::new(seed)),
             m: Metrics::new(cfg.bucket),
+            reclaim: cfg
+                .reclaims
+                .and_then(|r| ReclaimState::new(r, Rng::derive(seed, 0x5EC))),
+            next_ready: SimTime::MAX,
         };
+        group.m.track_hours = cfg.hourly;
         for i in 0..start_count {
             let member = group.member(i, SimTime::ZERO, State::Serving);
             group.members.push(member);
@@ -112,7 +125,7 @@ impl<'a> Group<'a> {
             self.m.unservable += 1;
             return false;
         }
-        let k = self.route(t);
+        let k = self.route_any(t);
         let wl = self.wl;
         let replica = &mut self.members[k].replica;
         replica.run_until(t, &mut self.m, wl);
@@ -136,6 +149,18 @@ impl<'a> Group<'a> {
             }
             _ => Some(*r),
         }
+    }
+
+    /// A request as it was admitted: its output cut at `max_model_len` (a restarted request, admitted once
+    /// already).
+    pub(super) fn clipped(&self, r: &infercost_core::Request) -> infercost_core::Request {
+        let mut c = *r;
+        if let Some(limit) = self.cfg.engine.max_model_len {
+            if r.input_tokens as u64 + r.output_tokens as u64 > limit as u64 {
+                c.output_tokens = limit.saturating_sub(r.input_tokens);
+            }
+        }
+        c
     }
 
     /// Runs every replica to the horizon (or until drained) and counts provisioned time and the requests left

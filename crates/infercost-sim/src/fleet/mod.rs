@@ -8,11 +8,13 @@ mod autoscale;
 mod closed;
 mod config;
 mod group;
+mod reclaim;
 mod route;
 mod summary;
 
-pub use config::{Autoscaler, Router, SimConfig};
-pub use summary::{ClosedLoopSummary, Interval, SimResult, TimelineRow};
+pub use config::{Autoscaler, Reclaims, Router, SimConfig};
+pub use route::{LengthBuckets, LengthRouter};
+pub use summary::{ClosedLoopSummary, HourOutcome, Interval, SimResult, TimelineRow};
 
 use crate::metrics::Metrics;
 use crate::SimError;

@@ -126,6 +126,28 @@ pub struct SimResult {
     /// Per-request records, when asked for.
     #[serde(skip)]
     pub records: Vec<RequestRecord>,
+    /// Replicas the autoscaler ordered (extrapolated when groups are sampled).
+    pub scale_ups: u64,
+    /// Replicas the autoscaler drained.
+    pub scale_downs: u64,
+    /// Replicas reclaimed (spot interruptions).
+    pub interruptions: u64,
+    /// Requests restarted on another replica after theirs was reclaimed.
+    pub restarted: u64,
+    /// What each hour's arrivals met, when the simulation kept hours (`SimConfig::hourly`).
+    #[serde(skip)]
+    pub hours: Vec<HourOutcome>,
+}
+
+/// What the requests that arrived in one hour met.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct HourOutcome {
+    /// Requests that arrived (extrapolated when groups are sampled).
+    pub requests: u64,
+    /// Fraction of them served within both SLO targets.
+    pub slo_attainment: f64,
+    /// p99 time to first token of those completed, ms; `None` when none completed.
+    pub ttft_p99_ms: Option<f64>,
 }
 
 /// The 97.5th percentile of Student's t with `df` degrees of freedom: the half-width factor of a 95% interval
@@ -270,6 +292,19 @@ pub(super) fn summarize(
             .clients
             .map(|clients| closed_loop(m, clients, makespan_s)),
         records: m.records.clone(),
+        scale_ups: sc(m.scale_ups),
+        scale_downs: sc(m.scale_downs),
+        interruptions: sc(m.interruptions),
+        restarted: sc(m.restarted),
+        hours: m
+            .hours
+            .iter()
+            .map(|h| HourOutcome {
+                requests: sc(h.requests),
+                slo_attainment: ratio_or_zero(h.slo_met as f64, h.requests as f64),
+                ttft_p99_ms: (h.ttft.count() > 0).then(|| h.ttft.percentile(99.0) as f64 / 1e6),
+            })
+            .collect(),
     }
 }
 

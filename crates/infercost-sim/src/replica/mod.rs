@@ -235,6 +235,24 @@ impl<'a> Replica<'a> {
         Some(m.completed - before)
     }
 
+    /// The workload indices of the requests waiting or running, in order of arrival: what a reclaimed replica
+    /// hands back to be restarted elsewhere (the replica itself is then discarded).
+    pub(crate) fn in_flight_indices(&self) -> Vec<u32> {
+        let mut free = vec![false; self.slab.len()];
+        for &s in &self.free_slots {
+            free[s as usize] = true;
+        }
+        let mut live: Vec<(SimTime, u32)> = self
+            .slab
+            .iter()
+            .zip(&free)
+            .filter(|(_, &f)| !f)
+            .map(|(s, _)| (s.arrival, s.index))
+            .collect();
+        live.sort_unstable();
+        live.into_iter().map(|(_, i)| i).collect()
+    }
+
     /// Requests still waiting or running (unfinished at a horizon).
     pub(crate) fn unfinished(&self) -> u64 {
         self.in_flight()

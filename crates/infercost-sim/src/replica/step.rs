@@ -154,10 +154,13 @@ impl Replica<'_> {
         m.input_tokens += s.input as u64;
         m.output_tokens += s.output as u64;
         m.tokens_out(end, s.output as u64);
-        if let Some(slo) = self.slo {
-            if ttft as f64 <= slo.ttft_ms * 1e6 && tpot as f64 <= slo.tpot_ms * 1e6 {
-                m.slo_met += 1;
-            }
+        let met = self.slo.is_some_and(|slo| {
+            ttft as f64 <= slo.ttft_ms * 1e6 && tpot as f64 <= slo.tpot_ms * 1e6
+        });
+        m.slo_met += u64::from(met);
+        if let Some(h) = m.hour_mut(s.arrival) {
+            h.ttft.record(ttft);
+            h.slo_met += u64::from(met);
         }
         if self.record {
             m.records.push(RequestRecord {
