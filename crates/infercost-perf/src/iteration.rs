@@ -1,7 +1,8 @@
 //! The iteration-time model: how long one continuous-batching iteration takes on a deployment.
 //!
-//! time = max(GPU, host launches) + step, where GPU = max(compute, memory) + communication + per-layer
-//! overhead, compute = FLOPs / (peak × efficiency(tokens)), memory = bytes / (bandwidth × efficiency),
+//! time = max(GPU, host launches) + step, where GPU = max(GEMM compute, weight reads) + max(attention compute,
+//! KV-cache reads) + communication + per-layer overhead, compute = FLOPs / (peak × efficiency(tokens)), memory =
+//! bytes / (bandwidth × efficiency),
 //! communication = two ring all-reduces per layer under tensor parallelism, host launches = the CPU time of
 //! launching every kernel when the iteration runs eagerly (no CUDA graph captured for it; 0 otherwise), and step =
 //! the engine's per-iteration CPU work. Efficiencies (per engine, GPU and dtype: [`crate::engine`]) are at most 1
@@ -89,8 +90,9 @@ pub struct IterationTime {
 }
 
 /// A decode-only iteration's time as a function of the batch's total context S:
-/// `max(c0 + c1·S, m0 + m1·S, floor) + fixed`, constant while the batch size is (`floor` is the eager launch
-/// time less the GPU's fixed costs, 0 under a CUDA graph).
+/// `max(c0 + c1·S, m0 + m1·S, floor) + fixed`, constant while the batch size is: the GEMMs' time (in both `c0`
+/// and `m0`) plus attention's, bound by its compute or its cache reads (`floor` is the eager launch time less the
+/// GPU's fixed costs, 0 under a CUDA graph).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecodeLine {
     /// Compute time at S = 0, seconds.
@@ -502,24 +504,32 @@ impl Deployment {
             };
         }
         let heads = (b.prefill_seqs + b.decode_seqs) as f64;
-        let flops = self.flops_per_token * tokens
-            + self.flops_head * heads
-            + self.flops_attention_pair * (b.prefill_attention_pairs + b.decode_context as f64);
+        let linear_flops = self.flops_per_token * tokens + self.flops_head * heads;
+        let attention_flops =
+            self.flops_attention_pair * (b.prefill_attention_pairs + b.decode_context as f64);
+        let flops = linear_flops + attention_flops;
         let weight_bytes = self.weight_bytes_touched(tokens);
         let kv_bytes =
             self.kv_bytes_token * ((b.decode_context + b.prefill_cached) as f64 + tokens);
         let bytes = weight_bytes + kv_bytes;
-        let compute_s = self.compute_s(flops, tokens);
-        // Weights stream through the GEMMs, the KV cache through attention, each at its measured bandwidth.
-        let memory_s = weight_bytes / (self.bandwidth * self.eff.memory)
-            + kv_bytes / (self.bandwidth * self.eff.attention_memory);
+        // Each kernel is bound by its own resource: the GEMMs stream the weights (or fill the tensor cores with the
+        // batch's tokens), attention streams the KV cache. A prefill chunk's compute-bound GEMMs do not hide the
+        // decode attention's cache reads, so the two parts add rather than overlap.
+        let gemm_compute = self.compute_s(linear_flops, tokens);
+        let gemm_memory = weight_bytes / (self.bandwidth * self.eff.memory);
+        let attention_compute =
+            attention_flops / (self.peak_flops * self.compute_efficiency(tokens));
+        let attention_memory = kv_bytes / (self.bandwidth * self.eff.attention_memory);
+        let compute_s = gemm_compute + attention_compute;
+        let memory_s = gemm_memory + attention_memory;
+        let kernels_s = gemm_compute.max(gemm_memory) + attention_compute.max(attention_memory);
         let comm_s = self.comm_per_token * tokens + self.comm_fixed;
         let gpu_overhead_s = self.overhead(tokens);
         let step_s = self.step(heads);
         let launch_s = self.launch_host(tokens);
         let roofline_s = (flops / self.peak_flops).max(bytes / self.bandwidth);
         IterationTime {
-            total_s: (compute_s.max(memory_s) + comm_s + gpu_overhead_s).max(launch_s) + step_s,
+            total_s: (kernels_s + comm_s + gpu_overhead_s).max(launch_s) + step_s,
             compute_s,
             memory_s,
             comm_s,
@@ -536,10 +546,14 @@ impl Deployment {
         let bw = self.bandwidth * self.eff.memory;
         let attention_bw = self.bandwidth * self.eff.attention_memory;
         let gpu_fixed = self.comm_per_token * n + self.comm_fixed + self.overhead(n);
+        // The GEMMs' time does not depend on the context; attention's grows with it (see `iteration`).
+        let gemms = self
+            .compute_s((self.flops_per_token + self.flops_head) * n, n)
+            .max(self.weight_bytes_touched(n) / bw);
         DecodeLine {
-            c0: self.compute_s((self.flops_per_token + self.flops_head) * n, n),
+            c0: gemms,
             c1: self.flops_attention_pair / ce,
-            m0: self.weight_bytes_touched(n) / bw + self.kv_bytes_token * n / attention_bw,
+            m0: gemms + self.kv_bytes_token * n / attention_bw,
             m1: self.kv_bytes_token / attention_bw,
             fixed: gpu_fixed + self.step(n),
             floor: (self.launch_host(n) - gpu_fixed).max(0.0),

@@ -138,7 +138,7 @@ fn queueing_grows_without_bound_near_capacity() {
     let base = azure("azure_conv_2023.csv", 19_366);
     let mut last = 0.0;
     let mut queues = Vec::new();
-    for k in [1.0, 3.0, 6.0, 12.0] {
+    for k in [0.1, 0.25, 0.5, 1.0] {
         let w = infercost_core::transform::scale_volume(
             &base,
             k,
@@ -798,19 +798,22 @@ fn long_outputs_after_a_short_trace_are_not_overload_but_a_growing_backlog_is() 
     assert!(served.queue_ms.p99 < 1000.0, "{:?}", served.queue_ms);
     assert_eq!(served.meets_slo, Some(true));
     assert!(!served.overloaded);
-    // One or two replicas cannot hold the batch: new requests still wait for their first place in it minutes
-    // after the last arrival, and miss the TTFT target.
-    for replicas in [1, 2] {
-        let behind = run(replicas);
-        assert!(behind.overloaded, "{replicas}: {:?}", behind.queue_ms);
-        assert_eq!(behind.meets_slo, Some(false));
+    // One replica cannot hold the batch: new requests still wait for their first place in it minutes after the
+    // last arrival, and miss the TTFT target.
+    let behind = run(1);
+    assert!(behind.overloaded, "{:?}", behind.queue_ms);
+    assert_eq!(behind.meets_slo, Some(false));
+    // Two and three replicas admit every prompt soon after it arrives and meet the SLO, but their KV cache cannot
+    // hold the outputs as they grow: preempted requests wait to be recomputed long after the last arrival. A
+    // steady stream at this rate would outrun them.
+    for replicas in [2, 3] {
+        let thrashing = run(replicas);
+        assert_eq!(thrashing.meets_slo, Some(true), "{replicas}");
+        assert!(
+            thrashing.preemptions > 0 && thrashing.overloaded,
+            "{replicas}"
+        );
     }
-    // Three replicas admit every prompt on arrival and meet the SLO, but their KV cache cannot hold the outputs
-    // as they grow: preempted requests wait to be recomputed long after the last arrival. A steady stream at
-    // this rate would outrun them.
-    let thrashing = run(3);
-    assert_eq!(thrashing.meets_slo, Some(true));
-    assert!(thrashing.preemptions > 0 && thrashing.overloaded);
 }
 
 #[test]

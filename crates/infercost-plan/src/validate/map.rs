@@ -14,7 +14,8 @@ pub const DEFAULT_REQUESTS: u32 = 3000;
 /// this cap, bounds the batch, as trtllm-bench's tuned settings and vLLM's larger defaults do.
 pub const MAX_NUM_SEQS: u32 = 2048;
 
-/// Tokens per iteration: vLLM's `max_num_batched_tokens` and TensorRT-LLM's `max_num_tokens` default alike.
+/// Tokens per iteration: vLLM's `max_num_batched_tokens` and TensorRT-LLM's `max_num_tokens` default alike
+/// (trtllm-bench rows use the tool's own limits, `tuning.rs`).
 pub const MAX_BATCHED_TOKENS: u32 = 8192;
 
 /// Why a row is not modelled. Each is a gap of the model or of the source, counted in the summary.
@@ -348,12 +349,19 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
     let deployment = Deployment::for_engine(model, gpu, tp, w, kv_dtype(r), &profile)
         .map_err(|e| Reason::DoesNotFit(e.to_string()))?;
     let max_model_len = input_tokens + output_tokens;
-    let util = memory_utilization(&deployment);
+    // trtllm-bench sizes its own batch limits when a run names none; other benchmarks run the engine's defaults,
+    // which the KV cache, not a sequence cap, bounds here.
+    let (max_seqs, max_tokens) = if r.notes.contains("trtllm-bench") {
+        super::tuning::trtllm_bench_limits(&deployment, input_tokens, output_tokens)
+    } else {
+        (MAX_NUM_SEQS, MAX_BATCHED_TOKENS)
+    };
+    let util = memory_utilization(&deployment, max_tokens);
     deployment
-        .check_fits(util, MAX_BATCHED_TOKENS as u64, max_model_len, None)
+        .check_fits(util, max_tokens as u64, max_model_len, None)
         .map_err(|e| Reason::DoesNotFit(e.to_string()))?;
-    let engine = EngineConfig::for_deployment(&deployment, util, MAX_BATCHED_TOKENS)
-        .with_max_num_seqs(MAX_NUM_SEQS.min(requests.max(1)))
+    let engine = EngineConfig::for_deployment(&deployment, util, max_tokens)
+        .with_max_num_seqs(max_seqs.min(requests.max(1)))
         .with_prefix_caching(false)
         .with_max_model_len(Some(max_model_len));
     let per_gpu = r.unit.contains("per GPU");
@@ -398,11 +406,11 @@ fn load(r: &Row) -> Result<(Load, u32), Reason> {
 /// The share of each GPU's memory the deployment's engine takes, from its profile: vLLM 90% and SGLang 88% of
 /// the whole memory; TensorRT-LLM loads the weights first and gives 90% of the memory left to the KV cache
 /// (`kv_cache_free_gpu_mem_fraction`).
-pub fn memory_utilization(d: &Deployment) -> f64 {
+pub fn memory_utilization(d: &Deployment, max_batched_tokens: u32) -> f64 {
     infercost_perf::engine::total_memory_fraction(
         d,
         d.engine.gpu_memory_utilization.value,
-        MAX_BATCHED_TOKENS as u64,
+        max_batched_tokens as u64,
     )
 }
 

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod map;
 pub mod predict;
 pub mod summary;
+pub mod tuning;
 
 use serde::Serialize;
 use thiserror::Error;
