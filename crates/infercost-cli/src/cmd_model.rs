@@ -272,6 +272,10 @@ struct StepOut {
     roofline_ms: f64,
     compute_ms: f64,
     memory_ms: f64,
+    /// The GEMMs' time: the larger of their compute and their weight reads.
+    gemm_ms: f64,
+    /// Attention's time: the larger of its compute and its KV-cache reads.
+    attention_ms: f64,
     comm_ms: f64,
     overhead_ms: f64,
     /// Host time of launching the kernels eagerly (0 under a CUDA graph).
@@ -307,6 +311,8 @@ fn step(a: StepArgs) -> Result<()> {
         roofline_ms: t.roofline_s * 1e3,
         compute_ms: t.compute_s * 1e3,
         memory_ms: t.memory_s * 1e3,
+        gemm_ms: t.gemm_s * 1e3,
+        attention_ms: t.attention_s * 1e3,
         comm_ms: t.comm_s * 1e3,
         overhead_ms: t.overhead_s * 1e3,
         launch_ms: t.launch_s * 1e3,
@@ -325,8 +331,8 @@ fn step(a: StepArgs) -> Result<()> {
         return output::json(&out);
     }
     output::line(&format!(
-        "{} ({}) on {}× {} under {}: {} tokens in {:.3} ms ({}-bound; roofline {:.3} ms)\n  compute {:.3} ms, memory {:.3} ms, communication {:.3} ms, overhead {:.3} ms, eager launches {:.3} ms",
-        d.model.name, out.weights, d.tp, d.gpu.name, out.engine, out.tokens, out.iteration_ms, out.bound, out.roofline_ms, out.compute_ms, out.memory_ms, out.comm_ms, out.overhead_ms, out.launch_ms
+        "{} ({}) on {}× {} under {}: {} tokens in {:.3} ms ({}-bound; roofline {:.3} ms)\n  GEMMs {:.3} ms, attention {:.3} ms (compute {:.3} ms, memory {:.3} ms in all), communication {:.3} ms, overhead {:.3} ms, eager launches {:.3} ms",
+        d.model.name, out.weights, d.tp, d.gpu.name, out.engine, out.tokens, out.iteration_ms, out.bound, out.roofline_ms, out.gemm_ms, out.attention_ms, out.compute_ms, out.memory_ms, out.comm_ms, out.overhead_ms, out.launch_ms
     ));
     Ok(())
 }

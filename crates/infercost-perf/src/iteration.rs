@@ -78,6 +78,10 @@ pub struct IterationTime {
     pub compute_s: f64,
     /// Bytes at the achieved bandwidth.
     pub memory_s: f64,
+    /// The GEMMs: the larger of their compute and their weight reads.
+    pub gemm_s: f64,
+    /// Attention: the larger of its compute and its KV-cache reads.
+    pub attention_s: f64,
     /// Tensor-parallel all-reduces.
     pub comm_s: f64,
     /// Fixed per-layer and per-iteration costs.
@@ -497,6 +501,8 @@ impl Deployment {
                 total_s: 0.0,
                 compute_s: 0.0,
                 memory_s: 0.0,
+                gemm_s: 0.0,
+                attention_s: 0.0,
                 comm_s: 0.0,
                 overhead_s: 0.0,
                 launch_s: 0.0,
@@ -522,16 +528,19 @@ impl Deployment {
         let attention_memory = kv_bytes / (self.bandwidth * self.eff.attention_memory);
         let compute_s = gemm_compute + attention_compute;
         let memory_s = gemm_memory + attention_memory;
-        let kernels_s = gemm_compute.max(gemm_memory) + attention_compute.max(attention_memory);
+        let gemm_s = gemm_compute.max(gemm_memory);
+        let attention_s = attention_compute.max(attention_memory);
         let comm_s = self.comm_per_token * tokens + self.comm_fixed;
         let gpu_overhead_s = self.overhead(tokens);
         let step_s = self.step(heads);
         let launch_s = self.launch_host(tokens);
         let roofline_s = (flops / self.peak_flops).max(bytes / self.bandwidth);
         IterationTime {
-            total_s: (kernels_s + comm_s + gpu_overhead_s).max(launch_s) + step_s,
+            total_s: (gemm_s + attention_s + comm_s + gpu_overhead_s).max(launch_s) + step_s,
             compute_s,
             memory_s,
+            gemm_s,
+            attention_s,
             comm_s,
             overhead_s: gpu_overhead_s + step_s,
             launch_s,
