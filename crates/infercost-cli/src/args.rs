@@ -246,9 +246,19 @@ pub(crate) struct DeployArgs {
     /// GPU catalog name
     #[arg(long)]
     pub(crate) gpu: String,
-    /// Tensor parallelism (default: the smallest that fits)
+    /// Tensor parallelism: GPUs per pipeline stage (default: the smallest layout that fits)
     #[arg(long)]
     pub(crate) tp: Option<u32>,
+    /// Pipeline stages, within or across nodes (default: as many as the smallest layout that fits needs)
+    #[arg(long)]
+    pub(crate) pp: Option<u32>,
+    /// Expert parallelism of a MoE model: experts spread over this many groups of a stage's GPUs, dividing --tp
+    /// (default: 1, or --tp with --attention-dp)
+    #[arg(long)]
+    pub(crate) ep: Option<u32>,
+    /// Run attention data-parallel across the stage's GPUs, each with its own batch and KV cache (MoE models)
+    #[arg(long)]
+    pub(crate) attention_dp: bool,
     /// Weight dtype: bf16, fp8, int4, fp4 (fp4 tensor cores: B200) or fp4-wo (weight-only fp4)
     #[arg(long, value_enum, ignore_case = true, default_value = "bf16")]
     pub(crate) weights: WeightsArg,

@@ -6,7 +6,7 @@ use crate::output;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use infercost_perf::calibrate;
-use infercost_perf::{Batch, Dtype, GpuCatalog, ModelCatalog};
+use infercost_perf::{Batch, Dtype, GpuCatalog, Layout, ModelCatalog};
 use serde::Serialize;
 use std::path::Path;
 
@@ -94,11 +94,40 @@ struct Throughput {
     fits_in_kv: bool,
 }
 
+/// A layout as `model show` writes it: its parts, GPUs and nodes.
+#[derive(Serialize)]
+struct LayoutOut {
+    #[serde(flatten)]
+    layout: Layout,
+    gpus: u32,
+    nodes: u32,
+    name: String,
+}
+
+impl LayoutOut {
+    fn of(l: Layout, gpu: &infercost_perf::Gpu) -> LayoutOut {
+        LayoutOut {
+            layout: l,
+            gpus: l.gpus(),
+            nodes: l.nodes(gpu),
+            name: l.name(),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Show {
     model: String,
     gpu: String,
     tp: u32,
+    pp: u32,
+    ep: u32,
+    attention_dp: bool,
+    gpus: u32,
+    nodes: u32,
+    /// Fewest GPUs of a TP × PP layout that fits (whole nodes once it spans nodes), and that layout.
+    min_gpus: Option<u32>,
+    layout: Option<LayoutOut>,
     weights: Dtype,
     kv_dtype: Dtype,
     fits: bool,
@@ -198,11 +227,18 @@ fn show(a: ShowArgs) -> Result<()> {
         model: d.model.name.clone(),
         gpu: d.gpu.name.clone(),
         tp: d.tp,
+        pp: d.layout.pp,
+        ep: d.layout.ep,
+        attention_dp: d.layout.attention_dp,
+        gpus: d.gpus(),
+        nodes: d.layout.nodes(&d.gpu),
+        min_gpus: fit.map(|l| l.gpus()),
+        layout: fit.map(|l| LayoutOut::of(l, &d.gpu)),
         weights: d.weights,
         kv_dtype: d.kv,
         fits,
         missing_gib: missing,
-        min_tp: fit,
+        min_tp: fit.filter(|l| l.pp == 1).map(|l| l.tp),
         hint,
         params_total: d.model.params_total(),
         params_active: d.model.params_active(),
@@ -219,10 +255,11 @@ fn show(a: ShowArgs) -> Result<()> {
     }
     let l = output::line;
     l(&format!(
-        "{} on {}× {} ({} weights, {} KV)",
+        "{} on {}× {}, {} ({} weights, {} KV)",
         s.model,
-        s.tp,
+        s.gpus,
         s.gpu,
+        d.layout.name(),
         s.weights.name(),
         s.kv_dtype.name()
     ));
@@ -242,12 +279,23 @@ fn show(a: ShowArgs) -> Result<()> {
         s.kv_bytes_per_token_per_gpu / 1024.0,
         output::int(s.kv_capacity_tokens as f64)
     ));
-    match (&check, s.min_tp) {
-        (Ok(()), _) => l(&format!(
-            "  fits            yes (smallest TP that fits: {})",
-            s.min_tp.map_or("none".into(), |t| t.to_string())
+    print_fit_and_decode(&s, &check);
+    Ok(())
+}
+
+/// The fit line and the decode table of `model show`'s text.
+fn print_fit_and_decode(s: &Show, check: &Result<(), infercost_perf::PerfError>) {
+    let l = output::line;
+    let smallest = match &s.layout {
+        Some(x) if x.nodes > 1 => format!("{}, {} GPUs on {} nodes", x.name, x.gpus, x.nodes),
+        Some(x) => format!("{}, {} GPUs", x.name, x.gpus),
+        None => "none".into(),
+    };
+    match check {
+        Ok(()) => l(&format!(
+            "  fits            yes (smallest layout that fits: {smallest})"
         )),
-        (Err(e), _) => l(&format!("  fits            no: {e}")),
+        Err(e) => l(&format!("  fits            no: {e}")),
     }
     l("  decode at 1,024-token context:");
     for t in &s.max_decode_tokens_per_s {
@@ -263,7 +311,6 @@ fn show(a: ShowArgs) -> Result<()> {
             }
         ));
     }
-    Ok(())
 }
 
 #[derive(Serialize)]
@@ -331,8 +378,8 @@ fn step(a: StepArgs) -> Result<()> {
         return output::json(&out);
     }
     output::line(&format!(
-        "{} ({}) on {}× {} under {}: {} tokens in {:.3} ms ({}-bound; roofline {:.3} ms)\n  GEMMs {:.3} ms, attention {:.3} ms (compute {:.3} ms, memory {:.3} ms in all), communication {:.3} ms, overhead {:.3} ms, eager launches {:.3} ms",
-        d.model.name, out.weights, d.tp, d.gpu.name, out.engine, out.tokens, out.iteration_ms, out.bound, out.roofline_ms, out.gemm_ms, out.attention_ms, out.compute_ms, out.memory_ms, out.comm_ms, out.overhead_ms, out.launch_ms
+        "{} ({}) on {}× {} ({}) under {}: {} tokens in {:.3} ms ({}-bound; roofline {:.3} ms)\n  GEMMs {:.3} ms, attention {:.3} ms (compute {:.3} ms, memory {:.3} ms in all), communication {:.3} ms, overhead {:.3} ms, eager launches {:.3} ms",
+        d.model.name, out.weights, d.gpus(), d.gpu.name, d.layout.name(), out.engine, out.tokens, out.iteration_ms, out.bound, out.roofline_ms, out.gemm_ms, out.attention_ms, out.compute_ms, out.memory_ms, out.comm_ms, out.overhead_ms, out.launch_ms
     ));
     Ok(())
 }
@@ -436,6 +483,8 @@ struct GpuRow<'a> {
     fp8_tflops: f64,
     link_gb_per_s: f64,
     gpus_per_node: u32,
+    inter_node_gb_per_s: f64,
+    inter_node_latency_us: f64,
     source: &'a str,
     as_of: &'a str,
 }
@@ -454,6 +503,8 @@ pub(crate) fn run_gpu(cmd: GpuCmd) -> Result<()> {
             fp8_tflops: g.fp8_tflops,
             link_gb_per_s: g.link_gb_per_s,
             gpus_per_node: g.gpus_per_node,
+            inter_node_gb_per_s: g.inter_node_gb_per_s,
+            inter_node_latency_us: g.inter_node_latency_us,
             source: &g.source,
             as_of: &g.as_of,
         })

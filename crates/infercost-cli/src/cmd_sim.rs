@@ -309,12 +309,13 @@ fn write_requests(path: &std::path::Path, force: bool, r: &SimResult) -> Result<
 fn print_result(a: &SimulateArgs, dep: &Deployment, cfg: &SimConfig, r: &SimResult) {
     let l = output::line;
     l(&format!(
-        "{} requests on {} × {} ({}× {}), {} router",
+        "{} requests on {} × {} ({}× {}, {}), {} router",
         output::int(r.requests as f64),
         a.replicas,
         dep.model.name,
-        dep.tp,
+        dep.gpus(),
         dep.gpu.name,
+        dep.layout.name(),
         a.router.name()
     ));
     l(&format!(
@@ -420,6 +421,9 @@ struct CapacityOut {
     min_replicas: Option<u32>,
     gpus: Option<u32>,
     tp: u32,
+    pp: u32,
+    ep: u32,
+    attention_dp: bool,
     groups: u32,
     max_rps_per_replica: f64,
     ttft_ms: infercost_sim::LatencySummary,
@@ -449,8 +453,11 @@ pub(crate) fn capacity(a: CapacityArgs) -> Result<()> {
     let c = capacity::min_replicas(&dep, &w, 1.0, 1.0, 1.0, &cfg, estimate.max(1));
     let out = CapacityOut {
         min_replicas: c.failure.is_none().then_some(c.replicas),
-        gpus: c.failure.is_none().then_some(c.replicas * dep.tp),
+        gpus: c.failure.is_none().then_some(c.replicas * dep.gpus()),
         tp: dep.tp,
+        pp: dep.layout.pp,
+        ep: dep.layout.ep,
+        attention_dp: dep.layout.attention_dp,
         groups: c.groups,
         max_rps_per_replica: max_rps,
         ttft_ms: c.sim.ttft_ms,
@@ -463,8 +470,8 @@ pub(crate) fn capacity(a: CapacityArgs) -> Result<()> {
     }
     match out.min_replicas {
         Some(r) => output::line(&format!(
-            "{r} replicas ({} GPUs) of {} on {}× {} meet p{} TTFT ≤ {} ms and TPOT ≤ {} ms (p99 TTFT {:.0} ms, TPOT {:.1} ms); one replica sustains {:.2} requests/s of this mix",
-            r * dep.tp, dep.model.name, dep.tp, dep.gpu.name, a.percentile, a.slo_ttft_ms, a.slo_tpot_ms, out.ttft_ms.p99, out.tpot_ms.p99, max_rps
+            "{r} replicas ({} GPUs) of {} on {}× {} ({}) meet p{} TTFT ≤ {} ms and TPOT ≤ {} ms (p99 TTFT {:.0} ms, TPOT {:.1} ms); one replica sustains {:.2} requests/s of this mix",
+            r * dep.gpus(), dep.model.name, dep.gpus(), dep.gpu.name, dep.layout.name(), a.percentile, a.slo_ttft_ms, a.slo_tpot_ms, out.ttft_ms.p99, out.tpot_ms.p99, max_rps
         )),
         None => output::line(&format!("no fleet meets the SLO: {}", out.reason.unwrap_or_default())),
     }

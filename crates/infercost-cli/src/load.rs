@@ -10,9 +10,9 @@ use infercost_core::transform::Diurnal;
 use infercost_core::Workload;
 use infercost_cost::Catalog;
 use infercost_io::{parse_trace, read_trace, ReadReport, FORMAT_NAMES};
-use infercost_perf::layout::{choose_tp, FitLimits};
+use infercost_perf::layout::{choose_layout, FitLimits, LayoutRequest};
 use infercost_perf::{
-    Deployment, EngineCatalog, EngineProfile, GpuCatalog, ModelCatalog, ModelSpec,
+    Deployment, EngineCatalog, EngineProfile, GpuCatalog, Layout, ModelCatalog, ModelSpec,
 };
 use infercost_sim::EngineConfig;
 use std::path::{Path, PathBuf};
@@ -70,8 +70,8 @@ pub(crate) fn fitting_deployment(a: &DeployArgs) -> Result<Deployment> {
     Ok(d)
 }
 
-/// Builds a deployment served by `--engine`; also returns the smallest TP that fits.
-pub(crate) fn deployment(a: &DeployArgs) -> Result<(Deployment, Option<u32>)> {
+/// Builds a deployment served by `--engine`; also returns the smallest layout that fits.
+pub(crate) fn deployment(a: &DeployArgs) -> Result<(Deployment, Option<Layout>)> {
     let model = load_model(&a.model)?;
     let gpu = GpuCatalog::embedded().get(&a.gpu)?.clone();
     let (w, kv) = (a.weights.into(), a.kv_dtype.into());
@@ -87,9 +87,20 @@ pub(crate) fn deployment(a: &DeployArgs) -> Result<(Deployment, Option<u32>)> {
         max_batched_tokens: max_batched_tokens(a) as u64,
         max_model_len: a.max_model_len,
     };
-    let choice = choose_tp(a.tp, &model, &gpu, w, kv, &limits);
+    for (flag, v) in [("--tp", a.tp), ("--pp", a.pp), ("--ep", a.ep)] {
+        if v == Some(0) {
+            anyhow::bail!("{flag} must be at least 1, got 0");
+        }
+    }
+    let req = LayoutRequest {
+        tp: a.tp,
+        pp: a.pp,
+        ep: a.ep,
+        attention_dp: a.attention_dp,
+    };
+    let choice = choose_layout(&req, &model, &gpu, w, kv, &limits);
     Ok((
-        Deployment::for_engine(model, gpu, choice.tp, w, kv, &profile)?,
+        Deployment::for_engine(model, gpu, choice.layout, w, kv, &profile)?,
         choice.smallest_fitting,
     ))
 }

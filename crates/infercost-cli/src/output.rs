@@ -106,7 +106,7 @@ fn hint(e: &anyhow::Error) -> Option<&'static str> {
     use infercost_io::IoError;
     use infercost_perf::PerfError;
     use infercost_sim::SimError;
-    let fits = "try a larger --tp, --weights fp8, or a GPU with more memory (`infercost gpu list`)";
+    let fits = "try a larger --tp or --pp, --weights fp8, or a GPU with more memory (`infercost gpu list`)";
     let format =
         "pass --format csv or --format jsonl with --col-time, --col-input and --col-output";
     let too_big = e.chain().any(|c| {

@@ -211,9 +211,14 @@ fn bad_input_is_exit_code_2_with_a_message_that_names_it() {
         // A deployment that does not fit is refused with what would make it fit, and then what to try.
         (
             vec!["model", "step", "llama-3.1-405b", "--gpu", "h100-sxm", "--tp", "1", "--decode-batch", "1"],
-            "error: llama-3.1-405b does not fit on 1× h100-sxm: 691.5 GiB short per GPU for one 8192-token sequence; no TP within one h100-sxm node fits in bf16; try --weights fp8 or a larger GPU\nhint: try a larger --tp, --weights fp8, or a GPU with more memory (`infercost gpu list`)\n",
+            "error: llama-3.1-405b does not fit on 1× h100-sxm: 691.5 GiB short per GPU for one 8192-token sequence; it needs at least TP8×PP2 (16 GPUs) on h100-sxm\nhint: try a larger --tp or --pp, --weights fp8, or a GPU with more memory (`infercost gpu list`)\n",
         ),
         (vec!["model", "show", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "3"], "error: tensor parallelism must be a power of two (1, 2, 4, 8), got 3\n"),
+        // Layouts that cannot run say why.
+        (vec!["model", "show", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "2", "--ep", "2"], "error: expert parallelism needs a mixture-of-experts model; llama-3.1-8b is dense\n"),
+        (vec!["model", "show", "llama-3.1-8b", "--gpu", "h100-sxm", "--pp", "33"], "error: pipeline parallelism 33 must be between 1 and llama-3.1-8b's 32 layers\n"),
+        (vec!["model", "show", "mixtral-8x7b", "--gpu", "h100-sxm", "--tp", "8", "--ep", "16"], "error: expert parallelism 16 must divide the 8 GPUs of a stage (--ep at most --tp; each expert is split --tp/--ep ways)\n"),
+        (vec!["model", "step", "llama-3.1-70b", "--gpu", "h100-sxm", "--tp", "16", "--decode-batch", "1"], "error: tensor parallelism 16 is more than the 8 GPUs in one h100-sxm node; span nodes with --pp (or --attention-dp for a MoE model)\n"),
         (vec!["cost", "--gpus", "8", "--hours", "-1", "--busy-fraction", "0.5"], "error: hours must be between 0 and 730 (one month), got -1\n"),
         (
             vec!["simulate", "--trace", "embedded:nope", "llama-3.1-8b", "--gpu", "h100-sxm", "--replicas", "1"],
@@ -286,20 +291,50 @@ fn infercost_default_scenario() -> String {
 
 #[test]
 fn model_show_reports_a_deployment_that_does_not_fit() {
-    let v = json(&infercost(
-        &[
-            "model",
-            "show",
-            "llama-3.1-405b",
-            "--gpu",
-            "h100-sxm",
-            "--json",
-        ],
-        &root(),
-    ));
-    assert_eq!(v["fits"], false);
-    assert!(v["min_tp"].is_null());
+    let show = |args: &[&str]| {
+        let mut all = vec!["model", "show"];
+        all.extend_from_slice(args);
+        all.push("--json");
+        json(&infercost(&all, &root()))
+    };
+    // 810 GB of bf16 weights fit no 8-GPU node but two nodes: model show uses that layout and says so.
+    let v = show(&["llama-3.1-405b", "--gpu", "h100-sxm"]);
+    assert_eq!(v["fits"], true);
+    assert_eq!(
+        (v["min_gpus"].as_u64(), v["gpus"].as_u64()),
+        (Some(16), Some(16))
+    );
+    assert_eq!(
+        (v["layout"]["tp"].as_u64(), v["layout"]["pp"].as_u64()),
+        (Some(8), Some(2))
+    );
+    assert_eq!(v["layout"]["nodes"].as_u64(), Some(2));
+    assert!(v["min_tp"].is_null(), "no single-node TP fits");
+    // DeepSeek-V3 in fp8 (671 GB) fits on H100 only across two nodes.
+    let v = show(&["deepseek-v3", "--gpu", "h100-sxm", "--weights", "fp8"]);
+    assert_eq!(
+        (v["fits"].as_bool(), v["min_gpus"].as_u64()),
+        (Some(true), Some(16))
+    );
+    assert_eq!((v["nodes"].as_u64(), v["pp"].as_u64()), (Some(2), Some(2)));
+    // One node, asked for, does not fit: the hint names the layout that would.
+    let v = show(&["llama-3.1-405b", "--gpu", "h100-sxm", "--tp", "8"]);
+    assert_eq!(
+        (v["fits"].as_bool(), v["min_gpus"].as_u64()),
+        (Some(false), Some(16))
+    );
     assert!(v["missing_gib"].as_f64().unwrap() > 0.0);
+    assert!(v["hint"].as_str().unwrap().contains("TP8×PP2"), "{v}");
+    // Nothing within 8 nodes holds a 100 M-token sequence.
+    let v = show(&[
+        "llama-3.1-8b",
+        "--gpu",
+        "l4",
+        "--max-model-len",
+        "100000000",
+    ]);
+    assert_eq!(v["fits"], false);
+    assert!(v["min_gpus"].is_null() && v["layout"].is_null());
     assert!(v["hint"].as_str().unwrap().contains("fp8"));
     let v = json(&infercost(
         &[

@@ -41,6 +41,22 @@ impl SimTime {
             SimTime(0)
         }
     }
+    /// A span of at least one nanosecond from a duration in seconds, rounded to the nearest nanosecond (halves
+    /// away from zero, as `f64::round`); negative or NaN durations give one nanosecond. The engine's hot loop
+    /// times every iteration with it: it rounds without the library call `f64::round` compiles to on baseline
+    /// x86-64.
+    #[inline]
+    pub fn span_at_least_1ns(s: f64) -> Self {
+        let x = s * 1e9;
+        // Truncation saturates (NaN and negatives to 0), and `x - t` is exact: it is `x`'s fraction.
+        let t = x as u64;
+        let rounded = if x - t as f64 >= 0.5 {
+            t.saturating_add(1)
+        } else {
+            t
+        };
+        SimTime(rounded.max(1))
+    }
     /// From whole seconds.
     pub fn from_secs(s: u64) -> Self {
         SimTime(s.saturating_mul(Self::NS_PER_S))
@@ -143,6 +159,34 @@ pub const HOURS_PER_MONTH: f64 = 730.0;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_round_as_f64_round_does() {
+        let mut rng = crate::Rng::new(7);
+        let mut cases = vec![
+            0.0,
+            -1.0,
+            f64::NAN,
+            0.4999e-9,
+            0.5e-9,
+            1.5e-9,
+            2.5e-9,
+            1e-3,
+            4.0e9,
+            1e30,
+        ];
+        for _ in 0..100_000 {
+            // Durations from a nanosecond to an hour, and exact halves of a nanosecond.
+            let e = (rng.next_u64() % 13) as i32 - 9;
+            let x = (rng.next_u64() % 1_000_000) as f64 / 1e3 * 10f64.powi(e);
+            cases.push(x);
+            cases.push(((rng.next_u64() % 1_000_000) as f64 + 0.5) / 1e9);
+        }
+        for s in cases {
+            let want = (s * 1e9).round().max(1.0) as u64;
+            assert_eq!(SimTime::span_at_least_1ns(s).0, want, "{s:e}");
+        }
+    }
 
     #[test]
     fn time_conversions_round_trip() {

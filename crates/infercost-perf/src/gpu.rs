@@ -26,6 +26,11 @@ pub struct Gpu {
     pub link_gb_per_s: f64,
     /// GPUs in one node (the largest tensor-parallel group).
     pub gpus_per_node: u32,
+    /// Per-GPU one-direction inter-node network bandwidth (InfiniBand/EFA class), GB/s: what a replica spanning
+    /// nodes sends its pipeline activations and expert all-to-all over.
+    pub inter_node_gb_per_s: f64,
+    /// Latency of one inter-node transfer, µs.
+    pub inter_node_latency_us: f64,
     /// Which measured GPU's kernel fits apply (`h100`, `h200`, `b200`, `l40s` or `a100`; data/kernel_fits.toml).
     pub calibrated_on: String,
     /// Where the figures come from.
@@ -68,6 +73,8 @@ impl GpuCatalog {
                 g.bf16_tflops,
                 g.fp8_tflops,
                 g.link_gb_per_s,
+                g.inter_node_gb_per_s,
+                g.inter_node_latency_us,
             ];
             let fp4_bad = g.fp4_tflops.is_some_and(|v| !(v.is_finite() && v > 0.0));
             if positive.iter().any(|v| !(v.is_finite() && *v > 0.0))

@@ -1,18 +1,23 @@
 //! The iteration-time model: how long one continuous-batching iteration takes on a deployment.
 //!
-//! time = max(GPU, host launches) + step, where GPU = max(GEMM compute, weight reads) + max(attention compute,
-//! KV-cache reads) + communication + per-layer overhead, compute = FLOPs / (peak × efficiency(tokens)), memory =
-//! bytes / (bandwidth × efficiency),
-//! communication = two ring all-reduces per layer under tensor parallelism, host launches = the CPU time of
-//! launching every kernel when the iteration runs eagerly (no CUDA graph captured for it; 0 otherwise), and step =
-//! the engine's per-iteration CPU work. Efficiencies (per engine, GPU and dtype: [`crate::engine`]) are at most 1
-//! and overheads non-negative, so no prediction beats the roofline at 100% of peak.
+//! One pipeline stage's slot on one micro-batch takes max(GPU, host launches) + step, where GPU = max(GEMM
+//! compute, weight reads) + max(attention compute, KV-cache reads) + communication + per-layer overhead, compute =
+//! FLOPs / (peak × efficiency(tokens)), memory = bytes / (bandwidth × efficiency), communication = the stage's two
+//! ring all-reduces per layer under tensor parallelism and the expert all-to-all under EP, host launches = the CPU
+//! time of launching the stage's kernels when the micro-batch runs eagerly (no CUDA graph captured for it; 0
+//! otherwise), and step = the engine's per-iteration CPU work. An iteration is `pp` such slots plus the sends
+//! between stages ([`crate::parallel`]); without a pipeline, one slot on the whole batch. Efficiencies (per engine,
+//! GPU and dtype: [`crate::engine`]) are at most 1 and overheads non-negative, so no prediction beats the roofline
+//! at 100% of peak. Deployments are built in `build.rs`.
+
+mod build;
 
 use crate::calibrate::Efficiency;
 pub use crate::dtype::{Dtype, WEIGHT_ONLY_COMPUTE};
-use crate::engine::{self, EngineProfile, KernelFits};
+use crate::engine::EngineProfile;
 use crate::gpu::Gpu;
 use crate::model::ModelSpec;
+use crate::parallel::{Layout, Pipeline};
 use crate::PerfError;
 use serde::Serialize;
 
@@ -124,16 +129,19 @@ impl DecodeLine {
     }
 }
 
-/// A model served on `tp` GPUs of one type with given dtypes: everything the iteration model needs,
-/// precomputed so that one evaluation costs a few dozen floating-point operations.
+/// A model served on one replica's GPUs of one type (a [`Layout`]) with given dtypes: everything the iteration
+/// model needs, precomputed so that one evaluation costs a few dozen floating-point operations. The per-GPU
+/// figures are those of the slowest pipeline stage.
 #[derive(Debug, Clone)]
 pub struct Deployment {
     /// The model.
     pub model: ModelSpec,
     /// The GPU.
     pub gpu: Gpu,
-    /// Tensor-parallel degree.
+    /// Tensor-parallel degree (GPUs per pipeline stage).
     pub tp: u32,
+    /// The whole layout: TP, pipeline stages, expert parallelism, data-parallel attention.
+    pub layout: Layout,
     /// Weight dtype.
     pub weights: Dtype,
     /// KV-cache dtype.
@@ -163,211 +171,23 @@ pub struct Deployment {
     comm_per_token: f64,
     comm_fixed: f64,
     window_pairs_per_token: f64,
-}
-
-/// Refuses a layout that cannot run: a TP that is not a power of two, exceeds a node or does not divide the
-/// heads, a 4-bit KV cache, or fp4 weights on a GPU without fp4 tensor cores.
-fn check_layout(
-    model: &ModelSpec,
-    gpu: &Gpu,
-    tp: u32,
-    weights: Dtype,
-    kv: Dtype,
-) -> Result<(), PerfError> {
-    if tp == 0 || !tp.is_power_of_two() {
-        return Err(PerfError::Deployment(format!(
-            "tensor parallelism must be a power of two (1, 2, 4, 8), got {tp}"
-        )));
-    }
-    if tp > gpu.gpus_per_node {
-        return Err(PerfError::Deployment(format!(
-            "tensor parallelism {tp} is more than the {} GPUs in one {} node",
-            gpu.gpus_per_node, gpu.name
-        )));
-    }
-    if !model.n_q.is_multiple_of(tp) {
-        return Err(PerfError::Deployment(format!(
-            "tensor parallelism {tp} does not divide {}'s {} attention heads",
-            model.name, model.n_q
-        )));
-    }
-    if !matches!(kv, Dtype::Bf16 | Dtype::Fp8) {
-        return Err(PerfError::Deployment(
-            "the KV cache dtype must be bf16 or fp8".into(),
-        ));
-    }
-    if weights == Dtype::Fp4 && gpu.fp4_tflops.is_none() {
-        return Err(PerfError::Deployment(format!(
-            "fp4 weights need fp4 tensor cores, which {} lacks; GPUs that have them: {}. On {} use --weights \
-             fp4-wo (fp4 weights dequantised to bf16) or int4",
-            gpu.name,
-            crate::gpu::GpuCatalog::embedded().with_fp4(),
-            gpu.name
-        )));
-    }
-    Ok(())
-}
-
-/// The mixture-of-experts shape: routed layers, experts per layer, parameters per expert, experts per token
-/// (a dense model: none routed, one "expert" of everything).
-struct MoeShape {
-    layers: f64,
-    experts: f64,
-    expert_params: f64,
-    top: f64,
-}
-
-impl MoeShape {
-    fn of(model: &ModelSpec) -> MoeShape {
-        match model.moe {
-            Some(m) => MoeShape {
-                layers: model.moe_layers() as f64,
-                experts: m.experts as f64,
-                expert_params: model.expert_params() as f64,
-                top: m.top_k as f64,
-            },
-            None => MoeShape {
-                layers: 0.0,
-                experts: 1.0,
-                expert_params: 0.0,
-                top: 1.0,
-            },
-        }
-    }
-}
-
-/// KV-cache bytes per token per GPU. Under TP k the KV heads split k ways, but each rank keeps at least one
-/// head; the MLA latent is replicated.
-fn kv_bytes_per_token(model: &ModelSpec, kv: Dtype, t: f64) -> f64 {
-    let kv_split = match model.attention {
-        crate::model::Attention::Gqa { n_kv } => (n_kv as f64 / t).ceil() / n_kv as f64,
-        crate::model::Attention::Mla { .. } => 1.0,
-    };
-    model.kv_elements_per_token() as f64 * kv.bytes() * kv_split
-}
-
-/// Tensor-parallel communication: seconds per token and fixed seconds per iteration of the two ring
-/// all-reduces per layer (none without TP).
-fn comm_costs(model: &ModelSpec, gpu: &Gpu, eff: &Efficiency, tp: u32) -> (f64, f64) {
-    if tp <= 1 {
-        return (0.0, 0.0);
-    }
-    let t = tp as f64;
-    let link = gpu.link_gb_per_s * 1e9 * eff.link;
-    let ring = 2.0 * (t - 1.0) / t;
-    let allreduces = 2.0 * model.layers as f64;
-    (
-        allreduces * ring * model.hidden as f64 * 2.0 / link,
-        allreduces * (2.0 * (t - 1.0) * eff.link_latency_s + eff.all_reduce_fixed_s),
-    )
-}
-
-/// Attention FLOPs per token of the sliding-window layers over their whole window (0 without them).
-fn window_pairs_per_token(model: &ModelSpec) -> f64 {
-    match model.sliding {
-        Some((n, w)) => model.attention_flops_per_pair_layer() * n as f64 * w as f64,
-        None => 0.0,
-    }
+    // Layout terms (crate::parallel): KV bytes one sequence's token needs on the GPU that holds it, the share of
+    // the per-layer costs a stage pays, and the pipeline.
+    kv_seq_bytes_token: f64,
+    stage_fraction: f64,
+    pipe: Pipeline,
 }
 
 impl Deployment {
-    /// Builds a deployment served by the default engine (vLLM); refuses a TP that does not divide the heads or
-    /// exceeds a node, and a dtype the GPU cannot run.
-    pub fn new(
-        model: ModelSpec,
-        gpu: Gpu,
-        tp: u32,
-        weights: Dtype,
-        kv: Dtype,
-    ) -> Result<Deployment, PerfError> {
-        Deployment::for_engine(
-            model,
-            gpu,
-            tp,
-            weights,
-            kv,
-            engine::EngineCatalog::default_engine(),
-        )
+    /// GPUs per replica.
+    pub fn gpus(&self) -> u32 {
+        self.layout.gpus()
     }
 
-    /// The same deployment served by another engine.
-    pub fn with_engine(&self, e: &EngineProfile) -> Result<Deployment, PerfError> {
-        Deployment::for_engine(
-            self.model.clone(),
-            self.gpu.clone(),
-            self.tp,
-            self.weights,
-            self.kv,
-            e,
-        )
-    }
-
-    /// Builds a deployment served by engine `e`: its kernel fits, overheads and launch behaviour.
-    pub fn for_engine(
-        model: ModelSpec,
-        gpu: Gpu,
-        tp: u32,
-        weights: Dtype,
-        kv: Dtype,
-        e: &EngineProfile,
-    ) -> Result<Deployment, PerfError> {
-        check_layout(&model, &gpu, tp, weights, kv)?;
-        let fits = KernelFits::embedded();
-        let (peak, table) = weights.gemm_on(&gpu);
-        let eff = engine::efficiency(e, &gpu, table, fits);
-        let t = tp as f64;
-        // Eager launches per iteration on the host: every layer's kernels, and its two all-reduces at the
-        // eager table's latency.
-        let launch_host_s = model.layers as f64
-            * (e.kernels_per_layer.value as f64 * e.launch_s.value
-                + 2.0 * engine::eager_all_reduce_s(&gpu, tp, fits));
-        let wb = weights.bytes();
-        let moe = MoeShape::of(&model);
-        let routed_total = moe.layers * moe.experts * moe.expert_params;
-        let dense_params = model.params_total() as f64 - routed_total;
-        let (comm_per_token, comm_fixed) = comm_costs(&model, &gpu, &eff, tp);
-        let window_pairs_per_token = window_pairs_per_token(&model);
-        Ok(Deployment {
-            peak_flops: peak,
-            compute_scale: if weights.weight_only_on(&gpu) {
-                WEIGHT_ONLY_COMPUTE
-            } else {
-                1.0
-            },
-            graph_max_tokens: if e.cuda_graphs.value {
-                e.graph_max_batch.value as f64
-            } else {
-                0.0
-            },
-            launch_host_s,
-            engine: e.clone(),
-            bandwidth: gpu.hbm_tb_per_s * 1e12,
-            flops_per_token: 2.0 * model.layer_params_active() as f64 / t
-                + window_pairs_per_token / t,
-            flops_routed_per_token: 2.0 * moe.layers * moe.top * moe.expert_params / t,
-            routed_share: moe.top / moe.experts,
-            flops_head: 2.0 * model.hidden as f64 * model.vocab as f64 / t,
-            flops_attention_pair: model.attention_flops_per_pair() / t,
-            dense_weight_bytes: dense_params * wb / t,
-            expert_bytes: moe.expert_params * wb / t,
-            moe_layers: moe.layers,
-            experts: moe.experts,
-            ln_miss: if model.moe.is_some() {
-                (1.0 - moe.top / moe.experts).ln()
-            } else {
-                0.0
-            },
-            kv_bytes_token: kv_bytes_per_token(&model, kv, t),
-            comm_per_token,
-            comm_fixed,
-            window_pairs_per_token,
-            model,
-            gpu,
-            tp,
-            weights,
-            kv,
-            eff,
-        })
+    /// KV-cache bytes one token of a sequence takes on the GPU that holds the sequence (under data-parallel
+    /// attention the whole token's KV; under TP its share of the heads).
+    pub fn kv_bytes_per_sequence_token(&self) -> f64 {
+        self.kv_seq_bytes_token
     }
 
     /// Weight bytes per GPU.
@@ -412,28 +232,35 @@ impl Deployment {
         util: f64,
         max_batched_tokens: u64,
         max_model_len: u32,
-        min_tp: Option<u32>,
+        min_layout: Option<Layout>,
     ) -> Result<(), PerfError> {
-        let need = max_model_len as f64 * self.kv_bytes_token;
+        let need = max_model_len as f64 * self.kv_seq_bytes_token;
         let free = self.free_bytes(util, max_batched_tokens);
         if free >= need {
             return Ok(());
         }
-        let hint = match min_tp {
-            Some(t) => format!("it needs at least TP {t} on {}", self.gpu.name),
+        let hint = match min_layout {
+            Some(l) => format!(
+                "it needs at least {} ({} GPUs) on {}",
+                l.name(),
+                l.gpus(),
+                self.gpu.name
+            ),
             None if self.weights == Dtype::Bf16 => format!(
-                "no TP within one {} node fits in bf16; try --weights fp8 or a larger GPU",
+                "no layout up to {} {} nodes fits in bf16; try --weights fp8 or a larger GPU",
+                crate::layout::MAX_NODES,
                 self.gpu.name
             ),
             None => format!(
-                "no TP within one {} node fits; try a larger GPU",
+                "no layout up to {} {} nodes fits; try a larger GPU",
+                crate::layout::MAX_NODES,
                 self.gpu.name
             ),
         };
         Err(PerfError::DoesNotFit {
             model: self.model.name.clone(),
             gpu: self.gpu.name.clone(),
-            tp: self.tp,
+            gpus: self.gpus(),
             missing_gib: (need - free) / (1u64 << 30) as f64,
             max_model_len,
             hint,
@@ -492,6 +319,13 @@ impl Deployment {
         self.model.layers as f64 * per_layer
     }
 
+    /// One pipeline stage's fixed GPU costs on one micro-batch: its layers' share of the per-layer costs (exactly
+    /// `overhead` without a pipeline; the engine's per-step CPU work is [`Self::step`], paid per micro-batch).
+    #[inline]
+    fn stage_overhead(&self, tokens: f64) -> f64 {
+        self.overhead(tokens) * self.stage_fraction
+    }
+
     /// The time of one iteration.
     #[inline]
     pub fn iteration(&self, b: &Batch) -> IterationTime {
@@ -509,14 +343,17 @@ impl Deployment {
                 roofline_s: 0.0,
             };
         }
-        let heads = (b.prefill_seqs + b.decode_seqs) as f64;
+        // One stage's work on one micro-batch (the whole batch without a pipeline), then `pp` stage slots.
+        let seqs = (b.prefill_seqs + b.decode_seqs) as f64;
+        let mb = self.pipe.micro_batches(seqs);
+        let (p, all_tokens, tokens, heads) = (self.pipe.stages, tokens, tokens / mb, seqs / mb);
         let linear_flops = self.flops_per_token * tokens + self.flops_head * heads;
         let attention_flops =
-            self.flops_attention_pair * (b.prefill_attention_pairs + b.decode_context as f64);
+            self.flops_attention_pair * (b.prefill_attention_pairs + b.decode_context as f64) / mb;
         let flops = linear_flops + attention_flops;
         let weight_bytes = self.weight_bytes_touched(tokens);
         let kv_bytes =
-            self.kv_bytes_token * ((b.decode_context + b.prefill_cached) as f64 + tokens);
+            self.kv_bytes_token * ((b.decode_context + b.prefill_cached) as f64 + all_tokens) / mb;
         let bytes = weight_bytes + kv_bytes;
         // Each kernel is bound by its own resource: the GEMMs stream the weights (or fill the tensor cores with the
         // batch's tokens), attention streams the KV cache. A prefill chunk's compute-bound GEMMs do not hide the
@@ -526,46 +363,48 @@ impl Deployment {
         let attention_compute =
             attention_flops / (self.peak_flops * self.compute_efficiency(tokens));
         let attention_memory = kv_bytes / (self.bandwidth * self.eff.attention_memory);
-        let compute_s = gemm_compute + attention_compute;
-        let memory_s = gemm_memory + attention_memory;
         let gemm_s = gemm_compute.max(gemm_memory);
         let attention_s = attention_compute.max(attention_memory);
         let comm_s = self.comm_per_token * tokens + self.comm_fixed;
-        let gpu_overhead_s = self.overhead(tokens);
+        let gpu_overhead_s = self.stage_overhead(tokens);
+        // Each stage slot takes the longer of the stage's GPU work and its host's eager launches, and each
+        // micro-batch is a step the engine schedules of its own; the sends between stages come on top.
+        let slot = (gemm_s + attention_s + comm_s + gpu_overhead_s).max(self.launch_host(tokens));
         let step_s = self.step(heads);
-        let launch_s = self.launch_host(tokens);
-        let roofline_s = (flops / self.peak_flops).max(bytes / self.bandwidth);
+        let sends = self.pipe.sends(tokens);
         IterationTime {
-            total_s: (gemm_s + attention_s + comm_s + gpu_overhead_s).max(launch_s) + step_s,
-            compute_s,
-            memory_s,
-            gemm_s,
-            attention_s,
-            comm_s,
-            overhead_s: gpu_overhead_s + step_s,
-            launch_s,
-            roofline_s,
+            total_s: p * (slot + step_s) + sends,
+            compute_s: p * (gemm_compute + attention_compute),
+            memory_s: p * (gemm_memory + attention_memory),
+            gemm_s: p * gemm_s,
+            attention_s: p * attention_s,
+            comm_s: p * comm_s + sends,
+            overhead_s: p * (gpu_overhead_s + step_s),
+            launch_s: p * self.launch_host(tokens),
+            roofline_s: p * (flops / self.peak_flops).max(bytes / self.bandwidth),
         }
     }
 
     /// The decode-only iteration time of `seqs` sequences as a linear function of their total context.
     pub fn decode_line(&self, seqs: u64) -> DecodeLine {
-        let n = seqs as f64;
+        // Per micro-batch of a pipeline stage, times the stages, as `iteration` (exactly it without a pipeline).
+        let mb = self.pipe.micro_batches(seqs as f64);
+        let (p, n) = (self.pipe.stages, seqs as f64 / mb);
         let ce = self.peak_flops * self.compute_efficiency(n);
         let bw = self.bandwidth * self.eff.memory;
         let attention_bw = self.bandwidth * self.eff.attention_memory;
-        let gpu_fixed = self.comm_per_token * n + self.comm_fixed + self.overhead(n);
+        let gpu_fixed = self.comm_per_token * n + self.comm_fixed + self.stage_overhead(n);
         // The GEMMs' time does not depend on the context; attention's grows with it (see `iteration`).
         let gemms = self
             .compute_s((self.flops_per_token + self.flops_head) * n, n)
             .max(self.weight_bytes_touched(n) / bw);
         DecodeLine {
-            c0: gemms,
-            c1: self.flops_attention_pair / ce,
-            m0: gemms + self.kv_bytes_token * n / attention_bw,
-            m1: self.kv_bytes_token / attention_bw,
-            fixed: gpu_fixed + self.step(n),
-            floor: (self.launch_host(n) - gpu_fixed).max(0.0),
+            c0: p * gemms,
+            c1: p * (self.flops_attention_pair / mb) / ce,
+            m0: p * (gemms + self.kv_bytes_token * n / attention_bw),
+            m1: p * (self.kv_bytes_token / mb) / attention_bw,
+            fixed: p * (gpu_fixed + self.step(n)) + self.pipe.sends(n),
+            floor: p * (self.launch_host(n) - gpu_fixed).max(0.0),
         }
     }
 

@@ -12,11 +12,13 @@ pub mod iteration;
 pub mod kernel_fit;
 pub mod layout;
 pub mod model;
+pub mod parallel;
 
 pub use engine::{EngineCatalog, EngineProfile};
 pub use gpu::{Gpu, GpuCatalog};
 pub use iteration::{Batch, DecodeLine, Deployment, Dtype, IterationTime};
 pub use model::{ModelCatalog, ModelSpec};
+pub use parallel::Layout;
 
 use thiserror::Error;
 
@@ -53,14 +55,14 @@ pub enum PerfError {
     #[error("{0}")]
     Deployment(String),
     /// A deployment whose weights leave no room for one sequence's KV cache.
-    #[error("{model} does not fit on {tp}× {gpu}: {missing_gib:.1} GiB short per GPU for one {max_model_len}-token sequence; {hint}")]
+    #[error("{model} does not fit on {gpus}× {gpu}: {missing_gib:.1} GiB short per GPU for one {max_model_len}-token sequence; {hint}")]
     DoesNotFit {
         /// Model name.
         model: String,
         /// GPU name.
         gpu: String,
-        /// Tensor-parallel degree.
-        tp: u32,
+        /// GPUs in the replica.
+        gpus: u32,
         /// Memory missing per GPU.
         missing_gib: f64,
         /// The sequence length that must fit.

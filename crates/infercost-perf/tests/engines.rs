@@ -3,13 +3,13 @@
 //! vLLM's graphs let it scale; fp4 runs only where fp4 tensor cores exist; weight-only dtypes pay for their
 //! dequantisation when compute-bound.
 
-use infercost_perf::{Batch, Deployment, Dtype, EngineCatalog, GpuCatalog, ModelCatalog};
+use infercost_perf::{Batch, Deployment, Dtype, EngineCatalog, GpuCatalog, Layout, ModelCatalog};
 
 fn dep(model: &str, gpu: &str, tp: u32, w: Dtype, engine: &str) -> Deployment {
     Deployment::for_engine(
         ModelCatalog::get(model).unwrap(),
         GpuCatalog::embedded().get(gpu).unwrap().clone(),
-        tp,
+        Layout::tp(tp),
         w,
         Dtype::Bf16,
         EngineCatalog::embedded().get(engine).unwrap(),

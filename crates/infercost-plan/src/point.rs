@@ -2,7 +2,7 @@
 //! to serve every user group — one fleet for everyone, or a fleet per jurisdiction — so that the headline, the
 //! placement and every analysis read the same answer.
 //!
-//! A point is sized in phases, one module each: the layouts (TP) to try ([`layout`]), the capacity phase that
+//! A point is sized in phases, one module each: the layouts (TP, PP, EP, attention-DP) to try ([`layout`]), the capacity phase that
 //! sizes them by simulation ([`sizing`]), the provisioning policies and their bills ([`policy`]), the placements
 //! of user groups on jurisdictions ([`placement`]) and the point's result ([`assemble`]). A mixed-GPU point is
 //! built from the single types' points ([`mix`]).
@@ -20,7 +20,7 @@ use crate::scenario::Scenario;
 use crate::uncertainty::Uncertainty;
 use infercost_core::{Rng, Workload};
 use infercost_cost::{Catalog, Plan};
-use infercost_perf::Deployment;
+use infercost_perf::{Deployment, Layout};
 use infercost_sim::EngineConfig;
 use sizing::{size, Sizing};
 
@@ -36,28 +36,39 @@ pub(crate) struct Setup {
     /// Whether this is the first listed dtype's setup (the one points are planned for).
     pub(crate) primary: bool,
     pub(crate) dep: Option<Deployment>,
-    pub(crate) tp: u32,
+    pub(crate) layout: Layout,
     pub(crate) failure: Option<String>,
 }
 
 impl Setup {
-    /// The setup's deployment at tensor parallelism `tp` (its own when `tp` is its TP), in the setup's weight dtype
-    /// and served by its engine; `None` when it has none or that layout does not exist.
-    pub(crate) fn at_tp(&self, s: &Scenario, tp: u32) -> Option<Deployment> {
+    /// The setup's deployment in `layout` (its own when `layout` is its layout), in the setup's weight dtype and
+    /// served by its engine; `None` when it has none or that layout does not exist.
+    pub(crate) fn at_layout(&self, layout: Layout) -> Option<Deployment> {
         let dep = self.dep.as_ref()?;
-        if tp == dep.tp {
+        if layout == dep.layout {
             return Some(dep.clone());
         }
-        let d = &s.deployments[self.deployment];
-        Deployment::for_engine(
-            dep.model.clone(),
-            dep.gpu.clone(),
-            tp,
-            self.weights,
-            d.kv_dtype,
-            &dep.engine,
-        )
-        .ok()
+        dep.at_layout(layout).ok()
+    }
+}
+
+pub(crate) use layout::layouts;
+
+/// Records a layout in a point's `tp`, `pp`, `ep` and `attention_dp`.
+pub(crate) fn set_layout(point: &mut Point, l: Layout) {
+    point.tp = l.tp;
+    point.pp = l.pp;
+    point.ep = l.ep;
+    point.attention_dp = l.attention_dp;
+}
+
+/// A point's layout, from its `tp`, `pp`, `ep` and `attention_dp`.
+pub(crate) fn layout_of(point: &Point) -> Layout {
+    Layout {
+        tp: point.tp,
+        pp: point.pp,
+        ep: point.ep,
+        attention_dp: point.attention_dp,
     }
 }
 
@@ -66,8 +77,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) scenario: &'a Scenario,
     pub(crate) pilot: &'a Workload,
     pub(crate) catalog: &'a Catalog,
-    /// One replica's capacity (requests/s) for a setup, context and TP.
-    pub(crate) capacity: &'a (dyn Fn(usize, f64, u32) -> f64 + Sync),
+    /// One replica's capacity (requests/s) for a setup, context and layout.
+    pub(crate) capacity: &'a (dyn Fn(usize, f64, Layout) -> f64 + Sync),
     pub(crate) pilot_rate: f64,
     pub(crate) weights: [f64; 24],
     /// The Monte Carlo draws to take around the point, if any (`plan --uncertainty`).
@@ -139,7 +150,7 @@ pub(crate) fn eval_point(
     let whole = match size(ctx, setup_index, setup, coords, s.slo.ttft_ms, seed) {
         Ok(sz) => sz,
         Err(u) => {
-            point.tp = u.tp;
+            set_layout(&mut point, u.layout);
             point.simulations = u.sims;
             point.ttft_ms = u.cap.sim.ttft_ms;
             point.tpot_ms = u.cap.sim.tpot_ms;

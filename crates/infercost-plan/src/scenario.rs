@@ -44,6 +44,33 @@ pub struct Deployment {
     pub fine_tuned: bool,
     /// Fixed TP, or the smallest that fits.
     pub tp: Option<u32>,
+    /// Fixed pipeline stages, or as many as the smallest layout that fits needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pp: Option<u32>,
+    /// Fixed expert parallelism (MoE models), or the planner's choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ep: Option<u32>,
+    /// Data-parallel attention (MoE models): `Some(true)` or `Some(false)` fixes it, `None` lets the planner try
+    /// both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention_dp: Option<bool>,
+}
+
+impl Deployment {
+    /// The layout this deployment asks for, attention-DP off unless it says so.
+    pub fn layout_request(&self) -> infercost_perf::layout::LayoutRequest {
+        infercost_perf::layout::LayoutRequest {
+            tp: self.tp,
+            pp: self.pp,
+            ep: self.ep,
+            attention_dp: self.attention_dp == Some(true),
+        }
+    }
+
+    /// Whether the planner chooses the layout (nothing about it fixed).
+    pub fn layout_free(&self) -> bool {
+        self.tp.is_none() && self.pp.is_none() && self.ep.is_none() && self.attention_dp.is_none()
+    }
 }
 
 /// Engine settings.
@@ -294,6 +321,45 @@ mod tests {
                 "my.toml:{line}: pilot.format: \"nope\" is not a trace format"
             )),
             "{e}"
+        );
+        // Layout keys: a bad value is named with its file, line and key.
+        let layout = |keys: &str| {
+            let text = DEFAULT_SCENARIO
+                .replace("fine_tuned = false", &format!("fine_tuned = false\n{keys}"));
+            let line = text
+                .lines()
+                .position(|l| l == keys.lines().last().unwrap())
+                .unwrap()
+                + 1;
+            (
+                Scenario::parse(&text, "my.toml").map_err(|e| e.to_string()),
+                line,
+            )
+        };
+        let (e, line) = layout("pp = 0");
+        assert_eq!(
+            e.unwrap_err(),
+            format!("my.toml:{line}: deployment.pp: must be at least 1, got 0")
+        );
+        let (e, line) = layout("ep = 3");
+        let e = e.unwrap_err();
+        assert!(
+            e.starts_with(&format!(
+                "my.toml:{line}: deployment.ep: must be a power of two"
+            )),
+            "{e}"
+        );
+        let (e, line) = layout("tp = 8\nattention_dp = true\nep = 4");
+        let e = e.unwrap_err();
+        assert!(
+            e.starts_with(&format!("my.toml:{line}: deployment.ep:")) && e.contains("equal tp (8)"),
+            "{e}"
+        );
+        let (s, _) = layout("tp = 8\npp = 2\nep = 8\nattention_dp = true");
+        let d = &s.unwrap().deployments[1];
+        assert_eq!(
+            (d.tp, d.pp, d.ep, d.attention_dp),
+            (Some(8), Some(2), Some(8), Some(true))
         );
         let text = DEFAULT_SCENARIO.replace("volume = [1, 10", "volume = [-1, 10");
         assert!(Scenario::parse(&text, "x")

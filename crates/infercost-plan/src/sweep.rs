@@ -12,8 +12,8 @@ use infercost_core::stats::trace_stats;
 use infercost_core::transform::Diurnal;
 use infercost_core::Workload;
 use infercost_cost::Catalog;
-use infercost_perf::layout::{choose_tp, FitLimits};
-use infercost_perf::{Deployment, GpuCatalog, ModelSpec};
+use infercost_perf::layout::{choose_layout, FitLimits};
+use infercost_perf::{Deployment, GpuCatalog, Layout, ModelSpec, PerfError};
 
 /// Everything the planner reads; the caller loads files.
 pub struct Inputs<'a> {
@@ -103,27 +103,22 @@ impl<'a> Sweep<'a> {
         &self.catalog
     }
 
-    /// Layouts the capacity search may try for a setup: the smallest TP that fits, then wider within the node
-    /// when the deployment leaves TP to the planner.
-    fn tps(&self, si: usize) -> Vec<u32> {
+    /// Layouts the capacity search may try for a setup (see `point::layouts`).
+    fn layouts(&self, si: usize) -> Vec<Layout> {
         let setup = &self.setups[si];
         let Some(dep) = &setup.dep else {
             return Vec::new();
         };
-        let mut out = vec![setup.tp];
-        let mut tp = setup.tp;
-        while self.inp.scenario.deployments[setup.deployment].tp.is_none()
-            && tp * 2 <= dep.gpu.gpus_per_node
-        {
-            tp *= 2;
-            out.push(tp);
-        }
-        out
+        crate::point::layouts(
+            self.inp.scenario,
+            &self.inp.scenario.deployments[setup.deployment],
+            dep,
+        )
     }
 
-    /// One replica's capacity for a setup at a context and TP, measured once.
-    fn capacity(&self, si: usize, context: f64, tp: u32) -> f64 {
-        let key = (si, context.to_bits(), tp);
+    /// One replica's capacity for a setup at a context and layout, measured once.
+    fn capacity(&self, si: usize, context: f64, layout: Layout) -> f64 {
+        let key = (si, context.to_bits(), layout);
         if let Ok(c) = self.capacities.lock() {
             if let Some((_, v)) = c.iter().find(|(k, _)| *k == key) {
                 return *v;
@@ -134,7 +129,7 @@ impl<'a> Sweep<'a> {
             &self.setups[si],
             self.inp.pilot,
             context,
-            tp,
+            layout,
         );
         if let Ok(mut c) = self.capacities.lock() {
             if !c.iter().any(|(k, _)| *k == key) {
@@ -146,23 +141,23 @@ impl<'a> Sweep<'a> {
 
     /// Measures the capacities a set of points needs, in parallel, before the points are sized.
     fn measure(&self, keys: &[(usize, f64)], threads: usize, tick: &(dyn Fn() + Sync)) {
-        let mut all: Vec<(usize, f64, u32)> = Vec::new();
+        let mut all: Vec<(usize, f64, Layout)> = Vec::new();
         for &(si, c) in keys {
-            for tp in self.tps(si) {
-                if !all.contains(&(si, c, tp)) {
-                    all.push((si, c, tp));
+            for l in self.layouts(si) {
+                if !all.contains(&(si, c, l)) {
+                    all.push((si, c, l));
                 }
             }
         }
-        par_map(&all, threads, |_, &(si, c, tp)| {
-            self.capacity(si, c, tp);
+        par_map(&all, threads, |_, &(si, c, l)| {
+            self.capacity(si, c, l);
             tick();
         });
     }
 
     /// What every point shares, with one replica's capacity measured through the sweep's cache.
     pub(crate) fn with_ctx<R>(&self, f: impl FnOnce(&Ctx) -> R) -> R {
-        let capacity = |si: usize, c: f64, tp: u32| self.capacity(si, c, tp);
+        let capacity = |si: usize, c: f64, l: Layout| self.capacity(si, c, l);
         let ctx = Ctx {
             scenario: self.inp.scenario,
             pilot: self.inp.pilot,
@@ -183,7 +178,7 @@ impl<'a> Sweep<'a> {
         seed: u64,
         uncertainty: Option<&Uncertainty>,
     ) -> Point {
-        let capacity = |si: usize, c: f64, tp: u32| self.capacity(si, c, tp);
+        let capacity = |si: usize, c: f64, l: Layout| self.capacity(si, c, l);
         let ctx = Ctx {
             scenario: self.inp.scenario,
             pilot: self.inp.pilot,
@@ -258,7 +253,7 @@ impl<'a> Sweep<'a> {
 type BetweenCache = std::collections::BTreeMap<(String, u64, u64), Vec<Point>>;
 
 /// A capacity's key: setup, context (as bits) and TP.
-type CapacityKey = (usize, u64, u32);
+type CapacityKey = (usize, u64, Layout);
 
 struct PointTask {
     setup: usize,
@@ -476,20 +471,28 @@ fn setup(
         max_batched_tokens: e.max_batched_tokens as u64,
         max_model_len: e.max_model_len,
     };
-    let choice = choose_tp(d.tp, &model, &gpu, weights, d.kv_dtype, &limits);
-    let (tp, fit_tp) = (choice.tp, choice.smallest_fitting);
-    let built =
-        Deployment::for_engine(model, gpu, tp, weights, d.kv_dtype, e.profile()).and_then(|dep| {
+    let req = d.layout_request();
+    let choice = choose_layout(&req, &model, &gpu, weights, d.kv_dtype, &limits);
+    let (layout, fit) = (choice.layout, choice.smallest_fitting);
+    let built = Deployment::for_engine(model, gpu, layout, weights, d.kv_dtype, e.profile())
+        .and_then(|dep| {
             dep.check_fits(
                 crate::point::memory_fraction(s, &dep),
                 e.max_batched_tokens as u64,
                 e.max_model_len,
-                fit_tp,
+                fit,
             )
             .map(|_| dep)
         });
     let (dep, failure) = match built {
         Ok(dep) => (Some(dep), None),
+        // A layout the scenario fixes and the model cannot take is bad input, not a GPU that does not fit.
+        Err(PerfError::Deployment(why)) if !d.layout_free() => {
+            return Err(PlanError::Invalid(format!(
+                "deployment {:?} on {g}: {why}",
+                d.name
+            )))
+        }
         Err(err) => (None, Some(err.to_string())),
     };
     Ok(Setup {
@@ -499,14 +502,20 @@ fn setup(
         alternatives: Vec::new(),
         primary: true,
         dep,
-        tp,
+        layout,
         failure,
     })
 }
 
-/// One replica's capacity for a setup at a context and TP (0 when the layout does not exist or fit).
-fn replica_capacity(s: &Scenario, setup: &Setup, pilot: &Workload, context: f64, tp: u32) -> f64 {
-    let Some(dep) = setup.at_tp(s, tp) else {
+/// One replica's capacity for a setup at a context and layout (0 when the layout does not exist or fit).
+fn replica_capacity(
+    s: &Scenario,
+    setup: &Setup,
+    pilot: &Workload,
+    context: f64,
+    layout: Layout,
+) -> f64 {
+    let Some(dep) = setup.at_layout(layout) else {
         return 0.0;
     };
     infercost_sim::capacity::replica_capacity(

@@ -227,7 +227,10 @@ fn the_same_scenario_gives_the_same_json_for_any_threads_and_shards() {
 #[test]
 fn a_model_that_does_not_fit_is_a_result_not_a_crash() {
     let text = SMALL
-        .replace("model = \"llama-3.1-8b\"", "model = \"llama-3.1-405b\"")
+        .replace(
+            "model = \"llama-3.1-8b\"",
+            "model = \"llama-3.1-405b\"\ntp = 8",
+        )
         .replace("gpus = [\"h100-sxm\", \"a100-80gb\"]", "gpus = [\"l40s\"]")
         .replace("volume = [1, 3, 10]", "volume = [1]")
         .replace("context = [1, 2]", "context = [1]")
@@ -376,5 +379,58 @@ fn cost_bands_are_ordered_centred_and_collapse_without_spread() {
     assert_eq!(
         serde_json::to_string(&one).unwrap(),
         serde_json::to_string(&two).unwrap()
+    );
+}
+
+#[test]
+fn deepseek_v3_in_fp8_is_planned_across_two_h100_nodes() {
+    // 671 GB of fp8 weights do not fit one node of 8 × 80 GiB: the planner must span two nodes.
+    let text = SMALL
+        .replace(
+            "model = \"llama-3.1-8b\"",
+            "model = \"deepseek-v3\"\nweights = \"fp8\"",
+        )
+        .replace(
+            "gpus = [\"h100-sxm\", \"a100-80gb\"]",
+            "gpus = [\"h100-sxm\"]",
+        )
+        .replace("volume = [1, 3, 10]", "volume = [1]")
+        .replace("context = [1, 2]", "context = [1]")
+        .replace("burst = [1, 2]", "burst = [1]")
+        .replace("max_model_len = 16384", "max_model_len = 8192");
+    let r = run(&text, &azure(), &Diurnal::flat(), 2, None);
+    let p = &r.points[0];
+    assert!(p.fits && p.slo_met, "{:?}", p.reason);
+    let gpus = p.tp * p.pp;
+    assert!(
+        gpus >= 16 && gpus % 8 == 0,
+        "a whole-node layout across nodes: {p:?}"
+    );
+    assert_eq!(p.gpus_peak, p.replicas_peak * gpus);
+    assert!(p.cheapest_usd_per_month.is_some());
+}
+
+#[test]
+fn a_layout_the_model_cannot_take_is_refused_with_the_deployment_named() {
+    let text = SMALL.replace(
+        "model = \"llama-3.1-8b\"",
+        "model = \"llama-3.1-8b\"\ntp = 2\nep = 2",
+    );
+    let s = Scenario::parse(&text, "test.toml").unwrap();
+    let models = vec![ModelCatalog::get("llama-3.1-8b").unwrap()];
+    let cat = Catalog::embedded();
+    let (pilot, diurnal) = (azure(), Diurnal::flat());
+    let inputs = Inputs {
+        scenario: &s,
+        pilot: &pilot,
+        diurnal: &diurnal,
+        models: &models,
+        catalog: &cat,
+    };
+    let e = plan(&inputs, 1, None, &|_, _| {}).unwrap_err().to_string();
+    assert!(
+        e.contains("deployment \"8b\" on h100-sxm")
+            && e.contains("expert parallelism needs a mixture-of-experts model"),
+        "{e}"
     );
 }

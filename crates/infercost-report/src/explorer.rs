@@ -177,7 +177,7 @@ fn point(r: &PlanResult, p: &Point, pricing: &Pricing) -> Value {
         // fleet's pools are its serving, each re-priced on its own GPU's plans below.
         let size = Size {
             replicas: p.replicas_peak,
-            tp: p.tp,
+            tp: p.tp * p.pp,
         };
         for b in p.bills.iter().filter(|b| b.lawful) {
             if let Some(f) = pricing.fleet(&b.bill, size) {
@@ -192,7 +192,7 @@ fn point(r: &PlanResult, p: &Point, pricing: &Pricing) -> Value {
                 let b = sv.bill.as_ref()?;
                 let size = Size {
                     replicas: sv.replicas_peak,
-                    tp: sv.tp,
+                    tp: sv.tp * sv.pp,
                 };
                 let mut f = pricing.fleet(b, size)?;
                 f["u"] = json!(sv.users.join(", "));

@@ -53,15 +53,20 @@ pub fn headline(r: &PlanResult, deployment: &str, context: f64, burst: f64) -> V
         .collect()
 }
 
-/// A fleet as `220×1 h100-sxm`: replicas at the peak, tensor parallelism, GPU; a mixed fleet as its pools,
-/// `40×1 l40s + 3×1 h100-sxm`.
+/// A fleet as `220×1 h100-sxm`: replicas at the peak, GPUs per replica (TP × PP), GPU; a mixed fleet as its
+/// pools, `40×1 l40s + 3×1 h100-sxm`.
 fn fleet(p: &Point) -> String {
     if p.mix.is_empty() {
-        return format!("{}×{} {}", count(p.replicas_peak.into()), p.tp, p.gpu);
+        return format!(
+            "{}×{} {}",
+            count(p.replicas_peak.into()),
+            p.tp * p.pp,
+            p.gpu
+        );
     }
     p.mix
         .iter()
-        .map(|m| format!("{}×{} {}", count(m.replicas.into()), m.tp, m.gpu))
+        .map(|m| format!("{}×{} {}", count(m.replicas.into()), m.tp * m.pp, m.gpu))
         .collect::<Vec<_>>()
         .join(" + ")
 }

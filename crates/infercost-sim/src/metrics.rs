@@ -225,6 +225,15 @@ impl Metrics {
             return;
         }
         let w = self.bucket.0;
+        // Most spans (one iteration) lie within one bucket.
+        let first = start.0 / w;
+        if end.0 <= (first + 1).saturating_mul(w) {
+            f(
+                self.bucket_mut(first as usize),
+                (end.0 - start.0) as f64 / 1e9,
+            );
+            return;
+        }
         let mut t = start.0;
         while t < end.0 {
             let i = (t / w) as usize;

@@ -49,7 +49,7 @@ impl Choice {
             .map(|o| o.name.clone());
         Some(Choice {
             gpu: p.gpu.clone(),
-            layout: format!("TP{}", p.tp),
+            layout: crate::point::layout_of(p).name(),
             policy: policies.join(" + "),
             region,
             usd,

@@ -20,7 +20,7 @@ fn nodes(p: &Point, per_node: u32) -> u32 {
     } else {
         p.serving
             .iter()
-            .map(|f| (f.replicas_peak * f.tp).div_ceil(per_node))
+            .map(|f| (f.replicas_peak * f.tp * f.pp).div_ceil(per_node))
             .sum()
     }
 }

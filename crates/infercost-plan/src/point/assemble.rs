@@ -34,7 +34,10 @@ pub(super) fn unsized_point(
         context,
         burst,
         gpu: setup.gpu.clone(),
-        tp: setup.tp,
+        tp: setup.layout.tp,
+        pp: setup.layout.pp,
+        ep: setup.layout.ep,
+        attention_dp: setup.layout.attention_dp,
         fits: setup.dep.is_some(),
         slo_met: false,
         reason: setup.failure.clone(),
@@ -70,7 +73,7 @@ pub(super) fn unsized_point(
 pub(super) fn record_whole(ctx: &Ctx, point: &mut Point, whole: &Sizing) {
     point.simulations += whole.cap.sims;
     point.slo_met = true;
-    point.tp = whole.dep.tp;
+    super::set_layout(point, whole.dep.layout);
     point.max_rps_per_replica = whole.rps;
     point.groups = whole.cap.groups;
     point.ttft_ms = whole.cap.sim.ttft_ms;
@@ -161,15 +164,15 @@ pub(super) fn finish(ctx: &Ctx, point: &mut Point, fleets: Vec<Fleet>) {
     point.replicas_peak = fleets.iter().map(|f| f.sizing.cap.replicas).sum();
     point.gpus_peak = fleets
         .iter()
-        .map(|f| f.sizing.cap.replicas * f.sizing.dep.tp)
+        .map(|f| f.sizing.cap.replicas * f.sizing.dep.gpus())
         .sum();
     // The day of the largest fleet, with every fleet's replicas and load added in.
     let main = fleets
         .iter()
-        .max_by_key(|f| f.sizing.cap.replicas * f.sizing.dep.tp)
-        .map(|f| (f.sizing.dep.tp, f.sizing.rps));
-    if let Some((tp, rps)) = main {
-        point.tp = tp;
+        .max_by_key(|f| f.sizing.cap.replicas * f.sizing.dep.gpus())
+        .map(|f| (f.sizing.dep.layout, f.sizing.rps));
+    if let Some((layout, rps)) = main {
+        super::set_layout(point, layout);
         point.max_rps_per_replica = rps;
     }
     point.hourly = day(ctx, &fleets);
@@ -191,6 +194,9 @@ pub(super) fn finish(ctx: &Ctx, point: &mut Point, fleets: Vec<Fleet>) {
             plan: f.bill.plan.clone(),
             policy: f.policy,
             tp: f.sizing.dep.tp,
+            pp: f.sizing.dep.layout.pp,
+            ep: f.sizing.dep.layout.ep,
+            attention_dp: f.sizing.dep.layout.attention_dp,
             replicas_peak: f.sizing.cap.replicas,
             max_rps_per_replica: f.sizing.rps,
             requests_peak_hour_share: f.volume / point.volume,

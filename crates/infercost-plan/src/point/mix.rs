@@ -13,7 +13,7 @@ pub(crate) use buckets::{buckets, Buckets};
 use super::assemble::{self, Fleet};
 use super::policy::{bill_fleet, Traffic};
 use super::sizing::Sizing;
-use super::{engine_for, lawful, plans_for, Ctx, Setup};
+use super::{engine_for, lawful, layout_of, plans_for, Ctx, Setup};
 use crate::capacity::{min_replicas_routed, SearchConfig};
 use crate::result::{MixRow, Point, MIX_GPU};
 use infercost_perf::Deployment;
@@ -39,12 +39,12 @@ pub(crate) fn candidates(
     let mut out = Vec::new();
     for &(si, p) in singles {
         let setup = &setups[si];
-        let tp = if p.cheapest_usd_per_month.is_some() {
-            p.tp
+        let layout = if p.cheapest_usd_per_month.is_some() {
+            layout_of(p)
         } else {
-            setup.tp
+            setup.layout
         };
-        let Some(dep) = setup.at_tp(s, tp) else {
+        let Some(dep) = setup.at_layout(layout) else {
             continue;
         };
         let price = plans_for(ctx.catalog, s, &setup.gpu)
@@ -118,6 +118,7 @@ pub(crate) fn eval_mix(ctx: &Ctx, m: &MixInput, coords: (f64, f64, f64), seed: u
             p.mix = vec![MixRow {
                 gpu: b.gpu.clone(),
                 tp: b.tp,
+                pp: b.pp,
                 replicas: b.replicas_peak,
                 requests_share: 1.0,
             }];
@@ -165,7 +166,7 @@ fn mixed_pools(
         replica_cost: m
             .candidates
             .iter()
-            .map(|c| c.dep.tp as f64 * c.usd_per_gpu_hour)
+            .map(|c| c.dep.gpus() as f64 * c.usd_per_gpu_hour)
             .collect(),
     };
     let Some(a) = ilp::solve(&program) else {
@@ -353,7 +354,8 @@ fn mixed_point(
         .iter()
         .map(|x| MixRow {
             gpu: m.setups[m.candidates[x.candidate].setup].gpu.clone(),
-            tp: x.fleet.sizing.dep.tp,
+            tp: x.fleet.sizing.dep.layout.tp,
+            pp: x.fleet.sizing.dep.layout.pp,
             replicas: x.fleet.sizing.cap.replicas,
             requests_share: x.share,
         })

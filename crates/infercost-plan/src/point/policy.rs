@@ -33,14 +33,16 @@ struct Day {
     /// The autoscaled fleet's replicas, hour by hour.
     levels: Vec<u32>,
     requests: f64,
-    tp: f64,
+    /// GPUs per replica.
+    gpus: f64,
 }
 
-/// What a day's bills need of a sized fleet: its replicas at the peak, their TP and one replica's capacity.
+/// What a day's bills need of a sized fleet: its replicas at the peak, GPUs per replica and one replica's capacity.
 #[derive(Clone, Copy)]
 pub(super) struct FleetSize {
     pub(super) replicas: u32,
-    pub(super) tp: u32,
+    /// GPUs per replica (TP × PP).
+    pub(super) gpus: u32,
     /// Requests/s one replica carries within the SLO.
     pub(super) rps: f64,
 }
@@ -49,7 +51,7 @@ impl FleetSize {
     pub(super) fn of(sz: &Sizing) -> FleetSize {
         FleetSize {
             replicas: sz.cap.replicas,
-            tp: sz.dep.tp,
+            gpus: sz.dep.gpus(),
             rps: sz.rps,
         }
     }
@@ -58,7 +60,7 @@ impl FleetSize {
 impl Day {
     fn of(ctx: &Ctx, sz: FleetSize, volume: f64) -> Day {
         let r = sz.replicas;
-        let tp = sz.tp as f64;
+        let gpus = sz.gpus as f64;
         let peak_rps = ctx.pilot_rate * volume;
         let hour_share = HOURS_PER_MONTH / 24.0;
         let mut day = Day {
@@ -66,7 +68,7 @@ impl Day {
             autoscaled_segments: Vec::with_capacity(24),
             levels: Vec::with_capacity(24),
             requests: 0.0,
-            tp,
+            gpus,
         };
         for &w in &ctx.weights {
             let load = peak_rps * w;
@@ -81,13 +83,13 @@ impl Day {
             day.requests += load * 3600.0 * hour_share;
             day.static_segments.push(Segment {
                 hours: hour_share,
-                gpus: r as f64 * tp,
-                busy_gpus: need.min(r as f64) * tp,
+                gpus: r as f64 * gpus,
+                busy_gpus: need.min(r as f64) * gpus,
             });
             day.autoscaled_segments.push(Segment {
                 hours: hour_share,
-                gpus: auto as f64 * tp,
-                busy_gpus: need.min(auto as f64) * tp,
+                gpus: auto as f64 * gpus,
+                busy_gpus: need.min(auto as f64) * gpus,
             });
         }
         day
@@ -125,7 +127,7 @@ impl Policy {
                     .map(|level| {
                         (
                             day.autoscaled_segments.as_slice(),
-                            Some(level as f64 * day.tp),
+                            Some(level as f64 * day.gpus),
                         )
                     })
                     .collect()

@@ -1,7 +1,7 @@
 //! The capacity phase: the smallest fleet that meets the SLO for a share of the traffic, searched by simulation
 //! over the ranked layouts, or why no fleet of any layout can.
 
-use super::layout::{self, Layout};
+use super::layout::{self, Ranked};
 use super::{engine_for, Ctx, Setup};
 use crate::capacity::{self, SearchConfig};
 use crate::scenario::Scenario;
@@ -19,7 +19,7 @@ pub(crate) struct Sizing {
 /// A search that found no fleet.
 pub(crate) struct Unsized {
     /// The layout it tried last.
-    pub(crate) tp: u32,
+    pub(crate) layout: infercost_perf::Layout,
     /// Its simulation, with the reason.
     pub(crate) cap: capacity::Capacity,
     /// Simulations run.
@@ -40,7 +40,7 @@ pub(crate) fn size(
     let d = &s.deployments[setup.deployment];
     let Some(dep) = &setup.dep else {
         return Err(Box::new(Unsized {
-            tp: setup.tp,
+            layout: setup.layout,
             cap: failure(setup.failure.clone().unwrap_or_default()),
             sims: 0,
         }));
@@ -60,29 +60,29 @@ pub(crate) fn size(
         setup_index,
         context,
         peak_rps,
-        layout::candidates(dep, d),
+        layout::candidates(ctx, dep, d),
     );
-    search(ctx, ranked, cfg, (volume, context, burst), setup.tp)
+    search(ctx, ranked, cfg, (volume, context, burst), setup.layout)
 }
 
 /// Sizes the ranked layouts in turn, keeping the one that needs the fewest GPUs.
 fn search(
     ctx: &Ctx,
-    ranked: Vec<Layout>,
+    ranked: Vec<Ranked>,
     mut cfg: SearchConfig,
     (volume, context, burst): (f64, f64, f64),
-    first_tp: u32,
+    first: infercost_perf::Layout,
 ) -> Result<Sizing, Box<Unsized>> {
     let peak_rps = ctx.pilot_rate * volume;
     let mut sims = 0;
     let mut best: Option<Sizing> = None;
-    let mut failed: Option<(u32, capacity::Capacity)> = None;
+    let mut failed: Option<(infercost_perf::Layout, capacity::Capacity)> = None;
     // Simulated over estimated GPUs of the first layout sized: burstier traffic or a tighter target needs more
     // than the Poisson capacity says, about equally for every layout.
     let mut ratio = 1.0f64;
-    for Layout { est_gpus, dep, rps } in ranked {
+    for Ranked { est_gpus, dep, rps } in ranked {
         if best.as_ref().is_some_and(|b| {
-            est_gpus.is_none_or(|est| (b.cap.replicas * b.dep.tp) as f64 <= est as f64 * ratio)
+            est_gpus.is_none_or(|est| (b.cap.replicas * b.dep.gpus()) as f64 <= est as f64 * ratio)
         }) {
             break;
         }
@@ -98,13 +98,13 @@ fn search(
         sims += cap.sims;
         if cap.failure.is_some() {
             // The widest layout's reason is the one that says most: not even it meets the SLO.
-            failed = Some((dep.tp, cap));
+            failed = Some((dep.layout, cap));
             continue;
         }
-        let gpus = cap.replicas * dep.tp;
+        let gpus = cap.replicas * dep.gpus();
         let better = best.as_ref().is_none_or(|b| {
-            let bg = b.cap.replicas * b.dep.tp;
-            gpus < bg || (gpus == bg && dep.tp < b.dep.tp)
+            let bg = b.cap.replicas * b.dep.gpus();
+            gpus < bg || (gpus == bg && (dep.gpus(), dep.layout) < (b.dep.gpus(), b.dep.layout))
         });
         if let (None, Some(est)) = (&best, est_gpus) {
             ratio = (gpus as f64 / est as f64).max(1.0);
@@ -119,8 +119,8 @@ fn search(
             Ok(b)
         }
         None => {
-            let (tp, cap) = failed.unwrap_or((first_tp, failure(String::new())));
-            Err(Box::new(Unsized { tp, cap, sims }))
+            let (layout, cap) = failed.unwrap_or((first, failure(String::new())));
+            Err(Box::new(Unsized { layout, cap, sims }))
         }
     }
 }

@@ -90,7 +90,7 @@ fn fleet_cost(ctx: &Ctx, u: &Uncertainty, f: &Fleet, d: &Draw) -> Option<(f64, b
     let met = need <= r as f64 * (1.0 + 1e-9);
     let size = FleetSize {
         replicas: (need - 1e-9).ceil().max(1.0) as u32,
-        tp: f.sizing.dep.tp,
+        gpus: f.sizing.dep.gpus(),
         rps: f.sizing.rps * d.capacity,
     };
     let mut traffic = f.traffic;

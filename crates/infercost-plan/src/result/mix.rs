@@ -12,8 +12,15 @@ pub struct MixRow {
     pub gpu: String,
     /// Tensor parallelism.
     pub tp: u32,
+    /// Pipeline stages.
+    #[serde(default = "one")]
+    pub pp: u32,
     /// Replicas at the busiest hour.
     pub replicas: u32,
     /// Its share of the point's requests (the rows' shares sum to 1).
     pub requests_share: f64,
+}
+
+fn one() -> u32 {
+    1
 }

@@ -94,6 +94,37 @@ pub(super) fn sweep(
     Ok(())
 }
 
+/// A deployment's layout keys: positive, TP and EP powers of two, EP equal to TP under data-parallel attention
+/// (what needs the model, such as EP on a dense model, is refused when the plan builds the layout).
+pub(super) fn layout(
+    tp: Option<u32>,
+    pp: Option<u32>,
+    ep: Option<u32>,
+    attention_dp: Option<bool>,
+    bad: Bad,
+) -> Result<(), PlanError> {
+    for (key, v) in [("deployment.tp", tp), ("deployment.ep", ep)] {
+        if let Some(v) = v.filter(|v| !v.is_power_of_two()) {
+            return Err(bad(
+                key,
+                format!("must be a power of two (1, 2, 4, 8, …), got {v}"),
+            ));
+        }
+    }
+    if pp == Some(0) {
+        return Err(bad("deployment.pp", "must be at least 1, got 0".into()));
+    }
+    if let (Some(true), Some(t), Some(e)) = (attention_dp, tp, ep) {
+        if t != e {
+            return Err(bad(
+                "deployment.ep",
+                format!("data-parallel attention spreads the experts over the stage's GPUs: ep must equal tp ({t}), got {e}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// At least one deployment.
 pub(super) fn deployments(count: usize, bad: Bad) -> Result<(), PlanError> {
     if count == 0 {

@@ -61,6 +61,12 @@ struct RawDeployment {
     fine_tuned: bool,
     #[serde(default)]
     tp: Option<u32>,
+    #[serde(default)]
+    pp: Option<u32>,
+    #[serde(default)]
+    ep: Option<u32>,
+    #[serde(default)]
+    attention_dp: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -249,6 +255,7 @@ fn deployment(d: &RawDeployment, bad: Bad) -> Result<Deployment, PlanError> {
         Dtype::parse(s)
             .ok_or_else(|| bad(key, format!("{s:?} is not bf16, fp8, int4, fp4 or fp4-wo")))
     };
+    check::layout(d.tp, d.pp, d.ep, d.attention_dp, bad)?;
     let listed: Vec<Dtype> = match &d.weights {
         None => vec![Dtype::Bf16],
         Some(OneOrMany::One(s)) => vec![dtype("deployment.weights", s)?],
@@ -284,6 +291,9 @@ fn deployment(d: &RawDeployment, bad: Bad) -> Result<Deployment, PlanError> {
         },
         fine_tuned: d.fine_tuned,
         tp: d.tp,
+        pp: d.pp,
+        ep: d.ep,
+        attention_dp: d.attention_dp,
     })
 }
 

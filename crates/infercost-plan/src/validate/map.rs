@@ -2,7 +2,7 @@
 //! settings, fixed lengths, the load and the metric, or the reason the row cannot be modelled yet.
 
 use super::Row;
-use infercost_perf::{Deployment, Dtype, GpuCatalog, ModelCatalog};
+use infercost_perf::{Deployment, Dtype, GpuCatalog, Layout, ModelCatalog};
 use infercost_sim::EngineConfig;
 use std::fmt;
 
@@ -27,10 +27,6 @@ pub enum Reason {
     GpuNotInCatalog(String),
     /// A model with neither a catalog entry nor a config in `data/models/`.
     ModelNotInCatalog(String),
-    /// Pipeline parallelism: the iteration model splits layers by tensor parallelism only.
-    PipelineParallel,
-    /// MoE served with expert parallelism or data-parallel attention: modelled as tensor parallel only.
-    ExpertParallel,
     /// A MoE whose expert/attention layout the source does not state.
     MoeLayoutNotStated,
     /// The tensor-parallel degree is not stated.
@@ -54,8 +50,6 @@ impl Reason {
             Reason::Disaggregated => "multi-node disaggregated serving",
             Reason::GpuNotInCatalog(_) => "GPU not in the catalog",
             Reason::ModelNotInCatalog(_) => "model not in the catalog",
-            Reason::PipelineParallel => "pipeline parallelism",
-            Reason::ExpertParallel => "MoE with expert parallelism or attention DP",
             Reason::MoeLayoutNotStated => "MoE layout not stated (EP/attention DP likely)",
             Reason::LayoutNotStated => "TP not stated",
             Reason::PrecisionNotStated => "precision not stated",
@@ -301,22 +295,31 @@ fn metric(name: &str) -> Result<Metric, Reason> {
     })
 }
 
-/// Checks the layout: TP stated, no pipeline, and a MoE served tensor parallel (no EP, no DP attention).
-fn layout(r: &Row, moe: bool) -> Result<u32, Reason> {
-    if degree(&r.pp) != Some(1) {
-        return Err(Reason::PipelineParallel);
-    }
+/// The layout as published: TP stated, pipeline stages, and for a MoE model its expert parallelism and whether
+/// attention is data-parallel (both must be stated: engines differ in what they do by default).
+fn layout(r: &Row, moe: bool) -> Result<Layout, Reason> {
+    let pp = degree(&r.pp).ok_or(Reason::LayoutNotStated)?;
     let ep = degree(&r.ep);
-    if r.attention_dp == "yes" || ep.is_some_and(|e| e > 1) {
-        return Err(Reason::ExpertParallel);
-    }
     if moe && (ep.is_none() || r.attention_dp == "n/s") {
         return Err(Reason::MoeLayoutNotStated);
     }
-    r.tp.parse::<u32>()
-        .ok()
-        .filter(|&t| t >= 1)
-        .ok_or(Reason::LayoutNotStated)
+    let tp =
+        r.tp.parse::<u32>()
+            .ok()
+            .filter(|&t| t >= 1)
+            .ok_or(Reason::LayoutNotStated)?;
+    let attention_dp = r.attention_dp == "yes";
+    Ok(Layout {
+        tp,
+        pp,
+        // Data-parallel attention spreads the experts over the stage, as every engine that offers it does.
+        ep: match ep {
+            Some(1) | None if attention_dp => tp,
+            Some(e) => e,
+            None => 1,
+        },
+        attention_dp,
+    })
 }
 
 /// The simulation settings of a row, or the reason it cannot be modelled yet. The checks run from the most
@@ -336,7 +339,7 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
         .clone();
     let model =
         ModelCatalog::get(model_name).map_err(|e| Reason::ModelNotInCatalog(e.to_string()))?;
-    let tp = layout(r, model.moe.is_some())?;
+    let layout = layout(r, model.moe.is_some())?;
     let w = weights(&r.weights, &gpu)?;
     let (load, requests) = load(r)?;
     let (Ok(input_tokens), Ok(output_tokens)) =
@@ -346,7 +349,7 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
     };
     let metric = metric?;
     let profile = engine_profile(&r.engine);
-    let deployment = Deployment::for_engine(model, gpu, tp, w, kv_dtype(r), &profile)
+    let deployment = Deployment::for_engine(model, gpu, layout, w, kv_dtype(r), &profile)
         .map_err(|e| Reason::DoesNotFit(e.to_string()))?;
     let max_model_len = input_tokens + output_tokens;
     // trtllm-bench sizes its own batch limits when a run names none; other benchmarks run the engine's defaults,
@@ -366,7 +369,7 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
         .with_max_model_len(Some(max_model_len));
     let per_gpu = r.unit.contains("per GPU");
     Ok(Setup {
-        replicas: (r.num_gpus / tp).max(1),
+        replicas: (r.num_gpus / layout.gpus()).max(1),
         deployment,
         engine,
         input_tokens,

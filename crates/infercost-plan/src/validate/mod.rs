@@ -388,7 +388,20 @@ mod tests {
         assert_eq!(reason("v008"), Some("GPU not in the catalog"));
         assert_eq!(reason("v017"), Some("model not in the catalog"));
         assert_eq!(reason("v011"), Some(Reason::MoeLayoutNotStated.label()));
-        assert_eq!(reason("v095"), Some(Reason::ExpertParallel.label()));
+        // Expert parallelism and data-parallel attention as the row states them; ShareGPT lengths are the
+        // deeper gap of v095.
+        assert_eq!(reason("v095"), Some(Reason::DatasetLengths.label()));
+        let s = map::setup(&row("v056")).expect("v056 (EP8, attention DP) is modelled");
+        let l = s.deployment.layout;
+        assert_eq!(
+            (l.tp, l.pp, l.ep, l.attention_dp, s.replicas),
+            (8, 1, 8, true, 1)
+        );
+        let s = map::setup(&row("v055")).expect("v055 (TP8 EP4) is modelled");
+        assert_eq!(
+            (s.deployment.layout.ep, s.deployment.layout.attention_dp),
+            (4, false)
+        );
         assert_eq!(reason("v057"), Some(Reason::Disaggregated.label()));
         // NIM's closed-loop rows name no statistic (mean or median) for TTFT and ITL, nor which tokens count.
         assert_eq!(

@@ -209,7 +209,7 @@ impl Replica<'_> {
         self.free_blocks -= self.stretch_blocks(k);
         let secs = self.stretch_seconds(&line, s0, k);
         let start = self.clock;
-        let end = SimTime(start.0 + (secs * 1e9).round().max(1.0) as u64);
+        let end = start + SimTime::span_at_least_1ns(secs);
         self.account(start, end, self.n_dec as f64, m);
         // The stretch's iterations lengthen slowly with the context; each token is given their mean.
         m.itl.record_n((end.0 - start.0) / k, k * self.n_dec);

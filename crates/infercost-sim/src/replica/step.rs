@@ -33,7 +33,7 @@ impl Replica<'_> {
         self.debug_check_limits(&batch);
         let t = self.dep.iteration(&batch).total_s;
         let start = self.clock;
-        let end = SimTime(start.0 + (t * 1e9).round().max(1.0) as u64);
+        let end = start + SimTime::span_at_least_1ns(t);
         self.account(
             start,
             end,
