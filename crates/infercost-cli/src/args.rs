@@ -42,8 +42,14 @@ pub(crate) enum WeightsArg {
     Bf16,
     // 1 byte.
     Fp8,
-    // Half a byte.
+    // Half a byte, dequantised to bf16 for the GEMMs.
     Int4,
+    // NVFP4 on fp4 tensor cores (B200).
+    #[value(alias = "nvfp4")]
+    Fp4,
+    // fp4 weights dequantised to bf16 (MXFP4 on GPUs without fp4 tensor cores).
+    #[value(name = "fp4-wo")]
+    Fp4Wo,
 }
 
 impl From<WeightsArg> for Dtype {
@@ -52,6 +58,33 @@ impl From<WeightsArg> for Dtype {
             WeightsArg::Bf16 => Dtype::Bf16,
             WeightsArg::Fp8 => Dtype::Fp8,
             WeightsArg::Int4 => Dtype::Int4,
+            WeightsArg::Fp4 => Dtype::Fp4,
+            WeightsArg::Fp4Wo => Dtype::Fp4Wo,
+        }
+    }
+}
+
+/// `--engine`: the serving engine's profile (data/engines.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EngineArg {
+    // vLLM 0.24 (V1): CUDA graphs, custom all-reduce.
+    Vllm,
+    // SGLang: overlap scheduler, CUDA graphs.
+    Sglang,
+    // TensorRT-LLM: its own kernels and all-reduce.
+    Trtllm,
+    // No CUDA graphs: every kernel launched eagerly.
+    Eager,
+}
+
+impl EngineArg {
+    /// The profile's name in data/engines.toml.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            EngineArg::Vllm => "vllm",
+            EngineArg::Sglang => "sglang",
+            EngineArg::Trtllm => "trtllm",
+            EngineArg::Eager => "eager",
         }
     }
 }
@@ -226,29 +259,33 @@ pub(crate) struct DeployArgs {
     /// Run attention data-parallel across the stage's GPUs, each with its own batch and KV cache (MoE models)
     #[arg(long)]
     pub(crate) attention_dp: bool,
-    /// Weight dtype: bf16, fp8 or int4
+    /// Weight dtype: bf16, fp8, int4, fp4 (fp4 tensor cores: B200) or fp4-wo (weight-only fp4)
     #[arg(long, value_enum, ignore_case = true, default_value = "bf16")]
     pub(crate) weights: WeightsArg,
     /// KV-cache dtype: bf16 or fp8
     #[arg(long, value_enum, ignore_case = true, default_value = "bf16")]
     pub(crate) kv_dtype: KvDtypeArg,
-    /// Fraction of GPU memory the engine uses
-    #[arg(long, default_value_t = 0.9)]
-    pub(crate) gpu_memory_utilization: f64,
+    /// Serving engine profile (data/engines.toml): overheads, CUDA graphs, all-reduce and scheduler defaults
+    #[arg(long, value_enum, ignore_case = true, default_value = "vllm")]
+    pub(crate) engine: EngineArg,
+    /// Fraction of GPU memory the engine uses (default: the engine's; TensorRT-LLM's is of the memory the
+    /// weights leave)
+    #[arg(long)]
+    pub(crate) gpu_memory_utilization: Option<f64>,
     /// Longest sequence (prompt + output) the engine accepts and must fit in memory, as vLLM's --max-model-len
     #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u32).range(2..))]
     pub(crate) max_model_len: u32,
-    /// Token budget per iteration (sizes the activation reserve)
-    #[arg(long, default_value_t = 8192)]
-    pub(crate) max_batched_tokens: u32,
+    /// Token budget per iteration (sizes the activation reserve; default: the engine's)
+    #[arg(long)]
+    pub(crate) max_batched_tokens: Option<u32>,
 }
 
 /// The engine's batching flags, for the commands that simulate.
 #[derive(Args)]
 pub(crate) struct EngineArgs {
-    /// Most sequences per batch
-    #[arg(long, default_value_t = 256)]
-    pub(crate) max_num_seqs: u32,
+    /// Most sequences per batch (default: the engine's)
+    #[arg(long)]
+    pub(crate) max_num_seqs: Option<u32>,
     /// Disable prefix caching
     #[arg(long)]
     pub(crate) no_prefix_caching: bool,

@@ -197,8 +197,8 @@ pub(crate) fn run(cmd: ModelCmd) -> Result<()> {
 
 fn show(a: ShowArgs) -> Result<()> {
     let (d, fit) = deployment(&a.deploy)?;
-    let util = a.deploy.gpu_memory_utilization;
-    let mbt = a.deploy.max_batched_tokens as u64;
+    let util = crate::load::memory_fraction(&d, &a.deploy);
+    let mbt = crate::load::max_batched_tokens(&a.deploy) as u64;
     let check = d.check_fits(util, mbt, a.deploy.max_model_len, fit);
     let (fits, missing, hint) = match &check {
         Ok(()) => (true, None, None),
@@ -319,10 +319,18 @@ struct StepOut {
     roofline_ms: f64,
     compute_ms: f64,
     memory_ms: f64,
+    /// The GEMMs' time: the larger of their compute and their weight reads.
+    gemm_ms: f64,
+    /// Attention's time: the larger of its compute and its KV-cache reads.
+    attention_ms: f64,
     comm_ms: f64,
     overhead_ms: f64,
+    /// Host time of launching the kernels eagerly (0 under a CUDA graph).
+    launch_ms: f64,
     bound: &'static str,
     tokens: u64,
+    engine: String,
+    weights: &'static str,
 }
 
 fn step(a: StepArgs) -> Result<()> {
@@ -350,21 +358,28 @@ fn step(a: StepArgs) -> Result<()> {
         roofline_ms: t.roofline_s * 1e3,
         compute_ms: t.compute_s * 1e3,
         memory_ms: t.memory_s * 1e3,
+        gemm_ms: t.gemm_s * 1e3,
+        attention_ms: t.attention_s * 1e3,
         comm_ms: t.comm_s * 1e3,
         overhead_ms: t.overhead_s * 1e3,
-        bound: if t.compute_s >= t.memory_s {
+        launch_ms: t.launch_s * 1e3,
+        bound: if t.launch_s > t.total_s - t.overhead_s {
+            "launch"
+        } else if t.compute_s >= t.memory_s {
             "compute"
         } else {
             "memory"
         },
         tokens: batch.tokens(),
+        engine: d.engine.name.clone(),
+        weights: d.weights.name(),
     };
     if a.json {
         return output::json(&out);
     }
     output::line(&format!(
-        "{} on {}× {} ({}): {} tokens in {:.3} ms ({}-bound; roofline {:.3} ms)\n  compute {:.3} ms, memory {:.3} ms, communication {:.3} ms, overhead {:.3} ms",
-        d.model.name, d.gpus(), d.gpu.name, d.layout.name(), out.tokens, out.iteration_ms, out.bound, out.roofline_ms, out.compute_ms, out.memory_ms, out.comm_ms, out.overhead_ms
+        "{} ({}) on {}× {} ({}) under {}: {} tokens in {:.3} ms ({}-bound; roofline {:.3} ms)\n  GEMMs {:.3} ms, attention {:.3} ms (compute {:.3} ms, memory {:.3} ms in all), communication {:.3} ms, overhead {:.3} ms, eager launches {:.3} ms",
+        d.model.name, out.weights, d.gpus(), d.gpu.name, d.layout.name(), out.engine, out.tokens, out.iteration_ms, out.bound, out.roofline_ms, out.gemm_ms, out.attention_ms, out.compute_ms, out.memory_ms, out.comm_ms, out.overhead_ms, out.launch_ms
     ));
     Ok(())
 }

@@ -222,21 +222,24 @@ mod tests {
         let rows = validate::parse(validate::PUBLISHED_CSV).unwrap();
         let few: Vec<_> = rows
             .into_iter()
-            .filter(|r| r.id == "v001" || r.id == "v033")
+            .filter(|r| r.id == "v008" || r.id == "v033")
             .collect();
         let card = validate::scorecard(&few, 1);
         let lines = table(&card.rows);
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("id") && lines[0].ends_with("error"));
-        assert!(lines[1].starts_with("v001") && lines[1].ends_with("fp4 weights"));
+        assert!(lines[1].starts_with("v008") && lines[1].contains("GPU not in the catalog"));
         assert!(lines[2].starts_with("v033") && lines[2].ends_with('%'));
         assert!(lines[2].contains("3,378"), "{}", lines[2]);
         let s = summary(&card);
         assert!(s.contains(&"2 rows: 1 modelled, 1 not modelled".to_string()));
-        assert!(s.iter().any(|l| l.ends_with("1  fp4 weights")), "{s:?}");
+        assert!(
+            s.iter().any(|l| l.ends_with("1  GPU not in the catalog")),
+            "{s:?}"
+        );
         let md = markdown(&card);
         assert!(md.contains("| **overall** | 1 |"), "{md}");
-        assert!(md.contains("| fp4 weights | 1 | v001 |"), "{md}");
+        assert!(md.contains("| GPU not in the catalog | 1 | v008 |"), "{md}");
         assert!(
             md.contains("| v033 | trtllm | h100-sxm | llama-3.1-70b |"),
             "{md}"

@@ -11,7 +11,9 @@ use infercost_core::Workload;
 use infercost_cost::Catalog;
 use infercost_io::{parse_trace, read_trace, ReadReport, FORMAT_NAMES};
 use infercost_perf::layout::{choose_layout, FitLimits, LayoutRequest};
-use infercost_perf::{Deployment, GpuCatalog, Layout, ModelCatalog, ModelSpec};
+use infercost_perf::{
+    Deployment, EngineCatalog, EngineProfile, GpuCatalog, Layout, ModelCatalog, ModelSpec,
+};
 use infercost_sim::EngineConfig;
 use std::path::{Path, PathBuf};
 
@@ -32,32 +34,57 @@ pub(crate) fn load_model(name: &str) -> Result<ModelSpec> {
     Ok(ModelCatalog::get(name)?)
 }
 
+/// The engine profile `--engine` names.
+pub(crate) fn engine_profile(a: &DeployArgs) -> EngineProfile {
+    // Every `EngineArg` names a profile of the embedded catalog (tested).
+    EngineCatalog::embedded()
+        .get(a.engine.name())
+        .expect("every --engine value has a profile")
+        .clone()
+}
+
+/// The token budget per iteration: the flag, else the engine's default.
+pub(crate) fn max_batched_tokens(a: &DeployArgs) -> u32 {
+    a.max_batched_tokens
+        .unwrap_or(engine_profile(a).max_batched_tokens.value)
+}
+
+/// The fraction of all GPU memory the engine uses on `dep`: `--gpu-memory-utilization`, else the engine's
+/// default, read as the engine reads it (TensorRT-LLM's is a fraction of what the weights leave).
+pub(crate) fn memory_fraction(dep: &Deployment, a: &DeployArgs) -> f64 {
+    let f = a
+        .gpu_memory_utilization
+        .unwrap_or(dep.engine.gpu_memory_utilization.value);
+    infercost_perf::engine::total_memory_fraction(dep, f, max_batched_tokens(a) as u64)
+}
+
 /// A deployment that must fit: simulating or timing one that does not is refused with the reason.
 pub(crate) fn fitting_deployment(a: &DeployArgs) -> Result<Deployment> {
     let (d, fit) = deployment(a)?;
     d.check_fits(
-        a.gpu_memory_utilization,
-        a.max_batched_tokens as u64,
+        memory_fraction(&d, a),
+        max_batched_tokens(a) as u64,
         a.max_model_len,
         fit,
     )?;
     Ok(d)
 }
 
-/// Builds a deployment; also returns the smallest layout that fits.
+/// Builds a deployment served by `--engine`; also returns the smallest layout that fits.
 pub(crate) fn deployment(a: &DeployArgs) -> Result<(Deployment, Option<Layout>)> {
     let model = load_model(&a.model)?;
     let gpu = GpuCatalog::embedded().get(&a.gpu)?.clone();
     let (w, kv) = (a.weights.into(), a.kv_dtype.into());
-    if !(a.gpu_memory_utilization > 0.0 && a.gpu_memory_utilization <= 1.0) {
-        anyhow::bail!(
-            "--gpu-memory-utilization must be in (0, 1], got {}",
-            a.gpu_memory_utilization
-        );
+    let profile = engine_profile(a);
+    let util = a
+        .gpu_memory_utilization
+        .unwrap_or(profile.gpu_memory_utilization.value);
+    if !(util > 0.0 && util <= 1.0) {
+        anyhow::bail!("--gpu-memory-utilization must be in (0, 1], got {util}");
     }
     let limits = FitLimits {
-        gpu_memory_utilization: a.gpu_memory_utilization,
-        max_batched_tokens: a.max_batched_tokens as u64,
+        gpu_memory_utilization: util,
+        max_batched_tokens: max_batched_tokens(a) as u64,
         max_model_len: a.max_model_len,
     };
     for (flag, v) in [("--tp", a.tp), ("--pp", a.pp), ("--ep", a.ep)] {
@@ -73,19 +100,20 @@ pub(crate) fn deployment(a: &DeployArgs) -> Result<(Deployment, Option<Layout>)>
     };
     let choice = choose_layout(&req, &model, &gpu, w, kv, &limits);
     Ok((
-        Deployment::with_layout(model, gpu, choice.layout, w, kv)?,
+        Deployment::for_engine(model, gpu, choice.layout, w, kv, &profile)?,
         choice.smallest_fitting,
     ))
 }
 
-/// The engine a deployment runs: batching from the flags, KV blocks from the memory left after the weights.
+/// The engine a deployment runs: batching from the flags or the engine's defaults, KV blocks from the memory
+/// left after the weights.
 pub(crate) fn engine(
     dep: &infercost_perf::Deployment,
     d: &DeployArgs,
     e: &EngineArgs,
 ) -> EngineConfig {
-    EngineConfig::for_deployment(dep, d.gpu_memory_utilization, d.max_batched_tokens)
-        .with_max_num_seqs(e.max_num_seqs)
+    EngineConfig::for_deployment(dep, memory_fraction(dep, d), max_batched_tokens(d))
+        .with_max_num_seqs(e.max_num_seqs.unwrap_or(dep.engine.max_num_seqs.value))
         .with_prefix_caching(!e.no_prefix_caching)
         .with_max_model_len(Some(d.max_model_len))
 }

@@ -101,3 +101,30 @@ pub fn parse_all_reduce_csv(text: &str) -> Result<Vec<AllReduceSample>, String> 
     }
     Ok(all.into_iter().filter(|s| s.workers <= 8.0).collect())
 }
+
+/// Parses one engine-and-GPU sample of measured kernel times (`tools/sample_kernels.py`: `table, dtype, a, b,
+/// c, d, latency_ms`) into rows for `infercost_perf::kernel_fit`.
+pub fn parse_kernel_csv(text: &str) -> Result<Vec<infercost_perf::kernel_fit::KernelRow>, String> {
+    let mut records = Records::new(text);
+    records.next_record();
+    let mut rows = Vec::new();
+    while let Some((line, f)) = records.next_record() {
+        if f.len() != 7 {
+            return Err(format!("line {line}: expected 7 fields"));
+        }
+        let num = |i: usize| -> Result<f64, String> {
+            f[i].parse::<f64>()
+                .map_err(|_| format!("line {line}: bad number {:?}", &f[i]))
+        };
+        rows.push(infercost_perf::kernel_fit::KernelRow {
+            table: f[0].to_string(),
+            dtype: f[1].to_string(),
+            a: num(2)?,
+            b: num(3)?,
+            c: num(4)?,
+            d: num(5)?,
+            seconds: num(6)? * 1e-3,
+        });
+    }
+    Ok(rows)
+}

@@ -18,6 +18,10 @@ pub struct Efficiency {
     pub memory: f64,
     /// Fixed cost of one GEMM launch, seconds.
     pub gemm_launch_s: f64,
+    /// Achieved fraction of peak HBM bandwidth when attention reads the KV cache.
+    pub attention_memory: f64,
+    /// Fixed time of one attention kernel, seconds.
+    pub attention_fixed_s: f64,
     /// Fixed cost of a layer's small operators, seconds.
     pub small_ops_s: f64,
     /// Small operators' cost per token per unit of hidden size, seconds.
@@ -26,6 +30,8 @@ pub struct Efficiency {
     pub link: f64,
     /// Latency of one ring step, seconds.
     pub link_latency_s: f64,
+    /// Fixed latency of one all-reduce call, seconds (0 in the Vidur fits, which have no such term).
+    pub all_reduce_fixed_s: f64,
     /// Fixed per-iteration cost outside the GPU kernels (scheduling, sampling), seconds. Assumed, not fitted:
     /// the profiles measure kernels only.
     pub iteration_overhead_s: f64,
@@ -37,10 +43,13 @@ pub const EFFICIENCY_H100: Efficiency = Efficiency {
     compute_half_tokens: 152.0,
     memory: 0.928,
     gemm_launch_s: 6.9e-6,
+    attention_memory: 0.928,
+    attention_fixed_s: 6.9e-6,
     small_ops_s: 13.8e-6,
     small_ops_per_token_hidden_s: 1.30e-11,
     link: 0.710,
     link_latency_s: 2.9e-6,
+    all_reduce_fixed_s: 0.0,
     iteration_overhead_s: 3e-4,
 };
 
@@ -50,10 +59,13 @@ pub const EFFICIENCY_A100: Efficiency = Efficiency {
     compute_half_tokens: 83.4,
     memory: 0.801,
     gemm_launch_s: 6.5e-6,
+    attention_memory: 0.801,
+    attention_fixed_s: 6.5e-6,
     small_ops_s: 15.6e-6,
     small_ops_per_token_hidden_s: 2.49e-11,
     link: 0.494,
     link_latency_s: 4.5e-6,
+    all_reduce_fixed_s: 0.0,
     iteration_overhead_s: 3e-4,
 };
 
@@ -92,10 +104,22 @@ pub struct AllReduceSample {
     pub seconds: f64,
 }
 
-/// Predicted GEMM time under an efficiency set on a GPU with these peaks.
+/// Predicted GEMM time under an efficiency set on a GPU with these peaks (16-bit operands).
 pub fn gemm_time(s: &GemmSample, e: &Efficiency, peak_flops: f64, bandwidth: f64) -> f64 {
+    gemm_time_dtype(s, e, peak_flops, bandwidth, 2.0)
+}
+
+/// Predicted GEMM time with weights and input activations of `operand_bytes` each (1 for fp8, 0.5625 for
+/// NVFP4 with its scales) and a 16-bit output.
+pub fn gemm_time_dtype(
+    s: &GemmSample,
+    e: &Efficiency,
+    peak_flops: f64,
+    bandwidth: f64,
+    operand_bytes: f64,
+) -> f64 {
     let flops = 2.0 * s.tokens * s.k * s.n;
-    let bytes = 2.0 * (s.k * s.n + s.tokens * s.k + s.tokens * s.n);
+    let bytes = operand_bytes * (s.k * s.n + s.tokens * s.k) + 2.0 * s.tokens * s.n;
     let ce = e.compute_max * s.tokens / (s.tokens + e.compute_half_tokens);
     (flops / (peak_flops * ce)).max(bytes / (bandwidth * e.memory)) + e.gemm_launch_s
 }
@@ -108,7 +132,9 @@ pub fn small_ops_time(s: &SmallOpsSample, e: &Efficiency) -> f64 {
 /// Predicted all-reduce time on a link of `link_bytes_per_s`.
 pub fn all_reduce_time(s: &AllReduceSample, e: &Efficiency, link_bytes_per_s: f64) -> f64 {
     let k = s.workers;
-    2.0 * (k - 1.0) / k * s.bytes / (link_bytes_per_s * e.link) + 2.0 * (k - 1.0) * e.link_latency_s
+    2.0 * (k - 1.0) / k * s.bytes / (link_bytes_per_s * e.link)
+        + 2.0 * (k - 1.0) * e.link_latency_s
+        + e.all_reduce_fixed_s
 }
 
 /// Relative errors |predicted − measured| / measured: median, 90th percentile and max.
@@ -213,35 +239,7 @@ pub fn fit(
     link: f64,
     base: Efficiency,
 ) -> Calibration {
-    let mut e = base;
-    let mut p = [
-        e.compute_max,
-        e.compute_half_tokens,
-        e.memory,
-        e.gemm_launch_s * 1e6,
-    ];
-    descend(
-        &mut p,
-        &[(0.2, 1.0), (0.0, 512.0), (0.2, 1.0), (0.0, 50.0)],
-        &|p| {
-            let e = Efficiency {
-                compute_max: p[0],
-                compute_half_tokens: p[1],
-                memory: p[2],
-                gemm_launch_s: p[3] * 1e-6,
-                ..base
-            };
-            score(
-                gemms
-                    .iter()
-                    .map(|s| (gemm_time(s, &e, peak_flops, bandwidth), s.seconds)),
-            )
-        },
-    );
-    e.compute_max = p[0];
-    e.compute_half_tokens = p[1];
-    e.memory = p[2];
-    e.gemm_launch_s = p[3] * 1e-6;
+    let (mut e, _) = fit_gemm(gemms, peak_flops, bandwidth, 2.0, base);
     let mut q = [e.small_ops_s * 1e6, e.small_ops_per_token_hidden_s * 1e12];
     descend(&mut q, &[(0.0, 200.0), (0.0, 200.0)], &|q| {
         let e = Efficiency {
@@ -269,6 +267,121 @@ pub fn fit(
     e.link = r[0];
     e.link_latency_s = r[1] * 1e-6;
     evaluate(gemms, small, reduce, peak_flops, bandwidth, link, e)
+}
+
+/// Fits the GEMM efficiencies (`compute_max`, `compute_half_tokens`, `memory`, `gemm_launch_s`) to one table of
+/// one dtype whose operands take `operand_bytes` each; returns them with the fit's error.
+pub fn fit_gemm(
+    gemms: &[GemmSample],
+    peak_flops: f64,
+    bandwidth: f64,
+    operand_bytes: f64,
+    base: Efficiency,
+) -> (Efficiency, FitError) {
+    let with = |p: &[f64]| Efficiency {
+        compute_max: p[0],
+        compute_half_tokens: p[1],
+        memory: p[2],
+        gemm_launch_s: p[3] * 1e-6,
+        ..base
+    };
+    let time = |s: &GemmSample, e: &Efficiency| {
+        gemm_time_dtype(s, e, peak_flops, bandwidth, operand_bytes)
+    };
+    let mut p = [
+        base.compute_max,
+        base.compute_half_tokens,
+        base.memory,
+        base.gemm_launch_s * 1e6,
+    ];
+    descend(
+        &mut p,
+        &[(0.2, 1.0), (0.0, 512.0), (0.2, 1.0), (0.0, 50.0)],
+        &|p| {
+            let e = with(p);
+            score(gemms.iter().map(|s| (time(s, &e), s.seconds)))
+        },
+    );
+    let e = with(&p);
+    let err = fit_error(gemms.iter().map(|s| (time(s, &e), s.seconds)));
+    (e, err)
+}
+
+/// One measured decode-attention kernel: the KV-cache bytes it reads and its time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttentionSample {
+    /// KV-cache bytes read (batch × context × 2 × KV heads × head size × bytes per value).
+    pub bytes: f64,
+    /// Measured seconds.
+    pub seconds: f64,
+}
+
+/// Predicted decode-attention time: the KV cache read at the attention's achieved bandwidth plus its fixed time.
+pub fn attention_time(s: &AttentionSample, e: &Efficiency, bandwidth: f64) -> f64 {
+    s.bytes / (bandwidth * e.attention_memory) + e.attention_fixed_s
+}
+
+/// Fits a decode-attention table: the achieved fraction of HBM bandwidth and a fixed time per kernel.
+pub fn fit_attention(
+    samples: &[AttentionSample],
+    bandwidth: f64,
+    base: Efficiency,
+) -> (Efficiency, FitError) {
+    let with = |p: &[f64]| Efficiency {
+        attention_memory: p[0],
+        attention_fixed_s: p[1] * 1e-6,
+        ..base
+    };
+    let mut p = [base.attention_memory, base.attention_fixed_s * 1e6];
+    descend(&mut p, &[(0.05, 1.0), (0.0, 100.0)], &|p| {
+        let e = with(p);
+        score(
+            samples
+                .iter()
+                .map(|s| (attention_time(s, &e, bandwidth), s.seconds)),
+        )
+    });
+    let e = with(&p);
+    let err = fit_error(
+        samples
+            .iter()
+            .map(|s| (attention_time(s, &e, bandwidth), s.seconds)),
+    );
+    (e, err)
+}
+
+/// Fits an all-reduce table: the link efficiency, the latency per ring step and a fixed latency per call.
+pub fn fit_all_reduce(
+    reduce: &[AllReduceSample],
+    link: f64,
+    base: Efficiency,
+) -> (Efficiency, FitError) {
+    let with = |r: &[f64]| Efficiency {
+        link: r[0],
+        link_latency_s: r[1] * 1e-6,
+        all_reduce_fixed_s: r[2] * 1e-6,
+        ..base
+    };
+    let mut r = [
+        base.link,
+        base.link_latency_s * 1e6,
+        base.all_reduce_fixed_s * 1e6,
+    ];
+    descend(&mut r, &[(0.05, 1.0), (0.0, 20.0), (0.0, 50.0)], &|r| {
+        let e = with(r);
+        score(
+            reduce
+                .iter()
+                .map(|s| (all_reduce_time(s, &e, link), s.seconds)),
+        )
+    });
+    let e = with(&r);
+    let err = fit_error(
+        reduce
+            .iter()
+            .map(|s| (all_reduce_time(s, &e, link), s.seconds)),
+    );
+    (e, err)
 }
 
 /// How the shipped efficiencies score on one GPU's samples.

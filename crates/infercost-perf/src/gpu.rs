@@ -19,6 +19,9 @@ pub struct Gpu {
     pub bf16_tflops: f64,
     /// Dense fp8 tensor peak, TFLOP/s.
     pub fp8_tflops: f64,
+    /// Dense fp4 tensor peak (NVFP4/MXFP4), TFLOP/s; absent where the GPU has no fp4 tensor cores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fp4_tflops: Option<f64>,
     /// Per-GPU one-direction intra-node link bandwidth, GB/s.
     pub link_gb_per_s: f64,
     /// GPUs in one node (the largest tensor-parallel group).
@@ -28,7 +31,7 @@ pub struct Gpu {
     pub inter_node_gb_per_s: f64,
     /// Latency of one inter-node transfer, µs.
     pub inter_node_latency_us: f64,
-    /// Which measured GPU's efficiency fit applies (`a100` or `h100`).
+    /// Which measured GPU's kernel fits apply (`h100`, `h200`, `b200`, `l40s` or `a100`; data/kernel_fits.toml).
     pub calibrated_on: String,
     /// Where the figures come from.
     pub source: String,
@@ -73,7 +76,11 @@ impl GpuCatalog {
                 g.inter_node_gb_per_s,
                 g.inter_node_latency_us,
             ];
-            if positive.iter().any(|v| !(v.is_finite() && *v > 0.0)) || g.gpus_per_node == 0 {
+            let fp4_bad = g.fp4_tflops.is_some_and(|v| !(v.is_finite() && v > 0.0));
+            if positive.iter().any(|v| !(v.is_finite() && *v > 0.0))
+                || g.gpus_per_node == 0
+                || fp4_bad
+            {
                 return Err(PerfError::Invalid {
                     source_name: source_name.to_string(),
                     message: format!("gpu {:?} has a zero, negative or missing figure", g.name),
@@ -81,6 +88,17 @@ impl GpuCatalog {
             }
         }
         Ok(GpuCatalog { gpus: f.gpu })
+    }
+
+    /// The GPUs with fp4 tensor cores, comma-separated (for messages).
+    pub fn with_fp4(&self) -> String {
+        let names: Vec<&str> = self
+            .gpus
+            .iter()
+            .filter(|g| g.fp4_tflops.is_some())
+            .map(|g| g.name.as_str())
+            .collect();
+        names.join(", ")
     }
 
     /// Every GPU, in catalog order.

@@ -1,57 +1,25 @@
 //! The iteration-time model: how long one continuous-batching iteration takes on a deployment.
 //!
-//! time = max(compute, memory) + communication + overhead, where
-//! compute = FLOPs / (peak × efficiency(tokens)), memory = bytes / (bandwidth × efficiency),
-//! communication = two ring all-reduces per layer under tensor parallelism, and overhead = fixed per-layer and
-//! per-iteration costs. Efficiencies are at most 1 and overheads non-negative, so no prediction beats the
-//! roofline at 100% of peak.
+//! One pipeline stage's slot on one micro-batch takes max(GPU, host launches) + step, where GPU = max(GEMM
+//! compute, weight reads) + max(attention compute, KV-cache reads) + communication + per-layer overhead, compute =
+//! FLOPs / (peak × efficiency(tokens)), memory = bytes / (bandwidth × efficiency), communication = the stage's two
+//! ring all-reduces per layer under tensor parallelism and the expert all-to-all under EP, host launches = the CPU
+//! time of launching the stage's kernels when the micro-batch runs eagerly (no CUDA graph captured for it; 0
+//! otherwise), and step = the engine's per-iteration CPU work. An iteration is `pp` such slots plus the sends
+//! between stages ([`crate::parallel`]); without a pipeline, one slot on the whole batch. Efficiencies (per engine,
+//! GPU and dtype: [`crate::engine`]) are at most 1 and overheads non-negative, so no prediction beats the roofline
+//! at 100% of peak. Deployments are built in `build.rs`.
 
-use crate::calibrate::{Efficiency, EFFICIENCY_A100, EFFICIENCY_H100};
+mod build;
+
+use crate::calibrate::Efficiency;
+pub use crate::dtype::{Dtype, WEIGHT_ONLY_COMPUTE};
+use crate::engine::EngineProfile;
 use crate::gpu::Gpu;
 use crate::model::ModelSpec;
-use crate::parallel::{all_to_all_costs, Layout, Pipeline};
+use crate::parallel::{Layout, Pipeline};
 use crate::PerfError;
-use serde::{Deserialize, Serialize};
-
-/// Bytes per stored value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dtype {
-    /// 2 bytes.
-    Bf16,
-    /// 1 byte.
-    Fp8,
-    /// Half a byte (weights only).
-    Int4,
-}
-
-impl Dtype {
-    /// Parses `bf16`, `fp8` or `int4`.
-    pub fn parse(s: &str) -> Option<Dtype> {
-        match s.to_ascii_lowercase().as_str() {
-            "bf16" | "fp16" => Some(Dtype::Bf16),
-            "fp8" => Some(Dtype::Fp8),
-            "int4" => Some(Dtype::Int4),
-            _ => None,
-        }
-    }
-    /// Bytes per value.
-    pub fn bytes(self) -> f64 {
-        match self {
-            Dtype::Bf16 => 2.0,
-            Dtype::Fp8 => 1.0,
-            Dtype::Int4 => 0.5,
-        }
-    }
-    /// The name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dtype::Bf16 => "bf16",
-            Dtype::Fp8 => "fp8",
-            Dtype::Int4 => "int4",
-        }
-    }
-}
+use serde::Serialize;
 
 /// One iteration's work.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -115,16 +83,25 @@ pub struct IterationTime {
     pub compute_s: f64,
     /// Bytes at the achieved bandwidth.
     pub memory_s: f64,
+    /// The GEMMs: the larger of their compute and their weight reads.
+    pub gemm_s: f64,
+    /// Attention: the larger of its compute and its KV-cache reads.
+    pub attention_s: f64,
     /// Tensor-parallel all-reduces.
     pub comm_s: f64,
     /// Fixed per-layer and per-iteration costs.
     pub overhead_s: f64,
+    /// Host time of launching every kernel when the iteration runs eagerly (0 under a CUDA graph); the
+    /// iteration takes the longer of this and the GPU's work, plus the step's CPU work.
+    pub launch_s: f64,
     /// The pure roofline at 100% of peak: max(FLOPs/peak, bytes/bandwidth), no communication or overhead.
     pub roofline_s: f64,
 }
 
 /// A decode-only iteration's time as a function of the batch's total context S:
-/// `max(c0 + c1·S, m0 + m1·S) + fixed`, constant while the batch size is.
+/// `max(c0 + c1·S, m0 + m1·S, floor) + fixed`, constant while the batch size is: the GEMMs' time (in both `c0`
+/// and `m0`) plus attention's, bound by its compute or its cache reads (`floor` is the eager launch time less the
+/// GPU's fixed costs, 0 under a CUDA graph).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecodeLine {
     /// Compute time at S = 0, seconds.
@@ -137,13 +114,18 @@ pub struct DecodeLine {
     pub m1: f64,
     /// Communication and overhead, seconds.
     pub fixed: f64,
+    /// Host launch time not hidden behind the fixed costs, seconds (0 under a CUDA graph).
+    pub floor: f64,
 }
 
 impl DecodeLine {
     /// Time of one iteration at total context `s`.
     #[inline]
     pub fn at(&self, s: f64) -> f64 {
-        (self.c0 + self.c1 * s).max(self.m0 + self.m1 * s) + self.fixed
+        (self.c0 + self.c1 * s)
+            .max(self.m0 + self.m1 * s)
+            .max(self.floor)
+            + self.fixed
     }
 }
 
@@ -166,9 +148,18 @@ pub struct Deployment {
     pub kv: Dtype,
     /// The achieved efficiencies and overheads used.
     pub eff: Efficiency,
+    /// The serving engine's profile.
+    pub engine: EngineProfile,
     peak_flops: f64,
+    compute_scale: f64,
+    graph_max_tokens: f64,
+    launch_host_s: f64,
     bandwidth: f64,
     flops_per_token: f64,
+    /// The routed experts' share of `flops_per_token`.
+    flops_routed_per_token: f64,
+    /// Fraction of a batch's tokens one routed expert sees (top-k / experts; 1 for a dense model).
+    routed_share: f64,
     flops_head: f64,
     flops_attention_pair: f64,
     dense_weight_bytes: f64,
@@ -181,160 +172,13 @@ pub struct Deployment {
     comm_fixed: f64,
     window_pairs_per_token: f64,
     // Layout terms (crate::parallel): KV bytes one sequence's token needs on the GPU that holds it, the share of
-    // the per-layer overhead a stage pays, and the pipeline.
+    // the per-layer costs a stage pays, and the pipeline.
     kv_seq_bytes_token: f64,
     stage_fraction: f64,
     pipe: Pipeline,
 }
 
-/// The mixture-of-experts shape: routed layers, experts per layer, parameters per expert, experts per token
-/// (a dense model: none routed, one "expert" of everything).
-struct MoeShape {
-    layers: f64,
-    experts: f64,
-    expert_params: f64,
-    top: f64,
-}
-
-impl MoeShape {
-    fn of(model: &ModelSpec) -> MoeShape {
-        match model.moe {
-            Some(m) => MoeShape {
-                layers: model.moe_layers() as f64,
-                experts: m.experts as f64,
-                expert_params: model.expert_params() as f64,
-                top: m.top_k as f64,
-            },
-            None => MoeShape {
-                layers: 0.0,
-                experts: 1.0,
-                expert_params: 0.0,
-                top: 1.0,
-            },
-        }
-    }
-}
-
-/// KV-cache bytes per token per GPU. Under TP k the KV heads split k ways, but each rank keeps at least one
-/// head; the MLA latent is replicated.
-fn kv_bytes_per_token(model: &ModelSpec, kv: Dtype, t: f64) -> f64 {
-    let kv_split = match model.attention {
-        crate::model::Attention::Gqa { n_kv } => (n_kv as f64 / t).ceil() / n_kv as f64,
-        crate::model::Attention::Mla { .. } => 1.0,
-    };
-    model.kv_elements_per_token() as f64 * kv.bytes() * kv_split
-}
-
-/// Tensor-parallel communication: seconds per token and fixed seconds per iteration of the two ring
-/// all-reduces per layer (none without TP).
-fn comm_costs(model: &ModelSpec, gpu: &Gpu, eff: &Efficiency, tp: u32) -> (f64, f64) {
-    if tp <= 1 {
-        return (0.0, 0.0);
-    }
-    let t = tp as f64;
-    let link = gpu.link_gb_per_s * 1e9 * eff.link;
-    let ring = 2.0 * (t - 1.0) / t;
-    let allreduces = 2.0 * model.layers as f64;
-    (
-        allreduces * ring * model.hidden as f64 * 2.0 / link,
-        allreduces * 2.0 * (t - 1.0) * eff.link_latency_s,
-    )
-}
-
-/// Attention FLOPs per token of the sliding-window layers over their whole window (0 without them).
-fn window_pairs_per_token(model: &ModelSpec) -> f64 {
-    match model.sliding {
-        Some((n, w)) => model.attention_flops_per_pair_layer() * n as f64 * w as f64,
-        None => 0.0,
-    }
-}
-
 impl Deployment {
-    /// Builds a plain tensor-parallel deployment; refuses a TP that does not divide the heads or exceeds a node.
-    pub fn new(
-        model: ModelSpec,
-        gpu: Gpu,
-        tp: u32,
-        weights: Dtype,
-        kv: Dtype,
-    ) -> Result<Deployment, PerfError> {
-        Deployment::with_layout(model, gpu, Layout::tp(tp), weights, kv)
-    }
-
-    /// Builds a deployment of any layout; refuses one that cannot run (see [`Layout::check`]) or an int4 KV
-    /// cache.
-    pub fn with_layout(
-        model: ModelSpec,
-        gpu: Gpu,
-        layout: Layout,
-        weights: Dtype,
-        kv: Dtype,
-    ) -> Result<Deployment, PerfError> {
-        layout.check(&model, &gpu)?;
-        if kv == Dtype::Int4 {
-            return Err(PerfError::Deployment(
-                "the KV cache dtype must be bf16 or fp8".into(),
-            ));
-        }
-        let tp = layout.tp;
-        let eff = if gpu.calibrated_on == "a100" {
-            EFFICIENCY_A100
-        } else {
-            EFFICIENCY_H100
-        };
-        let t = tp as f64;
-        let peak = if weights == Dtype::Bf16 {
-            gpu.bf16_tflops
-        } else {
-            gpu.fp8_tflops
-        } * 1e12;
-        let wb = weights.bytes();
-        let moe = MoeShape::of(&model);
-        let routed_total = moe.layers * moe.experts * moe.expert_params;
-        let dense_params = model.params_total() as f64 - routed_total;
-        let (comm_per_token, comm_fixed) = comm_costs(&model, &gpu, &eff, tp);
-        let window_pairs_per_token = window_pairs_per_token(&model);
-        let st = crate::parallel::Stage::of(&model, &layout, dense_params, moe.layers);
-        let (a2a_per_token, a2a_fixed) =
-            all_to_all_costs(&model, &gpu, &layout, weights, eff.link, st.moe_layers);
-        let (kv_bytes_token, kv_seq_bytes_token) = st.kv_bytes(
-            kv_bytes_per_token(&model, kv, t),
-            model.kv_elements_per_token() as f64 * kv.bytes(),
-        );
-        Ok(Deployment {
-            peak_flops: peak,
-            bandwidth: gpu.hbm_tb_per_s * 1e12,
-            flops_per_token: (2.0 * model.layer_params_active() as f64 / t
-                + window_pairs_per_token / t)
-                * st.fraction,
-            flops_head: 2.0 * model.hidden as f64 * model.vocab as f64 / t,
-            flops_attention_pair: model.attention_flops_per_pair() / t * st.fraction,
-            dense_weight_bytes: st.dense_params * wb / st.dense_split,
-            expert_bytes: moe.expert_params * wb / t,
-            moe_layers: st.moe_layers,
-            experts: moe.experts,
-            ln_miss: if model.moe.is_some() {
-                (1.0 - moe.top / moe.experts).ln()
-            } else {
-                0.0
-            },
-            kv_bytes_token,
-            comm_per_token: comm_per_token * st.all_reduce_share + a2a_per_token,
-            comm_fixed: comm_fixed * st.all_reduce_share + a2a_fixed,
-            window_pairs_per_token,
-            kv_seq_bytes_token,
-            stage_fraction: st.fraction,
-            pipe: Pipeline::of(&model, &gpu, &layout, eff.link),
-            model,
-            gpu,
-            tp,
-            layout,
-            weights,
-            kv,
-            eff,
-        })
-    }
-
     /// GPUs per replica.
     pub fn gpus(&self) -> u32 {
         self.layout.gpus()
@@ -425,7 +269,33 @@ impl Deployment {
 
     #[inline]
     fn compute_efficiency(&self, tokens: f64) -> f64 {
-        self.eff.compute_max * tokens / (tokens + self.eff.compute_half_tokens)
+        self.compute_scale * self.eff.compute_max * tokens / (tokens + self.eff.compute_half_tokens)
+    }
+
+    /// Seconds of `flops` FLOPs for a batch of `tokens` tokens: the routed experts' GEMMs each see only their
+    /// share of the tokens (top-k / experts of them), which fills the tensor cores less than the dense GEMMs.
+    #[inline]
+    fn compute_s(&self, flops: f64, tokens: f64) -> f64 {
+        let routed = self.flops_routed_per_token * tokens;
+        let per_expert = (tokens * self.routed_share).max(1.0);
+        (flops - routed) / (self.peak_flops * self.compute_efficiency(tokens))
+            + routed / (self.peak_flops * self.compute_efficiency(per_expert))
+    }
+
+    /// Host time of launching an iteration of `tokens` tokens eagerly (0 when a CUDA graph covers it).
+    #[inline]
+    fn launch_host(&self, tokens: f64) -> f64 {
+        if tokens > self.graph_max_tokens {
+            self.launch_host_s
+        } else {
+            0.0
+        }
+    }
+
+    /// The engine's CPU work per iteration with `seqs` sequences.
+    #[inline]
+    fn step(&self, seqs: f64) -> f64 {
+        self.eff.iteration_overhead_s + self.engine.step_overhead_per_seq_s.value * seqs
     }
 
     #[inline]
@@ -438,22 +308,22 @@ impl Deployment {
         self.dense_weight_bytes + self.moe_layers * touched * self.expert_bytes
     }
 
-    /// Per-layer kernel launches and small operators, plus the per-iteration scheduling cost.
+    /// Per-layer fixed kernel times and small operators on the GPU.
     #[inline]
     fn overhead(&self, tokens: f64) -> f64 {
         // Four GEMMs and one attention kernel per layer, plus norms, rotary embedding, activation and adds.
-        let per_layer = 5.0 * self.eff.gemm_launch_s
+        let per_layer = 4.0 * self.eff.gemm_launch_s
+            + self.eff.attention_fixed_s
             + self.eff.small_ops_s
             + self.eff.small_ops_per_token_hidden_s * self.model.hidden as f64 * tokens;
-        self.eff.iteration_overhead_s + self.model.layers as f64 * per_layer
+        self.model.layers as f64 * per_layer
     }
 
-    /// One pipeline stage's overhead on one micro-batch: its share of the per-layer costs and the whole
-    /// per-step cost (each micro-batch is a step scheduled of its own); exactly `overhead` without a pipeline.
+    /// One pipeline stage's fixed GPU costs on one micro-batch: its layers' share of the per-layer costs (exactly
+    /// `overhead` without a pipeline; the engine's per-step CPU work is [`Self::step`], paid per micro-batch).
     #[inline]
     fn stage_overhead(&self, tokens: f64) -> f64 {
-        let f = self.stage_fraction;
-        self.overhead(tokens) * f + self.eff.iteration_overhead_s * (1.0 - f)
+        self.overhead(tokens) * self.stage_fraction
     }
 
     /// The time of one iteration.
@@ -465,8 +335,11 @@ impl Deployment {
                 total_s: 0.0,
                 compute_s: 0.0,
                 memory_s: 0.0,
+                gemm_s: 0.0,
+                attention_s: 0.0,
                 comm_s: 0.0,
                 overhead_s: 0.0,
+                launch_s: 0.0,
                 roofline_s: 0.0,
             };
         }
@@ -474,25 +347,41 @@ impl Deployment {
         let seqs = (b.prefill_seqs + b.decode_seqs) as f64;
         let mb = self.pipe.micro_batches(seqs);
         let (p, all_tokens, tokens, heads) = (self.pipe.stages, tokens, tokens / mb, seqs / mb);
-        let flops = self.flops_per_token * tokens
-            + self.flops_head * heads
-            + self.flops_attention_pair * (b.prefill_attention_pairs + b.decode_context as f64)
-                / mb;
-        let bytes = self.weight_bytes_touched(tokens)
-            + self.kv_bytes_token * ((b.decode_context + b.prefill_cached) as f64 + all_tokens)
-                / mb;
-        let compute_s = p * (flops / (self.peak_flops * self.compute_efficiency(tokens)));
-        let memory_s = p * (bytes / (self.bandwidth * self.eff.memory));
-        let comm_s = p * (self.comm_per_token * tokens + self.comm_fixed) + self.pipe.sends(tokens);
-        let overhead_s = p * self.stage_overhead(tokens);
-        let roofline_s = p * (flops / self.peak_flops).max(bytes / self.bandwidth);
+        let linear_flops = self.flops_per_token * tokens + self.flops_head * heads;
+        let attention_flops =
+            self.flops_attention_pair * (b.prefill_attention_pairs + b.decode_context as f64) / mb;
+        let flops = linear_flops + attention_flops;
+        let weight_bytes = self.weight_bytes_touched(tokens);
+        let kv_bytes =
+            self.kv_bytes_token * ((b.decode_context + b.prefill_cached) as f64 + all_tokens) / mb;
+        let bytes = weight_bytes + kv_bytes;
+        // Each kernel is bound by its own resource: the GEMMs stream the weights (or fill the tensor cores with the
+        // batch's tokens), attention streams the KV cache. A prefill chunk's compute-bound GEMMs do not hide the
+        // decode attention's cache reads, so the two parts add rather than overlap.
+        let gemm_compute = self.compute_s(linear_flops, tokens);
+        let gemm_memory = weight_bytes / (self.bandwidth * self.eff.memory);
+        let attention_compute =
+            attention_flops / (self.peak_flops * self.compute_efficiency(tokens));
+        let attention_memory = kv_bytes / (self.bandwidth * self.eff.attention_memory);
+        let gemm_s = gemm_compute.max(gemm_memory);
+        let attention_s = attention_compute.max(attention_memory);
+        let comm_s = self.comm_per_token * tokens + self.comm_fixed;
+        let gpu_overhead_s = self.stage_overhead(tokens);
+        // Each stage slot takes the longer of the stage's GPU work and its host's eager launches, and each
+        // micro-batch is a step the engine schedules of its own; the sends between stages come on top.
+        let slot = (gemm_s + attention_s + comm_s + gpu_overhead_s).max(self.launch_host(tokens));
+        let step_s = self.step(heads);
+        let sends = self.pipe.sends(tokens);
         IterationTime {
-            total_s: compute_s.max(memory_s) + comm_s + overhead_s,
-            compute_s,
-            memory_s,
-            comm_s,
-            overhead_s,
-            roofline_s,
+            total_s: p * (slot + step_s) + sends,
+            compute_s: p * (gemm_compute + attention_compute),
+            memory_s: p * (gemm_memory + attention_memory),
+            gemm_s: p * gemm_s,
+            attention_s: p * attention_s,
+            comm_s: p * comm_s + sends,
+            overhead_s: p * (gpu_overhead_s + step_s),
+            launch_s: p * self.launch_host(tokens),
+            roofline_s: p * (flops / self.peak_flops).max(bytes / self.bandwidth),
         }
     }
 
@@ -503,13 +392,19 @@ impl Deployment {
         let (p, n) = (self.pipe.stages, seqs as f64 / mb);
         let ce = self.peak_flops * self.compute_efficiency(n);
         let bw = self.bandwidth * self.eff.memory;
+        let attention_bw = self.bandwidth * self.eff.attention_memory;
+        let gpu_fixed = self.comm_per_token * n + self.comm_fixed + self.stage_overhead(n);
+        // The GEMMs' time does not depend on the context; attention's grows with it (see `iteration`).
+        let gemms = self
+            .compute_s((self.flops_per_token + self.flops_head) * n, n)
+            .max(self.weight_bytes_touched(n) / bw);
         DecodeLine {
-            c0: p * (self.flops_per_token * n + self.flops_head * n) / ce,
+            c0: p * gemms,
             c1: p * (self.flops_attention_pair / mb) / ce,
-            m0: p * (self.weight_bytes_touched(n) + self.kv_bytes_token * n) / bw,
-            m1: p * (self.kv_bytes_token / mb) / bw,
-            fixed: p * (self.comm_per_token * n + self.comm_fixed + self.stage_overhead(n))
-                + self.pipe.sends(n),
+            m0: p * (gemms + self.kv_bytes_token * n / attention_bw),
+            m1: p * (self.kv_bytes_token / mb) / attention_bw,
+            fixed: p * (gpu_fixed + self.step(n)) + self.pipe.sends(n),
+            floor: p * (self.launch_host(n) - gpu_fixed).max(0.0),
         }
     }
 

@@ -5,12 +5,16 @@
 #![warn(missing_docs)]
 
 pub mod calibrate;
+pub mod dtype;
+pub mod engine;
 pub mod gpu;
 pub mod iteration;
+pub mod kernel_fit;
 pub mod layout;
 pub mod model;
 pub mod parallel;
 
+pub use engine::{EngineCatalog, EngineProfile};
 pub use gpu::{Gpu, GpuCatalog};
 pub use iteration::{Batch, DecodeLine, Deployment, Dtype, IterationTime};
 pub use model::{ModelCatalog, ModelSpec};
@@ -24,7 +28,7 @@ pub enum PerfError {
     /// A name not in a catalog.
     #[error("unknown {kind} {name:?}; known: {known}")]
     Unknown {
-        /// "gpu" or "model".
+        /// "gpu", "model" or "engine".
         kind: &'static str,
         /// The name given.
         name: String,

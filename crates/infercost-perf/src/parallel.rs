@@ -169,8 +169,8 @@ fn link(gpu: &Gpu, link_eff: f64, spans_nodes: bool) -> (f64, f64) {
 /// for the dispatch and the combine of every MoE layer of the stage (none without EP).
 ///
 /// Each GPU originates `tokens / tp` tokens and sends each `top_k` copies of the hidden state, one `(ep − 1) /
-/// ep` share of them to other GPUs: dispatch in the weights' dtype when it is fp8 (as DeepEP does), combine in
-/// bf16. Across nodes the off-node share goes over the inter-node network while the rest crosses NVLink, in
+/// ep` share of them to other GPUs: dispatch in one byte when the GEMMs run on fp8 or fp4 activations (as DeepEP
+/// does in fp8), in bf16 otherwise; combine in bf16. Across nodes the off-node share goes over the inter-node network while the rest crosses NVLink, in
 /// parallel; the slower decides.
 pub fn all_to_all_costs(
     model: &ModelSpec,
@@ -188,7 +188,12 @@ pub fn all_to_all_costs(
     }
     let ep = layout.ep as f64;
     let node = gpu.gpus_per_node as f64;
-    let dispatch = if weights == Dtype::Bf16 { 2.0 } else { 1.0 };
+    // Weight-only formats (int4, fp4-wo, fp8 without fp8 tensor cores) compute on bf16 activations.
+    let dispatch = if weights == Dtype::Bf16 || weights.weight_only_on(gpu) {
+        2.0
+    } else {
+        1.0
+    };
     let bytes_per_token =
         moe.top_k as f64 * model.hidden as f64 * (dispatch + 2.0) / layout.tp as f64;
     let (nv, nv_lat) = link(gpu, link_eff, false);
@@ -325,7 +330,6 @@ impl Stage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calibrate::EFFICIENCY_H100;
     use crate::gpu::GpuCatalog;
     use crate::iteration::{Batch, Deployment};
     use crate::layout::{smallest_fitting_layout, FitLimits, LayoutRequest};
@@ -370,13 +374,16 @@ mod tests {
         );
         let t = pp.iteration(&Batch::decode(64, 1000));
         // Memory by hand: the stage's 40 layers (half the non-vocabulary weights) plus one vocabulary matrix, over
-        // 4 GPUs in bf16, and a micro-batch's KV (8 KV heads split 4 ways, 40 layers), at 0.928 of 3.35 TB/s.
+        // 4 GPUs in bf16 at the GEMMs' achieved share of 3.35 TB/s, and a micro-batch's KV (8 KV heads split 4
+        // ways, 40 layers) at attention's.
         let vocab = (m.vocab * m.hidden) as f64;
         let stage_weights =
             ((m.params_total() as f64 - m.embedding_params() as f64) / 2.0 + vocab) * 2.0 / 4.0;
         let kv_token = 2.0 * 40.0 * 128.0 * 2.0 * 2.0; // K and V, 40 layers, 2 of 8 heads × 128, bf16
-        let micro = stage_weights + kv_token * (32.0 * 1000.0 + 32.0);
-        let memory = 2.0 * micro / (3.35e12 * EFFICIENCY_H100.memory);
+        let e = pp.eff;
+        let micro = stage_weights / (3.35e12 * e.memory)
+            + kv_token * (32.0 * 1000.0 + 32.0) / (3.35e12 * e.attention_memory);
+        let memory = 2.0 * micro;
         assert!(
             (t.memory_s / memory - 1.0).abs() < 1e-3,
             "{} vs {memory}",
@@ -388,7 +395,7 @@ mod tests {
         half.layers = 40;
         half.tied = true;
         let h = Deployment::new(half, gpu("h100-sxm"), 4, Dtype::Bf16, Dtype::Bf16).unwrap();
-        let send = 32.0 * 8192.0 * 2.0 / (450e9 * EFFICIENCY_H100.link) + ALL_TO_ALL_LATENCY_S;
+        let send = 32.0 * 8192.0 * 2.0 / (450e9 * e.link) + ALL_TO_ALL_LATENCY_S;
         let want = 2.0 * h.iteration(&Batch::decode(32, 1000)).total_s + send;
         assert!(
             (t.total_s / want - 1.0).abs() < 1e-3,
@@ -400,7 +407,7 @@ mod tests {
         // tokens), and the KV capacity per replica more than doubles.
         let tp = dep("llama-3.1-70b", "h100-sxm", Layout::tp(4), Dtype::Bf16);
         let one = tp.iteration(&Batch::decode(64, 1000));
-        let kv_saved = kv_token * 64_064.0 / (3.35e12 * EFFICIENCY_H100.memory);
+        let kv_saved = kv_token * 64_064.0 / (3.35e12 * e.attention_memory);
         assert!(
             ((t.memory_s + kv_saved) / one.memory_s - 1.0).abs() < 0.01,
             "{t:?} vs {one:?}"
@@ -427,7 +434,7 @@ mod tests {
             Dtype::Bf16,
         );
         let bytes = 32.0 * 8.0 * 4096.0 * (2.0 + 2.0) * 7.0 / 8.0;
-        let per_layer = bytes / (450e9 * EFFICIENCY_H100.link) + 2.0 * ALL_TO_ALL_LATENCY_S;
+        let per_layer = bytes / (450e9 * d.eff.link) + 2.0 * ALL_TO_ALL_LATENCY_S;
         let t = d.iteration(&Batch::decode(256, 1000));
         assert!(
             (t.comm_s / (94.0 * per_layer) - 1.0).abs() < 1e-9,
@@ -445,7 +452,7 @@ mod tests {
             Dtype::Fp8,
         );
         let per_token = moe.top_k as f64 * 7168.0 * (1.0 + 2.0) / 16.0;
-        let off = 8.0 / 16.0 * per_token / (50e9 * EFFICIENCY_H100.link);
+        let off = 8.0 / 16.0 * per_token / (50e9 * d.eff.link);
         let want = m.moe_layers() as f64 * (512.0 * off + 2.0 * 10e-6);
         let t = d.iteration(&Batch::decode(512, 1000));
         assert!(
@@ -512,6 +519,57 @@ mod tests {
         assert_eq!(min("llama-3.1-405b", Dtype::Bf16), layout(8, 2, 1, false));
         assert_eq!(min("llama-3.1-405b", Dtype::Fp8), Layout::tp(8));
         assert_eq!(min("llama-3.1-8b", Dtype::Bf16), Layout::tp(1));
+    }
+
+    #[test]
+    fn an_engine_runs_each_pipeline_stage() {
+        // Llama-3.1-70B on TP4 × PP2 H100 under the eager engine (no CUDA graphs): each stage's host launches its
+        // own 40 layers' kernels and their 80 all-reduces per micro-batch, so the two slots of an iteration launch
+        // as much as the whole model once; the layout and the engine survive either rebuild.
+        let e = crate::engine::EngineCatalog::embedded()
+            .get("eager")
+            .unwrap()
+            .clone();
+        let g = gpu("h100-sxm");
+        let pp = dep(
+            "llama-3.1-70b",
+            "h100-sxm",
+            layout(4, 2, 1, false),
+            Dtype::Fp8,
+        )
+        .with_engine(&e)
+        .unwrap();
+        assert_eq!(
+            (pp.layout, pp.engine.name.as_str()),
+            (layout(4, 2, 1, false), "eager")
+        );
+        let fits = crate::engine::KernelFits::embedded();
+        let stage = 40.0 * e.kernels_per_layer.value as f64 * e.launch_s.value
+            + 80.0 * crate::engine::eager_all_reduce_s(&g, 4, fits);
+        let t = pp.iteration(&Batch::decode(64, 1000));
+        assert!((t.launch_s / (2.0 * stage) - 1.0).abs() < 1e-9, "{t:?}");
+        // Launch-bound decode: the slots are the launches, each plus a micro-batch's step, plus the send.
+        let step = pp.eff.iteration_overhead_s + e.step_overhead_per_seq_s.value * 32.0;
+        let send = 32.0 * 8192.0 * 2.0 / (450e9 * pp.eff.link) + ALL_TO_ALL_LATENCY_S;
+        let gpu_slot =
+            (t.gemm_s + t.attention_s + t.comm_s - send) / 2.0 + (t.overhead_s / 2.0 - step);
+        assert!(stage > gpu_slot, "{stage} vs {gpu_slot}");
+        let want = 2.0 * (stage + step) + send;
+        assert!(
+            (t.total_s / want - 1.0).abs() < 1e-9,
+            "{} vs {want}",
+            t.total_s
+        );
+        for n in [1u64, 3, 64] {
+            let a = pp.iteration(&Batch::decode(n, 700)).total_s;
+            let b = pp.decode_line(n).at((n * 700) as f64);
+            assert!((a - b).abs() < 1e-12 * a.max(1.0), "{n}: {a} vs {b}");
+        }
+        let tp8 = pp.at_layout(Layout::tp(8)).unwrap();
+        assert_eq!(
+            (tp8.engine.name.as_str(), tp8.weights),
+            ("eager", Dtype::Fp8)
+        );
     }
 
     #[test]

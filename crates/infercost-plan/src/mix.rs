@@ -10,6 +10,7 @@ use crate::result::{Point, MIX_GPU};
 use crate::seed::point_seed;
 use crate::sweep::Sweep;
 use infercost_core::par::par_map;
+use infercost_perf::Layout;
 use std::collections::BTreeMap;
 
 /// One mixed point to build: a deployment's coordinates and its types' points there (setup index, point index).
@@ -19,8 +20,8 @@ struct Task {
     singles: Vec<(usize, usize)>,
 }
 
-/// A bucket capacity's key: setup, context (as bits), TP and bucket.
-type Key = (usize, u64, u32, usize);
+/// A bucket capacity's key: setup, context (as bits), layout and bucket.
+type Key = (usize, u64, Layout, usize);
 
 /// Adds the mixed points to `points` (every GPU type's points of the sweep, in sweep order) when the scenario
 /// asks for them, each after its deployment's single-type points.
@@ -38,7 +39,7 @@ pub(crate) fn add_points(sweep: &Sweep, points: &mut Vec<Point>) {
         .map(|&c| (c, buckets(sweep.inp.pilot, c)))
         .collect();
     let grid = |c: f64| grids.iter().find(|g| g.0 == c).map(|g| &g.1);
-    // Every (setup, context, TP, bucket) capacity the points need, measured once.
+    // Every (setup, context, layout, bucket) capacity the points need, measured once.
     let mut keys: Vec<Key> = Vec::new();
     sweep.with_ctx(|ctx| {
         for t in &tasks {
@@ -50,7 +51,7 @@ pub(crate) fn add_points(sweep: &Sweep, points: &mut Vec<Point>) {
             let Some(b) = grid(t.coords.1) else { continue };
             for c in candidates(ctx, &sweep.setups, &singles) {
                 for (k, mix) in b.mixes.iter().enumerate() {
-                    let key = (c.setup, t.coords.1.to_bits(), c.dep.tp, k);
+                    let key = (c.setup, t.coords.1.to_bits(), c.dep.layout, k);
                     if !mix.is_empty() && !keys.contains(&key) {
                         keys.push(key);
                     }
@@ -58,8 +59,13 @@ pub(crate) fn add_points(sweep: &Sweep, points: &mut Vec<Point>) {
             }
         }
     });
-    let measured = par_map(&keys, sweep.threads, |_, &(si, c, tp, k)| {
-        bucket_capacity(sweep, si, tp, grid(f64::from_bits(c)).map(|b| &b.mixes[k]))
+    let measured = par_map(&keys, sweep.threads, |_, &(si, c, layout, k)| {
+        bucket_capacity(
+            sweep,
+            si,
+            layout,
+            grid(f64::from_bits(c)).map(|b| &b.mixes[k]),
+        )
     });
     let capacity: BTreeMap<Key, f64> = keys.into_iter().zip(measured).collect();
     let mixed: Vec<Option<Point>> = par_map(&tasks, sweep.threads, |_, t| {
@@ -76,7 +82,7 @@ pub(crate) fn add_points(sweep: &Sweep, points: &mut Vec<Point>) {
                 .map(|c| {
                     (0..b.mixes.len())
                         .map(|k| {
-                            let key = (c.setup, t.coords.1.to_bits(), c.dep.tp, k);
+                            let key = (c.setup, t.coords.1.to_bits(), c.dep.layout, k);
                             capacity.get(&key).copied().unwrap_or(0.0)
                         })
                         .collect()
@@ -135,31 +141,16 @@ fn tasks(sweep: &Sweep, points: &[Point]) -> Vec<Task> {
     tasks
 }
 
-/// One replica's capacity within the SLO for a bucket's length mix, at a setup's TP (0 when the layout does not
-/// exist or the bucket is empty).
-fn bucket_capacity(sweep: &Sweep, si: usize, tp: u32, mix: Option<&Vec<(u32, u32)>>) -> f64 {
+/// One replica's capacity within the SLO for a bucket's length mix, in a layout of a setup (0 when the layout does
+/// not exist or the bucket is empty).
+fn bucket_capacity(sweep: &Sweep, si: usize, layout: Layout, mix: Option<&Vec<(u32, u32)>>) -> f64 {
     let s = sweep.inp.scenario;
     let setup = &sweep.setups[si];
-    let (Some(dep), Some(mix)) = (&setup.dep, mix) else {
+    let (Some(dep), Some(mix)) = (setup.at_layout(layout), mix) else {
         return 0.0;
     };
     if mix.is_empty() {
         return 0.0;
     }
-    let d = &s.deployments[setup.deployment];
-    let dep = if tp == dep.tp {
-        dep.clone()
-    } else {
-        match infercost_perf::Deployment::new(
-            dep.model.clone(),
-            dep.gpu.clone(),
-            tp,
-            d.weights,
-            d.kv_dtype,
-        ) {
-            Ok(x) => x,
-            Err(_) => return 0.0,
-        }
-    };
     infercost_sim::capacity::replica_capacity(&dep, mix, crate::point::engine_for(s, &dep), s.slo)
 }

@@ -2,7 +2,7 @@
 //! to serve every user group — one fleet for everyone, or a fleet per jurisdiction — so that the headline, the
 //! placement and every analysis read the same answer.
 //!
-//! A point is sized in phases, one module each: the layouts (TP) to try ([`layout`]), the capacity phase that
+//! A point is sized in phases, one module each: the layouts (TP, PP, EP, attention-DP) to try ([`layout`]), the capacity phase that
 //! sizes them by simulation ([`sizing`]), the simulated day a fleet is priced on ([`day`]), the provisioning
 //! policies and their bills ([`policy`]), the cheapest mix of committed, spot and on-demand capacity ([`procure`]),
 //! the placements of user groups on jurisdictions ([`placement`]) and the point's result ([`assemble`]). A
@@ -31,28 +31,27 @@ use sizing::{size, Sizing};
 pub(crate) struct Setup {
     pub(crate) deployment: usize,
     pub(crate) gpu: String,
+    /// The weight dtype of this setup.
+    pub(crate) weights: infercost_perf::Dtype,
+    /// The setups of the other weight dtypes the scenario lists for this deployment and GPU (only on the
+    /// first one's setup; the point keeps the cheapest).
+    pub(crate) alternatives: Vec<usize>,
+    /// Whether this is the first listed dtype's setup (the one points are planned for).
+    pub(crate) primary: bool,
     pub(crate) dep: Option<Deployment>,
     pub(crate) layout: Layout,
     pub(crate) failure: Option<String>,
 }
 
 impl Setup {
-    /// The setup's deployment in `layout` (its own when `layout` is its layout); `None` when it has none or that
-    /// layout does not exist.
-    pub(crate) fn at_layout(&self, s: &Scenario, layout: Layout) -> Option<Deployment> {
+    /// The setup's deployment in `layout` (its own when `layout` is its layout), in the setup's weight dtype and
+    /// served by its engine; `None` when it has none or that layout does not exist.
+    pub(crate) fn at_layout(&self, layout: Layout) -> Option<Deployment> {
         let dep = self.dep.as_ref()?;
         if layout == dep.layout {
             return Some(dep.clone());
         }
-        let d = &s.deployments[self.deployment];
-        Deployment::with_layout(
-            dep.model.clone(),
-            dep.gpu.clone(),
-            layout,
-            d.weights,
-            d.kv_dtype,
-        )
-        .ok()
+        dep.at_layout(layout).ok()
     }
 }
 
@@ -91,10 +90,21 @@ pub(crate) struct Ctx<'a> {
     pub(crate) uncertainty: Option<&'a Uncertainty>,
 }
 
+/// The fraction of all GPU memory the scenario's engine uses on a deployment (TensorRT-LLM's setting is a
+/// fraction of what the weights leave).
+pub(crate) fn memory_fraction(s: &Scenario, dep: &Deployment) -> f64 {
+    let e = &s.engine;
+    infercost_perf::engine::total_memory_fraction(
+        dep,
+        e.gpu_memory_utilization,
+        e.max_batched_tokens as u64,
+    )
+}
+
 /// The engine a deployment runs with under the scenario's settings.
 pub(crate) fn engine_for(s: &Scenario, dep: &Deployment) -> EngineConfig {
     let e = &s.engine;
-    EngineConfig::for_deployment(dep, e.gpu_memory_utilization, e.max_batched_tokens)
+    EngineConfig::for_deployment(dep, memory_fraction(s, dep), e.max_batched_tokens)
         .with_max_num_seqs(e.max_num_seqs)
         .with_prefix_caching(e.prefix_caching)
         .with_max_model_len(Some(e.max_model_len))

@@ -206,6 +206,9 @@ pub struct Point {
     pub bills: Vec<PointBill>,
     /// The plan(s) of the cheapest lawful serving, joined by " + " when user groups are served apart.
     pub cheapest_plan: Option<String>,
+    /// The weight precision of this point's fleet: the scenario's, or the cheapest of those it lists.
+    #[serde(default)]
+    pub weights: String,
     /// The cheapest lawful way to serve every user group on this GPU type, $/month: the headline.
     pub cheapest_usd_per_month: Option<f64>,
     /// How each plan's whole-traffic bill compares with the headline, as a ratio (plan → total / headline).

@@ -32,8 +32,12 @@ pub struct Deployment {
     pub name: String,
     /// Catalog name or config path.
     pub model: String,
-    /// Weight dtype.
+    /// Weight dtype (the first the scenario lists).
     pub weights: Dtype,
+    /// Every weight dtype the planner tries, when the scenario lists more than one (`weights = ["bf16",
+    /// "fp8"]`); each point keeps the cheapest and names it. Absent from the JSON when there is only one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weights_options: Vec<Dtype>,
     /// KV dtype.
     pub kv_dtype: Dtype,
     /// No per-token API fallback.
@@ -70,8 +74,11 @@ impl Deployment {
 }
 
 /// Engine settings.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Engine {
+    /// The engine profile (data/engines.toml): `vllm`, `sglang`, `trtllm` or `eager`.
+    #[serde(default = "default_engine_kind")]
+    pub kind: String,
     /// Most sequences per batch.
     pub max_num_seqs: u32,
     /// Token budget per iteration.
@@ -82,6 +89,32 @@ pub struct Engine {
     pub max_model_len: u32,
     /// Reuse shared prefixes.
     pub prefix_caching: bool,
+}
+
+fn default_engine_kind() -> String {
+    infercost_perf::engine::DEFAULT_ENGINE.to_string()
+}
+
+impl Engine {
+    /// The engine's profile (the kind is checked when the scenario is).
+    pub fn profile(&self) -> &'static infercost_perf::EngineProfile {
+        static CATALOG: std::sync::OnceLock<infercost_perf::EngineCatalog> =
+            std::sync::OnceLock::new();
+        let c = CATALOG.get_or_init(infercost_perf::EngineCatalog::embedded);
+        c.get(&self.kind)
+            .unwrap_or_else(|_| infercost_perf::engine::EngineCatalog::default_engine())
+    }
+}
+
+impl Deployment {
+    /// The weight dtypes the planner tries: the listed ones, or the one.
+    pub fn weight_choices(&self) -> Vec<Dtype> {
+        if self.weights_options.is_empty() {
+            vec![self.weights]
+        } else {
+            self.weights_options.clone()
+        }
+    }
 }
 
 /// Growth over months.
@@ -333,6 +366,49 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("positive"));
+    }
+
+    #[test]
+    fn the_engine_kind_and_a_list_of_weights_are_read_and_checked() {
+        let text = DEFAULT_SCENARIO.replace("kind = \"vllm\"", "kind = \"tgi\"");
+        let line = text.lines().position(|l| l.starts_with("kind =")).unwrap() + 1;
+        let e = Scenario::parse(&text, "my.toml").unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "my.toml:{line}: engine.kind: \"tgi\" is not an engine; known: vllm"
+            )),
+            "{e}"
+        );
+        // The engine's defaults fill what [engine] leaves out; what it states wins.
+        let text = DEFAULT_SCENARIO
+            .replace("kind = \"vllm\"", "kind = \"trtllm\"")
+            .replace("max_num_seqs = 256\n", "")
+            .replace(
+                "weights = \"bf16\"           # bf16",
+                "weights = [\"bf16\", \"fp8\", \"bf16\"] # bf16",
+            );
+        let s = Scenario::parse(&text, "my.toml").unwrap();
+        assert_eq!(
+            (s.engine.kind.as_str(), s.engine.max_num_seqs),
+            ("trtllm", 2048)
+        );
+        assert_eq!(s.engine.max_batched_tokens, 8192);
+        assert_eq!(
+            s.deployments[0].weight_choices(),
+            vec![Dtype::Bf16, Dtype::Fp8]
+        );
+        assert_eq!(s.deployments[1].weight_choices(), vec![Dtype::Bf16]);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<Scenario>(&json).unwrap(), s);
+        let text = DEFAULT_SCENARIO.replace(
+            "weights = \"bf16\"           # bf16",
+            "weights = [\"fp5\"] # bf16",
+        );
+        let e = Scenario::parse(&text, "my.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("deployment.weights: \"fp5\" is not bf16, fp8, int4, fp4 or fp4-wo"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use infercost_core::transform::Diurnal;
 use infercost_core::Workload;
 use infercost_cost::Catalog;
 use infercost_perf::layout::{choose_layout, FitLimits};
-use infercost_perf::{calibrate, Deployment, GpuCatalog, Layout, ModelSpec, PerfError};
+use infercost_perf::{Deployment, GpuCatalog, Layout, ModelSpec, PerfError};
 
 /// Everything the planner reads; the caller loads files.
 pub struct Inputs<'a> {
@@ -62,53 +62,23 @@ impl<'a> Sweep<'a> {
         for name in &s.plans {
             catalog.plan(name)?;
         }
-        let gpus = GpuCatalog::embedded();
-        let e = &s.engine;
         let mut setups = Vec::new();
+        let mut others = Vec::new();
         for (di, d) in s.deployments.iter().enumerate() {
             for g in &s.gpus {
-                let gpu = gpus
-                    .get(g)
-                    .map_err(|e| PlanError::Invalid(e.to_string()))?
-                    .clone();
-                let model = inp.models[di].clone();
-                let limits = FitLimits {
-                    gpu_memory_utilization: e.gpu_memory_utilization,
-                    max_batched_tokens: e.max_batched_tokens as u64,
-                    max_model_len: e.max_model_len,
-                };
-                let req = d.layout_request();
-                let choice = choose_layout(&req, &model, &gpu, d.weights, d.kv_dtype, &limits);
-                let (layout, fit) = (choice.layout, choice.smallest_fitting);
-                let built =
-                    Deployment::with_layout(model, gpu.clone(), layout, d.weights, d.kv_dtype)
-                        .and_then(|dep| {
-                            dep.check_fits(
-                                e.gpu_memory_utilization,
-                                e.max_batched_tokens as u64,
-                                e.max_model_len,
-                                fit,
-                            )
-                            .map(|_| dep)
-                        });
-                let (dep, failure) = match built {
-                    Ok(dep) => (Some(dep), None),
-                    Err(PerfError::Deployment(why)) if !d.layout_free() => {
-                        return Err(PlanError::Invalid(format!(
-                            "deployment {:?} on {g}: {why}",
-                            d.name
-                        )))
-                    }
-                    Err(err) => (None, Some(err.to_string())),
-                };
-                setups.push(Setup {
-                    deployment: di,
-                    gpu: g.clone(),
-                    dep,
-                    layout,
-                    failure,
-                });
+                let choices = d.weight_choices();
+                let first = setups.len();
+                setups.push(setup(s, inp, di, g, choices[0])?);
+                for &w in &choices[1..] {
+                    others.push((first, setup(s, inp, di, g, w)?));
+                }
             }
+        }
+        for (first, mut alt) in others {
+            alt.primary = false;
+            let index = setups.len();
+            setups[first].alternatives.push(index);
+            setups.push(alt);
         }
         let pilot_rate = trace_stats(inp.pilot, &s.format, 0)
             .mean_rate_rps
@@ -223,7 +193,22 @@ impl<'a> Sweep<'a> {
             minute_factors: &self.minute_factors,
             uncertainty,
         };
-        eval_point(&ctx, si, &self.setups[si], (volume, context, burst), seed)
+        let coords = (volume, context, burst);
+        let mut best = eval_point(&ctx, si, &self.setups[si], coords, seed);
+        for &ai in &self.setups[si].alternatives {
+            let p = eval_point(&ctx, ai, &self.setups[ai], coords, seed);
+            let sims = best.simulations + p.simulations;
+            let cheaper = match (p.cheapest_usd_per_month, best.cheapest_usd_per_month) {
+                (Some(a), Some(b)) => a < b,
+                (Some(_), None) => true,
+                _ => false,
+            };
+            if cheaper {
+                best = p;
+            }
+            best.simulations = sims;
+        }
+        best
     }
 
     /// Every GPU type's point for a deployment at a volume and context (pilot burstiness), sized by simulation
@@ -239,7 +224,10 @@ impl<'a> Sweep<'a> {
         cell.get_or_init(|| {
             let s = self.inp.scenario;
             let sis: Vec<usize> = (0..self.setups.len())
-                .filter(|&si| s.deployments[self.setups[si].deployment].name == deployment)
+                .filter(|&si| {
+                    self.setups[si].primary
+                        && s.deployments[self.setups[si].deployment].name == deployment
+                })
                 .collect();
             par_map(&sis, self.threads, |_, &si| {
                 self.point(
@@ -314,7 +302,7 @@ pub fn plan_uncertain(
     }
     let sweep = Sweep::new(inp, threads)?;
     let mut tasks = Vec::new();
-    for si in 0..sweep.setups.len() {
+    for si in (0..sweep.setups.len()).filter(|&si| sweep.setups[si].primary) {
         for &volume in &s.volume {
             for &context in &s.context {
                 for &burst in &s.burst {
@@ -441,25 +429,91 @@ pub(crate) fn prices_used(points: &[Point], catalog: &Catalog) -> Result<Vec<Pri
     Ok(used)
 }
 
-/// The calibration error of the shipped efficiencies (see docs/CALIBRATION.md).
+/// The calibration error of the shipped kernel fits (vLLM's bf16 GEMMs and CUDA-graph all-reduce per measured
+/// GPU; see docs/CALIBRATION.md).
 pub fn calibration_notes() -> Vec<CalibrationNote> {
-    let _ = calibrate::EFFICIENCY_H100;
-    vec![
-        CalibrationNote {
-            gpu: "h100-sxm".into(),
-            gemm_median_error: 0.066,
-            gemm_p90_error: 0.195,
-            all_reduce_median_error: 0.156,
-            reference: "docs/CALIBRATION.md (Vidur H100 operator profiles)".into(),
-        },
-        CalibrationNote {
-            gpu: "a100-80gb".into(),
-            gemm_median_error: 0.049,
-            gemm_p90_error: 0.133,
-            all_reduce_median_error: 0.147,
-            reference: "docs/CALIBRATION.md (Vidur A100 operator profiles)".into(),
-        },
-    ]
+    let fits = infercost_perf::engine::KernelFits::embedded();
+    let catalog_name = |measured: &str| -> String {
+        match measured {
+            "h100" => "h100-sxm".into(),
+            "a100" => "a100-80gb".into(),
+            other => other.into(),
+        }
+    };
+    fits.gemm
+        .iter()
+        .filter(|g| g.engine == "vllm" && g.dtype == "bf16")
+        .filter_map(|g| {
+            let r = fits.all_reduce("vllm", &g.gpu, "graph")?;
+            Some(CalibrationNote {
+                gpu: catalog_name(&g.gpu),
+                gemm_median_error: g.median,
+                gemm_p90_error: g.p90,
+                all_reduce_median_error: r.median,
+                reference: format!(
+                    "docs/CALIBRATION.md (operator times measured inside vLLM on {})",
+                    g.gpu
+                ),
+            })
+        })
+        .collect()
+}
+
+/// A deployment on one GPU type in one weight dtype under the scenario's engine: the smallest layout that fits,
+/// or why none does.
+fn setup(
+    s: &Scenario,
+    inp: &Inputs,
+    di: usize,
+    g: &str,
+    weights: infercost_perf::Dtype,
+) -> Result<Setup, PlanError> {
+    let d = &s.deployments[di];
+    let e = &s.engine;
+    let gpu = GpuCatalog::embedded()
+        .get(g)
+        .map_err(|e| PlanError::Invalid(e.to_string()))?
+        .clone();
+    let model = inp.models[di].clone();
+    let limits = FitLimits {
+        gpu_memory_utilization: e.gpu_memory_utilization,
+        max_batched_tokens: e.max_batched_tokens as u64,
+        max_model_len: e.max_model_len,
+    };
+    let req = d.layout_request();
+    let choice = choose_layout(&req, &model, &gpu, weights, d.kv_dtype, &limits);
+    let (layout, fit) = (choice.layout, choice.smallest_fitting);
+    let built = Deployment::for_engine(model, gpu, layout, weights, d.kv_dtype, e.profile())
+        .and_then(|dep| {
+            dep.check_fits(
+                crate::point::memory_fraction(s, &dep),
+                e.max_batched_tokens as u64,
+                e.max_model_len,
+                fit,
+            )
+            .map(|_| dep)
+        });
+    let (dep, failure) = match built {
+        Ok(dep) => (Some(dep), None),
+        // A layout the scenario fixes and the model cannot take is bad input, not a GPU that does not fit.
+        Err(PerfError::Deployment(why)) if !d.layout_free() => {
+            return Err(PlanError::Invalid(format!(
+                "deployment {:?} on {g}: {why}",
+                d.name
+            )))
+        }
+        Err(err) => (None, Some(err.to_string())),
+    };
+    Ok(Setup {
+        deployment: di,
+        gpu: g.to_string(),
+        weights,
+        alternatives: Vec::new(),
+        primary: true,
+        dep,
+        layout,
+        failure,
+    })
 }
 
 /// One replica's capacity for a setup at a context and layout (0 when the layout does not exist or fit).
@@ -470,7 +524,7 @@ fn replica_capacity(
     context: f64,
     layout: Layout,
 ) -> f64 {
-    let Some(dep) = setup.at_layout(s, layout) else {
+    let Some(dep) = setup.at_layout(layout) else {
         return 0.0;
     };
     infercost_sim::capacity::replica_capacity(

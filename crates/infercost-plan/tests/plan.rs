@@ -255,6 +255,42 @@ fn a_model_that_does_not_fit_is_a_result_not_a_crash() {
     );
 }
 
+#[test]
+fn a_list_of_weights_keeps_the_cheapest_and_the_point_names_it() {
+    let base = SMALL
+        .replace("volume = [1, 3, 10]", "volume = [1]")
+        .replace("users = 10", "users = 100")
+        .replace("context = [1, 2]", "context = [1]")
+        .replace("burst = [1, 2]", "burst = [1]")
+        .replace(
+            "gpus = [\"h100-sxm\", \"a100-80gb\"]",
+            "gpus = [\"h100-sxm\"]",
+        )
+        .replace(
+            "[growth]\nmonths = 3\nusers_end = 100\ncontext_per_month = 0.1\n",
+            "",
+        );
+    let with = |w: &str| {
+        base.replace(
+            "model = \"llama-3.1-8b\"",
+            &format!("model = \"llama-3.1-8b\"\ntp = 1\nweights = {w}"),
+        )
+    };
+    let pilot = azure();
+    let cost = |w: &str| {
+        let r = run(&with(w), &pilot, &Diurnal::flat(), 1, None);
+        let p = r.points[0].clone();
+        (p.cheapest_usd_per_month.unwrap(), p.weights)
+    };
+    let (bf16, wb) = cost("\"bf16\"");
+    let (fp8, wf) = cost("\"fp8\"");
+    assert_eq!((wb.as_str(), wf.as_str()), ("bf16", "fp8"));
+    let (both, chosen) = cost("[\"bf16\", \"fp8\"]");
+    assert_eq!(both, bf16.min(fp8));
+    let expected = if fp8 < bf16 { "fp8" } else { "bf16" };
+    assert_eq!(chosen, expected, "bf16 {bf16}, fp8 {fp8}");
+}
+
 /// A tiny sweep for the cost bands: one GPU, two volumes, one month of growth from the scenario.
 const TINY: &str = r#"
 [pilot]

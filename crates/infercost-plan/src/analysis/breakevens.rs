@@ -213,29 +213,41 @@ fn crossing(deployment: &str, series: &[&Point], api: &ApiPrice, sweep: &Sweep) 
         .rev()
         .find(|w| gap(api, w[0]) > 1.0 && gap(api, w[1]) <= 1.0)?;
     let gap_at = |k: i64| {
-        cheapest(sweep.points_at(deployment, VolumeGrid::at(k), 1.0)).map(|p| gap(api, &p))
+        cheapest(sweep.points_at(deployment, VolumeGrid::at(k), 1.0))
+            .map(|p| (gap(api, &p), fleet_replicas(&p)))
     };
     let found = walk_down(w[0].volume, w[1].volume, &gap_at);
     let top = series.last().map_or(w[1].volume, |p| p.volume);
     Some(walk_up(w[1].volume, top, &gap_at).unwrap_or(found))
 }
 
+/// Replicas a point's fleets hold at their peak: how coarse its cost's saw-tooth is (one more replica adds
+/// 1/n to it).
+pub(super) fn fleet_replicas(p: &Point) -> u32 {
+    p.serving.iter().map(|s| s.replicas_peak).sum()
+}
+
+/// A grid volume's cost ratio (self-hosted or owned over the alternative) and the replicas behind it.
+pub(super) type GapAt<'a> = dyn Fn(i64) -> Option<(f64, u32)> + 'a;
+
 /// Walks the grid down from the upper sweep point `hi` towards the lower one `lo` while self-hosting stays
 /// cheaper; returns the lowest grid volume where it still is (`hi` itself when none below is).
-pub(super) fn walk_down(lo: f64, hi: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> f64 {
+pub(super) fn walk_down(lo: f64, hi: f64, gap_at: &GapAt) -> f64 {
     let lo = VolumeGrid::below(lo);
     let mut k = VolumeGrid::above(hi);
     let mut found = hi;
-    // Where self-hosting is clearly cheaper (15% margin) whole replicas cannot flip the answer within a step, so
-    // the walk gallops there and steps one grid point at a time near the crossing.
+    // Where self-hosting stays clearly cheaper (15% margin) even with one more replica, whole replicas cannot flip
+    // the answer within a step, so the walk gallops there and steps one grid point at a time near the crossing. A
+    // small fleet's teeth are tall (one replica of three is a third of its cost), so it gallops only far below.
     let mut stride = 1;
     while k - 1 > lo {
         let next = (k - stride).max(lo + 1);
         match gap_at(next) {
-            Some(g) if g <= 1.0 => {
+            Some((g, n)) if g <= 1.0 => {
                 k = next;
                 found = VolumeGrid::at(k);
-                stride = if g < 0.85 { stride * 2 } else { 1 };
+                let tooth = 1.0 + 1.0 / n.max(1) as f64;
+                stride = if g * tooth < 0.85 { stride * 2 } else { 1 };
             }
             _ if stride > 1 => stride = 1,
             _ => break,
@@ -251,14 +263,14 @@ pub(super) fn walk_down(lo: f64, hi: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -
 /// The most grid steps (5% each, 63% in all) a walk goes up past the upper sweep point.
 const WALK_UP_STEPS: u32 = 10;
 
-pub(super) fn walk_up(hi: f64, top: f64, gap_at: &dyn Fn(i64) -> Option<f64>) -> Option<f64> {
+pub(super) fn walk_up(hi: f64, top: f64, gap_at: &GapAt) -> Option<f64> {
     let mut k = VolumeGrid::above(hi);
     let mut found = None;
     let (mut clear, mut walked) = (0, 0);
     while clear < 3 && walked < WALK_UP_STEPS && VolumeGrid::at(k + 1) < top {
         k += 1;
         walked += 1;
-        match gap_at(k) {
+        match gap_at(k).map(|(g, _)| g) {
             Some(g) if g > 1.0 => {
                 found = Some(VolumeGrid::at(k + 1));
                 clear = 0;

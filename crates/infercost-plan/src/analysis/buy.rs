@@ -1,7 +1,7 @@
 //! Buy vs rent: the volume from which the cheapest serving runs on owned servers — its fleets in the owned plan's
 //! jurisdiction bought rather than rented — located by sizing fleets between sweep points.
 
-use super::breakevens::{walk_down, walk_up};
+use super::breakevens::{fleet_replicas, walk_down, walk_up};
 use super::describe::BreakevenFinding;
 use super::VolumeGrid;
 use crate::result::{Breakeven, Point};
@@ -152,7 +152,8 @@ fn finding<'a>(
     let gap_at = |k: i64| {
         let pts = sweep.points_at(deployment, VolumeGrid::at(k), 1.0);
         let refs: Vec<&Point> = pts.iter().collect();
-        costs(&refs, plan).map(|c| c.gap())
+        let replicas = pts.iter().map(fleet_replicas).max().unwrap_or(0);
+        costs(&refs, plan).map(|c| (c.gap(), replicas))
     };
     let (lo, hi) = (&w[0], &w[1]);
     let found = walk_down(lo.0, hi.0, &gap_at);

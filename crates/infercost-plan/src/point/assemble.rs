@@ -62,6 +62,7 @@ pub(super) fn unsized_point(
         hourly: Vec::new(),
         bills: Vec::new(),
         cheapest_plan: None,
+        weights: setup.weights.name().to_string(),
         cheapest_usd_per_month: None,
         vs_cheapest: Vec::new(),
         serving: Vec::new(),

@@ -61,7 +61,7 @@ pub(crate) fn layouts(s: &Scenario, d: &scenario::Deployment, base: &Deployment)
     };
     let mut kept = vec![base.layout];
     for l in out.into_iter().skip(1) {
-        if !kept.contains(&l) && fits(&base.model, &base.gpu, l, d.weights, d.kv_dtype, &limits) {
+        if !kept.contains(&l) && fits(&base.model, &base.gpu, l, base.weights, base.kv, &limits) {
             kept.push(l);
         }
     }
@@ -76,8 +76,7 @@ pub(super) fn candidates(ctx: &Ctx, dep: &Deployment, d: &scenario::Deployment) 
             if l == dep.layout {
                 return Some(dep.clone());
             }
-            Deployment::with_layout(dep.model.clone(), dep.gpu.clone(), l, d.weights, d.kv_dtype)
-                .ok()
+            dep.at_layout(l).ok()
         })
         .collect()
 }

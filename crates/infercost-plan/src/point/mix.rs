@@ -44,7 +44,7 @@ pub(crate) fn candidates(
         } else {
             setup.layout
         };
-        let Some(dep) = setup.at_layout(s, layout) else {
+        let Some(dep) = setup.at_layout(layout) else {
             continue;
         };
         let price = plans_for(ctx.catalog, s, &setup.gpu)

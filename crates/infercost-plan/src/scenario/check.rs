@@ -156,8 +156,19 @@ pub(super) fn slo(slo: &Slo, bad: Bad) -> Result<(), PlanError> {
     Ok(())
 }
 
-/// Engine settings vLLM would accept.
+/// Engine settings the engine would accept.
 pub(super) fn engine(engine: &Engine, bad: Bad) -> Result<(), PlanError> {
+    let engines = infercost_perf::EngineCatalog::embedded();
+    if engines.get(&engine.kind).is_err() {
+        return Err(bad(
+            "engine.kind",
+            format!(
+                "{:?} is not an engine; known: {}",
+                engine.kind,
+                engines.names()
+            ),
+        ));
+    }
     if !(engine.gpu_memory_utilization > 0.0 && engine.gpu_memory_utilization <= 1.0) {
         return Err(bad(
             "engine.gpu_memory_utilization",

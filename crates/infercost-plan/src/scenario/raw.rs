@@ -54,7 +54,7 @@ struct RawDeployment {
     name: String,
     model: String,
     #[serde(default)]
-    weights: Option<String>,
+    weights: Option<OneOrMany>,
     #[serde(default)]
     kv_dtype: Option<String>,
     #[serde(default)]
@@ -67,6 +67,13 @@ struct RawDeployment {
     ep: Option<u32>,
     #[serde(default)]
     attention_dp: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,6 +114,7 @@ struct RawSlo {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEngine {
+    kind: Option<String>,
     max_num_seqs: Option<u32>,
     max_batched_tokens: Option<u32>,
     gpu_memory_utilization: Option<f64>,
@@ -193,7 +201,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Scenario, PlanError> {
         percentile: raw.slo.percentile.unwrap_or(99.0),
     };
     check::slo(&slo, &bad)?;
-    let engine = engine(raw.engine.as_ref());
+    let engine = engine(raw.engine.as_ref(), &bad)?;
     check::engine(&engine, &bad)?;
     let users = raw.pilot.users.unwrap_or(1.0);
     check::pilot(&raw.pilot.where_, users, &raw.pilot.format, &bad)?;
@@ -241,22 +249,46 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Scenario, PlanError> {
     }))
 }
 
-/// A `[[deployment]]` with its dtypes read (bf16 when absent).
+/// A `[[deployment]]` with its dtypes read (bf16 when absent); `weights` may list several.
 fn deployment(d: &RawDeployment, bad: Bad) -> Result<Deployment, PlanError> {
-    let dtype = |key: &str, v: &Option<String>| -> Result<Dtype, PlanError> {
-        match v {
-            None => Ok(Dtype::Bf16),
-            Some(s) => {
-                Dtype::parse(s).ok_or_else(|| bad(key, format!("{s:?} is not bf16, fp8 or int4")))
-            }
-        }
+    let dtype = |key: &str, s: &str| -> Result<Dtype, PlanError> {
+        Dtype::parse(s)
+            .ok_or_else(|| bad(key, format!("{s:?} is not bf16, fp8, int4, fp4 or fp4-wo")))
     };
     check::layout(d.tp, d.pp, d.ep, d.attention_dp, bad)?;
+    let listed: Vec<Dtype> = match &d.weights {
+        None => vec![Dtype::Bf16],
+        Some(OneOrMany::One(s)) => vec![dtype("deployment.weights", s)?],
+        Some(OneOrMany::Many(v)) if v.is_empty() => {
+            return Err(bad(
+                "deployment.weights",
+                "must name at least one precision".into(),
+            ))
+        }
+        Some(OneOrMany::Many(v)) => v
+            .iter()
+            .map(|s| dtype("deployment.weights", s))
+            .collect::<Result<_, _>>()?,
+    };
+    let mut options = Vec::new();
+    for w in &listed {
+        if !options.contains(w) {
+            options.push(*w);
+        }
+    }
     Ok(Deployment {
         name: d.name.clone(),
         model: d.model.clone(),
-        weights: dtype("deployment.weights", &d.weights)?,
-        kv_dtype: dtype("deployment.kv_dtype", &d.kv_dtype)?,
+        weights: options[0],
+        weights_options: if options.len() > 1 {
+            options
+        } else {
+            Vec::new()
+        },
+        kv_dtype: match &d.kv_dtype {
+            None => Dtype::Bf16,
+            Some(s) => dtype("deployment.kv_dtype", s)?,
+        },
         fine_tuned: d.fine_tuned,
         tp: d.tp,
         pp: d.pp,
@@ -265,15 +297,32 @@ fn deployment(d: &RawDeployment, bad: Bad) -> Result<Deployment, PlanError> {
     })
 }
 
-/// `[engine]` with vLLM's defaults for what it leaves out.
-fn engine(e: Option<&RawEngine>) -> Engine {
-    Engine {
-        max_num_seqs: e.and_then(|e| e.max_num_seqs).unwrap_or(256),
-        max_batched_tokens: e.and_then(|e| e.max_batched_tokens).unwrap_or(8192),
-        gpu_memory_utilization: e.and_then(|e| e.gpu_memory_utilization).unwrap_or(0.9),
+/// `[engine]`: the engine profile named by `kind` (vLLM when absent), whose defaults fill what it leaves out.
+fn engine(e: Option<&RawEngine>, bad: Bad) -> Result<Engine, PlanError> {
+    let engines = infercost_perf::EngineCatalog::embedded();
+    let kind = e
+        .and_then(|e| e.kind.clone())
+        .unwrap_or_else(|| infercost_perf::engine::DEFAULT_ENGINE.to_string());
+    let p = engines.get(&kind).map_err(|_| {
+        bad(
+            "engine.kind",
+            format!("{kind:?} is not an engine; known: {}", engines.names()),
+        )
+    })?;
+    Ok(Engine {
+        kind: p.name.clone(),
+        max_num_seqs: e
+            .and_then(|e| e.max_num_seqs)
+            .unwrap_or(p.max_num_seqs.value),
+        max_batched_tokens: e
+            .and_then(|e| e.max_batched_tokens)
+            .unwrap_or(p.max_batched_tokens.value),
+        gpu_memory_utilization: e
+            .and_then(|e| e.gpu_memory_utilization)
+            .unwrap_or(p.gpu_memory_utilization.value),
         max_model_len: e.and_then(|e| e.max_model_len).unwrap_or(8192),
         prefix_caching: e.and_then(|e| e.prefix_caching).unwrap_or(true),
-    }
+    })
 }
 
 /// `sweep.plans`: `"all"` (or absent) for every plan, else the names.

@@ -14,7 +14,8 @@ pub const DEFAULT_REQUESTS: u32 = 3000;
 /// this cap, bounds the batch, as trtllm-bench's tuned settings and vLLM's larger defaults do.
 pub const MAX_NUM_SEQS: u32 = 2048;
 
-/// Tokens per iteration: vLLM's `max_num_batched_tokens` and TensorRT-LLM's `max_num_tokens` default alike.
+/// Tokens per iteration: vLLM's `max_num_batched_tokens` and TensorRT-LLM's `max_num_tokens` default alike
+/// (trtllm-bench rows use the tool's own limits, `tuning.rs`).
 pub const MAX_BATCHED_TOKENS: u32 = 8192;
 
 /// Why a row is not modelled. Each is a gap of the model or of the source, counted in the summary.
@@ -26,8 +27,6 @@ pub enum Reason {
     GpuNotInCatalog(String),
     /// A model with neither a catalog entry nor a config in `data/models/`.
     ModelNotInCatalog(String),
-    /// fp4 (NVFP4/MXFP4) weights: the iteration model knows bf16, fp8 and int4.
-    Fp4Weights,
     /// A MoE whose expert/attention layout the source does not state.
     MoeLayoutNotStated,
     /// The tensor-parallel degree is not stated.
@@ -51,7 +50,6 @@ impl Reason {
             Reason::Disaggregated => "multi-node disaggregated serving",
             Reason::GpuNotInCatalog(_) => "GPU not in the catalog",
             Reason::ModelNotInCatalog(_) => "model not in the catalog",
-            Reason::Fp4Weights => "fp4 weights",
             Reason::MoeLayoutNotStated => "MoE layout not stated (EP/attention DP likely)",
             Reason::LayoutNotStated => "TP not stated",
             Reason::PrecisionNotStated => "precision not stated",
@@ -175,20 +173,37 @@ pub fn catalog_model(hf_name: &str) -> Option<&'static str> {
         .map(|(_, c)| *c)
 }
 
-/// Weight precision: `Err` for fp4 or a precision not stated.
-fn weights(s: &str) -> Result<Dtype, Reason> {
+/// Weight precision: fp4 on fp4 tensor cores where the GPU has them, else dequantised (weight-only, as
+/// MXFP4 runs on Hopper); `Err` for a precision not stated.
+fn weights(s: &str, gpu: &infercost_perf::Gpu) -> Result<Dtype, Reason> {
     match s {
         "bf16" | "fp16" => Ok(Dtype::Bf16),
         "fp8" => Ok(Dtype::Fp8),
         "int4" => Ok(Dtype::Int4),
-        "fp4" => Err(Reason::Fp4Weights),
+        "fp4" if gpu.fp4_tflops.is_some() => Ok(Dtype::Fp4),
+        "fp4" => Ok(Dtype::Fp4Wo),
         _ => Err(Reason::PrecisionNotStated),
     }
 }
 
-/// KV-cache dtype: fp8 when stated, else the model's 16-bit dtype (the engines' default, `auto`).
-fn kv_dtype(s: &str) -> Dtype {
-    if s.starts_with("fp8") {
+/// The engine profile a row is modelled with: its own engine's (vllm, sglang, trtllm), vLLM's otherwise.
+pub fn engine_profile(engine: &str) -> infercost_perf::EngineProfile {
+    let engines = infercost_perf::EngineCatalog::embedded();
+    match engines.get(engine) {
+        Ok(p) => p.clone(),
+        Err(_) => infercost_perf::engine::EngineCatalog::default_engine().clone(),
+    }
+}
+
+/// KV-cache dtype: fp8 when stated. Unstated, the checkpoint decides: an fp8 or fp4 checkpoint exported by
+/// NVIDIA's Model Optimizer carries an fp8 KV cache (its `hf_ptq.py` quantises the cache to fp8 unless told
+/// otherwise: `--kv_cache_qformat` defaults to `fp8`, "Always turn on FP8 kv cache to save memory footprint"),
+/// which TensorRT-LLM runs as the checkpoint's `kv_cache_quant_algo`; anything else keeps the model's 16-bit
+/// dtype (the engines' default, `auto`).
+fn kv_dtype(r: &Row) -> Dtype {
+    let modelopt = r.notes.contains("ModelOpt checkpoint nvidia/")
+        && matches!(r.weights.as_str(), "fp8" | "fp4");
+    if r.kv_dtype.starts_with("fp8") || (!kv_stated(&r.kv_dtype) && modelopt) {
         Dtype::Fp8
     } else {
         Dtype::Bf16
@@ -318,14 +333,14 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
     let gpu_name = catalog_gpu(&r.gpu).ok_or_else(|| Reason::GpuNotInCatalog(r.gpu.clone()))?;
     let model_name =
         catalog_model(&r.model).ok_or_else(|| Reason::ModelNotInCatalog(r.model.clone()))?;
-    let w = match weights(&r.weights) {
-        Err(Reason::Fp4Weights) => return Err(Reason::Fp4Weights),
-        other => other,
-    };
+    let gpu = GpuCatalog::embedded()
+        .get(gpu_name)
+        .map_err(|e| Reason::GpuNotInCatalog(e.to_string()))?
+        .clone();
     let model =
         ModelCatalog::get(model_name).map_err(|e| Reason::ModelNotInCatalog(e.to_string()))?;
     let layout = layout(r, model.moe.is_some())?;
-    let w = w?;
+    let w = weights(&r.weights, &gpu)?;
     let (load, requests) = load(r)?;
     let (Ok(input_tokens), Ok(output_tokens)) =
         (r.input_len.parse::<u32>(), r.output_len.parse::<u32>())
@@ -333,19 +348,23 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
         return Err(Reason::DatasetLengths);
     };
     let metric = metric?;
-    let gpu = GpuCatalog::embedded()
-        .get(gpu_name)
-        .map_err(|e| Reason::GpuNotInCatalog(e.to_string()))?
-        .clone();
-    let deployment = Deployment::with_layout(model, gpu, layout, w, kv_dtype(&r.kv_dtype))
+    let profile = engine_profile(&r.engine);
+    let deployment = Deployment::for_engine(model, gpu, layout, w, kv_dtype(r), &profile)
         .map_err(|e| Reason::DoesNotFit(e.to_string()))?;
     let max_model_len = input_tokens + output_tokens;
-    let util = memory_utilization(&r.engine, &deployment);
+    // trtllm-bench sizes its own batch limits when a run names none; other benchmarks run the engine's defaults,
+    // which the KV cache, not a sequence cap, bounds here.
+    let (max_seqs, max_tokens) = if r.notes.contains("trtllm-bench") {
+        super::tuning::trtllm_bench_limits(&deployment, input_tokens, output_tokens)
+    } else {
+        (MAX_NUM_SEQS, MAX_BATCHED_TOKENS)
+    };
+    let util = memory_utilization(&deployment, max_tokens);
     deployment
-        .check_fits(util, MAX_BATCHED_TOKENS as u64, max_model_len, None)
+        .check_fits(util, max_tokens as u64, max_model_len, None)
         .map_err(|e| Reason::DoesNotFit(e.to_string()))?;
-    let engine = EngineConfig::for_deployment(&deployment, util, MAX_BATCHED_TOKENS)
-        .with_max_num_seqs(MAX_NUM_SEQS.min(requests.max(1)))
+    let engine = EngineConfig::for_deployment(&deployment, util, max_tokens)
+        .with_max_num_seqs(max_seqs.min(requests.max(1)))
         .with_prefix_caching(false)
         .with_max_model_len(Some(max_model_len));
     let per_gpu = r.unit.contains("per GPU");
@@ -387,15 +406,15 @@ fn load(r: &Row) -> Result<(Load, u32), Reason> {
     }
 }
 
-/// The share of each GPU's memory the engine takes. vLLM and SGLang take 90% of the whole memory; TensorRT-LLM
-/// loads the weights first and gives 90% of the memory left to the KV cache (`kv_cache_free_gpu_mem_fraction`).
-pub fn memory_utilization(engine: &str, d: &Deployment) -> f64 {
-    if engine != "trtllm" {
-        return 0.9;
-    }
-    let total = d.gpu.memory_gib * (1u64 << 30) as f64;
-    let weights = (d.weight_bytes_per_gpu() / total).min(1.0);
-    weights + 0.9 * (1.0 - weights)
+/// The share of each GPU's memory the deployment's engine takes, from its profile: vLLM 90% and SGLang 88% of
+/// the whole memory; TensorRT-LLM loads the weights first and gives 90% of the memory left to the KV cache
+/// (`kv_cache_free_gpu_mem_fraction`).
+pub fn memory_utilization(d: &Deployment, max_batched_tokens: u32) -> f64 {
+    infercost_perf::engine::total_memory_fraction(
+        d,
+        d.engine.gpu_memory_utilization.value,
+        max_batched_tokens as u64,
+    )
 }
 
 #[cfg(test)]

@@ -20,6 +20,10 @@ pub struct EngineConfig {
     /// Longest sequence (prompt plus output) the engine accepts, as vLLM's `--max-model-len`: a prompt of this
     /// length or more is rejected, an output that would run past it is cut. `None`: no limit.
     pub max_model_len: Option<u32>,
+    /// Admit a request only when the KV blocks of its whole sequence (prompt and output) fit beside those the
+    /// running sequences will need, so nothing is preempted (TensorRT-LLM's `GUARANTEED_NO_EVICT`); otherwise
+    /// admit while the prompt fits and preempt by recompute when decoding fills the cache (vLLM).
+    pub no_evict: bool,
 }
 
 /// Tokens per KV block in vLLM's default paged attention.
@@ -37,11 +41,13 @@ impl EngineConfig {
             prefix_caching: true,
             prefix_block_tokens: 512,
             max_model_len: None,
+            no_evict: false,
         }
     }
 
     /// The defaults for `dep` run with a token budget of `max_batched_tokens` and `gpu_memory_utilization` of
-    /// each GPU's memory: the KV cache is what that memory leaves after weights and activations, in blocks.
+    /// each GPU's memory: the KV cache is what that memory leaves after weights and activations, in blocks, and
+    /// the deployment's engine decides whether a full cache preempts or admission waits (`no_evict`).
     pub fn for_deployment(
         dep: &Deployment,
         gpu_memory_utilization: f64,
@@ -50,6 +56,7 @@ impl EngineConfig {
         let tokens = dep.kv_capacity_tokens(gpu_memory_utilization, max_batched_tokens as u64);
         EngineConfig {
             max_batched_tokens,
+            no_evict: dep.engine.no_evict(),
             ..EngineConfig::new(tokens / KV_BLOCK_TOKENS as u64)
         }
     }

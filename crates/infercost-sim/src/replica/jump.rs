@@ -21,7 +21,8 @@ impl Replica<'_> {
         // The head's first chunk needs blocks; during a decode-only stretch free blocks only shrink.
         let s = &self.slab[head as usize];
         let chunk = (s.target as u64).min(self.cfg.max_batched_tokens as u64 - self.n_dec);
-        self.blocks_for(chunk) > self.free_blocks
+        // Under no-evict the reservation only shrinks at a completion, which ends the stretch.
+        self.blocks_for(chunk) > self.free_blocks || !self.reservable(head)
     }
 
     /// Cumulative seconds of `k` decode iterations from the current state.
@@ -31,7 +32,8 @@ impl Replica<'_> {
             return 0.0;
         }
         let n = self.n_dec as f64;
-        // Iteration j costs max(a0 + a1 j, b0 + b1 j) + fixed; the two lines cross at most once.
+        // Iteration j costs max(a0 + a1 j, b0 + b1 j, floor) + fixed; the two lines cross at most once, and
+        // both grow, so the floor binds only for the first iterations.
         let (a0, a1) = (line.c0 + line.c1 * s0, line.c1 * n);
         let (b0, b1) = (line.m0 + line.m1 * s0, line.m1 * n);
         let kf = k as f64;
@@ -43,20 +45,31 @@ impl Replica<'_> {
             }
             x0 * cnt + x1 * (from + to - 1.0) * cnt / 2.0
         };
+        // The first iteration at which a line reaches the floor.
+        let reach = |x0: f64, x1: f64| -> f64 {
+            if x0 >= line.floor {
+                0.0
+            } else if x1 > 0.0 {
+                ((line.floor - x0) / x1).ceil()
+            } else {
+                kf
+            }
+        };
+        let start = reach(a0, a1).min(reach(b0, b1)).clamp(0.0, kf);
         let ((l0, l1), (o0, o1)) = if a0 >= b0 {
             ((a0, a1), (b0, b1))
         } else {
             ((b0, b1), (a0, a1))
         };
-        let total = if l1 >= o1 {
+        let lines = if l1 >= o1 {
             // The line that leads at j = 0 grows at least as fast: it leads throughout.
-            sum_line(l0, l1, 0.0, kf)
+            sum_line(l0, l1, start, kf)
         } else {
             // The other line overtakes at j* = (l0 − o0)/(o1 − l1); from there on it is the larger.
-            let cross = ((l0 - o0) / (o1 - l1)).ceil().clamp(0.0, kf);
-            sum_line(l0, l1, 0.0, cross) + sum_line(o0, o1, cross, kf)
+            let cross = ((l0 - o0) / (o1 - l1)).ceil().clamp(start, kf);
+            sum_line(l0, l1, start, cross) + sum_line(o0, o1, cross, kf)
         };
-        total + kf * line.fixed
+        line.floor * start + lines + kf * line.fixed
     }
 
     /// Iterations until the next decoding sequence completes (`u64::MAX` when none is decoding); stale heap

@@ -53,6 +53,33 @@ impl Replica<'_> {
         ceil_div(tokens, self.cfg.block_size as u64)
     }
 
+    /// Blocks a sequence holds once its whole output is written: what a no-evict scheduler reserves for it.
+    #[inline]
+    fn whole_blocks(&self, slot: u32) -> u64 {
+        let s = &self.slab[slot as usize];
+        self.blocks_for(s.input as u64 + s.output as u64)
+    }
+
+    /// Whether the scheduler may admit `slot` as far as its future blocks go: always when a full cache preempts;
+    /// under `no_evict` only when its whole sequence fits beside what the running sequences will hold.
+    #[inline]
+    pub(super) fn reservable(&self, slot: u32) -> bool {
+        !self.cfg.no_evict || self.committed_blocks + self.whole_blocks(slot) <= self.cfg.kv_blocks
+    }
+
+    /// Records that `slot` started running (`on`) or stopped (finished or preempted) in the no-evict reservation.
+    #[inline]
+    pub(super) fn commit(&mut self, slot: u32, on: bool) {
+        if self.cfg.no_evict {
+            let b = self.whole_blocks(slot);
+            if on {
+                self.committed_blocks += b;
+            } else {
+                self.committed_blocks = self.committed_blocks.saturating_sub(b);
+            }
+        }
+    }
+
     /// New blocks the next decode iteration needs: one for each decoding sequence whose last block is full.
     #[inline]
     pub(super) fn decode_blocks_needed(&self) -> u64 {

@@ -77,6 +77,8 @@ pub(crate) struct Replica<'a> {
     g: u64,
     heap: BinaryHeap<Reverse<(u64, u32, u32)>>,
     free_blocks: u64,
+    /// Under `no_evict`: blocks the running sequences hold once their whole output is written.
+    committed_blocks: u64,
     outstanding_prefill: u64,
     sum_g_end: u64,
     cache: Option<PrefixCache>,
@@ -128,6 +130,7 @@ impl<'a> Replica<'a> {
             g: 0,
             heap: BinaryHeap::new(),
             free_blocks: cfg.kv_blocks,
+            committed_blocks: 0,
             outstanding_prefill: 0,
             sum_g_end: 0,
             cache,

@@ -1,6 +1,7 @@
 //! What runs in an iteration, as vLLM's scheduler decides it: decoding sequences first, then prompts part-way
 //! through (chunked prefill) in admission order, then waiting requests first come first served while the token
-//! budget, the sequence limit and the KV cache allow; preemption by recompute when the cache runs out.
+//! budget, the sequence limit and the KV cache allow; preemption by recompute when the cache runs out, or, under
+//! a no-evict policy (TensorRT-LLM), admission only when the whole sequence's blocks are guaranteed.
 
 use super::Replica;
 use crate::metrics::Metrics;
@@ -77,6 +78,7 @@ impl Replica<'_> {
         s.preemptions += 1;
         self.outstanding_prefill += s.target as u64;
         self.running -= 1;
+        self.commit(slot, false);
         self.waiting.push_front(slot);
         m.preemptions += 1;
     }
@@ -126,7 +128,7 @@ impl Replica<'_> {
             let target = self.slab[slot as usize].target as u64;
             let chunk = (target - cached).min(plan.budget);
             let need = self.blocks_for(cached + chunk);
-            if need > self.free_blocks {
+            if need > self.free_blocks || !self.reservable(slot) {
                 break;
             }
             self.waiting.pop_front();
@@ -161,6 +163,7 @@ impl Replica<'_> {
     #[inline]
     fn admit(&mut self, slot: u32, cached: u64, blocks: u64) {
         self.free_blocks -= blocks;
+        self.commit(slot, true);
         self.admit_counter += 1;
         self.running += 1;
         self.outstanding_prefill -= cached;

@@ -177,6 +177,7 @@ impl Replica<'_> {
         }
         m.makespan = m.makespan.max(end);
         self.running -= 1;
+        self.commit(slot, false);
         self.slab[slot as usize].admit_no = 0;
         self.free_slots.push(slot);
     }

@@ -1,0 +1,474 @@
+//! Serving-engine profiles (`data/engines.toml`) and the kernel fits they draw on (`data/kernel_fits.toml`).
+//!
+//! An engine profile holds what differs between engines beyond the speed of their kernels: the per-step CPU
+//! work, whether decode steps replay CUDA graphs and up to which batch, the CPU cost of launching kernels
+//! eagerly, which all-reduce tensor parallelism uses, and the scheduler's defaults. Every figure carries its
+//! source. The kernel fits are a few numbers per engine × GPU × dtype (GEMM) and per engine × GPU × backend
+//! (all-reduce), fitted to operator times measured inside vLLM and TensorRT-LLM (docs/CALIBRATION.md).
+
+use crate::calibrate::{Efficiency, EFFICIENCY_A100, EFFICIENCY_H100};
+use crate::gpu::Gpu;
+use crate::PerfError;
+use serde::{Deserialize, Serialize};
+
+/// A figure and where it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Figure<T> {
+    /// The value.
+    pub value: T,
+    /// Its source.
+    pub source: String,
+}
+
+/// Where an engine's KV-cache memory fraction applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KvMemory {
+    /// A fraction of all GPU memory (vLLM's `gpu_memory_utilization`, SGLang's `mem_fraction_static`).
+    Total,
+    /// A fraction of the memory the weights leave (TensorRT-LLM's `free_gpu_memory_fraction`).
+    Free,
+}
+
+/// One engine's profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineProfile {
+    /// The name `--engine` takes.
+    pub name: String,
+    /// What the profile stands for.
+    pub description: String,
+    /// Whose measured kernels set the GEMM efficiencies (`vllm` or `trtllm`).
+    pub kernels: String,
+    /// The all-reduce tensor parallelism uses: `custom-graph`, `custom-eager` or `trtllm`.
+    pub all_reduce: Figure<String>,
+    /// Whether decode steps replay captured CUDA graphs.
+    pub cuda_graphs: Figure<bool>,
+    /// Largest captured batch (tokens of one iteration); larger iterations run eagerly.
+    pub graph_max_batch: Figure<u32>,
+    /// CPU work per iteration outside the kernels, seconds.
+    pub step_overhead_s: Figure<f64>,
+    /// CPU work per running sequence per iteration, seconds.
+    pub step_overhead_per_seq_s: Figure<f64>,
+    /// CPU cost of one eager kernel launch, seconds.
+    pub launch_s: Figure<f64>,
+    /// Compute kernels one decoder layer launches eagerly (all-reduces apart).
+    pub kernels_per_layer: Figure<u32>,
+    /// Default most sequences per batch.
+    pub max_num_seqs: Figure<u32>,
+    /// Default token budget per iteration.
+    pub max_batched_tokens: Figure<u32>,
+    /// Default memory fraction (see `kv_memory`).
+    pub gpu_memory_utilization: Figure<f64>,
+    /// What the memory fraction is a fraction of.
+    pub kv_memory: KvMemory,
+    /// What the scheduler does when the KV cache would run out: `preempt` or `guaranteed-no-evict`.
+    pub capacity_policy: Figure<String>,
+}
+
+impl EngineProfile {
+    /// Whether an iteration of `tokens` tokens runs eagerly (no graph captured for it).
+    #[inline]
+    pub fn eager_at(&self, tokens: f64) -> bool {
+        !self.cuda_graphs.value || tokens > self.graph_max_batch.value as f64
+    }
+
+    /// Whether the scheduler admits a request only when its whole sequence's KV blocks can be guaranteed
+    /// (TensorRT-LLM's `GUARANTEED_NO_EVICT`), so that nothing is ever preempted.
+    #[inline]
+    pub fn no_evict(&self) -> bool {
+        self.capacity_policy.value == "guaranteed-no-evict"
+    }
+
+    /// The figures' sources by name, for checks and reports.
+    pub fn sources(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("all_reduce", &self.all_reduce.source),
+            ("cuda_graphs", &self.cuda_graphs.source),
+            ("graph_max_batch", &self.graph_max_batch.source),
+            ("step_overhead_s", &self.step_overhead_s.source),
+            (
+                "step_overhead_per_seq_s",
+                &self.step_overhead_per_seq_s.source,
+            ),
+            ("launch_s", &self.launch_s.source),
+            ("kernels_per_layer", &self.kernels_per_layer.source),
+            ("max_num_seqs", &self.max_num_seqs.source),
+            ("max_batched_tokens", &self.max_batched_tokens.source),
+            (
+                "gpu_memory_utilization",
+                &self.gpu_memory_utilization.source,
+            ),
+            ("capacity_policy", &self.capacity_policy.source),
+        ]
+    }
+}
+
+/// A GEMM fit: achieved efficiencies of one engine's GEMMs on one GPU in one dtype.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GemmFit {
+    /// `vllm` or `trtllm`.
+    pub engine: String,
+    /// The measured GPU (`h100`, `h200`, `b200`, `l40s`, `a100`).
+    pub gpu: String,
+    /// `bf16`, `fp8` or `nvfp4`.
+    pub dtype: String,
+    /// Largest achieved fraction of the dtype's peak.
+    pub compute_max: f64,
+    /// Tokens at half that efficiency.
+    pub compute_half_tokens: f64,
+    /// Achieved fraction of HBM bandwidth.
+    pub memory: f64,
+    /// Fixed time of one GEMM, microseconds.
+    pub launch_us: f64,
+    /// Samples fitted.
+    pub samples: usize,
+    /// Median |relative error| of the fit on its samples.
+    pub median: f64,
+    /// 90th-percentile |relative error|.
+    pub p90: f64,
+}
+
+/// An all-reduce fit: `fixed + 2(k−1)·step + 2(k−1)/k · bytes / (link · link_eff)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllReduceFit {
+    /// `vllm` or `trtllm`.
+    pub engine: String,
+    /// The measured GPU.
+    pub gpu: String,
+    /// `graph` or `eager`.
+    pub backend: String,
+    /// Achieved fraction of the link bandwidth.
+    pub link: f64,
+    /// Latency per ring step, microseconds.
+    pub step_us: f64,
+    /// Fixed latency per call, microseconds.
+    pub fixed_us: f64,
+    /// Samples fitted.
+    pub samples: usize,
+    /// Median |relative error|.
+    pub median: f64,
+    /// 90th-percentile |relative error|.
+    pub p90: f64,
+}
+
+/// A decode-attention fit: `fixed + KV bytes / (bandwidth · memory)` per kernel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttentionCheck {
+    /// `vllm` or `trtllm`.
+    pub engine: String,
+    /// The measured GPU.
+    pub gpu: String,
+    /// Achieved fraction of HBM bandwidth reading the KV cache.
+    pub memory: f64,
+    /// Fixed time of one attention kernel, microseconds.
+    pub fixed_us: f64,
+    /// Samples compared.
+    pub samples: usize,
+    /// Median |relative error|.
+    pub median: f64,
+    /// 90th-percentile |relative error|.
+    pub p90: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EngineFile {
+    engine: Vec<EngineProfile>,
+}
+
+/// The kernel fits shipped in `data/kernel_fits.toml`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelFits {
+    /// GEMM fits.
+    pub gemm: Vec<GemmFit>,
+    /// All-reduce fits.
+    pub all_reduce: Vec<AllReduceFit>,
+    /// Decode-attention fits.
+    #[serde(default)]
+    pub decode_attention: Vec<AttentionCheck>,
+}
+
+const ENGINES: &str = include_str!("../../../data/engines.toml");
+const FITS: &str = include_str!("../../../data/kernel_fits.toml");
+
+/// The largest 90th-percentile error of a kernel fit the model uses.
+pub const USABLE_P90: f64 = 0.5;
+
+/// The name of the default engine.
+pub const DEFAULT_ENGINE: &str = "vllm";
+
+/// Every engine profile.
+#[derive(Debug, Clone)]
+pub struct EngineCatalog {
+    engines: Vec<EngineProfile>,
+}
+
+impl EngineCatalog {
+    /// The profiles shipped in `data/engines.toml`.
+    pub fn embedded() -> EngineCatalog {
+        // The embedded file is tested; a parse failure is a build defect, not user input.
+        EngineCatalog::parse(ENGINES, "data/engines.toml")
+            .expect("embedded data/engines.toml is valid")
+    }
+
+    /// Parses a profile file's text; every figure must name a source.
+    pub fn parse(text: &str, source_name: &str) -> Result<EngineCatalog, PerfError> {
+        let invalid = |message: String| PerfError::Invalid {
+            source_name: source_name.to_string(),
+            message,
+        };
+        let f: EngineFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        for e in &f.engine {
+            if let Some((k, _)) = e.sources().iter().find(|(_, s)| s.trim().is_empty()) {
+                return Err(invalid(format!("engine {:?}: {k} has no source", e.name)));
+            }
+            if !["custom-graph", "custom-eager", "trtllm"].contains(&e.all_reduce.value.as_str()) {
+                return Err(invalid(format!(
+                    "engine {:?}: all_reduce must be custom-graph, custom-eager or trtllm",
+                    e.name
+                )));
+            }
+            if !["preempt", "guaranteed-no-evict"].contains(&e.capacity_policy.value.as_str()) {
+                return Err(invalid(format!(
+                    "engine {:?}: capacity_policy must be preempt or guaranteed-no-evict",
+                    e.name
+                )));
+            }
+        }
+        Ok(EngineCatalog { engines: f.engine })
+    }
+
+    /// Every profile, in file order.
+    pub fn all(&self) -> &[EngineProfile] {
+        &self.engines
+    }
+
+    /// The names, comma-separated.
+    pub fn names(&self) -> String {
+        let names: Vec<&str> = self.engines.iter().map(|e| e.name.as_str()).collect();
+        names.join(", ")
+    }
+
+    /// A profile by name (case-insensitive).
+    pub fn get(&self, name: &str) -> Result<&EngineProfile, PerfError> {
+        self.engines
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| PerfError::Unknown {
+                kind: "engine",
+                name: name.to_string(),
+                known: self.names(),
+            })
+    }
+
+    /// The default profile (vLLM), parsed once.
+    pub fn default_engine() -> &'static EngineProfile {
+        static DEFAULT: std::sync::OnceLock<EngineProfile> = std::sync::OnceLock::new();
+        // vllm is in the embedded file (tested).
+        DEFAULT.get_or_init(|| {
+            EngineCatalog::embedded()
+                .get(DEFAULT_ENGINE)
+                .expect("the embedded catalog has vllm")
+                .clone()
+        })
+    }
+}
+
+impl KernelFits {
+    /// The fits shipped in `data/kernel_fits.toml`, parsed once.
+    pub fn embedded() -> &'static KernelFits {
+        static FITS_PARSED: std::sync::OnceLock<KernelFits> = std::sync::OnceLock::new();
+        // The embedded file is tested; a parse failure is a build defect.
+        FITS_PARSED
+            .get_or_init(|| toml::from_str(FITS).expect("embedded data/kernel_fits.toml is valid"))
+    }
+
+    fn gemm_of(&self, engine: &str, gpu: &str, dtype: &str) -> Option<&GemmFit> {
+        self.gemm
+            .iter()
+            .find(|f| f.engine == engine && f.gpu == gpu && f.dtype == dtype)
+    }
+
+    /// The GEMM fit for an engine's kernels on a GPU in a dtype, falling back to vLLM's kernels on that GPU.
+    pub fn gemm(&self, kernels: &str, gpu: &str, dtype: &str) -> Option<&GemmFit> {
+        self.gemm_of(kernels, gpu, dtype)
+            .or_else(|| self.gemm_of("vllm", gpu, dtype))
+    }
+
+    /// The decode-attention fit of an engine's kernels on a GPU, falling back to vLLM's.
+    pub fn attention(&self, kernels: &str, gpu: &str) -> Option<&AttentionCheck> {
+        let of = |e: &str| {
+            self.decode_attention
+                .iter()
+                .find(|f| f.engine == e && f.gpu == gpu)
+        };
+        of(kernels).or_else(|| of("vllm"))
+    }
+
+    /// The all-reduce fit of an engine's kernels on a GPU with a backend, falling back to vLLM's.
+    pub fn all_reduce(&self, kernels: &str, gpu: &str, backend: &str) -> Option<&AllReduceFit> {
+        let of = |e: &str| {
+            self.all_reduce
+                .iter()
+                .find(|f| f.engine == e && f.gpu == gpu && f.backend == backend)
+        };
+        of(kernels).or_else(|| of("vllm"))
+    }
+}
+
+/// The achieved efficiencies an engine reaches on a GPU when its GEMMs run in `dtype` (`bf16`, `fp8`,
+/// `nvfp4`): the engine's kernel fit where that GPU was measured, the operator fit of the closest measured
+/// generation (Vidur's small operators) for the rest, and the engine's per-step overhead.
+pub fn efficiency(engine: &EngineProfile, gpu: &Gpu, dtype: &str, fits: &KernelFits) -> Efficiency {
+    let measured = gpu.calibrated_on.as_str();
+    let mut e = if matches!(measured, "a100" | "l40s") {
+        EFFICIENCY_A100
+    } else {
+        EFFICIENCY_H100
+    };
+    let gemm = fits
+        .gemm(&engine.kernels, measured, dtype)
+        .or_else(|| fits.gemm(&engine.kernels, measured, "bf16"))
+        .filter(|g| g.p90 <= USABLE_P90);
+    if let Some(g) = gemm {
+        e.compute_max = g.compute_max;
+        e.compute_half_tokens = g.compute_half_tokens;
+        e.memory = g.memory;
+        e.gemm_launch_s = g.launch_us * 1e-6;
+    }
+    // Attention reads the KV cache at its own measured bandwidth, with its own fixed time (16-bit tables; the
+    // measured fp8-KV rows are in the same fit). Without a usable fit it is timed as a GEMM.
+    let usable = |kernels: &str| {
+        fits.attention(kernels, measured)
+            .filter(|a| a.p90 <= USABLE_P90)
+    };
+    match usable(&engine.kernels).or_else(|| usable("vllm")) {
+        Some(a) => {
+            e.attention_memory = a.memory;
+            e.attention_fixed_s = a.fixed_us * 1e-6;
+        }
+        None => {
+            e.attention_memory = e.memory;
+            e.attention_fixed_s = e.gemm_launch_s;
+        }
+    }
+    let kernels = if engine.all_reduce.value == "trtllm" {
+        "trtllm"
+    } else {
+        "vllm"
+    };
+    // The GPU side of an eager all-reduce is the graph kernel; its extra latency is host work (see
+    // `eager_all_reduce_s`). A fit whose compact form does not describe its table (p90 error past
+    // `USABLE_P90`: L40S, whose 8-GPU all-reduce crosses PCIe roots at a tenth of the 2-GPU bandwidth) is not
+    // used; the closest generation's Vidur fit stands in (docs/CALIBRATION.md).
+    if let Some(r) = fits
+        .all_reduce(kernels, measured, "graph")
+        .filter(|r| r.p90 <= USABLE_P90)
+    {
+        e.link = r.link;
+        e.link_latency_s = r.step_us * 1e-6;
+        e.all_reduce_fixed_s = r.fixed_us * 1e-6;
+    }
+    e.iteration_overhead_s = engine.step_overhead_s.value;
+    e
+}
+
+/// The fraction of all GPU memory the engine's memory setting `fraction` amounts to for a deployment: itself
+/// for an engine whose fraction is of all memory (vLLM, SGLang); for one whose fraction is of what the weights
+/// and activations leave (TensorRT-LLM), the weights and activations plus that share of the rest.
+pub fn total_memory_fraction(
+    dep: &crate::Deployment,
+    fraction: f64,
+    max_batched_tokens: u64,
+) -> f64 {
+    match dep.engine.kv_memory {
+        KvMemory::Total => fraction,
+        KvMemory::Free => {
+            let mem = dep.gpu.memory_gib * (1u64 << 30) as f64;
+            let taken =
+                dep.weight_bytes_per_gpu() + dep.activation_reserve_bytes(max_batched_tokens);
+            ((taken + fraction * (mem - taken).max(0.0)) / mem).min(1.0)
+        }
+    }
+}
+
+/// Host-side latency of one eager all-reduce over `tp` GPUs (0 without TP or without a measured table).
+pub fn eager_all_reduce_s(gpu: &Gpu, tp: u32, fits: &KernelFits) -> f64 {
+    if tp <= 1 {
+        return 0.0;
+    }
+    fits.all_reduce("vllm", &gpu.calibrated_on, "eager")
+        .filter(|r| r.p90 <= USABLE_P90)
+        .map_or(0.0, |r| {
+            (r.fixed_us + 2.0 * (tp as f64 - 1.0) * r.step_us) * 1e-6
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_profile_loads_with_a_source_for_every_figure() {
+        let c = EngineCatalog::embedded();
+        let names: Vec<&str> = c.all().iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["vllm", "sglang", "trtllm", "eager"]);
+        for e in c.all() {
+            for (k, s) in e.sources() {
+                assert!(s.trim().len() >= 5, "{} {k}: {s:?}", e.name);
+            }
+            assert!(e.step_overhead_s.value >= 0.0 && e.launch_s.value > 0.0);
+            assert!(e.gpu_memory_utilization.value > 0.0 && e.gpu_memory_utilization.value <= 1.0);
+        }
+        assert!(!c.get("eager").unwrap().cuda_graphs.value);
+        assert!(c.get("trtllm").unwrap().no_evict() && !c.get("vllm").unwrap().no_evict());
+        let bad = ENGINES.replacen("value = \"guaranteed-no-evict\"", "value = \"never\"", 1);
+        let e = EngineCatalog::parse(&bad, "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("capacity_policy must be"), "{e}");
+        assert!(c.get("VLLM").is_ok());
+        let e = c.get("tgi").unwrap_err().to_string();
+        assert!(e.contains("vllm, sglang, trtllm, eager"), "{e}");
+        let bad = ENGINES.replacen(
+            "source = \"vLLM SchedulerConfig default max_num_seqs = 256 (vllm/config, 2025)\"",
+            "source = \" \"",
+            1,
+        );
+        let e = EngineCatalog::parse(&bad, "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("max_num_seqs has no source"), "{e}");
+    }
+
+    #[test]
+    fn fits_exist_for_every_measured_gpu_and_stay_physical() {
+        let f = KernelFits::embedded();
+        for gpu in ["h100", "h200", "b200", "l40s", "a100"] {
+            assert!(f.gemm("vllm", gpu, "bf16").is_some(), "{gpu}");
+            assert!(f.all_reduce("vllm", gpu, "graph").is_some(), "{gpu}");
+        }
+        for gpu in ["h100", "h200", "b200"] {
+            assert_eq!(f.gemm("trtllm", gpu, "fp8").unwrap().engine, "trtllm");
+        }
+        assert!(f.gemm("trtllm", "b200", "nvfp4").is_some());
+        for g in &f.gemm {
+            assert!(
+                g.compute_max <= 1.0 && g.memory <= 1.0 && g.launch_us >= 0.0,
+                "{g:?}"
+            );
+        }
+        for r in &f.all_reduce {
+            assert!(
+                r.link <= 1.0 && r.step_us >= 0.0 && r.fixed_us >= 0.0,
+                "{r:?}"
+            );
+        }
+    }
+}

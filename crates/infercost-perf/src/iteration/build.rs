@@ -1,0 +1,229 @@
+//! Building a [`Deployment`]: every constructor goes through [`Deployment::for_engine`], so a deployment always
+//! carries both its layout and its engine profile, and the per-GPU figures the iteration model reads are
+//! precomputed once for the slowest pipeline stage.
+
+use super::{Deployment, Dtype, WEIGHT_ONLY_COMPUTE};
+use crate::calibrate::Efficiency;
+use crate::engine::{self, EngineProfile, KernelFits};
+use crate::gpu::Gpu;
+use crate::model::ModelSpec;
+use crate::parallel::{all_to_all_costs, Layout, Pipeline, Stage};
+use crate::PerfError;
+
+/// Refuses dtypes the deployment cannot run: a 4-bit KV cache, or fp4 weights on a GPU without fp4 tensor
+/// cores (the layout itself is checked by [`Layout::check`]).
+fn check_dtypes(gpu: &Gpu, weights: Dtype, kv: Dtype) -> Result<(), PerfError> {
+    if !matches!(kv, Dtype::Bf16 | Dtype::Fp8) {
+        return Err(PerfError::Deployment(
+            "the KV cache dtype must be bf16 or fp8".into(),
+        ));
+    }
+    if weights == Dtype::Fp4 && gpu.fp4_tflops.is_none() {
+        return Err(PerfError::Deployment(format!(
+            "fp4 weights need fp4 tensor cores, which {} lacks; GPUs that have them: {}. On {} use --weights \
+             fp4-wo (fp4 weights dequantised to bf16) or int4",
+            gpu.name,
+            crate::gpu::GpuCatalog::embedded().with_fp4(),
+            gpu.name
+        )));
+    }
+    Ok(())
+}
+
+/// The mixture-of-experts shape: routed layers, experts per layer, parameters per expert, experts per token
+/// (a dense model: none routed, one "expert" of everything).
+struct MoeShape {
+    layers: f64,
+    experts: f64,
+    expert_params: f64,
+    top: f64,
+}
+
+impl MoeShape {
+    fn of(model: &ModelSpec) -> MoeShape {
+        match model.moe {
+            Some(m) => MoeShape {
+                layers: model.moe_layers() as f64,
+                experts: m.experts as f64,
+                expert_params: model.expert_params() as f64,
+                top: m.top_k as f64,
+            },
+            None => MoeShape {
+                layers: 0.0,
+                experts: 1.0,
+                expert_params: 0.0,
+                top: 1.0,
+            },
+        }
+    }
+}
+
+/// KV-cache bytes per token per GPU. Under TP k the KV heads split k ways, but each rank keeps at least one
+/// head; the MLA latent is replicated.
+fn kv_bytes_per_token(model: &ModelSpec, kv: Dtype, t: f64) -> f64 {
+    let kv_split = match model.attention {
+        crate::model::Attention::Gqa { n_kv } => (n_kv as f64 / t).ceil() / n_kv as f64,
+        crate::model::Attention::Mla { .. } => 1.0,
+    };
+    model.kv_elements_per_token() as f64 * kv.bytes() * kv_split
+}
+
+/// Tensor-parallel communication: seconds per token and fixed seconds per iteration of the two ring
+/// all-reduces per layer of the whole model (none without TP); a stage pays its share.
+fn comm_costs(model: &ModelSpec, gpu: &Gpu, eff: &Efficiency, tp: u32) -> (f64, f64) {
+    if tp <= 1 {
+        return (0.0, 0.0);
+    }
+    let t = tp as f64;
+    let link = gpu.link_gb_per_s * 1e9 * eff.link;
+    let ring = 2.0 * (t - 1.0) / t;
+    let allreduces = 2.0 * model.layers as f64;
+    (
+        allreduces * ring * model.hidden as f64 * 2.0 / link,
+        allreduces * (2.0 * (t - 1.0) * eff.link_latency_s + eff.all_reduce_fixed_s),
+    )
+}
+
+/// Attention FLOPs per token of the sliding-window layers over their whole window (0 without them).
+fn window_pairs_per_token(model: &ModelSpec) -> f64 {
+    match model.sliding {
+        Some((n, w)) => model.attention_flops_per_pair_layer() * n as f64 * w as f64,
+        None => 0.0,
+    }
+}
+
+impl Deployment {
+    /// Builds a plain tensor-parallel deployment served by the default engine (vLLM); refuses a TP that does not
+    /// divide the heads or exceeds a node, and a dtype the GPU cannot run.
+    pub fn new(
+        model: ModelSpec,
+        gpu: Gpu,
+        tp: u32,
+        weights: Dtype,
+        kv: Dtype,
+    ) -> Result<Deployment, PerfError> {
+        Deployment::with_layout(model, gpu, Layout::tp(tp), weights, kv)
+    }
+
+    /// Builds a deployment of any layout served by the default engine (vLLM).
+    pub fn with_layout(
+        model: ModelSpec,
+        gpu: Gpu,
+        layout: Layout,
+        weights: Dtype,
+        kv: Dtype,
+    ) -> Result<Deployment, PerfError> {
+        let e = engine::EngineCatalog::default_engine();
+        Deployment::for_engine(model, gpu, layout, weights, kv, e)
+    }
+
+    /// The same deployment served by another engine (same layout and dtypes).
+    pub fn with_engine(&self, e: &EngineProfile) -> Result<Deployment, PerfError> {
+        Deployment::for_engine(
+            self.model.clone(),
+            self.gpu.clone(),
+            self.layout,
+            self.weights,
+            self.kv,
+            e,
+        )
+    }
+
+    /// The same deployment (model, GPU, dtypes and engine) on another layout.
+    pub fn at_layout(&self, layout: Layout) -> Result<Deployment, PerfError> {
+        Deployment::for_engine(
+            self.model.clone(),
+            self.gpu.clone(),
+            layout,
+            self.weights,
+            self.kv,
+            &self.engine,
+        )
+    }
+
+    /// Builds a deployment of `layout` served by engine `e`: its kernel fits, overheads and launch behaviour,
+    /// per pipeline stage; refuses a layout that cannot run (see [`Layout::check`]) or a dtype the GPU cannot.
+    pub fn for_engine(
+        model: ModelSpec,
+        gpu: Gpu,
+        layout: Layout,
+        weights: Dtype,
+        kv: Dtype,
+        e: &EngineProfile,
+    ) -> Result<Deployment, PerfError> {
+        layout.check(&model, &gpu)?;
+        check_dtypes(&gpu, weights, kv)?;
+        let fits = KernelFits::embedded();
+        let (peak, table) = weights.gemm_on(&gpu);
+        let eff = engine::efficiency(e, &gpu, table, fits);
+        let tp = layout.tp;
+        let t = tp as f64;
+        let wb = weights.bytes();
+        let moe = MoeShape::of(&model);
+        let routed_total = moe.layers * moe.experts * moe.expert_params;
+        let dense_params = model.params_total() as f64 - routed_total;
+        let (comm_per_token, comm_fixed) = comm_costs(&model, &gpu, &eff, tp);
+        let window_pairs_per_token = window_pairs_per_token(&model);
+        let st = Stage::of(&model, &layout, dense_params, moe.layers);
+        let (a2a_per_token, a2a_fixed) =
+            all_to_all_costs(&model, &gpu, &layout, weights, eff.link, st.moe_layers);
+        let (kv_bytes_token, kv_seq_bytes_token) = st.kv_bytes(
+            kv_bytes_per_token(&model, kv, t),
+            model.kv_elements_per_token() as f64 * kv.bytes(),
+        );
+        // Eager launches per iteration on one stage's host: its layers' kernels, and its all-reduces at the
+        // eager table's latency (each stage's host launches its own layers, side by side).
+        let layers = model.layers as f64;
+        let launch_host_s =
+            layers * st.fraction * e.kernels_per_layer.value as f64 * e.launch_s.value
+                + 2.0 * layers * st.all_reduce_share * engine::eager_all_reduce_s(&gpu, tp, fits);
+        Ok(Deployment {
+            peak_flops: peak,
+            compute_scale: if weights.weight_only_on(&gpu) {
+                WEIGHT_ONLY_COMPUTE
+            } else {
+                1.0
+            },
+            graph_max_tokens: if e.cuda_graphs.value {
+                e.graph_max_batch.value as f64
+            } else {
+                0.0
+            },
+            launch_host_s,
+            engine: e.clone(),
+            bandwidth: gpu.hbm_tb_per_s * 1e12,
+            flops_per_token: (2.0 * model.layer_params_active() as f64 + window_pairs_per_token)
+                / t
+                * st.fraction,
+            // The stage's routed share scales as its per-token FLOPs do, so the routed part never exceeds them.
+            flops_routed_per_token: 2.0 * moe.layers * moe.top * moe.expert_params / t
+                * st.fraction,
+            routed_share: moe.top / moe.experts,
+            flops_head: 2.0 * model.hidden as f64 * model.vocab as f64 / t,
+            flops_attention_pair: model.attention_flops_per_pair() / t * st.fraction,
+            dense_weight_bytes: st.dense_params * wb / st.dense_split,
+            expert_bytes: moe.expert_params * wb / t,
+            moe_layers: st.moe_layers,
+            experts: moe.experts,
+            ln_miss: if model.moe.is_some() {
+                (1.0 - moe.top / moe.experts).ln()
+            } else {
+                0.0
+            },
+            kv_bytes_token,
+            comm_per_token: comm_per_token * st.all_reduce_share + a2a_per_token,
+            comm_fixed: comm_fixed * st.all_reduce_share + a2a_fixed,
+            window_pairs_per_token,
+            kv_seq_bytes_token,
+            stage_fraction: st.fraction,
+            pipe: Pipeline::of(&model, &gpu, &layout, eff.link),
+            model,
+            gpu,
+            tp,
+            layout,
+            weights,
+            kv,
+            eff,
+        })
+    }
+}

@@ -1,0 +1,161 @@
+//! Fitting the engine kernel fits (`data/kernel_fits.toml`) to operator times measured inside vLLM and
+//! TensorRT-LLM: GEMMs per dtype, all-reduce per backend, and decode attention by the bytes of KV cache it reads. The rows come from the vendored sample `tests/data/profiling/kernels/` (drawn by
+//! `tools/sample_kernels.py`); `crates/infercost-io/tests/kernel_fits.rs` refits them and compares with the
+//! shipped file and docs/CALIBRATION.md.
+
+use crate::calibrate::{
+    fit_all_reduce, fit_attention, fit_gemm, AllReduceSample, AttentionSample, Efficiency,
+    GemmSample, EFFICIENCY_A100, EFFICIENCY_H100,
+};
+use crate::engine::{AllReduceFit, AttentionCheck, GemmFit};
+use crate::gpu::Gpu;
+
+/// One measured operator time of the sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelRow {
+    /// `gemm`, `allreduce` or `decode_attn`.
+    pub table: String,
+    /// The dtype (GEMM, attention's KV) or backend (all-reduce).
+    pub dtype: String,
+    /// m; GPUs; batch.
+    pub a: f64,
+    /// n; message bytes; context.
+    pub b: f64,
+    /// k; —; query heads.
+    pub c: f64,
+    /// —; —; KV heads.
+    pub d: f64,
+    /// Measured seconds.
+    pub seconds: f64,
+}
+
+/// Bytes per GEMM operand in a measured dtype (NVFP4: half a byte plus one fp8 scale per 16 values).
+pub fn operand_bytes(dtype: &str) -> f64 {
+    match dtype {
+        "fp8" => 1.0,
+        "nvfp4" => 0.5625,
+        _ => 2.0,
+    }
+}
+
+/// The peak tensor FLOP/s of a GPU in a measured dtype.
+fn peak(gpu: &Gpu, dtype: &str) -> f64 {
+    1e12 * match dtype {
+        "fp8" => gpu.fp8_tflops,
+        "nvfp4" => gpu.fp4_tflops.unwrap_or(gpu.fp8_tflops),
+        _ => gpu.bf16_tflops,
+    }
+}
+
+/// The fits of one engine's sample on one GPU (`measured` is the GPU's table name, `gpu` its catalog entry).
+pub fn fit_sample(
+    engine: &str,
+    measured: &str,
+    gpu: &Gpu,
+    rows: &[KernelRow],
+) -> (Vec<GemmFit>, Vec<AllReduceFit>, Option<AttentionCheck>) {
+    let base = if matches!(measured, "a100" | "l40s") {
+        EFFICIENCY_A100
+    } else {
+        EFFICIENCY_H100
+    };
+    let bw = gpu.hbm_tb_per_s * 1e12;
+    let mut gemms = Vec::new();
+    for dtype in ["bf16", "fp8", "nvfp4"] {
+        let samples: Vec<GemmSample> = rows
+            .iter()
+            .filter(|r| r.table == "gemm" && r.dtype == dtype)
+            .map(|r| GemmSample {
+                tokens: r.a,
+                n: r.b,
+                k: r.c,
+                seconds: r.seconds,
+            })
+            .collect();
+        if samples.is_empty() {
+            continue;
+        }
+        let (e, err) = fit_gemm(&samples, peak(gpu, dtype), bw, operand_bytes(dtype), base);
+        gemms.push(GemmFit {
+            engine: engine.into(),
+            gpu: measured.into(),
+            dtype: dtype.into(),
+            compute_max: round(e.compute_max, 4),
+            compute_half_tokens: round(e.compute_half_tokens, 1),
+            memory: round(e.memory, 4),
+            launch_us: round(e.gemm_launch_s * 1e6, 2),
+            samples: err.samples,
+            median: round(err.median, 4),
+            p90: round(err.p90, 4),
+        });
+    }
+    let mut reduces = Vec::new();
+    for backend in ["graph", "eager"] {
+        let samples: Vec<AllReduceSample> = rows
+            .iter()
+            .filter(|r| r.table == "allreduce" && r.dtype == backend)
+            .map(|r| AllReduceSample {
+                workers: r.a,
+                bytes: r.b,
+                seconds: r.seconds,
+            })
+            .collect();
+        if samples.is_empty() {
+            continue;
+        }
+        let (e, err) = fit_all_reduce(&samples, gpu.link_gb_per_s * 1e9, base);
+        reduces.push(AllReduceFit {
+            engine: engine.into(),
+            gpu: measured.into(),
+            backend: backend.into(),
+            link: round(e.link, 4),
+            step_us: round(e.link_latency_s * 1e6, 2),
+            fixed_us: round(e.all_reduce_fixed_s * 1e6, 2),
+            samples: err.samples,
+            median: round(err.median, 4),
+            p90: round(err.p90, 4),
+        });
+    }
+    let attention = attention_fit(engine, measured, bw, base, rows);
+    (gemms, reduces, attention)
+}
+
+/// Decode attention fitted as the iteration model times it: the KV cache read at an achieved bandwidth plus one
+/// kernel's fixed time (head size 128; fp8 rows read one byte per value).
+fn attention_fit(
+    engine: &str,
+    measured: &str,
+    bw: f64,
+    base: Efficiency,
+    rows: &[KernelRow],
+) -> Option<AttentionCheck> {
+    let samples: Vec<AttentionSample> = rows
+        .iter()
+        .filter(|r| r.table == "decode_attn")
+        .map(|r| {
+            let kv_bytes = if r.dtype == "fp8" { 1.0 } else { 2.0 };
+            AttentionSample {
+                bytes: r.a * r.b * 2.0 * r.d * 128.0 * kv_bytes,
+                seconds: r.seconds,
+            }
+        })
+        .collect();
+    if samples.is_empty() {
+        return None;
+    }
+    let (e, err) = fit_attention(&samples, bw, base);
+    Some(AttentionCheck {
+        engine: engine.into(),
+        gpu: measured.into(),
+        memory: round(e.attention_memory, 4),
+        fixed_us: round(e.attention_fixed_s * 1e6, 2),
+        samples: err.samples,
+        median: round(err.median, 4),
+        p90: round(err.p90, 4),
+    })
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let m = 10f64.powi(digits);
+    (x * m).round() / m
+}

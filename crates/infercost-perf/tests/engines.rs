@@ -1,0 +1,108 @@
+//! Engine profiles and precisions in the iteration model: an engine without CUDA graphs is launch-bound at
+//! decode (Llama-2-70B-class decode does not speed up from TP4 to TP8, as measured eager step times show) while
+//! vLLM's graphs let it scale; fp4 runs only where fp4 tensor cores exist; weight-only dtypes pay for their
+//! dequantisation when compute-bound.
+
+use infercost_perf::{Batch, Deployment, Dtype, EngineCatalog, GpuCatalog, Layout, ModelCatalog};
+
+fn dep(model: &str, gpu: &str, tp: u32, w: Dtype, engine: &str) -> Deployment {
+    Deployment::for_engine(
+        ModelCatalog::get(model).unwrap(),
+        GpuCatalog::embedded().get(gpu).unwrap().clone(),
+        Layout::tp(tp),
+        w,
+        Dtype::Bf16,
+        EngineCatalog::embedded().get(engine).unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn eager_decode_does_not_speed_up_from_tp4_to_tp8_while_vllm_does() {
+    // Llama-3.1-70B has Llama-2-70B's layers, widths and heads (only the vocabulary differs).
+    for gpu in ["h100-sxm", "h200"] {
+        for batch in [1u64, 8, 32] {
+            let step = |tp: u32, engine: &str| {
+                dep("llama-3.1-70b", gpu, tp, Dtype::Bf16, engine)
+                    .iteration(&Batch::decode(batch, 1024))
+                    .total_s
+            };
+            let (e4, e8) = (step(4, "eager"), step(8, "eager"));
+            assert!(
+                e8 >= 0.95 * e4,
+                "{gpu} batch {batch}: eager TP8 {e8} vs TP4 {e4}"
+            );
+            let (v4, v8) = (step(4, "vllm"), step(8, "vllm"));
+            assert!(
+                v8 < 0.8 * v4,
+                "{gpu} batch {batch}: vllm TP8 {v8} vs TP4 {v4}"
+            );
+            assert!(
+                e4 >= v4 && e8 > v8,
+                "{gpu} batch {batch}: eager must not beat graphs"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_decode_line_keeps_the_eager_launch_floor() {
+    let d = dep("llama-3.1-70b", "h100-sxm", 8, Dtype::Bf16, "eager");
+    for (n, ctx) in [(1u64, 100u64), (16, 2000), (300, 8000)] {
+        let a = d.iteration(&Batch::decode(n, ctx)).total_s;
+        let b = d.decode_line(n).at((n * ctx) as f64);
+        assert!((a - b).abs() < 1e-12, "{n} {ctx}: {a} vs {b}");
+    }
+    // Above vLLM's largest captured batch the step runs eagerly too.
+    let v = dep("llama-3.1-70b", "h100-sxm", 8, Dtype::Bf16, "vllm");
+    assert_eq!(v.iteration(&Batch::decode(512, 100)).launch_s, 0.0);
+    assert!(v.iteration(&Batch::decode(513, 100)).launch_s > 0.0);
+}
+
+#[test]
+fn fp4_is_refused_without_fp4_tensor_cores_and_the_message_names_b200() {
+    let m = ModelCatalog::get("llama-3.1-70b").unwrap();
+    let h100 = GpuCatalog::embedded().get("h100-sxm").unwrap().clone();
+    let e = Deployment::new(m.clone(), h100.clone(), 4, Dtype::Fp4, Dtype::Bf16)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("fp4 tensor cores") && e.contains("b200"), "{e}");
+    assert!(e.contains("fp4-wo"), "{e}");
+    // Weight-only fp4 runs there, and neither fp4 dtype is a KV cache.
+    assert!(Deployment::new(m.clone(), h100.clone(), 4, Dtype::Fp4Wo, Dtype::Bf16).is_ok());
+    assert!(Deployment::new(m, h100, 4, Dtype::Bf16, Dtype::Fp4).is_err());
+}
+
+#[test]
+fn precisions_order_as_their_peaks_and_bytes_say() {
+    let prefill = Batch::prefill(4096, 2, 0);
+    let time = |gpu: &str, w: Dtype| {
+        dep("llama-3.1-70b", gpu, 4, w, "vllm")
+            .iteration(&prefill)
+            .compute_s
+    };
+    // Compute-bound prefill on B200: fp4 tensor cores beat fp8, which beats bf16.
+    let (bf16, fp8, fp4) = (
+        time("b200", Dtype::Bf16),
+        time("b200", Dtype::Fp8),
+        time("b200", Dtype::Fp4),
+    );
+    assert!(fp4 < fp8 && fp8 < bf16, "{bf16} {fp8} {fp4}");
+    // Weight-only 4-bit dtypes compute at the bf16 rate and pay for the dequantisation.
+    let h_bf16 = time("h100-sxm", Dtype::Bf16);
+    for w in [Dtype::Int4, Dtype::Fp4Wo] {
+        let t = time("h100-sxm", w);
+        assert!(
+            t > h_bf16 * 1.1 && t < h_bf16 * 1.3,
+            "{w:?}: {t} vs bf16 {h_bf16}"
+        );
+    }
+    // Memory-bound decode: 4-bit weights read about a quarter of bf16's bytes.
+    let decode = |w: Dtype| {
+        dep("llama-3.1-70b", "h100-sxm", 4, w, "vllm")
+            .iteration(&Batch::decode(1, 512))
+            .memory_s
+    };
+    let ratio = decode(Dtype::Fp4Wo) / decode(Dtype::Bf16);
+    assert!((0.25..0.3).contains(&ratio), "{ratio}");
+}

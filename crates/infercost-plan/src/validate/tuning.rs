@@ -1,0 +1,75 @@
+//! The batch limits `trtllm-bench throughput` sets for itself when a run does not name them, so that rows it
+//! measured are simulated under the same limits.
+
+use infercost_perf::{Deployment, Dtype};
+
+/// The largest batch and token budget trtllm-bench builds for a deployment and fixed input and output lengths
+/// (TensorRT-LLM `tensorrt_llm/bench/build/tuning.py`, `calc_engine_setting` and `finetune_setting`): the
+/// requests of `input + output` tokens that 95% of the memory the weights leave would cache, capped at 4,096 and
+/// rounded up (at least 64); a token budget of that many requests' prompt and output tokens per output token,
+/// capped at 32,768 and at least 2,048. Memory is counted as the tool counts it: the GPUs' GiB less the
+/// parameters in billions times bytes per weight, and KV heads at least one per rank. Under a pipeline the tool
+/// sizes one micro-batch (its share of the requests over the stages); the replica runs one per stage, so the
+/// limits returned, which bound the whole replica's batch, are the micro-batch's times the stages.
+pub fn trtllm_bench_limits(d: &Deployment, input: u32, output: u32) -> (u32, u32) {
+    let m = &d.model;
+    let weight_bytes = match d.weights {
+        Dtype::Fp8 => 1.0,
+        Dtype::Fp4 => 0.5,
+        _ => 2.0,
+    };
+    let kv_bytes = if d.kv == Dtype::Fp8 { 1.0 } else { 2.0 };
+    let kv_heads = (m.n_kv() as f64).max(d.tp as f64);
+    let per_token_gib =
+        2.0 * m.layers as f64 * kv_heads * m.head_dim as f64 * kv_bytes / (1u64 << 30) as f64;
+    let total_gib = d.gpu.memory_gib * d.gpus() as f64;
+    let weights_gb = m.params_total() as f64 / 1e9 * weight_bytes;
+    let requests = (total_gib - weights_gb) * 0.95 / per_token_gib / (input + output) as f64;
+    let pp = d.layout.pp;
+    let (bs, tokens) = finetune(requests.max(1.0), input, output, pp);
+    (bs * pp, tokens * pp)
+}
+
+/// trtllm-bench's rounding of the raw batch and token figures of one micro-batch (`finetune_setting`, from the
+/// requests over the pipeline stages).
+fn finetune(requests: f64, input: u32, output: u32, pp: u32) -> (u32, u32) {
+    let raw_bs = requests.min(4096.0) / pp as f64;
+    let raw_token = (raw_bs * (1.0 + input as f64 / output as f64)).min(32768.0);
+    let up = |x: f64, step: f64| step * (x / step).ceil();
+    let bs = if raw_bs < 256.0 {
+        up(raw_bs, 32.0).max(64.0)
+    } else if raw_bs < 1024.0 {
+        up(raw_bs, 128.0)
+    } else {
+        up(raw_bs, 256.0)
+    };
+    let tokens = if raw_token < 4096.0 {
+        up(raw_token, 256.0).max(2048.0)
+    } else if raw_token < 8192.0 {
+        up(raw_token, 512.0)
+    } else {
+        up(raw_token, 1024.0)
+    };
+    (bs as u32, tokens as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finetune_rounds_as_trtllm_bench_does() {
+        // Worked through tuning.py by hand: 1,945 requests → 256 · ⌈1,945/256⌉ = 2,048 sequences; 1,945 · 2 =
+        // 3,890 tokens → 256 · ⌈3,890/256⌉ = 4,096.
+        assert_eq!(finetune(1945.0, 128, 128, 1), (2048, 4096));
+        // Few requests: at least 64 sequences and 2,048 tokens.
+        assert_eq!(finetune(10.0, 1000, 1000, 1), (64, 2048));
+        // 300 requests of 2,048 + 128: 384 sequences, 300 · 17 = 5,100 tokens → 5,120.
+        assert_eq!(finetune(300.0, 2048, 128, 1), (384, 5120));
+        // Caps: 4,096 sequences, 32,768 tokens.
+        assert_eq!(finetune(9000.0, 20000, 2000, 1), (4096, 32768));
+        // Four pipeline stages: the 4,096 cap comes first, then a quarter per micro-batch (1,024 → 1,024 sequences,
+        // 1,024 · 11 = 11,264 tokens).
+        assert_eq!(finetune(9000.0, 20000, 2000, 4), (1024, 11264));
+    }
+}
