@@ -139,6 +139,21 @@ pub fn plans_for<'c>(catalog: &'c Catalog, s: &Scenario, gpu: &str) -> Vec<&'c P
         .collect()
 }
 
+/// Whether some placement could serve every user group on `gpu` lawfully: every group with users has a plan for
+/// the GPU in a jurisdiction it may be served in (without geography, any plan for it). A necessary condition,
+/// read without simulating: a GPU type that fails it is never a point's cheapest lawful serving.
+pub(crate) fn servable(catalog: &Catalog, s: &Scenario, gpu: &str) -> bool {
+    let plans = plans_for(catalog, s, gpu);
+    match &s.geography {
+        None => !plans.is_empty(),
+        Some(g) => g
+            .users
+            .iter()
+            .filter(|(_, share)| **share > 0.0)
+            .all(|(group, _)| plans.iter().any(|p| allowed(s, group, &p.geo))),
+    }
+}
+
 /// Evaluates one point: the whole traffic on every plan, then the cheapest lawful serving.
 pub(crate) fn eval_point(
     ctx: &Ctx,
@@ -209,4 +224,30 @@ pub(crate) fn eval_point(
         None => point.reason = Some(assemble::no_serving_reason(&point, notes)),
     }
     point
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gpu_is_servable_only_where_every_user_group_may_be_served() {
+        let text = crate::scenario::DEFAULT_SCENARIO;
+        let s = Scenario::parse(text, "scenario-default.toml").unwrap();
+        let catalog = Catalog::embedded();
+        // EU users must stay in the EU, where the catalog prices H100s but no A100 or L40S.
+        assert!(servable(&catalog, &s, "h100-sxm"));
+        assert!(!servable(&catalog, &s, "a100-80gb"));
+        assert!(!servable(&catalog, &s, "l40s"));
+        // Every lawful placement needs a plan per group: the predicate agrees with the plans' jurisdictions.
+        let eu_a100 = plans_for(&catalog, &s, "a100-80gb")
+            .iter()
+            .any(|p| p.geo == "eu");
+        assert!(!eu_a100);
+        let mut spec = s.into_spec();
+        spec.geography = None;
+        let s = Scenario::try_from(spec).unwrap();
+        assert!(servable(&catalog, &s, "a100-80gb"));
+        assert!(!servable(&catalog, &s, "no-such-gpu"));
+    }
 }

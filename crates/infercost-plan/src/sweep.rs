@@ -212,7 +212,9 @@ impl<'a> Sweep<'a> {
     }
 
     /// Every GPU type's point for a deployment at a volume and context (pilot burstiness), sized by simulation
-    /// wherever it lies; seeded by its coordinates, so merged shards and one run agree.
+    /// wherever it lies; seeded by its coordinates, so merged shards and one run agree. The analyses read only the
+    /// cheapest lawful serving, so GPU types that no placement could serve lawfully ([`crate::point::servable`])
+    /// are not sized, unless no type could (then every type's point says why).
     pub fn points_at(&self, deployment: &str, volume: f64, context: f64) -> Vec<Point> {
         let key = (deployment.to_string(), volume.to_bits(), context.to_bits());
         // One cell per coordinates: the analyses' chains run side by side and may ask for the same point at once;
@@ -223,12 +225,20 @@ impl<'a> Sweep<'a> {
         };
         cell.get_or_init(|| {
             let s = self.inp.scenario;
-            let sis: Vec<usize> = (0..self.setups.len())
+            let mut sis: Vec<usize> = (0..self.setups.len())
                 .filter(|&si| {
                     self.setups[si].primary
                         && s.deployments[self.setups[si].deployment].name == deployment
                 })
                 .collect();
+            let lawful: Vec<usize> = sis
+                .iter()
+                .copied()
+                .filter(|&si| crate::point::servable(&self.catalog, s, &self.setups[si].gpu))
+                .collect();
+            if !lawful.is_empty() {
+                sis = lawful;
+            }
             par_map(&sis, self.threads, |_, &si| {
                 self.point(
                     si,

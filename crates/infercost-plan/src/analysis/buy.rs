@@ -1,7 +1,7 @@
 //! Buy vs rent: the volume from which the cheapest serving runs on owned servers — its fleets in the owned plan's
 //! jurisdiction bought rather than rented — located by sizing fleets between sweep points.
 
-use super::breakevens::{fleet_replicas, walk_down, walk_up};
+use super::breakevens::{fleet_replicas, prefetch, walk_down, walk_up};
 use super::describe::BreakevenFinding;
 use super::VolumeGrid;
 use crate::result::{Breakeven, Point};
@@ -156,8 +156,9 @@ fn finding<'a>(
         costs(&refs, plan).map(|c| (c.gap(), replicas))
     };
     let (lo, hi) = (&w[0], &w[1]);
-    let found = walk_down(lo.0, hi.0, &gap_at);
-    let volume = walk_up(hi.0, last.0, &gap_at).unwrap_or(found);
+    let ahead = prefetch(sweep, deployment);
+    let found = walk_down(lo.0, hi.0, &gap_at, &ahead);
+    let volume = walk_up(hi.0, last.0, &gap_at, &ahead).unwrap_or(found);
     Some(BreakevenFinding::BuyFrom {
         deployment,
         plan: &plan.name,
