@@ -54,11 +54,22 @@ fn gemm_toml(g: &GemmFit) -> String {
 }
 
 fn reduce_toml(r: &AllReduceFit) -> String {
-    format!(
+    let mut s = format!(
         "[[all_reduce]]\nengine = {:?}\ngpu = {:?}\nbackend = {:?}\nlink = {}\nstep_us = {}\nfixed_us = {}\n\
-         samples = {}\nmedian = {}\np90 = {}\n\n",
+         samples = {}\nmedian = {}\np90 = {}\n",
         r.engine, r.gpu, r.backend, r.link, r.step_us, r.fixed_us, r.samples, r.median, r.p90
-    )
+    );
+    if !r.knots.is_empty() {
+        s += &format!(
+            "knots_median = {}\nknots_p90 = {}\nknots = [\n",
+            r.knots_median, r.knots_p90
+        );
+        for k in &r.knots {
+            s += &format!("  [{}, {}, {}],\n", k[0], k[1], k[2]);
+        }
+        s += "]\n";
+    }
+    s + "\n"
 }
 
 fn attention_toml(a: &AttentionCheck) -> String {
@@ -125,9 +136,16 @@ fn shipped_kernel_fits_are_what_the_vendored_sample_gives() {
                 (a.step_us, b.step_us),
                 (a.fixed_us, b.fixed_us),
                 (a.median, b.median),
+                (a.knots_median, b.knots_median),
+                (a.knots_p90, b.knots_p90),
             ]
             .iter()
-            .all(|&(x, y)| close(x, y));
+            .all(|&(x, y)| close(x, y))
+            && a.knots.len() == b.knots.len()
+            && a.knots
+                .iter()
+                .zip(&b.knots)
+                .all(|(x, y)| x[0] == y[0] && x[1] == y[1] && close(x[2], y[2]));
         assert!(same, "shipped {a:?}\nrefit   {b:?}");
     }
 }
@@ -153,6 +171,18 @@ fn calibration_md_states_the_refitted_errors() {
     for r in &fits.all_reduce {
         let t = format!("all-reduce {}", r.backend);
         rows.push(doc_row(&r.engine, &r.gpu, &t, r.samples, r.median, r.p90));
+        if !r.knots.is_empty() {
+            let t = format!("all-reduce {} interpolated", r.backend);
+            let held_out = r.samples - r.knots.len();
+            rows.push(doc_row(
+                &r.engine,
+                &r.gpu,
+                &t,
+                held_out,
+                r.knots_median,
+                r.knots_p90,
+            ));
+        }
     }
     for a in &fits.decode_attention {
         rows.push(doc_row(

@@ -131,7 +131,9 @@ pub struct GemmFit {
     pub p90: f64,
 }
 
-/// An all-reduce fit: `fixed + 2(k−1)·step + 2(k−1)/k · bytes / (link · link_eff)`.
+/// An all-reduce fit: the ring formula `fixed + 2(k−1)·step + 2(k−1)/k · bytes / (link · link_eff)` (the
+/// all-to-all and pipeline sends use its link efficiency; the eager backend's latency is host work) and the
+/// measured knots the iteration model interpolates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllReduceFit {
@@ -149,10 +151,20 @@ pub struct AllReduceFit {
     pub fixed_us: f64,
     /// Samples fitted.
     pub samples: usize,
-    /// Median |relative error|.
+    /// Median |relative error| of the formula.
     pub median: f64,
-    /// 90th-percentile |relative error|.
+    /// 90th-percentile |relative error| of the formula.
     pub p90: f64,
+    /// Measured times `[gpus, message bytes, microseconds]` at every fourth message size and the largest, per
+    /// GPU count; the iteration model interpolates linearly in bytes between them ([`crate::comm`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub knots: Vec<[f64; 3]>,
+    /// Median |relative error| of that interpolation on the sizes between the knots.
+    #[serde(default)]
+    pub knots_median: f64,
+    /// 90th-percentile |relative error| of the interpolation on the sizes between the knots.
+    #[serde(default)]
+    pub knots_p90: f64,
 }
 
 /// A decode-attention fit: `fixed + KV bytes / (bandwidth · memory)` per kernel.
@@ -358,11 +370,7 @@ pub fn efficiency(engine: &EngineProfile, gpu: &Gpu, dtype: &str, fits: &KernelF
             e.attention_fixed_s = e.gemm_launch_s;
         }
     }
-    let kernels = if engine.all_reduce.value == "trtllm" {
-        "trtllm"
-    } else {
-        "vllm"
-    };
+    let kernels = all_reduce_kernels(engine);
     // The GPU side of an eager all-reduce is the graph kernel; its extra latency is host work (see
     // `eager_all_reduce_s`). A fit whose compact form does not describe its table (p90 error past
     // `USABLE_P90`: L40S, whose 8-GPU all-reduce crosses PCIe roots at a tenth of the 2-GPU bandwidth) is not
@@ -377,6 +385,16 @@ pub fn efficiency(engine: &EngineProfile, gpu: &Gpu, dtype: &str, fits: &KernelF
     }
     e.iteration_overhead_s = engine.step_overhead_s.value;
     e
+}
+
+/// Whose measured all-reduce an engine runs: TensorRT-LLM's own, or vLLM's custom one (SGLang and eager
+/// engines included).
+pub fn all_reduce_kernels(engine: &EngineProfile) -> &'static str {
+    if engine.all_reduce.value == "trtllm" {
+        "trtllm"
+    } else {
+        "vllm"
+    }
 }
 
 /// The fraction of all GPU memory the engine's memory setting `fraction` amounts to for a deployment: itself

@@ -13,6 +13,7 @@
 mod build;
 
 use crate::calibrate::Efficiency;
+use crate::comm::Curve;
 pub use crate::dtype::{Dtype, WEIGHT_ONLY_COMPUTE};
 use crate::engine::EngineProfile;
 use crate::gpu::Gpu;
@@ -168,8 +169,9 @@ pub struct Deployment {
     experts: f64,
     ln_miss: f64,
     kv_bytes_token: f64,
-    comm_per_token: f64,
-    comm_fixed: f64,
+    /// The stage's communication per iteration by tokens: its all-reduces (measured, [`crate::comm`]) and its
+    /// expert all-to-all.
+    comm: Curve,
     window_pairs_per_token: f64,
     // Layout terms (crate::parallel): KV bytes one sequence's token needs on the GPU that holds it, the share of
     // the per-layer costs a stage pays, and the pipeline.
@@ -365,7 +367,7 @@ impl Deployment {
         let attention_memory = kv_bytes / (self.bandwidth * self.eff.attention_memory);
         let gemm_s = gemm_compute.max(gemm_memory);
         let attention_s = attention_compute.max(attention_memory);
-        let comm_s = self.comm_per_token * tokens + self.comm_fixed;
+        let comm_s = self.comm.at(tokens);
         let gpu_overhead_s = self.stage_overhead(tokens);
         // Each stage slot takes the longer of the stage's GPU work and its host's eager launches, and each
         // micro-batch is a step the engine schedules of its own; the sends between stages come on top.
@@ -393,7 +395,7 @@ impl Deployment {
         let ce = self.peak_flops * self.compute_efficiency(n);
         let bw = self.bandwidth * self.eff.memory;
         let attention_bw = self.bandwidth * self.eff.attention_memory;
-        let gpu_fixed = self.comm_per_token * n + self.comm_fixed + self.stage_overhead(n);
+        let gpu_fixed = self.comm.at(n) + self.stage_overhead(n);
         // The GEMMs' time does not depend on the context; attention's grows with it (see `iteration`).
         let gemms = self
             .compute_s((self.flops_per_token + self.flops_head) * n, n)

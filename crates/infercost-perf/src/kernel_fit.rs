@@ -4,9 +4,10 @@
 //! shipped file and docs/CALIBRATION.md.
 
 use crate::calibrate::{
-    fit_all_reduce, fit_attention, fit_gemm, AllReduceSample, AttentionSample, Efficiency,
-    GemmSample, EFFICIENCY_A100, EFFICIENCY_H100,
+    fit_all_reduce, fit_attention, fit_error, fit_gemm, AllReduceSample, AttentionSample,
+    Efficiency, FitError, GemmSample, EFFICIENCY_A100, EFFICIENCY_H100,
 };
+use crate::comm::interpolate;
 use crate::engine::{AllReduceFit, AttentionCheck, GemmFit};
 use crate::gpu::Gpu;
 
@@ -104,6 +105,13 @@ pub fn fit_sample(
             continue;
         }
         let (e, err) = fit_all_reduce(&samples, gpu.link_gb_per_s * 1e9, base);
+        // The GPU side of an eager all-reduce is the graph kernel (`engine::eager_all_reduce_s`): only graph
+        // tables get knots.
+        let (knots, knots_err) = if backend == "graph" {
+            all_reduce_knots(&samples)
+        } else {
+            (Vec::new(), fit_error(std::iter::empty()))
+        };
         reduces.push(AllReduceFit {
             engine: engine.into(),
             gpu: measured.into(),
@@ -114,6 +122,9 @@ pub fn fit_sample(
             samples: err.samples,
             median: round(err.median, 4),
             p90: round(err.p90, 4),
+            knots,
+            knots_median: round(knots_err.median, 4),
+            knots_p90: round(knots_err.p90, 4),
         });
     }
     let attention = attention_fit(engine, measured, bw, base, rows);
@@ -153,6 +164,40 @@ fn attention_fit(
         median: round(err.median, 4),
         p90: round(err.p90, 4),
     })
+}
+
+/// The all-reduce knots of a sample: per GPU count, every second measured size from the smallest (every fourth
+/// message size of a table measured at each power of two) and the largest, `[gpus, bytes, microseconds]`, each
+/// the median of its size's time and its neighbours'; and the error of interpolating between them at the sizes
+/// left out.
+fn all_reduce_knots(samples: &[AllReduceSample]) -> (Vec<[f64; 3]>, FitError) {
+    let mut counts: Vec<f64> = samples.iter().map(|s| s.workers).collect();
+    counts.sort_by(f64::total_cmp);
+    counts.dedup();
+    let (mut knots, mut held_out) = (Vec::new(), Vec::new());
+    for k in counts {
+        let mut of: Vec<&AllReduceSample> = samples.iter().filter(|s| s.workers == k).collect();
+        of.sort_by(|a, b| a.bytes.total_cmp(&b.bytes));
+        let last = of.len() - 1;
+        let mut points = Vec::new();
+        for (i, s) in of.iter().enumerate() {
+            if i % 2 == 0 || i == last {
+                // The median of the knot's size and its two neighbours: the time of a monotone table, without
+                // an isolated spike of one measurement.
+                let mut near = [i.saturating_sub(1), i, (i + 1).min(last)].map(|j| of[j].seconds);
+                near.sort_by(f64::total_cmp);
+                let us = round(near[1] * 1e6, 3);
+                knots.push([k, s.bytes, us]);
+                points.push((s.bytes, us * 1e-6));
+            }
+        }
+        for (i, s) in of.iter().enumerate() {
+            if i % 2 == 1 && i != last {
+                held_out.push((interpolate(&points, s.bytes), s.seconds));
+            }
+        }
+    }
+    (knots, fit_error(held_out.into_iter()))
 }
 
 fn round(x: f64, digits: i32) -> f64 {

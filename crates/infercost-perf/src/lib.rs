@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod calibrate;
+pub mod comm;
 pub mod dtype;
 pub mod engine;
 pub mod gpu;

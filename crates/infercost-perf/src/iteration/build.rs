@@ -3,7 +3,7 @@
 //! precomputed once for the slowest pipeline stage.
 
 use super::{Deployment, Dtype, WEIGHT_ONLY_COMPUTE};
-use crate::calibrate::Efficiency;
+use crate::comm::all_reduce_curve;
 use crate::engine::{self, EngineProfile, KernelFits};
 use crate::gpu::Gpu;
 use crate::model::ModelSpec;
@@ -66,22 +66,6 @@ fn kv_bytes_per_token(model: &ModelSpec, kv: Dtype, t: f64) -> f64 {
         crate::model::Attention::Mla { .. } => 1.0,
     };
     model.kv_elements_per_token() as f64 * kv.bytes() * kv_split
-}
-
-/// Tensor-parallel communication: seconds per token and fixed seconds per iteration of the two ring
-/// all-reduces per layer of the whole model (none without TP); a stage pays its share.
-fn comm_costs(model: &ModelSpec, gpu: &Gpu, eff: &Efficiency, tp: u32) -> (f64, f64) {
-    if tp <= 1 {
-        return (0.0, 0.0);
-    }
-    let t = tp as f64;
-    let link = gpu.link_gb_per_s * 1e9 * eff.link;
-    let ring = 2.0 * (t - 1.0) / t;
-    let allreduces = 2.0 * model.layers as f64;
-    (
-        allreduces * ring * model.hidden as f64 * 2.0 / link,
-        allreduces * (2.0 * (t - 1.0) * eff.link_latency_s + eff.all_reduce_fixed_s),
-    )
 }
 
 /// Attention FLOPs per token of the sliding-window layers over their whole window (0 without them).
@@ -162,7 +146,8 @@ impl Deployment {
         let moe = MoeShape::of(&model);
         let routed_total = moe.layers * moe.experts * moe.expert_params;
         let dense_params = model.params_total() as f64 - routed_total;
-        let (comm_per_token, comm_fixed) = comm_costs(&model, &gpu, &eff, tp);
+        let all_reduce =
+            all_reduce_curve(&model, &gpu, &eff, engine::all_reduce_kernels(e), fits, tp);
         let window_pairs_per_token = window_pairs_per_token(&model);
         let st = Stage::of(&model, &layout, dense_params, moe.layers);
         let (a2a_per_token, a2a_fixed) =
@@ -211,8 +196,7 @@ impl Deployment {
                 0.0
             },
             kv_bytes_token,
-            comm_per_token: comm_per_token * st.all_reduce_share + a2a_per_token,
-            comm_fixed: comm_fixed * st.all_reduce_share + a2a_fixed,
+            comm: all_reduce.scaled_plus(st.all_reduce_share, a2a_per_token, a2a_fixed),
             window_pairs_per_token,
             kv_seq_bytes_token,
             stage_fraction: st.fraction,
