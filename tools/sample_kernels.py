@@ -12,9 +12,19 @@ tests/data/profiling/kernels/<engine>_<gpu>.csv with one row per measurement:
   decode_attn: dtype = kv-cache dtype, a=batch, b=context (isl+step), c=num_heads, d=num_kv_heads (head_dim 128)
 
 The sample is a grid, not random: m in powers of two 1..8192, n and k in {2048, 4096, 8192, 16384} (the per-GPU shapes of 8B-405B layers); every
-intra-node all-reduce of at most 64 Mi elements; decode attention at head_dim 128 on a small grid. Usage:
+intra-node all-reduce of at most 64 Mi elements; decode attention at head_dim 128 on a small grid.
 
-    python3 tools/sample_kernels.py /work/shared/data/profiling tests/data/profiling/kernels
+It also writes tests/data/profiling/moe/<engine>_<gpu>.csv, the fused MoE layer (routing, both expert GEMMs and
+the combine) at the expert shapes of the catalog's MoE models:
+
+    dtype,tokens,hidden,inter,experts,topk,tp,latency_ms
+
+  dtype: bf16, fp8 (per-tensor and block-scaled), nvfp4, w4a16 (MXFP4 weights, 16-bit activations), int4 (weight
+  only); tokens in powers of two 1..16384; each expert split tp ways (no expert parallelism, tp x 1 <= 8 GPUs);
+  routing drawn from the tables' power-law distribution (alpha 1.01: a few hot experts, as real routers skew), the
+  fastest kernel the engine measured for that shape. Usage:
+
+    python3 tools/sample_kernels.py ../shared/data/profiling tests/data/profiling/kernels tests/data/profiling/moe
 """
 import csv, glob, gzip, os, sys
 
@@ -67,8 +77,37 @@ def sample(folder):
     return out
 
 
-def main(src, dst):
+MOE_SHAPES = {  # hidden, expert intermediate size, experts, experts per token: the catalog's MoE models
+    (4096, 14336, 8, 2),  # Mixtral 8x7B
+    (6144, 16384, 8, 2),  # Mixtral 8x22B
+    (7168, 2048, 256, 8),  # DeepSeek-V3/R1
+    (4096, 1536, 128, 8),  # Qwen3-235B-A22B
+    (2048, 768, 128, 8),  # Qwen3-30B-A3B
+    (2880, 2880, 128, 4),  # gpt-oss-120b
+}
+MOE_DTYPES = {"bfloat16": "bf16", "fp8": "fp8", "fp8_block": "fp8", "nvfp4": "nvfp4", "w4a16_mxfp4": "w4a16",
+              "int4_wo": "int4"}
+
+
+def sample_moe(folder):
+    moe = one(folder, "moe_*")
+    if not moe:
+        return []
+    best = {}
+    for r in rows(moe):
+        d = MOE_DTYPES.get(r["moe_dtype"])
+        shape = (int(r["hidden_size"]), int(r["inter_size"]), int(r["num_experts"]), int(r["topk"]))
+        t, tp, ep = int(r["num_tokens"]), int(r["moe_tp_size"]), int(r["moe_ep_size"])
+        if (d and shape in MOE_SHAPES and r["distribution"] == "power_law_1.01" and ep == 1 and tp <= 8
+                and t & (t - 1) == 0 and t <= 16384):
+            key = (d,) + shape + (tp, t)
+            best[key] = min(best.get(key, float("inf")), float(r["latency"]))
+    return [(d, t, h, i, e, k, tp, lat) for (d, h, i, e, k, tp, t), lat in sorted(best.items())]
+
+
+def main(src, dst, dst_moe):
     os.makedirs(dst, exist_ok=True)
+    os.makedirs(dst_moe, exist_ok=True)
     for engine, sub in (("vllm", "vllm-kernels"), ("trtllm", "trtllm-kernels")):
         for folder, gpu in sorted(GPUS.items()):
             path = os.path.join(src, sub, folder)
@@ -80,7 +119,14 @@ def main(src, dst):
                 w.writerow(["table", "dtype", "a", "b", "c", "d", "latency_ms"])
                 for r in out:
                     w.writerow(r[:-1] + (f"{r[-1]:.6g}",))
+            moe = sample_moe(path)
+            if moe:
+                with open(os.path.join(dst_moe, f"{engine}_{gpu}.csv"), "w", newline="") as f:
+                    w = csv.writer(f, lineterminator="\n")
+                    w.writerow(["dtype", "tokens", "hidden", "inter", "experts", "topk", "tp", "latency_ms"])
+                    for r in moe:
+                        w.writerow(r[:-1] + (f"{r[-1]:.6g}",))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3])

@@ -102,6 +102,36 @@ pub fn parse_all_reduce_csv(text: &str) -> Result<Vec<AllReduceSample>, String> 
     Ok(all.into_iter().filter(|s| s.workers <= 8.0).collect())
 }
 
+/// Parses a vendored fused MoE sample (`tests/data/profiling/moe/<engine>_<gpu>.csv`: dtype, tokens, hidden,
+/// inter, experts, topk, tp, latency_ms), each row with its dtype.
+pub fn parse_moe_csv(text: &str) -> Result<Vec<(String, infercost_perf::moe::MoeSample)>, String> {
+    let mut records = Records::new(text);
+    records.next_record();
+    let mut rows = Vec::new();
+    while let Some((line, f)) = records.next_record() {
+        if f.len() != 8 {
+            return Err(format!("line {line}: expected 8 fields"));
+        }
+        let num = |i: usize| -> Result<f64, String> {
+            f[i].parse::<f64>()
+                .map_err(|_| format!("line {line}: bad number {:?}", &f[i]))
+        };
+        rows.push((
+            f[0].to_string(),
+            infercost_perf::moe::MoeSample {
+                tokens: num(1)?,
+                hidden: num(2)?,
+                inter: num(3)?,
+                experts: num(4)?,
+                topk: num(5)?,
+                tp: num(6)?,
+                seconds: num(7)? * 1e-3,
+            },
+        ));
+    }
+    Ok(rows)
+}
+
 /// Parses one engine-and-GPU sample of measured kernel times (`tools/sample_kernels.py`: `table, dtype, a, b,
 /// c, d, latency_ms`) into rows for `infercost_perf::kernel_fit`.
 pub fn parse_kernel_csv(text: &str) -> Result<Vec<infercost_perf::kernel_fit::KernelRow>, String> {

@@ -3,9 +3,10 @@
 //! shipped `data/kernel_fits.toml` and the error table in docs/CALIBRATION.md are what the fit gives.
 //! `INFERCOST_WRITE_KERNEL_FITS=1 cargo test -p infercost-io --test kernel_fits` rewrites the TOML file.
 
-use infercost_io::calibration::parse_kernel_csv;
+use infercost_io::calibration::{parse_kernel_csv, parse_moe_csv};
 use infercost_perf::engine::{AllReduceFit, AttentionCheck, GemmFit, KernelFits};
-use infercost_perf::kernel_fit::fit_sample;
+use infercost_perf::kernel_fit::{fit_moe_sample, fit_sample};
+use infercost_perf::moe::MoeFit;
 use infercost_perf::GpuCatalog;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
@@ -40,6 +41,12 @@ fn refit() -> KernelFits {
         fits.gemm.extend(g);
         fits.all_reduce.extend(r);
         fits.decode_attention.extend(a);
+        let moe = format!("{ROOT}/tests/data/profiling/moe/{stem}.csv");
+        if let Ok(text) = std::fs::read_to_string(&moe) {
+            let rows = parse_moe_csv(&text).unwrap();
+            fits.moe
+                .extend(fit_moe_sample(engine, measured, gpu, &rows));
+        }
     }
     fits
 }
@@ -80,6 +87,15 @@ fn attention_toml(a: &AttentionCheck) -> String {
     )
 }
 
+fn moe_toml(m: &MoeFit) -> String {
+    format!(
+        "[[moe]]\nengine = {:?}\ngpu = {:?}\ndtype = {:?}\ncompute_max = {}\nhalf_tokens = {}\nhalf_width = {}\n\
+         memory = {}\nfixed_us = {}\nsamples = {}\nmedian = {}\np90 = {}\n\n",
+        m.engine, m.gpu, m.dtype, m.compute_max, m.half_tokens, m.half_width, m.memory, m.fixed_us, m.samples,
+        m.median, m.p90
+    )
+}
+
 fn render(f: &KernelFits) -> String {
     let mut s = String::from(
         "# Kernel fits: a few numbers per engine x GPU x dtype (GEMM) and per engine x GPU x backend (all-reduce),\n\
@@ -94,6 +110,7 @@ fn render(f: &KernelFits) -> String {
     f.decode_attention
         .iter()
         .for_each(|a| s += &attention_toml(a));
+    f.moe.iter().for_each(|m| s += &moe_toml(m));
     s
 }
 
@@ -121,6 +138,23 @@ fn shipped_kernel_fits_are_what_the_vendored_sample_gives() {
                 (a.compute_half_tokens, b.compute_half_tokens),
                 (a.memory, b.memory),
                 (a.launch_us, b.launch_us),
+                (a.median, b.median),
+                (a.p90, b.p90),
+            ]
+            .iter()
+            .all(|&(x, y)| close(x, y));
+        assert!(same, "shipped {a:?}\nrefit   {b:?}");
+    }
+    assert_eq!(shipped.moe.len(), fits.moe.len());
+    for (a, b) in shipped.moe.iter().zip(&fits.moe) {
+        let same = (&a.engine, &a.gpu, &a.dtype, a.samples)
+            == (&b.engine, &b.gpu, &b.dtype, b.samples)
+            && [
+                (a.compute_max, b.compute_max),
+                (a.half_tokens, b.half_tokens),
+                (a.half_width, b.half_width),
+                (a.memory, b.memory),
+                (a.fixed_us, b.fixed_us),
                 (a.median, b.median),
                 (a.p90, b.p90),
             ]
@@ -193,6 +227,10 @@ fn calibration_md_states_the_refitted_errors() {
             a.median,
             a.p90,
         ));
+    }
+    for m in &fits.moe {
+        let t = format!("fused MoE {}", m.dtype);
+        rows.push(doc_row(&m.engine, &m.gpu, &t, m.samples, m.median, m.p90));
     }
     let missing: Vec<&String> = rows.iter().filter(|r| !doc.contains(r.as_str())).collect();
     assert!(

@@ -172,7 +172,7 @@ pub fn fit_error(pairs: impl Iterator<Item = (f64, f64)>) -> FitError {
     }
 }
 
-fn score(pairs: impl Iterator<Item = (f64, f64)>) -> f64 {
+pub(crate) fn score(pairs: impl Iterator<Item = (f64, f64)>) -> f64 {
     // Mean absolute log error: symmetric in over- and under-prediction, robust to a few outliers.
     let (mut s, mut n) = (0.0, 0.0);
     for (p, m) in pairs {
@@ -189,7 +189,11 @@ fn score(pairs: impl Iterator<Item = (f64, f64)>) -> f64 {
 }
 
 /// Coordinate descent over named parameters with bounds, shrinking the step until it stops improving.
-fn descend(params: &mut [f64], bounds: &[(f64, f64)], objective: &dyn Fn(&[f64]) -> f64) {
+pub(crate) fn descend(
+    params: &mut [f64],
+    bounds: &[(f64, f64)],
+    objective: &dyn Fn(&[f64]) -> f64,
+) {
     let mut step: Vec<f64> = bounds.iter().map(|(lo, hi)| (hi - lo) / 8.0).collect();
     let mut best = objective(params);
     for _ in 0..60 {

@@ -204,6 +204,9 @@ pub struct KernelFits {
     /// Decode-attention fits.
     #[serde(default)]
     pub decode_attention: Vec<AttentionCheck>,
+    /// Fused MoE layer fits.
+    #[serde(default)]
+    pub moe: Vec<crate::moe::MoeFit>,
 }
 
 const ENGINES: &str = include_str!("../../../data/engines.toml");
@@ -319,6 +322,16 @@ impl KernelFits {
             self.decode_attention
                 .iter()
                 .find(|f| f.engine == e && f.gpu == gpu)
+        };
+        of(kernels).or_else(|| of("vllm"))
+    }
+
+    /// The fused MoE fit of an engine's kernels on a GPU in a MoE dtype, falling back to vLLM's.
+    pub fn moe(&self, kernels: &str, gpu: &str, dtype: &str) -> Option<&crate::moe::MoeFit> {
+        let of = |e: &str| {
+            self.moe
+                .iter()
+                .find(|f| f.engine == e && f.gpu == gpu && f.dtype == dtype)
         };
         of(kernels).or_else(|| of("vllm"))
     }

@@ -18,6 +18,7 @@ pub use crate::dtype::{Dtype, WEIGHT_ONLY_COMPUTE};
 use crate::engine::EngineProfile;
 use crate::gpu::Gpu;
 use crate::model::ModelSpec;
+use crate::moe::MoeKernel;
 use crate::parallel::{Layout, Pipeline};
 use crate::PerfError;
 use serde::Serialize;
@@ -159,6 +160,8 @@ pub struct Deployment {
     flops_per_token: f64,
     /// The routed experts' share of `flops_per_token`.
     flops_routed_per_token: f64,
+    /// The fused MoE kernel the routed experts run in.
+    moe: MoeKernel,
     /// Fraction of a batch's tokens one routed expert sees (top-k / experts; 1 for a dense model).
     routed_share: f64,
     flops_head: f64,
@@ -274,14 +277,28 @@ impl Deployment {
         self.compute_scale * self.eff.compute_max * tokens / (tokens + self.eff.compute_half_tokens)
     }
 
-    /// Seconds of `flops` FLOPs for a batch of `tokens` tokens: the routed experts' GEMMs each see only their
-    /// share of the tokens (top-k / experts of them), which fills the tensor cores less than the dense GEMMs.
+    /// The GEMMs of a micro-batch of `tokens` tokens doing `linear_flops` FLOPs, as (time, compute, memory): the
+    /// dense GEMMs, bound by their compute or their weight reads, then the fused MoE layers, bound by their own
+    /// (each routed expert sees only its share of the tokens, top-k / experts of them), plus their fixed time.
     #[inline]
-    fn compute_s(&self, flops: f64, tokens: f64) -> f64 {
+    fn gemms(&self, linear_flops: f64, tokens: f64) -> (f64, f64, f64) {
         let routed = self.flops_routed_per_token * tokens;
-        let per_expert = (tokens * self.routed_share).max(1.0);
-        (flops - routed) / (self.peak_flops * self.compute_efficiency(tokens))
-            + routed / (self.peak_flops * self.compute_efficiency(per_expert))
+        let dense_c = (linear_flops - routed) / (self.peak_flops * self.compute_efficiency(tokens));
+        let dense_m = self.dense_weight_bytes / (self.bandwidth * self.eff.memory);
+        if self.moe_layers == 0.0 {
+            return (dense_c.max(dense_m), dense_c, dense_m);
+        }
+        // Expected distinct experts a batch of `tokens` routes to, per layer: E·(1 − (1 − k/E)^T).
+        let touched = self.experts * (1.0 - (self.ln_miss * tokens).exp());
+        let routed_c = self.moe.compute_s(routed, tokens * self.routed_share);
+        let routed_m = self
+            .moe
+            .memory_s(self.moe_layers * touched * self.expert_bytes);
+        (
+            dense_c.max(dense_m) + routed_c.max(routed_m) + self.moe_layers * self.moe.fixed_s,
+            dense_c + routed_c,
+            dense_m + routed_m,
+        )
     }
 
     /// Host time of launching an iteration of `tokens` tokens eagerly (0 when a CUDA graph covers it).
@@ -360,12 +377,10 @@ impl Deployment {
         // Each kernel is bound by its own resource: the GEMMs stream the weights (or fill the tensor cores with the
         // batch's tokens), attention streams the KV cache. A prefill chunk's compute-bound GEMMs do not hide the
         // decode attention's cache reads, so the two parts add rather than overlap.
-        let gemm_compute = self.compute_s(linear_flops, tokens);
-        let gemm_memory = weight_bytes / (self.bandwidth * self.eff.memory);
+        let (gemm_s, gemm_compute, gemm_memory) = self.gemms(linear_flops, tokens);
         let attention_compute =
             attention_flops / (self.peak_flops * self.compute_efficiency(tokens));
         let attention_memory = kv_bytes / (self.bandwidth * self.eff.attention_memory);
-        let gemm_s = gemm_compute.max(gemm_memory);
         let attention_s = attention_compute.max(attention_memory);
         let comm_s = self.comm.at(tokens);
         let gpu_overhead_s = self.stage_overhead(tokens);
@@ -393,13 +408,12 @@ impl Deployment {
         let mb = self.pipe.micro_batches(seqs as f64);
         let (p, n) = (self.pipe.stages, seqs as f64 / mb);
         let ce = self.peak_flops * self.compute_efficiency(n);
-        let bw = self.bandwidth * self.eff.memory;
         let attention_bw = self.bandwidth * self.eff.attention_memory;
         let gpu_fixed = self.comm.at(n) + self.stage_overhead(n);
         // The GEMMs' time does not depend on the context; attention's grows with it (see `iteration`).
         let gemms = self
-            .compute_s((self.flops_per_token + self.flops_head) * n, n)
-            .max(self.weight_bytes_touched(n) / bw);
+            .gemms((self.flops_per_token + self.flops_head) * n, n)
+            .0;
         DecodeLine {
             c0: p * gemms,
             c1: p * (self.flops_attention_pair / mb) / ce,

@@ -10,6 +10,7 @@ use crate::calibrate::{
 use crate::comm::interpolate;
 use crate::engine::{AllReduceFit, AttentionCheck, GemmFit};
 use crate::gpu::Gpu;
+use crate::moe::{fit_moe, moe_dtype, MoeFit, MoeSample};
 
 /// One measured operator time of the sample.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,6 +199,48 @@ fn all_reduce_knots(samples: &[AllReduceSample]) -> (Vec<[f64; 3]>, FitError) {
         }
     }
     (knots, fit_error(held_out.into_iter()))
+}
+
+/// The fused MoE fits of one engine's sample on one GPU, one per dtype measured.
+pub fn fit_moe_sample(
+    engine: &str,
+    measured: &str,
+    gpu: &Gpu,
+    rows: &[(String, MoeSample)],
+) -> Vec<MoeFit> {
+    let mut dtypes: Vec<&str> = rows.iter().map(|(d, _)| d.as_str()).collect();
+    dtypes.sort();
+    dtypes.dedup();
+    let mut fits = Vec::new();
+    for dtype in dtypes {
+        let samples: Vec<MoeSample> = rows
+            .iter()
+            .filter(|(d, _)| d == dtype)
+            .map(|(_, s)| *s)
+            .collect();
+        let (peak_of, bytes) = moe_dtype(dtype);
+        let peak = 1e12
+            * match peak_of {
+                "fp8" => gpu.fp8_tflops,
+                "fp4" => gpu.fp4_tflops.unwrap_or(gpu.fp8_tflops),
+                _ => gpu.bf16_tflops,
+            };
+        let (p, err) = fit_moe(&samples, peak, gpu.hbm_tb_per_s * 1e12, bytes);
+        fits.push(MoeFit {
+            engine: engine.into(),
+            gpu: measured.into(),
+            dtype: dtype.into(),
+            compute_max: round(p.compute_max, 4),
+            half_tokens: round(p.half_tokens, 2),
+            half_width: round(p.half_width, 1),
+            memory: round(p.memory, 4),
+            fixed_us: round(p.fixed_s * 1e6, 2),
+            samples: err.samples,
+            median: round(err.median, 4),
+            p90: round(err.p90, 4),
+        });
+    }
+    fits
 }
 
 fn round(x: f64, digits: i32) -> f64 {

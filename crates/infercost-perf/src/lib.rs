@@ -13,6 +13,7 @@ pub mod iteration;
 pub mod kernel_fit;
 pub mod layout;
 pub mod model;
+pub mod moe;
 pub mod parallel;
 
 pub use engine::{EngineCatalog, EngineProfile};

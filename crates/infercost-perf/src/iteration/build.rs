@@ -7,6 +7,7 @@ use crate::comm::all_reduce_curve;
 use crate::engine::{self, EngineProfile, KernelFits};
 use crate::gpu::Gpu;
 use crate::model::ModelSpec;
+use crate::moe::MoeKernel;
 use crate::parallel::{all_to_all_costs, Layout, Pipeline, Stage};
 use crate::PerfError;
 
@@ -162,13 +163,28 @@ impl Deployment {
         let launch_host_s =
             layers * st.fraction * e.kernels_per_layer.value as f64 * e.launch_s.value
                 + 2.0 * layers * st.all_reduce_share * engine::eager_all_reduce_s(&gpu, tp, fits);
+        let compute_scale = if weights.weight_only_on(&gpu) {
+            WEIGHT_ONLY_COMPUTE
+        } else {
+            1.0
+        };
+        // Each expert's GEMMs are split tp / ep ways within its group of GPUs.
+        let expert_width =
+            2.0 * model.moe.map_or(0, |m| m.expert_ff) as f64 / (t / layout.ep as f64);
+        let moe_kernel = MoeKernel::of(
+            fits,
+            &e.kernels,
+            &gpu,
+            weights,
+            peak,
+            compute_scale,
+            expert_width,
+            &eff,
+        );
         Ok(Deployment {
             peak_flops: peak,
-            compute_scale: if weights.weight_only_on(&gpu) {
-                WEIGHT_ONLY_COMPUTE
-            } else {
-                1.0
-            },
+            compute_scale,
+            moe: moe_kernel,
             graph_max_tokens: if e.cuda_graphs.value {
                 e.graph_max_batch.value as f64
             } else {

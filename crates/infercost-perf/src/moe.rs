@@ -1,0 +1,348 @@
+//! The fused MoE layer: routing, the experts' two GEMMs and the combine, timed as one kernel fitted to the fused
+//! MoE tables measured inside vLLM and TensorRT-LLM (`data/kernel_fits.toml`, `[[moe]]`).
+//!
+//! Per GPU, a layer of `T` tokens routed to `k` of `E` experts, each expert (hidden `h`, intermediate `i`) split
+//! `s` ways, takes `max(FLOPs / (peak · c), bytes / (bandwidth · memory)) + fixed`, where FLOPs = 2·T·k·3·h·i / s,
+//! bytes are the experts the batch touches, `E·(1 − (1 − k/E)^T)·3·h·i` weights / s, and the compute efficiency
+//! `c = compute_max · p / (p + half_tokens) · n / (n + half_width)` grows with the tokens each expert sees (`p =
+//! T·k/E`) and with the width of its GEMMs on the GPU (`n = 2·i / s`): many small experts fill the tensor cores
+//! less than a few large ones. The fixed time is the routing, permutation and combine.
+
+use crate::calibrate::{descend, fit_error, score, FitError};
+use serde::{Deserialize, Serialize};
+
+/// One measured fused MoE layer (no expert parallelism: each expert split over `tp` GPUs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MoeSample {
+    /// Tokens entering the layer.
+    pub tokens: f64,
+    /// Hidden size.
+    pub hidden: f64,
+    /// Intermediate size of one expert.
+    pub inter: f64,
+    /// Routed experts.
+    pub experts: f64,
+    /// Experts per token.
+    pub topk: f64,
+    /// GPUs each expert is split over.
+    pub tp: f64,
+    /// Measured seconds.
+    pub seconds: f64,
+}
+
+/// A fused MoE fit for one engine's kernels on one GPU in one dtype.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoeFit {
+    /// `vllm` or `trtllm`.
+    pub engine: String,
+    /// The measured GPU.
+    pub gpu: String,
+    /// `bf16`, `fp8`, `nvfp4`, `w4a16` (fp4 weights, 16-bit activations) or `int4`.
+    pub dtype: String,
+    /// Largest achieved fraction of the dtype's peak tensor FLOP/s.
+    pub compute_max: f64,
+    /// Tokens per expert at half of it.
+    pub half_tokens: f64,
+    /// Per-GPU width of the gate-and-up GEMM (2·i / split) at half of it.
+    pub half_width: f64,
+    /// Achieved fraction of HBM bandwidth reading the touched experts.
+    pub memory: f64,
+    /// Fixed time of one layer (routing, permutation, combine), microseconds.
+    pub fixed_us: f64,
+    /// Samples fitted.
+    pub samples: usize,
+    /// Median |relative error| of the fit on its samples.
+    pub median: f64,
+    /// 90th-percentile |relative error|.
+    pub p90: f64,
+}
+
+/// The peak-FLOP/s field and bytes per weight of a MoE table's dtype.
+pub fn moe_dtype(dtype: &str) -> (&'static str, f64) {
+    match dtype {
+        "fp8" => ("fp8", 1.0),
+        "nvfp4" => ("fp4", 0.5625),
+        "w4a16" => ("bf16", 0.53125),
+        "int4" => ("bf16", 0.5),
+        _ => ("bf16", 2.0),
+    }
+}
+
+/// The fitted parameters in the form the model evaluates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MoeParams {
+    /// See [`MoeFit`].
+    pub compute_max: f64,
+    /// See [`MoeFit`].
+    pub half_tokens: f64,
+    /// See [`MoeFit`].
+    pub half_width: f64,
+    /// See [`MoeFit`].
+    pub memory: f64,
+    /// Seconds.
+    pub fixed_s: f64,
+}
+
+impl MoeParams {
+    /// A fit's parameters.
+    pub fn of(f: &MoeFit) -> MoeParams {
+        MoeParams {
+            compute_max: f.compute_max,
+            half_tokens: f.half_tokens,
+            half_width: f.half_width,
+            memory: f.memory,
+            fixed_s: f.fixed_us * 1e-6,
+        }
+    }
+}
+
+/// Predicted seconds of one measured layer.
+pub fn moe_time(s: &MoeSample, p: &MoeParams, peak: f64, bandwidth: f64, bytes: f64) -> f64 {
+    let expert = 3.0 * s.hidden * s.inter / s.tp;
+    let flops = 2.0 * s.tokens * s.topk * expert;
+    let per_expert = s.tokens * s.topk / s.experts;
+    let width = 2.0 * s.inter / s.tp;
+    let c =
+        p.compute_max * per_expert / (per_expert + p.half_tokens) * width / (width + p.half_width);
+    let touched = s.experts * (1.0 - (1.0 - s.topk / s.experts).powf(s.tokens));
+    (flops / (peak * c)).max(touched * expert * bytes / (bandwidth * p.memory)) + p.fixed_s
+}
+
+/// Fits a MoE table's samples (efficiencies capped at 1, so the fit never beats the roofline).
+pub fn fit_moe(
+    samples: &[MoeSample],
+    peak: f64,
+    bandwidth: f64,
+    bytes: f64,
+) -> (MoeParams, FitError) {
+    let with = |r: &[f64]| MoeParams {
+        compute_max: r[0],
+        half_tokens: r[1],
+        half_width: r[2],
+        memory: r[3],
+        fixed_s: r[4] * 1e-6,
+    };
+    let mut r = [0.6, 32.0, 1024.0, 0.8, 20.0];
+    descend(
+        &mut r,
+        &[
+            (0.05, 1.0),
+            (0.0, 2048.0),
+            (0.0, 8192.0),
+            (0.1, 1.0),
+            (0.0, 200.0),
+        ],
+        &|r| {
+            let p = with(r);
+            score(
+                samples
+                    .iter()
+                    .map(|s| (moe_time(s, &p, peak, bandwidth, bytes), s.seconds)),
+            )
+        },
+    );
+    let p = with(&r);
+    let err = fit_error(
+        samples
+            .iter()
+            .map(|s| (moe_time(s, &p, peak, bandwidth, bytes), s.seconds)),
+    );
+    (p, err)
+}
+
+/// The routed experts' kernel of a deployment on one GPU, ready to evaluate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MoeKernel {
+    /// FLOP/s with every expert full: peak × compute_max × the width factor (× the weight-only scale where the
+    /// fit is not of the deployment's own dtype).
+    flops_max: f64,
+    /// Tokens per expert at half of it.
+    half_tokens: f64,
+    /// Fewest tokens per expert the efficiency is taken at (1 for the dense-GEMM stand-in, which was fitted on
+    /// whole rows; 0 for a MoE fit, fitted on the routed share itself).
+    floor: f64,
+    /// Bytes/s reading the touched experts.
+    bandwidth: f64,
+    /// Fixed seconds per MoE layer.
+    pub fixed_s: f64,
+    /// Whether a fused MoE fit is used (else the dense GEMM fit stands in).
+    pub measured: bool,
+}
+
+impl MoeKernel {
+    /// The kernel of `gpu`'s routed experts under engine kernels `kernels`: the fused MoE fit of the table the
+    /// weights run in (`bf16`, `fp8`, `nvfp4`, `w4a16`, `int4`; a weight-only dtype without its own table uses the
+    /// bf16 fit at the weight-only scale) where one is usable, else the dense GEMM fit `dense` as before. `width`
+    /// is the per-GPU width of an expert's gate-and-up GEMM (2 · intermediate / the ways each expert is split).
+    #[allow(clippy::too_many_arguments)]
+    pub fn of(
+        fits: &crate::engine::KernelFits,
+        kernels: &str,
+        gpu: &crate::gpu::Gpu,
+        weights: crate::dtype::Dtype,
+        peak: f64,
+        scale: f64,
+        width: f64,
+        dense: &crate::calibrate::Efficiency,
+    ) -> MoeKernel {
+        use crate::dtype::Dtype;
+        let own = match weights {
+            Dtype::Bf16 => "bf16",
+            Dtype::Fp8 if weights.weight_only_on(gpu) => "bf16",
+            Dtype::Fp8 => "fp8",
+            Dtype::Fp4 => "nvfp4",
+            Dtype::Fp4Wo => "w4a16",
+            Dtype::Int4 => "int4",
+        };
+        let usable = |engine: &str, dtype: &str| {
+            fits.moe
+                .iter()
+                .find(|f| f.engine == engine && f.gpu == gpu.calibrated_on && f.dtype == dtype)
+                .filter(|f| f.p90 <= crate::engine::USABLE_P90)
+        };
+        let pick = |dtype: &str| usable(kernels, dtype).or_else(|| usable("vllm", dtype));
+        let found = pick(own).map(|f| (f, 1.0)).or_else(|| {
+            // A weight-only dtype computes in bf16 after dequantising.
+            (own != "bf16" && weights.weight_only_on(gpu))
+                .then(|| pick("bf16").map(|f| (f, scale)))
+                .flatten()
+        });
+        let bandwidth = gpu.hbm_tb_per_s * 1e12;
+        match found {
+            Some((f, k)) => MoeKernel {
+                flops_max: peak * k * f.compute_max * width / (width + f.half_width),
+                half_tokens: f.half_tokens,
+                floor: 0.0,
+                bandwidth: bandwidth * f.memory,
+                fixed_s: f.fixed_us * 1e-6,
+                measured: true,
+            },
+            None => MoeKernel {
+                flops_max: peak * scale * dense.compute_max,
+                half_tokens: dense.compute_half_tokens,
+                floor: 1.0,
+                bandwidth: bandwidth * dense.memory,
+                fixed_s: 0.0,
+                measured: false,
+            },
+        }
+    }
+
+    /// Seconds of the routed experts' `flops` when each expert sees `per_expert` tokens.
+    #[inline]
+    pub fn compute_s(&self, flops: f64, per_expert: f64) -> f64 {
+        let p = per_expert.max(self.floor).max(f64::MIN_POSITIVE);
+        flops * (p + self.half_tokens) / (self.flops_max * p)
+    }
+
+    /// Seconds reading `bytes` of expert weights.
+    #[inline]
+    pub fn memory_s(&self, bytes: f64) -> f64 {
+        bytes / self.bandwidth
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deployment_times_its_experts_with_the_fit_of_its_dtype() {
+        use crate::dtype::Dtype;
+        use crate::engine::{efficiency, EngineCatalog, KernelFits};
+        use crate::gpu::GpuCatalog;
+        let fits = KernelFits::embedded();
+        let gpu = GpuCatalog::embedded().get("h100-sxm").unwrap().clone();
+        let vllm = EngineCatalog::embedded().get("vllm").unwrap().clone();
+        let dense = efficiency(&vllm, &gpu, "bf16", fits);
+        let (peak, bw) = (gpu.bf16_tflops * 1e12, gpu.hbm_tb_per_s * 1e12);
+        // Mixtral 8x7B's experts on one GPU: the kernel evaluates exactly the fitted formula.
+        let (h, i, e, k) = (4096.0, 14336.0, 8.0, 2.0);
+        let kernel = MoeKernel::of(fits, "vllm", &gpu, Dtype::Bf16, peak, 1.0, 2.0 * i, &dense);
+        assert!(kernel.measured);
+        let fit = MoeParams::of(fits.moe("vllm", "h100", "bf16").unwrap());
+        for t in [1.0, 64.0, 4096.0] {
+            let s = MoeSample {
+                tokens: t,
+                hidden: h,
+                inter: i,
+                experts: e,
+                topk: k,
+                tp: 1.0,
+                seconds: 0.0,
+            };
+            let expected = moe_time(&s, &fit, peak, bw, 2.0);
+            let expert = 3.0 * h * i;
+            let touched = e * (1.0 - (1.0 - k / e).powf(t));
+            let got = kernel
+                .compute_s(2.0 * t * k * expert, t * k / e)
+                .max(kernel.memory_s(touched * expert * 2.0))
+                + kernel.fixed_s;
+            assert!(
+                (got - expected).abs() < 1e-9 * expected,
+                "{t}: {got} vs {expected}"
+            );
+        }
+        // MXFP4 weights on H100 run their own measured table; a GPU without MoE tables keeps the dense fit.
+        let wo = MoeKernel::of(
+            fits,
+            "vllm",
+            &gpu,
+            Dtype::Fp4Wo,
+            peak,
+            0.85,
+            2.0 * i,
+            &dense,
+        );
+        assert!(wo.measured);
+        let mut other = gpu.clone();
+        other.calibrated_on = "mi300x".into();
+        let stand_in = MoeKernel::of(
+            fits,
+            "vllm",
+            &other,
+            Dtype::Bf16,
+            peak,
+            1.0,
+            2.0 * i,
+            &dense,
+        );
+        assert!(!stand_in.measured && stand_in.fixed_s == 0.0);
+    }
+
+    #[test]
+    fn the_fit_recovers_known_parameters_and_never_beats_the_roofline() {
+        let truth = MoeParams {
+            compute_max: 0.7,
+            half_tokens: 16.0,
+            half_width: 2000.0,
+            memory: 0.8,
+            fixed_s: 30e-6,
+        };
+        let (peak, bw) = (989e12, 3.35e12);
+        let mut samples = Vec::new();
+        for (h, i, e, k) in [(4096.0, 14336.0, 8.0, 2.0), (7168.0, 2048.0, 256.0, 8.0)] {
+            for tp in [1.0, 2.0, 8.0] {
+                for t in [1.0, 8.0, 64.0, 512.0, 4096.0, 16384.0] {
+                    let mut s = MoeSample {
+                        tokens: t,
+                        hidden: h,
+                        inter: i,
+                        experts: e,
+                        topk: k,
+                        tp,
+                        seconds: 0.0,
+                    };
+                    s.seconds = moe_time(&s, &truth, peak, bw, 2.0);
+                    let flops = 2.0 * t * k * 3.0 * h * i / tp;
+                    assert!(s.seconds > flops / peak);
+                    samples.push(s);
+                }
+            }
+        }
+        let (p, err) = fit_moe(&samples, peak, bw, 2.0);
+        assert!(err.median < 0.02, "{err:?} {p:?}");
+        assert!((p.memory - 0.8).abs() < 0.05, "{p:?}");
+    }
+}
