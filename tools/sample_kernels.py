@@ -19,7 +19,7 @@ the combine) at the expert shapes of the catalog's MoE models:
 
     dtype,tokens,hidden,inter,experts,topk,tp,latency_ms
 
-  dtype: bf16, fp8 (per-tensor and block-scaled), nvfp4, w4a16 (MXFP4 weights, 16-bit activations), int4 (weight
+  dtype: bf16, fp8 (per-tensor), fp8_block (128x128 block scales, DeepSeek-V3's checkpoint), nvfp4, w4a16 (MXFP4 weights, 16-bit activations), int4 (weight
   only); tokens in powers of two 1..16384; each expert split tp ways (no expert parallelism, tp x 1 <= 8 GPUs);
   routing drawn from the tables' power-law distribution (alpha 1.01: a few hot experts, as real routers skew), the
   fastest kernel the engine measured for that shape. Usage:
@@ -85,7 +85,7 @@ MOE_SHAPES = {  # hidden, expert intermediate size, experts, experts per token: 
     (2048, 768, 128, 8),  # Qwen3-30B-A3B
     (2880, 2880, 128, 4),  # gpt-oss-120b
 }
-MOE_DTYPES = {"bfloat16": "bf16", "fp8": "fp8", "fp8_block": "fp8", "nvfp4": "nvfp4", "w4a16_mxfp4": "w4a16",
+MOE_DTYPES = {"bfloat16": "bf16", "fp8": "fp8", "fp8_block": "fp8_block", "nvfp4": "nvfp4", "w4a16_mxfp4": "w4a16",
               "int4_wo": "int4"}
 
 

@@ -162,6 +162,14 @@ pub struct Deployment {
     flops_routed_per_token: f64,
     /// The fused MoE kernel the routed experts run in.
     moe: MoeKernel,
+    /// Attention's tensor-core peak (FLOP/s) and the efficiency curve of its dtype: attention computes in the
+    /// KV cache's precision (fp8 where the cache is fp8 and the GPU has fp8 tensor cores, else 16 bits), not the
+    /// weights'.
+    attention_peak: f64,
+    /// Data-parallel attention ranks (the stage's GPUs under `--attention-dp`, else 1).
+    dp_ranks: f64,
+    attention_compute_max: f64,
+    attention_half_tokens: f64,
     /// Fraction of a batch's tokens one routed expert sees (top-k / experts; 1 for a dense model).
     routed_share: f64,
     flops_head: f64,
@@ -273,6 +281,12 @@ impl Deployment {
     }
 
     #[inline]
+    fn attention_rate(&self, tokens: f64) -> f64 {
+        self.attention_peak * self.attention_compute_max * tokens
+            / (tokens + self.attention_half_tokens)
+    }
+
+    #[inline]
     fn compute_efficiency(&self, tokens: f64) -> f64 {
         self.compute_scale * self.eff.compute_max * tokens / (tokens + self.eff.compute_half_tokens)
     }
@@ -280,10 +294,12 @@ impl Deployment {
     /// The GEMMs of a micro-batch of `tokens` tokens doing `linear_flops` FLOPs, as (time, compute, memory): the
     /// dense GEMMs, bound by their compute or their weight reads, then the fused MoE layers, bound by their own
     /// (each routed expert sees only its share of the tokens, top-k / experts of them), plus their fixed time.
+    /// `skew` scales the dense GEMMs' compute for the busiest data-parallel attention rank ([`Self::rank_skew`]).
     #[inline]
-    fn gemms(&self, linear_flops: f64, tokens: f64) -> (f64, f64, f64) {
+    fn gemms(&self, linear_flops: f64, tokens: f64, skew: f64) -> (f64, f64, f64) {
         let routed = self.flops_routed_per_token * tokens;
-        let dense_c = (linear_flops - routed) / (self.peak_flops * self.compute_efficiency(tokens));
+        let dense_c =
+            skew * (linear_flops - routed) / (self.peak_flops * self.compute_efficiency(tokens));
         let dense_m = self.dense_weight_bytes / (self.bandwidth * self.eff.memory);
         if self.moe_layers == 0.0 {
             return (dense_c.max(dense_m), dense_c, dense_m);
@@ -345,6 +361,21 @@ impl Deployment {
         self.overhead(tokens) * self.stage_fraction
     }
 
+    /// How much more than an even share of the batch's tokens the busiest rank computes under data-parallel
+    /// attention (1 otherwise): each rank runs the attention and dense layers of its own sequences, and the
+    /// experts' all-to-all makes every rank wait for the busiest one each layer. Decoding sequences spread evenly;
+    /// a prompt's prefill sits whole on the rank that holds it, the prompts dealt to ranks in turn.
+    #[inline]
+    fn rank_skew(&self, b: &Batch, tokens: f64) -> f64 {
+        if self.dp_ranks <= 1.0 || b.prefill_seqs == 0 {
+            return 1.0;
+        }
+        let ps = b.prefill_seqs as f64;
+        let busiest = b.decode_seqs as f64 / self.dp_ranks
+            + b.prefill_tokens as f64 * (ps / self.dp_ranks).ceil() / ps;
+        (busiest * self.dp_ranks / tokens).max(1.0)
+    }
+
     /// The time of one iteration.
     #[inline]
     pub fn iteration(&self, b: &Batch) -> IterationTime {
@@ -377,10 +408,10 @@ impl Deployment {
         // Each kernel is bound by its own resource: the GEMMs stream the weights (or fill the tensor cores with the
         // batch's tokens), attention streams the KV cache. A prefill chunk's compute-bound GEMMs do not hide the
         // decode attention's cache reads, so the two parts add rather than overlap.
-        let (gemm_s, gemm_compute, gemm_memory) = self.gemms(linear_flops, tokens);
-        let attention_compute =
-            attention_flops / (self.peak_flops * self.compute_efficiency(tokens));
-        let attention_memory = kv_bytes / (self.bandwidth * self.eff.attention_memory);
+        let skew = self.rank_skew(b, all_tokens);
+        let (gemm_s, gemm_compute, gemm_memory) = self.gemms(linear_flops, tokens, skew);
+        let attention_compute = skew * attention_flops / self.attention_rate(tokens);
+        let attention_memory = skew * kv_bytes / (self.bandwidth * self.eff.attention_memory);
         let attention_s = attention_compute.max(attention_memory);
         let comm_s = self.comm.at(tokens);
         let gpu_overhead_s = self.stage_overhead(tokens);
@@ -407,12 +438,12 @@ impl Deployment {
         // Per micro-batch of a pipeline stage, times the stages, as `iteration` (exactly it without a pipeline).
         let mb = self.pipe.micro_batches(seqs as f64);
         let (p, n) = (self.pipe.stages, seqs as f64 / mb);
-        let ce = self.peak_flops * self.compute_efficiency(n);
+        let ce = self.attention_rate(n);
         let attention_bw = self.bandwidth * self.eff.attention_memory;
         let gpu_fixed = self.comm.at(n) + self.stage_overhead(n);
         // The GEMMs' time does not depend on the context; attention's grows with it (see `iteration`).
         let gemms = self
-            .gemms((self.flops_per_token + self.flops_head) * n, n)
+            .gemms((self.flops_per_token + self.flops_head) * n, n, 1.0)
             .0;
         DecodeLine {
             c0: p * gemms,

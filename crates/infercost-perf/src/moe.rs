@@ -38,7 +38,8 @@ pub struct MoeFit {
     pub engine: String,
     /// The measured GPU.
     pub gpu: String,
-    /// `bf16`, `fp8`, `nvfp4`, `w4a16` (fp4 weights, 16-bit activations) or `int4`.
+    /// `bf16`, `fp8` (per-tensor scales), `fp8_block` (128×128 block scales), `nvfp4`, `w4a16` (fp4 weights,
+    /// 16-bit activations) or `int4`.
     pub dtype: String,
     /// Largest achieved fraction of the dtype's peak tensor FLOP/s.
     pub compute_max: f64,
@@ -61,7 +62,7 @@ pub struct MoeFit {
 /// The peak-FLOP/s field and bytes per weight of a MoE table's dtype.
 pub fn moe_dtype(dtype: &str) -> (&'static str, f64) {
     match dtype {
-        "fp8" => ("fp8", 1.0),
+        "fp8" | "fp8_block" => ("fp8", 1.0),
         "nvfp4" => ("fp4", 0.5625),
         "w4a16" => ("bf16", 0.53125),
         "int4" => ("bf16", 0.5),
@@ -181,6 +182,7 @@ impl MoeKernel {
         kernels: &str,
         gpu: &crate::gpu::Gpu,
         weights: crate::dtype::Dtype,
+        fp8_block: bool,
         peak: f64,
         scale: f64,
         width: f64,
@@ -190,6 +192,7 @@ impl MoeKernel {
         let own = match weights {
             Dtype::Bf16 => "bf16",
             Dtype::Fp8 if weights.weight_only_on(gpu) => "bf16",
+            Dtype::Fp8 if fp8_block => "fp8_block",
             Dtype::Fp8 => "fp8",
             Dtype::Fp4 => "nvfp4",
             Dtype::Fp4Wo => "w4a16",
@@ -202,12 +205,16 @@ impl MoeKernel {
                 .filter(|f| f.p90 <= crate::engine::USABLE_P90)
         };
         let pick = |dtype: &str| usable(kernels, dtype).or_else(|| usable("vllm", dtype));
-        let found = pick(own).map(|f| (f, 1.0)).or_else(|| {
-            // A weight-only dtype computes in bf16 after dequantising.
-            (own != "bf16" && weights.weight_only_on(gpu))
-                .then(|| pick("bf16").map(|f| (f, scale)))
-                .flatten()
-        });
+        // A block-scaled checkpoint on an engine without that table runs as per-tensor fp8.
+        let found = pick(own)
+            .or_else(|| (own == "fp8_block").then(|| pick("fp8")).flatten())
+            .map(|f| (f, 1.0))
+            .or_else(|| {
+                // A weight-only dtype computes in bf16 after dequantising.
+                (own != "bf16" && weights.weight_only_on(gpu))
+                    .then(|| pick("bf16").map(|f| (f, scale)))
+                    .flatten()
+            });
         let bandwidth = gpu.hbm_tb_per_s * 1e12;
         match found {
             Some((f, k)) => MoeKernel {
@@ -259,7 +266,17 @@ mod tests {
         let (peak, bw) = (gpu.bf16_tflops * 1e12, gpu.hbm_tb_per_s * 1e12);
         // Mixtral 8x7B's experts on one GPU: the kernel evaluates exactly the fitted formula.
         let (h, i, e, k) = (4096.0, 14336.0, 8.0, 2.0);
-        let kernel = MoeKernel::of(fits, "vllm", &gpu, Dtype::Bf16, peak, 1.0, 2.0 * i, &dense);
+        let kernel = MoeKernel::of(
+            fits,
+            "vllm",
+            &gpu,
+            Dtype::Bf16,
+            false,
+            peak,
+            1.0,
+            2.0 * i,
+            &dense,
+        );
         assert!(kernel.measured);
         let fit = MoeParams::of(fits.moe("vllm", "h100", "bf16").unwrap());
         for t in [1.0, 64.0, 4096.0] {
@@ -290,6 +307,7 @@ mod tests {
             "vllm",
             &gpu,
             Dtype::Fp4Wo,
+            false,
             peak,
             0.85,
             2.0 * i,
@@ -303,12 +321,33 @@ mod tests {
             "vllm",
             &other,
             Dtype::Bf16,
+            false,
             peak,
             1.0,
             2.0 * i,
             &dense,
         );
         assert!(!stand_in.measured && stand_in.fixed_s == 0.0);
+        // Block-scaled fp8 experts (DeepSeek-V3) run slower than per-tensor ones at large batches on TensorRT-LLM.
+        let trtllm = EngineCatalog::embedded().get("trtllm").unwrap().clone();
+        let fp8 = efficiency(&trtllm, &gpu, "fp8", fits);
+        let fp8_peak = gpu.fp8_tflops * 1e12;
+        let of = |block| {
+            MoeKernel::of(
+                fits,
+                "trtllm",
+                &gpu,
+                Dtype::Fp8,
+                block,
+                fp8_peak,
+                1.0,
+                4096.0,
+                &fp8,
+            )
+        };
+        let (tensor, block) = (of(false), of(true));
+        assert!(tensor.measured && block.measured);
+        assert!(block.compute_s(1e15, 512.0) > 1.3 * tensor.compute_s(1e15, 512.0));
     }
 
     #[test]

@@ -176,12 +176,24 @@ impl Deployment {
             &e.kernels,
             &gpu,
             weights,
+            model.fp8_block,
             peak,
             compute_scale,
             expert_width,
             &eff,
         );
+        let (attention_peak, attention_table) =
+            if kv == Dtype::Fp8 && gpu.fp8_tflops > gpu.bf16_tflops {
+                (gpu.fp8_tflops * 1e12, "fp8")
+            } else {
+                (gpu.bf16_tflops * 1e12, "bf16")
+            };
+        let attention_eff = engine::efficiency(e, &gpu, attention_table, fits);
         Ok(Deployment {
+            attention_peak,
+            dp_ranks: if layout.attention_dp { t } else { 1.0 },
+            attention_compute_max: attention_eff.compute_max,
+            attention_half_tokens: attention_eff.compute_half_tokens,
             peak_flops: peak,
             compute_scale,
             moe: moe_kernel,

@@ -221,6 +221,10 @@ impl ModelSpec {
             sinks: fam.sinks,
             alibi: k.bool("alibi").unwrap_or(model_type == "bloom"),
             parallel_attention: parallel,
+            fp8_block: k
+                .get("quantization_config")
+                .and_then(|q| q.get("weight_block_size"))
+                .is_some_and(|b| !b.is_null()),
         })
     }
 }

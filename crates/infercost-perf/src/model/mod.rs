@@ -98,6 +98,9 @@ pub struct ModelSpec {
     pub alibi: bool,
     /// Attention and MLP read the same input and add up (GPT-NeoX, Falcon): the same FLOPs and bytes.
     pub parallel_attention: bool,
+    /// The checkpoint's fp8 weights are scaled per block (`quantization_config.weight_block_size`, as
+    /// DeepSeek-V3's), whose grouped GEMMs run slower than per-tensor fp8 (docs/CALIBRATION.md, fused MoE).
+    pub fp8_block: bool,
 }
 
 /// The MLP's form.

@@ -39,6 +39,9 @@ pub enum Reason {
     MetricNotStated(String),
     /// The stated layout does not fit the model on the GPUs, by infercost's memory accounting.
     DoesNotFit(String),
+    /// The run decoded speculatively (DeepSeek's MTP draft layers): tokens per step depend on an acceptance
+    /// rate measured on a dataset the source does not publish, and the model decodes one token per step.
+    SpeculativeDecoding,
     /// The simulation refused the settings or left requests unserved, so no figure is comparable.
     Unserved(String),
 }
@@ -56,6 +59,9 @@ impl Reason {
             Reason::DatasetLengths => "dataset lengths (ShareGPT/OpenOrca) not published",
             Reason::MetricNotStated(_) => "statistic or token type not stated",
             Reason::DoesNotFit(_) => "does not fit by infercost's memory accounting",
+            Reason::SpeculativeDecoding => {
+                "speculative decoding (MTP) with an acceptance rate not published"
+            }
             Reason::Unserved(_) => "the simulation did not serve every request",
         }
     }
@@ -339,6 +345,11 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
         .clone();
     let model =
         ModelCatalog::get(model_name).map_err(|e| Reason::ModelNotInCatalog(e.to_string()))?;
+    // MTP draft layers (`num_nextn_predict_layers`) propose several tokens a step; how many are accepted is the
+    // real dataset's, which the source does not state.
+    if r.notes.contains("num_nextn_predict_layers") {
+        return Err(Reason::SpeculativeDecoding);
+    }
     let layout = layout(r, model.moe.is_some())?;
     let w = weights(&r.weights, &gpu)?;
     let (load, requests) = load(r)?;
