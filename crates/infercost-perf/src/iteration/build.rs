@@ -77,6 +77,50 @@ fn window_pairs_per_token(model: &ModelSpec) -> f64 {
     }
 }
 
+/// The fused MoE kernel a deployment's routed experts run in ([`MoeKernel::of`]); each expert's GEMMs are split
+/// tp / ep ways within its group of GPUs. `peak` is the GEMMs' peak and the weight-only scale.
+#[allow(clippy::too_many_arguments)]
+fn moe_kernel(
+    model: &ModelSpec,
+    gpu: &Gpu,
+    layout: &Layout,
+    weights: Dtype,
+    e: &EngineProfile,
+    fits: &KernelFits,
+    (peak, scale): (f64, f64),
+    eff: &crate::calibrate::Efficiency,
+) -> MoeKernel {
+    let width =
+        2.0 * model.moe.map_or(0, |m| m.expert_ff) as f64 / (layout.tp as f64 / layout.ep as f64);
+    MoeKernel::of(
+        fits,
+        &e.kernels,
+        gpu,
+        weights,
+        model.fp8_block,
+        peak,
+        scale,
+        width,
+        eff,
+    )
+}
+
+/// Attention's tensor-core peak and the efficiencies of its dtype: it computes in the KV cache's precision (fp8
+/// over an fp8 cache on a GPU with fp8 tensor cores, else 16 bits), whatever the weights'.
+fn attention_rate(
+    gpu: &Gpu,
+    kv: Dtype,
+    e: &EngineProfile,
+    fits: &KernelFits,
+) -> (f64, crate::calibrate::Efficiency) {
+    let (peak, table) = if kv == Dtype::Fp8 && gpu.fp8_tflops > gpu.bf16_tflops {
+        (gpu.fp8_tflops * 1e12, "fp8")
+    } else {
+        (gpu.bf16_tflops * 1e12, "bf16")
+    };
+    (peak, engine::efficiency(e, gpu, table, fits))
+}
+
 impl Deployment {
     /// Builds a plain tensor-parallel deployment served by the default engine (vLLM); refuses a TP that does not
     /// divide the heads or exceeds a node, and a dtype the GPU cannot run.
@@ -168,27 +212,17 @@ impl Deployment {
         } else {
             1.0
         };
-        // Each expert's GEMMs are split tp / ep ways within its group of GPUs.
-        let expert_width =
-            2.0 * model.moe.map_or(0, |m| m.expert_ff) as f64 / (t / layout.ep as f64);
-        let moe_kernel = MoeKernel::of(
-            fits,
-            &e.kernels,
+        let moe_kernel = moe_kernel(
+            &model,
             &gpu,
+            &layout,
             weights,
-            model.fp8_block,
-            peak,
-            compute_scale,
-            expert_width,
+            e,
+            fits,
+            (peak, compute_scale),
             &eff,
         );
-        let (attention_peak, attention_table) =
-            if kv == Dtype::Fp8 && gpu.fp8_tflops > gpu.bf16_tflops {
-                (gpu.fp8_tflops * 1e12, "fp8")
-            } else {
-                (gpu.bf16_tflops * 1e12, "bf16")
-            };
-        let attention_eff = engine::efficiency(e, &gpu, attention_table, fits);
+        let (attention_peak, attention_eff) = attention_rate(&gpu, kv, e, fits);
         Ok(Deployment {
             attention_peak,
             dp_ranks: if layout.attention_dp { t } else { 1.0 },

@@ -103,7 +103,15 @@ struct Keys<'a> {
     text: Option<&'a Map<String, Value>>,
 }
 
-impl Keys<'_> {
+impl<'a> Keys<'a> {
+    /// A config's keys, a multimodal config's `text_config` first.
+    fn of(top: &'a Map<String, Value>) -> Keys<'a> {
+        Keys {
+            top,
+            text: top.get("text_config").and_then(Value::as_object),
+        }
+    }
+
     fn get(&self, key: &str) -> Option<&Value> {
         self.text
             .and_then(|t| t.get(key))
@@ -119,6 +127,14 @@ impl Keys<'_> {
     fn bool(&self, key: &str) -> Option<bool> {
         self.get(key).and_then(Value::as_bool)
     }
+
+    /// Whether the checkpoint's weights are quantised in blocks (`quantization_config.weight_block_size`, as
+    /// DeepSeek-V3's fp8 release states).
+    fn fp8_block(&self) -> bool {
+        self.get("quantization_config")
+            .and_then(|q| q.get("weight_block_size"))
+            .is_some_and(|b| !b.is_null())
+    }
 }
 
 impl ModelSpec {
@@ -133,10 +149,7 @@ impl ModelSpec {
         let top = v
             .as_object()
             .ok_or_else(|| invalid("a config.json is a JSON object".into()))?;
-        let k = Keys {
-            top,
-            text: top.get("text_config").and_then(Value::as_object),
-        };
+        let k = Keys::of(top);
         let need = |keys: &[&str], field: &'static str| -> Result<u64, PerfError> {
             k.u64(keys).ok_or(PerfError::MissingField {
                 source_name: name.to_string(),
@@ -221,10 +234,7 @@ impl ModelSpec {
             sinks: fam.sinks,
             alibi: k.bool("alibi").unwrap_or(model_type == "bloom"),
             parallel_attention: parallel,
-            fp8_block: k
-                .get("quantization_config")
-                .and_then(|q| q.get("weight_block_size"))
-                .is_some_and(|b| !b.is_null()),
+            fp8_block: k.fp8_block(),
         })
     }
 }
