@@ -3,7 +3,7 @@
 //! Engines pick their all-reduce algorithm by message size: a one-shot kernel for small messages (latency
 //! bound), a two-shot one for mid-size ones and NCCL's ring or NVLink-switch reduction for large ones, each
 //! with its own latency and bandwidth. No single `latency + bytes / bandwidth` line follows the measured tables
-//! (on an 8-GPU H200 node it is 1.7× slow at 128 MiB and 2× fast at 1 MiB), so the model interpolates the
+//! (on an 8-GPU H200 node it is 1.6× slow at 128 MiB and up to 2.4× fast near 1 MiB), so the model interpolates the
 //! measured times linearly in bytes between knots ([`crate::engine::AllReduceFit::knots`]) and falls back to
 //! the ring formula where a GPU count was not measured.
 
@@ -119,7 +119,7 @@ pub fn all_reduce_curve(
     let bytes_per_token = model.hidden as f64 * 2.0;
     let measured = fits
         .all_reduce(kernels, &gpu.calibrated_on, "graph")
-        // A table the ring formula cannot describe either (L40S: its 4- and 8-GPU rows run at a tenth of the
+        // A table the ring formula cannot describe either (L40S: its 4- and 8-GPU rows run at a fifth to a tenth of the
         // bus bandwidth its 2-GPU rows reach over the same PCIe links, the measured machine's GPUs having no
         // peer-to-peer path) describes that machine, not the GPU: the formula of the fallback stands in.
         .filter(|f| f.p90 <= USABLE_P90 && f.knots_p90 <= USABLE_P90)

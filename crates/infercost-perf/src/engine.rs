@@ -155,8 +155,8 @@ pub struct AllReduceFit {
     pub median: f64,
     /// 90th-percentile |relative error| of the formula.
     pub p90: f64,
-    /// Measured times `[gpus, message bytes, microseconds]` at every fourth message size and the largest, per
-    /// GPU count; the iteration model interpolates linearly in bytes between them ([`crate::comm`]).
+    /// Measured times `[gpus, message bytes, microseconds]` at every second measured message size (4× apart) and the
+    /// largest, per GPU count; the iteration model interpolates linearly in bytes between them ([`crate::comm`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub knots: Vec<[f64; 3]>,
     /// Median |relative error| of that interpolation on the sizes between the knots.

@@ -167,8 +167,8 @@ fn attention_fit(
     })
 }
 
-/// The all-reduce knots of a sample: per GPU count, every second measured size from the smallest (every fourth
-/// message size of a table measured at each power of two) and the largest, `[gpus, bytes, microseconds]`, each
+/// The all-reduce knots of a sample: per GPU count, every second measured size from the smallest (sizes 4× apart
+/// in a table measured at each power of two) and the largest, `[gpus, bytes, microseconds]`, each
 /// the median of its size's time and its neighbours'; and the error of interpolating between them at the sizes
 /// left out.
 fn all_reduce_knots(samples: &[AllReduceSample]) -> (Vec<[f64; 3]>, FitError) {
