@@ -42,7 +42,7 @@ fn simulated(page: &Page, di: usize) -> String {
     let Some((v, p)) = day_point(r, di) else {
         return String::new();
     };
-    let Some((plan, policy, chosen)) = chosen_day(p) else {
+    let Some(chosen) = chosen_day(p) else {
         return String::new();
     };
     let name = &r.scenario.deployments[di].name;
@@ -66,19 +66,25 @@ fn simulated(page: &Page, di: usize) -> String {
         line("autoscaled fleet", 1, &|h| {
             p.hourly.get(h).map(|x| x.replicas_autoscaled as f64)
         }),
-        line(&format!("chosen: {plan} ({policy})"), 3, &|h| {
+        line(&format!("chosen: {}", chosen.label), 3, &|h| {
             Some(chosen.hourly[h].replicas_mean)
         }),
     ];
-    if mix.is_some() {
-        series.push(line("mix: committed", 4, &layer(|m| m.committed_replicas)));
+    if let Some(m) = cheapest_mix(p).filter(|m| m.day.is_some()) {
+        // A mix bought in one region may not serve every user group lawfully; its label says so.
+        let mix = if m.lawful { "mix" } else { "mix (not lawful)" };
         series.push(line(
-            "mix: + spot",
+            &format!("{mix}: committed"),
+            4,
+            &layer(|m| m.committed_replicas),
+        ));
+        series.push(line(
+            &format!("{mix}: + spot"),
             5,
             &layer(|m| m.committed_replicas + m.spot_replicas),
         ));
         series.push(line(
-            "mix: + on-demand",
+            &format!("{mix}: + on-demand"),
             6,
             &layer(|m| m.committed_replicas + m.spot_replicas + m.on_demand_replicas),
         ));
