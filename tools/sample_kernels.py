@@ -10,6 +10,8 @@ tests/data/profiling/kernels/<engine>_<gpu>.csv with one row per measurement:
   gemm:       dtype (bf16, fp8, nvfp4), a=m (tokens), b=n, c=k, d=0
   allreduce:  dtype = backend (graph, eager), a=num_gpus, b=message bytes (bf16 elements x 2), c=d=0
   decode_attn: dtype = kv-cache dtype, a=batch, b=context (isl+step), c=num_heads, d=num_kv_heads (head_dim 128)
+  mla_decode: dtype = kv-cache dtype, a=batch, b=context (isl+step), c=num_heads, d=0 (DeepSeek-V3's latent: 512 +
+              64 rope dims; TensorRT-LLM's generation MLA kernel alone, no projections)
 
 The sample is a grid, not random: m in powers of two 1..8192, n and k in {2048, 4096, 8192, 16384} (the per-GPU shapes of 8B-405B layers); every
 intra-node all-reduce of at most 64 Mi elements; decode attention at head_dim 128 on a small grid.
@@ -74,6 +76,15 @@ def sample(folder):
                 key = (kv, b, ctx, int(r["num_heads"]), int(r["num_key_value_heads"]))
                 seen.setdefault(key, float(r["latency"]))
         out += [("decode_attn",) + k + (t,) for k, t in sorted(seen.items())]
+    mla = one(folder, "mla_*_generation_mla_perf*")
+    if mla:
+        seen = {}
+        for r in rows(mla):
+            b, ctx, h = int(r["batch_size"]), int(r["isl"]) + int(r["step"]), int(r["num_heads"])
+            if b in {1, 8, 64, 256, 1024} and ctx in {1024, 4096, 16384} and h in {16, 32, 64, 128}:
+                kv = DTYPES.get(r["kv_cache_dtype"], r["kv_cache_dtype"])
+                seen.setdefault((kv, b, ctx, h, 0), float(r["latency"]))
+        out += [("mla_decode",) + k + (t,) for k, t in sorted(seen.items())]
     return out
 
 

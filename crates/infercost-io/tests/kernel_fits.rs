@@ -4,8 +4,8 @@
 //! `INFERCOST_WRITE_KERNEL_FITS=1 cargo test -p infercost-io --test kernel_fits` rewrites the TOML file.
 
 use infercost_io::calibration::{parse_kernel_csv, parse_moe_csv};
-use infercost_perf::engine::{AllReduceFit, AttentionCheck, GemmFit, KernelFits};
-use infercost_perf::kernel_fit::{fit_moe_sample, fit_sample};
+use infercost_perf::engine::{AllReduceFit, AttentionCheck, GemmFit, KernelFits, MlaFit};
+use infercost_perf::kernel_fit::{fit_mla_sample, fit_moe_sample, fit_sample};
 use infercost_perf::moe::MoeFit;
 use infercost_perf::GpuCatalog;
 
@@ -41,6 +41,8 @@ fn refit() -> KernelFits {
         fits.gemm.extend(g);
         fits.all_reduce.extend(r);
         fits.decode_attention.extend(a);
+        fits.mla_decode
+            .extend(fit_mla_sample(engine, measured, gpu, &rows));
         let moe = format!("{ROOT}/tests/data/profiling/moe/{stem}.csv");
         if let Ok(text) = std::fs::read_to_string(&moe) {
             let rows = parse_moe_csv(&text).unwrap();
@@ -96,6 +98,14 @@ fn moe_toml(m: &MoeFit) -> String {
     )
 }
 
+fn mla_toml(m: &MlaFit) -> String {
+    format!(
+        "[[mla_decode]]\nengine = {:?}\ngpu = {:?}\nkv = {:?}\ncompute = {}\nmemory = {}\nfixed_us = {}\n\
+         samples = {}\nmedian = {}\np90 = {}\n\n",
+        m.engine, m.gpu, m.kv, m.compute, m.memory, m.fixed_us, m.samples, m.median, m.p90
+    )
+}
+
 fn render(f: &KernelFits) -> String {
     let mut s = String::from(
         "# Kernel fits: a few numbers per engine x GPU x dtype (GEMM) and per engine x GPU x backend (all-reduce),\n\
@@ -111,6 +121,7 @@ fn render(f: &KernelFits) -> String {
         .iter()
         .for_each(|a| s += &attention_toml(a));
     f.moe.iter().for_each(|m| s += &moe_toml(m));
+    f.mla_decode.iter().for_each(|m| s += &mla_toml(m));
     s
 }
 
@@ -145,6 +156,7 @@ fn shipped_kernel_fits_are_what_the_vendored_sample_gives() {
             .all(|&(x, y)| close(x, y));
         assert!(same, "shipped {a:?}\nrefit   {b:?}");
     }
+    assert_eq!(shipped.mla_decode, fits.mla_decode);
     assert_eq!(shipped.moe.len(), fits.moe.len());
     for (a, b) in shipped.moe.iter().zip(&fits.moe) {
         let same = (&a.engine, &a.gpu, &a.dtype, a.samples)
@@ -227,6 +239,10 @@ fn calibration_md_states_the_refitted_errors() {
             a.median,
             a.p90,
         ));
+    }
+    for m in &fits.mla_decode {
+        let t = format!("MLA decode ({} KV)", m.kv);
+        rows.push(doc_row(&m.engine, &m.gpu, &t, m.samples, m.median, m.p90));
     }
     for m in &fits.moe {
         let t = format!("fused MoE {}", m.dtype);

@@ -69,6 +69,16 @@ impl Dtype {
         }
     }
 
+    /// The share of its fitted GEMM efficiency a GEMM in this dtype reaches on `gpu` ([`WEIGHT_ONLY_COMPUTE`]
+    /// when dequantised to bf16, else 1).
+    pub fn compute_scale_on(self, gpu: &Gpu) -> f64 {
+        if self.weight_only_on(gpu) {
+            WEIGHT_ONLY_COMPUTE
+        } else {
+            1.0
+        }
+    }
+
     /// The GEMMs' peak on `gpu` (FLOP/s) and the measured kernel table they are fitted on.
     pub(crate) fn gemm_on(self, gpu: &Gpu) -> (f64, &'static str) {
         if self.weight_only_on(gpu) {

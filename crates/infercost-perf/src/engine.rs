@@ -187,6 +187,32 @@ pub struct AttentionCheck {
     pub p90: f64,
 }
 
+/// A decode-attention fit of multi-head latent attention (DeepSeek's MLA, absorbed: scores and values in the
+/// 512 + 64-wide latent): `max(FLOPs / (16-bit peak · compute), latent bytes / (bandwidth · memory)) + fixed` per
+/// kernel, per KV-cache dtype.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MlaFit {
+    /// `vllm` or `trtllm`.
+    pub engine: String,
+    /// The measured GPU.
+    pub gpu: String,
+    /// KV-cache dtype, `bf16` or `fp8`.
+    pub kv: String,
+    /// Achieved fraction of the 16-bit tensor peak.
+    pub compute: f64,
+    /// Achieved fraction of HBM bandwidth reading the latents.
+    pub memory: f64,
+    /// Fixed time of one kernel, microseconds.
+    pub fixed_us: f64,
+    /// Samples fitted.
+    pub samples: usize,
+    /// Median |relative error|.
+    pub median: f64,
+    /// 90th-percentile |relative error|.
+    pub p90: f64,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EngineFile {
@@ -207,6 +233,9 @@ pub struct KernelFits {
     /// Fused MoE layer fits.
     #[serde(default)]
     pub moe: Vec<crate::moe::MoeFit>,
+    /// MLA decode-attention fits.
+    #[serde(default)]
+    pub mla_decode: Vec<MlaFit>,
 }
 
 const ENGINES: &str = include_str!("../../../data/engines.toml");
@@ -324,6 +353,22 @@ impl KernelFits {
                 .find(|f| f.engine == e && f.gpu == gpu)
         };
         of(kernels).or_else(|| of("vllm"))
+    }
+
+    /// The MLA decode-attention fit of an engine's kernels on a GPU over a KV dtype, falling back to the other
+    /// engine's measured kernel on that GPU (the only MLA kernel table measured there).
+    pub fn mla_decode(&self, kernels: &str, gpu: &str, kv: &str) -> Option<&MlaFit> {
+        let of = |e: &str| {
+            self.mla_decode
+                .iter()
+                .find(|f| f.engine == e && f.gpu == gpu && f.kv == kv)
+                .filter(|f| f.p90 <= USABLE_P90)
+        };
+        of(kernels).or_else(|| {
+            self.mla_decode
+                .iter()
+                .find(|f| f.gpu == gpu && f.kv == kv && f.p90 <= USABLE_P90)
+        })
     }
 
     /// The fused MoE fit of an engine's kernels on a GPU in a MoE dtype, falling back to vLLM's.

@@ -174,6 +174,8 @@ pub struct Deployment {
     routed_share: f64,
     flops_head: f64,
     flops_attention_pair: f64,
+    /// The same for prompt tokens (MLA prefills decompressed, [`ModelSpec::prefill_attention_flops_per_pair`]).
+    flops_attention_pair_prefill: f64,
     dense_weight_bytes: f64,
     expert_bytes: f64,
     moe_layers: f64,
@@ -398,8 +400,9 @@ impl Deployment {
         let mb = self.pipe.micro_batches(seqs);
         let (p, all_tokens, tokens, heads) = (self.pipe.stages, tokens, tokens / mb, seqs / mb);
         let linear_flops = self.flops_per_token * tokens + self.flops_head * heads;
-        let attention_flops =
-            self.flops_attention_pair * (b.prefill_attention_pairs + b.decode_context as f64) / mb;
+        let attention_flops = (self.flops_attention_pair_prefill * b.prefill_attention_pairs
+            + self.flops_attention_pair * b.decode_context as f64)
+            / mb;
         let flops = linear_flops + attention_flops;
         let weight_bytes = self.weight_bytes_touched(tokens);
         let kv_bytes =
@@ -414,6 +417,10 @@ impl Deployment {
         let attention_memory = skew * kv_bytes / (self.bandwidth * self.eff.attention_memory);
         let attention_s = attention_compute.max(attention_memory);
         let comm_s = self.comm.at(tokens);
+        // The small per-token operators are charged on the stage's whole micro-batch. Under data-parallel
+        // attention a GPU runs them on its own rank's tokens only, so this counts them `tp` times over: a known
+        // overcount, kept (conservative) until the per-rank costs it stands in for are modelled (docs/MODEL.md,
+        // "What is approximate").
         let gpu_overhead_s = self.stage_overhead(tokens);
         // Each stage slot takes the longer of the stage's GPU work and its host's eager launches, and each
         // micro-batch is a step the engine schedules of its own; the sends between stages come on top.
@@ -508,6 +515,37 @@ mod tests {
             let b = d.decode_line(n).at((n * ctx) as f64);
             assert!((a - b).abs() < 1e-12, "{a} vs {b}");
         }
+    }
+
+    #[test]
+    fn mla_decodes_at_its_measured_kernel_and_prefills_decompressed() {
+        use crate::engine::{EngineCatalog, KernelFits};
+        let e = EngineCatalog::embedded().get("trtllm").unwrap().clone();
+        let m = ModelCatalog::get("deepseek-v3").unwrap();
+        let g = GpuCatalog::embedded().get("h200").unwrap().clone();
+        let layout = Layout {
+            tp: 8,
+            pp: 1,
+            ep: 8,
+            attention_dp: true,
+        };
+        let d = Deployment::for_engine(m.clone(), g.clone(), layout, Dtype::Fp8, Dtype::Bf16, &e)
+            .unwrap();
+        let fit = KernelFits::embedded()
+            .mla_decode("trtllm", "h200", "bf16")
+            .unwrap();
+        // 128 sequences of 2,048 tokens per GPU: compute-bound at the fit's share of the 16-bit peak.
+        let t = d.iteration(&Batch::decode(1024, 2048));
+        let flops = 1024.0 * 2048.0 * m.attention_flops_per_pair() / 8.0;
+        let compute = flops / (g.bf16_tflops * 1e12 * fit.compute);
+        assert!(
+            (t.attention_s - compute).abs() < 1e-9,
+            "{} vs {compute}",
+            t.attention_s
+        );
+        // A prompt's attention is ordinary attention over the decompressed heads: 320 of 1,088 dims a pair.
+        let ratio = m.prefill_attention_flops_per_pair() / m.attention_flops_per_pair();
+        assert!((ratio - 320.0 / 1088.0).abs() < 1e-12, "{ratio}");
     }
 
     #[test]

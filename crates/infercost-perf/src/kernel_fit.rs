@@ -4,11 +4,11 @@
 //! shipped file and docs/CALIBRATION.md.
 
 use crate::calibrate::{
-    fit_all_reduce, fit_attention, fit_error, fit_gemm, AllReduceSample, AttentionSample,
-    Efficiency, FitError, GemmSample, EFFICIENCY_A100, EFFICIENCY_H100,
+    descend, fit_all_reduce, fit_attention, fit_error, fit_gemm, score, AllReduceSample,
+    AttentionSample, Efficiency, FitError, GemmSample, EFFICIENCY_A100, EFFICIENCY_H100,
 };
 use crate::comm::interpolate;
-use crate::engine::{AllReduceFit, AttentionCheck, GemmFit};
+use crate::engine::{AllReduceFit, AttentionCheck, GemmFit, MlaFit};
 use crate::gpu::Gpu;
 use crate::moe::{fit_moe, moe_dtype, MoeFit, MoeSample};
 
@@ -199,6 +199,51 @@ fn all_reduce_knots(samples: &[AllReduceSample]) -> (Vec<[f64; 3]>, FitError) {
         }
     }
     (knots, fit_error(held_out.into_iter()))
+}
+
+/// FLOPs and latent bytes per (sequence, context token) of absorbed MLA decode attention with `heads` query heads
+/// (DeepSeek-V3's 512-wide latent plus 64 rope dims), KV values of `kv_bytes` each.
+pub fn mla_per_pair(heads: f64, kv_bytes: f64) -> (f64, f64) {
+    (2.0 * heads * (2.0 * 512.0 + 64.0), 576.0 * kv_bytes)
+}
+
+/// The MLA decode-attention fits of one engine's sample on one GPU, one per KV dtype measured.
+pub fn fit_mla_sample(engine: &str, measured: &str, gpu: &Gpu, rows: &[KernelRow]) -> Vec<MlaFit> {
+    let (peak, bw) = (gpu.bf16_tflops * 1e12, gpu.hbm_tb_per_s * 1e12);
+    let mut fits = Vec::new();
+    for kv in ["bf16", "fp8"] {
+        let samples: Vec<(f64, f64, f64)> = rows
+            .iter()
+            .filter(|r| r.table == "mla_decode" && r.dtype == kv)
+            .map(|r| {
+                let (f, b) = mla_per_pair(r.c, if kv == "fp8" { 1.0 } else { 2.0 });
+                (r.a * r.b * f, r.a * r.b * b, r.seconds)
+            })
+            .collect();
+        if samples.is_empty() {
+            continue;
+        }
+        let time = |p: &[f64], s: &(f64, f64, f64)| {
+            (s.0 / (peak * p[0])).max(s.1 / (bw * p[1])) + p[2] * 1e-6
+        };
+        let mut p = [0.5, 0.8, 10.0];
+        descend(&mut p, &[(0.05, 1.0), (0.1, 1.0), (0.0, 100.0)], &|p| {
+            score(samples.iter().map(|s| (time(p, s), s.2)))
+        });
+        let err = fit_error(samples.iter().map(|s| (time(&p, s), s.2)));
+        fits.push(MlaFit {
+            engine: engine.into(),
+            gpu: measured.into(),
+            kv: kv.into(),
+            compute: round(p[0], 4),
+            memory: round(p[1], 4),
+            fixed_us: round(p[2], 2),
+            samples: err.samples,
+            median: round(err.median, 4),
+            p90: round(err.p90, 4),
+        });
+    }
+    fits
 }
 
 /// The fused MoE fits of one engine's sample on one GPU, one per dtype measured.

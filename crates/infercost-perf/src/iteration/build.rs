@@ -2,7 +2,7 @@
 //! carries both its layout and its engine profile, and the per-GPU figures the iteration model reads are
 //! precomputed once for the slowest pipeline stage.
 
-use super::{Deployment, Dtype, WEIGHT_ONLY_COMPUTE};
+use super::{Deployment, Dtype};
 use crate::comm::all_reduce_curve;
 use crate::engine::{self, EngineProfile, KernelFits};
 use crate::gpu::Gpu;
@@ -106,13 +106,31 @@ fn moe_kernel(
 }
 
 /// Attention's tensor-core peak and the efficiencies of its dtype: it computes in the KV cache's precision (fp8
-/// over an fp8 cache on a GPU with fp8 tensor cores, else 16 bits), whatever the weights'.
+/// over an fp8 cache on a GPU with fp8 tensor cores, else 16 bits), whatever the weights'. A multi-head latent
+/// attention model's attention runs at the measured MLA decode kernel's compute and bandwidth on that GPU where
+/// there is one (a constant fraction of the 16-bit peak: `compute_half_tokens` 0), which also sets `eff`'s
+/// attention bandwidth and fixed time.
 fn attention_rate(
+    model: &ModelSpec,
     gpu: &Gpu,
     kv: Dtype,
     e: &EngineProfile,
     fits: &KernelFits,
+    eff: &mut crate::calibrate::Efficiency,
 ) -> (f64, crate::calibrate::Efficiency) {
+    let mla = matches!(model.attention, crate::model::Attention::Mla { .. })
+        .then(|| fits.mla_decode(&e.kernels, &gpu.calibrated_on, kv.name()))
+        .flatten();
+    if let Some(m) = mla {
+        eff.attention_memory = m.memory;
+        eff.attention_fixed_s = m.fixed_us * 1e-6;
+        let rate = crate::calibrate::Efficiency {
+            compute_max: m.compute,
+            compute_half_tokens: 0.0,
+            ..*eff
+        };
+        return (gpu.bf16_tflops * 1e12, rate);
+    }
     let (peak, table) = if kv == Dtype::Fp8 && gpu.fp8_tflops > gpu.bf16_tflops {
         (gpu.fp8_tflops * 1e12, "fp8")
     } else {
@@ -184,7 +202,7 @@ impl Deployment {
         check_dtypes(&gpu, weights, kv)?;
         let fits = KernelFits::embedded();
         let (peak, table) = weights.gemm_on(&gpu);
-        let eff = engine::efficiency(e, &gpu, table, fits);
+        let mut eff = engine::efficiency(e, &gpu, table, fits);
         let tp = layout.tp;
         let t = tp as f64;
         let wb = weights.bytes();
@@ -207,11 +225,7 @@ impl Deployment {
         let launch_host_s =
             layers * st.fraction * e.kernels_per_layer.value as f64 * e.launch_s.value
                 + 2.0 * layers * st.all_reduce_share * engine::eager_all_reduce_s(&gpu, tp, fits);
-        let compute_scale = if weights.weight_only_on(&gpu) {
-            WEIGHT_ONLY_COMPUTE
-        } else {
-            1.0
-        };
+        let compute_scale = weights.compute_scale_on(&gpu);
         let moe_kernel = moe_kernel(
             &model,
             &gpu,
@@ -222,7 +236,7 @@ impl Deployment {
             (peak, compute_scale),
             &eff,
         );
-        let (attention_peak, attention_eff) = attention_rate(&gpu, kv, e, fits);
+        let (attention_peak, attention_eff) = attention_rate(&model, &gpu, kv, e, fits, &mut eff);
         Ok(Deployment {
             attention_peak,
             dp_ranks: if layout.attention_dp { t } else { 1.0 },
@@ -248,6 +262,8 @@ impl Deployment {
             routed_share: moe.top / moe.experts,
             flops_head: 2.0 * model.hidden as f64 * model.vocab as f64 / t,
             flops_attention_pair: model.attention_flops_per_pair() / t * st.fraction,
+            flops_attention_pair_prefill: model.prefill_attention_flops_per_pair() / t
+                * st.fraction,
             dense_weight_bytes: st.dense_params * wb / st.dense_split,
             expert_bytes: moe.expert_params * wb / t,
             moe_layers: st.moe_layers,

@@ -288,6 +288,23 @@ impl ModelSpec {
         self.attention_flops_per_pair_layer() * full_layers
     }
 
+    /// Attention FLOPs per (prompt token, context token) pair across all full-attention layers when prefilling.
+    /// Engines prefill MLA as ordinary multi-head attention over the decompressed keys and values (192-wide
+    /// queries and keys, 128-wide values for DeepSeek-V3), a third of the absorbed form's FLOPs; decode runs
+    /// absorbed, in the latent space ([`Self::attention_flops_per_pair`]).
+    pub fn prefill_attention_flops_per_pair(&self) -> f64 {
+        let full_layers = self.layers as f64 - self.sliding.map_or(0.0, |(n, _)| n as f64);
+        match self.attention {
+            Attention::Mla {
+                rope_dim,
+                nope_dim,
+                v_head_dim,
+                ..
+            } => 2.0 * self.n_q as f64 * (nope_dim + rope_dim + v_head_dim) as f64 * full_layers,
+            Attention::Gqa { .. } => self.attention_flops_per_pair(),
+        }
+    }
+
     /// Attention FLOPs per (query token, context token) pair in one layer.
     pub fn attention_flops_per_pair_layer(&self) -> f64 {
         let nq = self.n_q as f64;
