@@ -24,7 +24,9 @@ the combine) at the expert shapes of the catalog's MoE models:
   dtype: bf16, fp8 (per-tensor), fp8_block (128x128 block scales, DeepSeek-V3's checkpoint), nvfp4, w4a16 (MXFP4 weights, 16-bit activations), int4 (weight
   only); tokens in powers of two 1..16384; each expert split tp ways (no expert parallelism, tp x 1 <= 8 GPUs);
   routing drawn from the tables' power-law distribution (alpha 1.01: a few hot experts, as real routers skew), the
-  fastest kernel the engine measured for that shape. Usage:
+  fastest kernel the engine measured for that shape. And tests/data/profiling/moe/<engine>_<gpu>_ep.csv, expert
+  parallelism's imbalance: for each dtype, shape, EP group count (2, 4, 8) and 4,096-16,384 tokens, the layer's
+  time under power-law and balanced routing with the experts spread over the groups and on one GPU. Usage:
 
     python3 tools/sample_kernels.py ../shared/data/profiling tests/data/profiling/kernels tests/data/profiling/moe
 """
@@ -116,6 +118,33 @@ def sample_moe(folder):
     return [(d, t, h, i, e, k, tp, lat) for (d, h, i, e, k, tp, t), lat in sorted(best.items())]
 
 
+def sample_moe_ep(folder):
+    """Expert parallelism's imbalance: per dtype, shape, EP group count and token count (4,096-16,384, where the
+    layer is compute-bound), the power-law and balanced times with the experts spread over `ep` GPUs and on one."""
+    moe = one(folder, "moe_*")
+    if not moe:
+        return []
+    t = {}
+    for r in rows(moe):
+        d = MOE_DTYPES.get(r["moe_dtype"])
+        shape = (int(r["hidden_size"]), int(r["inter_size"]), int(r["num_experts"]), int(r["topk"]))
+        tokens, tp, ep = int(r["num_tokens"]), int(r["moe_tp_size"]), int(r["moe_ep_size"])
+        dist = r["distribution"]
+        if (d and shape in MOE_SHAPES and tp == 1 and ep in (1, 2, 4, 8) and tokens in (4096, 8192, 16384)
+                and dist in ("power_law_1.01", "balanced")):
+            key = (d,) + shape + (ep, tokens, dist)
+            t[key] = min(t.get(key, float("inf")), float(r["latency"]))
+    out = []
+    for (d, h, i, e, k, ep, tokens, dist), lat in sorted(t.items()):
+        if ep == 1 or dist != "power_law_1.01":
+            continue
+        others = [t.get((d, h, i, e, k, x, tokens, y)) for x, y in
+                  ((ep, "balanced"), (1, "power_law_1.01"), (1, "balanced"))]
+        if None not in others:
+            out.append((d, tokens, h, i, e, k, ep, lat, *others))
+    return out
+
+
 def main(src, dst, dst_moe):
     os.makedirs(dst, exist_ok=True)
     os.makedirs(dst_moe, exist_ok=True)
@@ -130,6 +159,14 @@ def main(src, dst, dst_moe):
                 w.writerow(["table", "dtype", "a", "b", "c", "d", "latency_ms"])
                 for r in out:
                     w.writerow(r[:-1] + (f"{r[-1]:.6g}",))
+            ep = sample_moe_ep(path)
+            if ep:
+                with open(os.path.join(dst_moe, f"{engine}_{gpu}_ep.csv"), "w", newline="") as f:
+                    w = csv.writer(f, lineterminator="\n")
+                    w.writerow(["dtype", "tokens", "hidden", "inter", "experts", "topk", "ep", "power_law_ms",
+                                "balanced_ms", "power_law_one_gpu_ms", "balanced_one_gpu_ms"])
+                    for r in ep:
+                        w.writerow(r[:7] + tuple(f"{x:.6g}" for x in r[7:]))
             moe = sample_moe(path)
             if moe:
                 with open(os.path.join(dst_moe, f"{engine}_{gpu}.csv"), "w", newline="") as f:

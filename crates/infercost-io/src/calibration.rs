@@ -102,6 +102,31 @@ pub fn parse_all_reduce_csv(text: &str) -> Result<Vec<AllReduceSample>, String> 
     Ok(all.into_iter().filter(|s| s.workers <= 8.0).collect())
 }
 
+/// Parses a vendored expert-parallel imbalance sample (`tests/data/profiling/moe/<engine>_<gpu>_ep.csv`: dtype,
+/// tokens, hidden, inter, experts, topk, ep, then the power-law and balanced times with `ep` groups and on one GPU).
+pub fn parse_moe_ep_csv(text: &str) -> Result<Vec<infercost_perf::moe::EpSample>, String> {
+    let mut records = Records::new(text);
+    records.next_record();
+    let mut rows = Vec::new();
+    while let Some((line, f)) = records.next_record() {
+        if f.len() != 11 {
+            return Err(format!("line {line}: expected 11 fields"));
+        }
+        let num = |i: usize| -> Result<f64, String> {
+            f[i].parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x > 0.0)
+                .ok_or_else(|| format!("line {line}: bad number {:?}", &f[i]))
+        };
+        rows.push(infercost_perf::moe::EpSample {
+            experts: num(4)?,
+            ep: num(6)?,
+            ratio: (num(7)? / num(8)?) / (num(9)? / num(10)?),
+        });
+    }
+    Ok(rows)
+}
+
 /// Parses a vendored fused MoE sample (`tests/data/profiling/moe/<engine>_<gpu>.csv`: dtype, tokens, hidden,
 /// inter, experts, topk, tp, latency_ms), each row with its dtype.
 pub fn parse_moe_csv(text: &str) -> Result<Vec<(String, infercost_perf::moe::MoeSample)>, String> {

@@ -3,10 +3,10 @@
 //! shipped `data/kernel_fits.toml` and the error table in docs/CALIBRATION.md are what the fit gives.
 //! `INFERCOST_WRITE_KERNEL_FITS=1 cargo test -p infercost-io --test kernel_fits` rewrites the TOML file.
 
-use infercost_io::calibration::{parse_kernel_csv, parse_moe_csv};
+use infercost_io::calibration::{parse_kernel_csv, parse_moe_csv, parse_moe_ep_csv};
 use infercost_perf::engine::{AllReduceFit, AttentionCheck, GemmFit, KernelFits, MlaFit};
-use infercost_perf::kernel_fit::{fit_mla_sample, fit_moe_sample, fit_sample};
-use infercost_perf::moe::MoeFit;
+use infercost_perf::kernel_fit::{fit_mla_sample, fit_moe_ep_sample, fit_moe_sample, fit_sample};
+use infercost_perf::moe::{MoeEpFit, MoeFit};
 use infercost_perf::GpuCatalog;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
@@ -43,6 +43,12 @@ fn refit() -> KernelFits {
         fits.decode_attention.extend(a);
         fits.mla_decode
             .extend(fit_mla_sample(engine, measured, gpu, &rows));
+        let ep = format!("{ROOT}/tests/data/profiling/moe/{stem}_ep.csv");
+        if let Ok(text) = std::fs::read_to_string(&ep) {
+            let rows = parse_moe_ep_csv(&text).unwrap();
+            fits.moe_ep
+                .extend(fit_moe_ep_sample(engine, measured, &rows));
+        }
         let moe = format!("{ROOT}/tests/data/profiling/moe/{stem}.csv");
         if let Ok(text) = std::fs::read_to_string(&moe) {
             let rows = parse_moe_csv(&text).unwrap();
@@ -106,6 +112,13 @@ fn mla_toml(m: &MlaFit) -> String {
     )
 }
 
+fn moe_ep_toml(m: &MoeEpFit) -> String {
+    format!(
+        "[[moe_ep]]\nengine = {:?}\ngpu = {:?}\ncv = {}\nsamples = {}\nmedian = {}\np90 = {}\n\n",
+        m.engine, m.gpu, m.cv, m.samples, m.median, m.p90
+    )
+}
+
 fn render(f: &KernelFits) -> String {
     let mut s = String::from(
         "# Kernel fits: a few numbers per engine x GPU x dtype (GEMM) and per engine x GPU x backend (all-reduce),\n\
@@ -122,6 +135,7 @@ fn render(f: &KernelFits) -> String {
         .for_each(|a| s += &attention_toml(a));
     f.moe.iter().for_each(|m| s += &moe_toml(m));
     f.mla_decode.iter().for_each(|m| s += &mla_toml(m));
+    f.moe_ep.iter().for_each(|m| s += &moe_ep_toml(m));
     s
 }
 
@@ -157,6 +171,7 @@ fn shipped_kernel_fits_are_what_the_vendored_sample_gives() {
         assert!(same, "shipped {a:?}\nrefit   {b:?}");
     }
     assert_eq!(shipped.mla_decode, fits.mla_decode);
+    assert_eq!(shipped.moe_ep, fits.moe_ep);
     assert_eq!(shipped.moe.len(), fits.moe.len());
     for (a, b) in shipped.moe.iter().zip(&fits.moe) {
         let same = (&a.engine, &a.gpu, &a.dtype, a.samples)
@@ -238,6 +253,16 @@ fn calibration_md_states_the_refitted_errors() {
             a.samples,
             a.median,
             a.p90,
+        ));
+    }
+    for m in &fits.moe_ep {
+        rows.push(doc_row(
+            &m.engine,
+            &m.gpu,
+            "MoE EP imbalance",
+            m.samples,
+            m.median,
+            m.p90,
         ));
     }
     for m in &fits.mla_decode {

@@ -236,6 +236,9 @@ pub struct KernelFits {
     /// MLA decode-attention fits.
     #[serde(default)]
     pub mla_decode: Vec<MlaFit>,
+    /// Expert-parallel imbalance fits.
+    #[serde(default)]
+    pub moe_ep: Vec<crate::moe::MoeEpFit>,
 }
 
 const ENGINES: &str = include_str!("../../../data/engines.toml");

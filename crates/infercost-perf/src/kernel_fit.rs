@@ -10,7 +10,7 @@ use crate::calibrate::{
 use crate::comm::interpolate;
 use crate::engine::{AllReduceFit, AttentionCheck, GemmFit, MlaFit};
 use crate::gpu::Gpu;
-use crate::moe::{fit_moe, moe_dtype, MoeFit, MoeSample};
+use crate::moe::{fit_ep, fit_moe, moe_dtype, EpSample, MoeEpFit, MoeFit, MoeSample};
 
 /// One measured operator time of the sample.
 #[derive(Debug, Clone, PartialEq)]
@@ -244,6 +244,22 @@ pub fn fit_mla_sample(engine: &str, measured: &str, gpu: &Gpu, rows: &[KernelRow
         });
     }
     fits
+}
+
+/// The expert-parallel imbalance fit of one engine's sample on one GPU (None without EP rows).
+pub fn fit_moe_ep_sample(engine: &str, measured: &str, rows: &[EpSample]) -> Option<MoeEpFit> {
+    if rows.is_empty() {
+        return None;
+    }
+    let (cv, err) = fit_ep(rows);
+    Some(MoeEpFit {
+        engine: engine.into(),
+        gpu: measured.into(),
+        cv: round(cv, 3),
+        samples: err.samples,
+        median: round(err.median, 4),
+        p90: round(err.p90, 4),
+    })
 }
 
 /// The fused MoE fits of one engine's sample on one GPU, one per dtype measured.

@@ -152,11 +152,89 @@ pub fn fit_moe(
     (p, err)
 }
 
+/// Expert parallelism's imbalance measured at one shape: how much slower the layer runs when its experts are
+/// spread over `ep` GPUs under skewed routing than under even routing, relative to the same on one GPU.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpSample {
+    /// Routed experts.
+    pub experts: f64,
+    /// GPU groups the experts are spread over.
+    pub ep: f64,
+    /// (power-law / balanced time with `ep` groups) / (power-law / balanced time on one GPU).
+    pub ratio: f64,
+}
+
+/// An engine's expert-parallel imbalance on one GPU: the busiest of `ep` groups holding `experts / ep` experts
+/// each carries `1 + cv · z(ep) / √(experts / ep)` times the even share of the routed tokens, `cv` the spread of
+/// the experts' loads and `z(ep)` the expected largest of `ep` standard normal draws.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoeEpFit {
+    /// `vllm` or `trtllm`.
+    pub engine: String,
+    /// The measured GPU.
+    pub gpu: String,
+    /// Coefficient of variation of the experts' loads.
+    pub cv: f64,
+    /// Samples fitted.
+    pub samples: usize,
+    /// Median |relative error| of the predicted slowdown.
+    pub median: f64,
+    /// 90th-percentile |relative error|.
+    pub p90: f64,
+}
+
+/// The expected largest of `n` independent standard normal draws (tabulated at powers of two up to 256,
+/// interpolated in ln n, `√(2 ln n)` beyond); 0 for one draw.
+pub fn expected_max_normal(n: f64) -> f64 {
+    const TABLE: [(f64, f64); 9] = [
+        (1.0, 0.0),
+        (2.0, 0.5642),
+        (4.0, 1.0294),
+        (8.0, 1.4236),
+        (16.0, 1.7660),
+        (32.0, 2.0697),
+        (64.0, 2.3352),
+        (128.0, 2.5684),
+        (256.0, 2.7779),
+    ];
+    if n <= 1.0 {
+        return 0.0;
+    }
+    if n >= 256.0 {
+        return (2.0 * n.ln()).sqrt().min(2.7779 + (n / 256.0).ln() * 0.3);
+    }
+    let i = TABLE.iter().rposition(|&(x, _)| x <= n).unwrap_or(0);
+    let ((x0, y0), (x1, y1)) = (TABLE[i], TABLE[i + 1]);
+    y0 + (y1 - y0) * (n / x0).ln() / (x1 / x0).ln()
+}
+
+/// The busiest expert-parallel group's load over the even share (1 without expert parallelism).
+pub fn ep_skew(cv: f64, experts: f64, ep: f64) -> f64 {
+    if ep <= 1.0 {
+        1.0
+    } else {
+        1.0 + cv * expected_max_normal(ep) / (experts / ep).sqrt()
+    }
+}
+
+/// Fits `cv` to measured imbalances (between 0 and 4).
+pub fn fit_ep(samples: &[EpSample]) -> (f64, FitError) {
+    let pairs = |cv: f64| {
+        samples
+            .iter()
+            .map(move |s| (ep_skew(cv, s.experts, s.ep), s.ratio))
+    };
+    let mut r = [1.0];
+    descend(&mut r, &[(0.0, 4.0)], &|r| score(pairs(r[0])));
+    (r[0], fit_error(pairs(r[0])))
+}
+
 /// The routed experts' kernel of a deployment on one GPU, ready to evaluate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MoeKernel {
     /// FLOP/s with every expert full: peak × compute_max × the width factor (× the weight-only scale where the
-    /// fit is not of the deployment's own dtype).
+    /// fit is not of the deployment's own dtype), over the busiest expert-parallel group's skew.
     flops_max: f64,
     /// Tokens per expert at half of it.
     half_tokens: f64,
@@ -175,7 +253,8 @@ impl MoeKernel {
     /// The kernel of `gpu`'s routed experts under engine kernels `kernels`: the fused MoE fit of the table the
     /// weights run in (`bf16`, `fp8`, `nvfp4`, `w4a16`, `int4`; a weight-only dtype without its own table uses the
     /// bf16 fit at the weight-only scale) where one is usable, else the dense GEMM fit `dense` as before. `width`
-    /// is the per-GPU width of an expert's gate-and-up GEMM (2 · intermediate / the ways each expert is split).
+    /// is the per-GPU width of an expert's gate-and-up GEMM (2 · intermediate / the ways each expert is split);
+    /// `(experts, ep)` the routed experts and the groups expert parallelism spreads them over.
     #[allow(clippy::too_many_arguments)]
     pub fn of(
         fits: &crate::engine::KernelFits,
@@ -186,6 +265,7 @@ impl MoeKernel {
         peak: f64,
         scale: f64,
         width: f64,
+        (experts, ep): (f64, f64),
         dense: &crate::calibrate::Efficiency,
     ) -> MoeKernel {
         use crate::dtype::Dtype;
@@ -216,9 +296,21 @@ impl MoeKernel {
                     .flatten()
             });
         let bandwidth = gpu.hbm_tb_per_s * 1e12;
+        // Under expert parallelism the group holding the hottest experts computes more than its even share.
+        let skew = fits
+            .moe_ep
+            .iter()
+            .find(|f| f.engine == kernels && f.gpu == gpu.calibrated_on)
+            .or_else(|| {
+                fits.moe_ep
+                    .iter()
+                    .find(|f| f.engine == "vllm" && f.gpu == gpu.calibrated_on)
+            })
+            .filter(|f| f.p90 <= crate::engine::USABLE_P90)
+            .map_or(1.0, |f| ep_skew(f.cv, experts, ep));
         match found {
             Some((f, k)) => MoeKernel {
-                flops_max: peak * k * f.compute_max * width / (width + f.half_width),
+                flops_max: peak * k * f.compute_max * width / (width + f.half_width) / skew,
                 half_tokens: f.half_tokens,
                 floor: 0.0,
                 bandwidth: bandwidth * f.memory,
@@ -226,7 +318,7 @@ impl MoeKernel {
                 measured: true,
             },
             None => MoeKernel {
-                flops_max: peak * scale * dense.compute_max,
+                flops_max: peak * scale * dense.compute_max / skew,
                 half_tokens: dense.compute_half_tokens,
                 floor: 1.0,
                 bandwidth: bandwidth * dense.memory,
@@ -275,6 +367,7 @@ mod tests {
             peak,
             1.0,
             2.0 * i,
+            (e, 1.0),
             &dense,
         );
         assert!(kernel.measured);
@@ -311,6 +404,7 @@ mod tests {
             peak,
             0.85,
             2.0 * i,
+            (e, 1.0),
             &dense,
         );
         assert!(wo.measured);
@@ -325,6 +419,7 @@ mod tests {
             peak,
             1.0,
             2.0 * i,
+            (e, 1.0),
             &dense,
         );
         assert!(!stand_in.measured && stand_in.fixed_s == 0.0);
@@ -332,7 +427,7 @@ mod tests {
         let trtllm = EngineCatalog::embedded().get("trtllm").unwrap().clone();
         let fp8 = efficiency(&trtllm, &gpu, "fp8", fits);
         let fp8_peak = gpu.fp8_tflops * 1e12;
-        let of = |block| {
+        let of = |block, ep| {
             MoeKernel::of(
                 fits,
                 "trtllm",
@@ -342,12 +437,55 @@ mod tests {
                 fp8_peak,
                 1.0,
                 4096.0,
+                (256.0, ep),
                 &fp8,
             )
         };
-        let (tensor, block) = (of(false), of(true));
+        let (tensor, block) = (of(false, 1.0), of(true, 1.0));
         assert!(tensor.measured && block.measured);
         assert!(block.compute_s(1e15, 512.0) > 1.3 * tensor.compute_s(1e15, 512.0));
+        // Spread over 8 GPUs, the group with the hottest experts computes its skew more; memory is unchanged.
+        let cv = fits
+            .moe_ep
+            .iter()
+            .find(|f| f.engine == "trtllm" && f.gpu == "h100")
+            .unwrap()
+            .cv;
+        let ep8 = of(true, 8.0);
+        let ratio = ep8.compute_s(1e15, 512.0) / block.compute_s(1e15, 512.0);
+        assert!((ratio - ep_skew(cv, 256.0, 8.0)).abs() < 1e-9, "{ratio}");
+        assert_eq!(ep8.memory_s(1e9), block.memory_s(1e9));
+    }
+
+    #[test]
+    fn expert_parallel_groups_wait_for_the_busiest() {
+        // The expected largest of n normals grows with n and matches its tabulated values.
+        assert_eq!(expected_max_normal(1.0), 0.0);
+        assert!((expected_max_normal(8.0) - 1.4236).abs() < 1e-12);
+        let mut last = 0.0;
+        for n in [2.0, 3.0, 6.0, 8.0, 12.0, 64.0, 200.0, 256.0, 512.0] {
+            let z = expected_max_normal(n);
+            assert!(z > last, "{n}: {z}");
+            last = z;
+        }
+        // One group, or one GPU, is even; fewer experts per group are more skewed.
+        assert_eq!(ep_skew(1.5, 256.0, 1.0), 1.0);
+        assert!(ep_skew(1.5, 8.0, 8.0) > ep_skew(1.5, 256.0, 8.0));
+        assert!((ep_skew(1.5, 256.0, 8.0) - (1.0 + 1.5 * 1.4236 / 32f64.sqrt())).abs() < 1e-12);
+        // The fit recovers the spread that made a set of imbalances.
+        let samples: Vec<EpSample> = [(8.0, 2.0), (8.0, 8.0), (128.0, 4.0), (256.0, 8.0)]
+            .iter()
+            .map(|&(experts, ep)| EpSample {
+                experts,
+                ep,
+                ratio: ep_skew(1.6, experts, ep),
+            })
+            .collect();
+        let (cv, err) = fit_ep(&samples);
+        assert!(
+            (cv - 1.6).abs() < 0.01 && err.median < 0.005,
+            "{cv} {err:?}"
+        );
     }
 
     #[test]

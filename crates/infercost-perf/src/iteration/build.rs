@@ -101,6 +101,7 @@ fn moe_kernel(
         peak,
         scale,
         width,
+        (model.moe.map_or(1, |m| m.experts) as f64, layout.ep as f64),
         eff,
     )
 }
