@@ -102,46 +102,52 @@ pub fn parse_all_reduce_csv(text: &str) -> Result<Vec<AllReduceSample>, String> 
     Ok(all.into_iter().filter(|s| s.workers <= 8.0).collect())
 }
 
-/// Parses a vendored expert-parallel imbalance sample (`tests/data/profiling/moe/<engine>_<gpu>_ep.csv`: dtype,
-/// tokens, hidden, inter, experts, topk, ep, then the power-law and balanced times with `ep` groups and on one GPU).
-pub fn parse_moe_ep_csv(text: &str) -> Result<Vec<infercost_perf::moe::EpSample>, String> {
+/// The data rows of a vendored sample CSV with `fields` columns each, as (line, fields), and a reader of field `i`
+/// as a number that names the line when it is not one.
+fn sample_rows<T>(
+    text: &str,
+    fields: usize,
+    mut row: impl FnMut(&csv::StringRecord, &dyn Fn(usize) -> Result<f64, String>) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
     let mut records = Records::new(text);
     records.next_record();
     let mut rows = Vec::new();
     while let Some((line, f)) = records.next_record() {
-        if f.len() != 11 {
-            return Err(format!("line {line}: expected 11 fields"));
+        if f.len() != fields {
+            return Err(format!("line {line}: expected {fields} fields"));
         }
         let num = |i: usize| -> Result<f64, String> {
             f[i].parse::<f64>()
                 .ok()
-                .filter(|x| x.is_finite() && *x > 0.0)
+                .filter(|x| x.is_finite())
                 .ok_or_else(|| format!("line {line}: bad number {:?}", &f[i]))
         };
-        rows.push(infercost_perf::moe::EpSample {
-            experts: num(4)?,
-            ep: num(6)?,
-            ratio: (num(7)? / num(8)?) / (num(9)? / num(10)?),
-        });
+        rows.push(row(f, &num)?);
     }
     Ok(rows)
+}
+
+/// Parses a vendored expert-parallel imbalance sample (`tests/data/profiling/moe/<engine>_<gpu>_ep.csv`: dtype,
+/// tokens, hidden, inter, experts, topk, ep, then the power-law and balanced times with `ep` groups and on one GPU).
+pub fn parse_moe_ep_csv(text: &str) -> Result<Vec<infercost_perf::moe::EpSample>, String> {
+    sample_rows(text, 11, |_, num| {
+        let (pl, bal, pl1, bal1) = (num(7)?, num(8)?, num(9)?, num(10)?);
+        if [pl, bal, pl1, bal1].iter().any(|&x| x <= 0.0) {
+            return Err("a time that is not positive".into());
+        }
+        Ok(infercost_perf::moe::EpSample {
+            experts: num(4)?,
+            ep: num(6)?,
+            ratio: (pl / bal) / (pl1 / bal1),
+        })
+    })
 }
 
 /// Parses a vendored fused MoE sample (`tests/data/profiling/moe/<engine>_<gpu>.csv`: dtype, tokens, hidden,
 /// inter, experts, topk, tp, latency_ms), each row with its dtype.
 pub fn parse_moe_csv(text: &str) -> Result<Vec<(String, infercost_perf::moe::MoeSample)>, String> {
-    let mut records = Records::new(text);
-    records.next_record();
-    let mut rows = Vec::new();
-    while let Some((line, f)) = records.next_record() {
-        if f.len() != 8 {
-            return Err(format!("line {line}: expected 8 fields"));
-        }
-        let num = |i: usize| -> Result<f64, String> {
-            f[i].parse::<f64>()
-                .map_err(|_| format!("line {line}: bad number {:?}", &f[i]))
-        };
-        rows.push((
+    sample_rows(text, 8, |f, num| {
+        Ok((
             f[0].to_string(),
             infercost_perf::moe::MoeSample {
                 tokens: num(1)?,
@@ -152,26 +158,15 @@ pub fn parse_moe_csv(text: &str) -> Result<Vec<(String, infercost_perf::moe::Moe
                 tp: num(6)?,
                 seconds: num(7)? * 1e-3,
             },
-        ));
-    }
-    Ok(rows)
+        ))
+    })
 }
 
 /// Parses one engine-and-GPU sample of measured kernel times (`tools/sample_kernels.py`: `table, dtype, a, b,
 /// c, d, latency_ms`) into rows for `infercost_perf::kernel_fit`.
 pub fn parse_kernel_csv(text: &str) -> Result<Vec<infercost_perf::kernel_fit::KernelRow>, String> {
-    let mut records = Records::new(text);
-    records.next_record();
-    let mut rows = Vec::new();
-    while let Some((line, f)) = records.next_record() {
-        if f.len() != 7 {
-            return Err(format!("line {line}: expected 7 fields"));
-        }
-        let num = |i: usize| -> Result<f64, String> {
-            f[i].parse::<f64>()
-                .map_err(|_| format!("line {line}: bad number {:?}", &f[i]))
-        };
-        rows.push(infercost_perf::kernel_fit::KernelRow {
+    sample_rows(text, 7, |f, num| {
+        Ok(infercost_perf::kernel_fit::KernelRow {
             table: f[0].to_string(),
             dtype: f[1].to_string(),
             a: num(2)?,
@@ -179,7 +174,6 @@ pub fn parse_kernel_csv(text: &str) -> Result<Vec<infercost_perf::kernel_fit::Ke
             c: num(4)?,
             d: num(5)?,
             seconds: num(6)? * 1e-3,
-        });
-    }
-    Ok(rows)
+        })
+    })
 }
