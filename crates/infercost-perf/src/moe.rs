@@ -185,7 +185,7 @@ pub struct MoeEpFit {
 }
 
 /// The expected largest of `n` independent standard normal draws (tabulated at powers of two up to 256,
-/// interpolated in ln n, `√(2 ln n)` beyond); 0 for one draw.
+/// interpolated in ln n, extended by 0.3 per unit of ln n beyond); 0 for one draw.
 pub fn expected_max_normal(n: f64) -> f64 {
     const TABLE: [(f64, f64); 9] = [
         (1.0, 0.0),
@@ -202,7 +202,8 @@ pub fn expected_max_normal(n: f64) -> f64 {
         return 0.0;
     }
     if n >= 256.0 {
-        return (2.0 * n.ln()).sqrt().min(2.7779 + (n / 256.0).ln() * 0.3);
+        // Past the table, the slope of its last segment: 0.30 per unit of ln n (128 to 256).
+        return 2.7779 + 0.3 * (n / 256.0).ln();
     }
     let i = TABLE.iter().rposition(|&(x, _)| x <= n).unwrap_or(0);
     let ((x0, y0), (x1, y1)) = (TABLE[i], TABLE[i + 1]);
