@@ -98,9 +98,9 @@ fn attention_toml(a: &AttentionCheck) -> String {
 fn moe_toml(m: &MoeFit) -> String {
     format!(
         "[[moe]]\nengine = {:?}\ngpu = {:?}\ndtype = {:?}\ncompute_max = {}\nhalf_tokens = {}\nhalf_width = {}\n\
-         memory = {}\nfixed_us = {}\nsamples = {}\nmedian = {}\np90 = {}\n\n",
-        m.engine, m.gpu, m.dtype, m.compute_max, m.half_tokens, m.half_width, m.memory, m.fixed_us, m.samples,
-        m.median, m.p90
+         memory = {}\nfixed_us = {}\noverlap = {}\nsamples = {}\nmedian = {}\np90 = {}\n\n",
+        m.engine, m.gpu, m.dtype, m.compute_max, m.half_tokens, m.half_width, m.memory, m.fixed_us, m.overlap,
+        m.samples, m.median, m.p90
     )
 }
 
@@ -182,6 +182,7 @@ fn shipped_kernel_fits_are_what_the_vendored_sample_gives() {
                 (a.half_width, b.half_width),
                 (a.memory, b.memory),
                 (a.fixed_us, b.fixed_us),
+                (a.overlap, b.overlap),
                 (a.median, b.median),
                 (a.p90, b.p90),
             ]

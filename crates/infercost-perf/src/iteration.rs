@@ -313,7 +313,9 @@ impl Deployment {
             .moe
             .memory_s(self.moe_layers * touched * self.expert_bytes);
         (
-            dense_c.max(dense_m) + routed_c.max(routed_m) + self.moe_layers * self.moe.fixed_s,
+            dense_c.max(dense_m)
+                + self.moe.bound_s(routed_c, routed_m)
+                + self.moe_layers * self.moe.fixed_s,
             dense_c + routed_c,
             dense_m + routed_m,
         )

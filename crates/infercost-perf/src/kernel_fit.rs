@@ -296,6 +296,7 @@ pub fn fit_moe_sample(
             half_width: round(p.half_width, 1),
             memory: round(p.memory, 4),
             fixed_us: round(p.fixed_s * 1e6, 2),
+            overlap: round(p.overlap, 3),
             samples: err.samples,
             median: round(err.median, 4),
             p90: round(err.p90, 4),

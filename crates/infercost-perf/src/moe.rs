@@ -6,7 +6,10 @@
 //! bytes are the experts the batch touches, `E·(1 − (1 − k/E)^T)·3·h·i` weights / s, and the compute efficiency
 //! `c = compute_max · p / (p + half_tokens) · n / (n + half_width)` grows with the tokens each expert sees (`p =
 //! T·k/E`) and with the width of its GEMMs on the GPU (`n = 2·i / s`): many small experts fill the tensor cores
-//! less than a few large ones. The fixed time is the routing, permutation and combine.
+//! less than a few large ones. The fixed time is the routing, permutation and combine. The measured kernels hide
+//! little of their weight reads behind their compute (each expert's tile is loaded, then multiplied), so the
+//! shorter of the two adds on at a fitted `overlap` fraction: `max(c, m) + overlap · min(c, m)`, 0.6–1 in every
+//! table (docs/CALIBRATION.md), which halves the fits' median error against a pure roofline's `max`.
 
 use crate::calibrate::{descend, fit_error, score, FitError};
 use serde::{Deserialize, Serialize};
@@ -51,6 +54,9 @@ pub struct MoeFit {
     pub memory: f64,
     /// Fixed time of one layer (routing, permutation, combine), microseconds.
     pub fixed_us: f64,
+    /// Fraction of the shorter of the compute and the weight reads that adds to the longer (0: they overlap
+    /// fully, a roofline's max; 1: they add).
+    pub overlap: f64,
     /// Samples fitted.
     pub samples: usize,
     /// Median |relative error| of the fit on its samples.
@@ -83,6 +89,8 @@ pub struct MoeParams {
     pub memory: f64,
     /// Seconds.
     pub fixed_s: f64,
+    /// See [`MoeFit`].
+    pub overlap: f64,
 }
 
 impl MoeParams {
@@ -94,8 +102,16 @@ impl MoeParams {
             half_width: f.half_width,
             memory: f.memory,
             fixed_s: f.fixed_us * 1e-6,
+            overlap: f.overlap,
         }
     }
+}
+
+/// The time of a kernel bound by `compute` and `memory` that hides all but `overlap` of the shorter behind the
+/// longer.
+#[inline]
+pub fn bound(compute: f64, memory: f64, overlap: f64) -> f64 {
+    compute.max(memory) + overlap * compute.min(memory)
 }
 
 /// Predicted seconds of one measured layer.
@@ -107,7 +123,8 @@ pub fn moe_time(s: &MoeSample, p: &MoeParams, peak: f64, bandwidth: f64, bytes: 
     let c =
         p.compute_max * per_expert / (per_expert + p.half_tokens) * width / (width + p.half_width);
     let touched = s.experts * (1.0 - (1.0 - s.topk / s.experts).powf(s.tokens));
-    (flops / (peak * c)).max(touched * expert * bytes / (bandwidth * p.memory)) + p.fixed_s
+    let memory = touched * expert * bytes / (bandwidth * p.memory);
+    bound(flops / (peak * c), memory, p.overlap) + p.fixed_s
 }
 
 /// Fits a MoE table's samples (efficiencies capped at 1, so the fit never beats the roofline).
@@ -123,8 +140,9 @@ pub fn fit_moe(
         half_width: r[2],
         memory: r[3],
         fixed_s: r[4] * 1e-6,
+        overlap: r[5],
     };
-    let mut r = [0.6, 32.0, 1024.0, 0.8, 20.0];
+    let mut r = [0.6, 32.0, 1024.0, 0.8, 20.0, 0.5];
     descend(
         &mut r,
         &[
@@ -133,6 +151,7 @@ pub fn fit_moe(
             (0.0, 8192.0),
             (0.1, 1.0),
             (0.0, 200.0),
+            (0.0, 1.0),
         ],
         &|r| {
             let p = with(r);
@@ -246,6 +265,8 @@ pub struct MoeKernel {
     bandwidth: f64,
     /// Fixed seconds per MoE layer.
     pub fixed_s: f64,
+    /// See [`MoeFit`] (0 for the dense-GEMM stand-in, a roofline).
+    pub overlap: f64,
     /// Whether a fused MoE fit is used (else the dense GEMM fit stands in).
     pub measured: bool,
 }
@@ -316,6 +337,7 @@ impl MoeKernel {
                 floor: 0.0,
                 bandwidth: bandwidth * f.memory,
                 fixed_s: f.fixed_us * 1e-6,
+                overlap: f.overlap,
                 measured: true,
             },
             None => MoeKernel {
@@ -324,6 +346,7 @@ impl MoeKernel {
                 floor: 1.0,
                 bandwidth: bandwidth * dense.memory,
                 fixed_s: 0.0,
+                overlap: 0.0,
                 measured: false,
             },
         }
@@ -334,6 +357,12 @@ impl MoeKernel {
     pub fn compute_s(&self, flops: f64, per_expert: f64) -> f64 {
         let p = per_expert.max(self.floor).max(f64::MIN_POSITIVE);
         flops * (p + self.half_tokens) / (self.flops_max * p)
+    }
+
+    /// Seconds of a layer's routed experts computing for `compute` and reading weights for `memory` seconds.
+    #[inline]
+    pub fn bound_s(&self, compute: f64, memory: f64) -> f64 {
+        bound(compute, memory, self.overlap)
     }
 
     /// Seconds reading `bytes` of expert weights.
@@ -386,10 +415,10 @@ mod tests {
             let expected = moe_time(&s, &fit, peak, bw, 2.0);
             let expert = 3.0 * h * i;
             let touched = e * (1.0 - (1.0 - k / e).powf(t));
-            let got = kernel
-                .compute_s(2.0 * t * k * expert, t * k / e)
-                .max(kernel.memory_s(touched * expert * 2.0))
-                + kernel.fixed_s;
+            let got = kernel.bound_s(
+                kernel.compute_s(2.0 * t * k * expert, t * k / e),
+                kernel.memory_s(touched * expert * 2.0),
+            ) + kernel.fixed_s;
             assert!(
                 (got - expected).abs() < 1e-9 * expected,
                 "{t}: {got} vs {expected}"
@@ -497,6 +526,7 @@ mod tests {
             half_width: 2000.0,
             memory: 0.8,
             fixed_s: 30e-6,
+            overlap: 0.7,
         };
         let (peak, bw) = (989e12, 3.35e12);
         let mut samples = Vec::new();
@@ -522,5 +552,13 @@ mod tests {
         let (p, err) = fit_moe(&samples, peak, bw, 2.0);
         assert!(err.median < 0.02, "{err:?} {p:?}");
         assert!((p.memory - 0.8).abs() < 0.05, "{p:?}");
+        assert!((p.overlap - 0.7).abs() < 0.1, "{p:?}");
+    }
+
+    #[test]
+    fn the_shorter_bound_adds_its_unhidden_part() {
+        assert_eq!(bound(2.0, 1.0, 0.0), 2.0);
+        assert_eq!(bound(1.0, 2.0, 1.0), 3.0);
+        assert!((bound(3.0, 1.0, 0.4) - 3.4).abs() < 1e-12);
     }
 }
