@@ -452,7 +452,7 @@ mod tests {
             (e, 1.0),
             &dense,
         );
-        assert!(!stand_in.measured && stand_in.fixed_s == 0.0);
+        assert!(!stand_in.measured && stand_in.fixed_s == 0.0 && stand_in.overlap == 0.0);
         // Block-scaled fp8 experts (DeepSeek-V3) run slower than per-tensor ones at large batches on TensorRT-LLM.
         let trtllm = EngineCatalog::embedded().get("trtllm").unwrap().clone();
         let fp8 = efficiency(&trtllm, &gpu, "fp8", fits);
