@@ -1,10 +1,12 @@
 //! `infercost validate`: the accuracy scorecard against the published serving figures built into the binary
-//! (`data/validation/published.csv`), as a table or as JSON.
+//! (`data/validation/published.csv`), or against a reference file of the user's own in the same layout, as a
+//! table or as JSON.
 
 use crate::output;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use infercost_plan::validate::{self, Scorecard, Scored, Stat};
+use std::path::PathBuf;
 
 #[derive(Args)]
 pub(crate) struct ValidateArgs {
@@ -20,10 +22,24 @@ pub(crate) struct ValidateArgs {
     /// Worker threads simulating rows side by side, at least 1 (the figures do not depend on it)
     #[arg(long, default_value_t = 1, value_parser = crate::args::threads_arg)]
     threads: usize,
+    /// Score your own measured or published figures instead of the built-in set: a CSV with the columns of
+    /// data/validation/published.csv that data/validation/README.md lists as required
+    #[arg(long, value_name = "FILE")]
+    reference: Option<PathBuf>,
 }
 
 pub(crate) fn validate(a: ValidateArgs) -> Result<()> {
-    let rows = validate::parse(validate::PUBLISHED_CSV)?;
+    let rows = match &a.reference {
+        None => validate::parse(validate::PUBLISHED_CSV)?,
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read {}", f.display()))?;
+            let rows =
+                validate::parse(&text).with_context(|| format!("cannot score {}", f.display()))?;
+            anyhow::ensure!(!rows.is_empty(), "{} has no rows to score", f.display());
+            rows
+        }
+    };
     let card = validate::scorecard(&rows, a.threads);
     if a.json {
         return output::json(&card);
@@ -122,12 +138,15 @@ fn table(rows: &[Scored]) -> Vec<String> {
 
 /// One summary line.
 fn stat_line(name: &str, s: &Stat) -> String {
-    format!(
-        "  {name:<12} {:>3} rows   median |error| {:>5.1}%   p90 {:>5.1}%",
-        s.rows,
-        s.median_abs_error * 100.0,
-        s.p90_abs_error * 100.0
-    )
+    match (s.median_abs_error, s.p90_abs_error) {
+        (Some(median), Some(p90)) => format!(
+            "  {name:<12} {:>3} rows   median |error| {:>5.1}%   p90 {:>5.1}%",
+            s.rows,
+            median * 100.0,
+            p90 * 100.0
+        ),
+        _ => format!("  {name:<12} {:>3} rows   no error to state", s.rows),
+    }
 }
 
 /// The summary: errors overall, per engine and per GPU, and the rows not modelled by reason.
@@ -156,7 +175,7 @@ fn summary(card: &Scorecard) -> Vec<String> {
 
 /// The scorecard as Markdown: the summary, the modelled rows, and the rows not modelled grouped by reason.
 fn markdown(card: &Scorecard) -> String {
-    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    let pct = |x: Option<f64>| x.map_or("-".into(), |x| format!("{:.1}%", x * 100.0));
     let s = &card.summary;
     let mut out = String::from(
         "| scope | rows | median \\|error\\| | p90 \\|error\\| |\n|---|---|---|---|\n",

@@ -2614,3 +2614,73 @@ fn simulate_day_refuses_what_it_cannot_mean() {
     assert!(r.stderr.contains("flat day"), "{}", r.stderr);
     assert_eq!(json(&r)["day"]["hourly"].as_array().unwrap().len(), 24);
 }
+
+#[test]
+fn validate_scores_a_reference_file_of_the_users_own() {
+    // Two rows of the built-in set under ids of the user's own: the same configuration gets the same prediction
+    // as in the built-in scorecard, and a row it cannot model keeps its reason.
+    let published = std::fs::read_to_string(root().join("data/validation/published.csv")).unwrap();
+    let line = |id: &str| {
+        published
+            .lines()
+            .find(|l| l.starts_with(&format!("{id},")))
+            .unwrap()
+            .to_string()
+    };
+    let header = published.lines().next().unwrap();
+    let dir = temp("validate-reference");
+    let mine = dir.join("mine.csv");
+    let rows = [
+        line("v022").replacen("v022,", "bench-1,", 1),
+        line("v008").replacen("v008,", "bench-2,", 1),
+    ];
+    std::fs::write(&mine, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    let own = json(&infercost(
+        &["validate", "--reference", mine.to_str().unwrap(), "--json"],
+        &dir,
+    ));
+    let built_in = json(&infercost(&["validate", "--json"], &dir));
+    let own_rows = own["rows"].as_array().unwrap();
+    assert_eq!(own_rows.len(), 2);
+    let v022 = built_in["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "v022")
+        .unwrap();
+    assert_eq!(own_rows[0]["id"], "bench-1");
+    assert_eq!(own_rows[0]["status"], "modelled");
+    assert_eq!(own_rows[0]["predicted"], v022["predicted"]);
+    assert_eq!(own_rows[0]["error"], v022["error"]);
+    assert_eq!(own_rows[1]["status"], "not_modelled");
+    assert!(own_rows[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("GPU not in the catalog"));
+    assert_eq!(own["summary"]["overall"]["rows"], 1);
+
+    // A field that is not a number is refused with the file and the line it is on, and nothing is printed.
+    let bad = dir.join("bad.csv");
+    let broken = rows[1].replacen(",4,meta-llama", ",four,meta-llama", 1);
+    assert_ne!(
+        broken, rows[1],
+        "the row names its GPU count before the model"
+    );
+    std::fs::write(&bad, format!("{header}\n{}\n{broken}\n", rows[0])).unwrap();
+    let r = infercost(&["validate", "--reference", bad.to_str().unwrap()], &dir);
+    assert_ne!(r.code, 0);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("bad.csv")
+            && r.stderr.contains("line 3")
+            && r.stderr.contains("num_gpus"),
+        "{}",
+        r.stderr
+    );
+    let missing = infercost(&["validate", "--reference", "nowhere.csv"], &dir);
+    assert!(
+        missing.code != 0 && missing.stderr.contains("nowhere.csv"),
+        "{}",
+        missing.stderr
+    );
+}

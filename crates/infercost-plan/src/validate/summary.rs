@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 pub struct Stat {
     /// Modelled rows.
     pub rows: usize,
-    /// Median of |predicted / published − 1|.
-    pub median_abs_error: f64,
-    /// 90th percentile (nearest rank) of the same.
-    pub p90_abs_error: f64,
+    /// Median of |predicted / published − 1| (null when no row is modelled).
+    pub median_abs_error: Option<f64>,
+    /// 90th percentile (nearest rank) of the same (null when no row is modelled).
+    pub p90_abs_error: Option<f64>,
 }
 
 impl Stat {
@@ -29,22 +29,22 @@ impl Stat {
     }
 }
 
-/// The median of sorted values (the mean of the middle two for an even count; 0 for none).
-fn median(sorted: &[f64]) -> f64 {
+/// The median of sorted values (the mean of the middle two for an even count; none of none).
+fn median(sorted: &[f64]) -> Option<f64> {
     match sorted.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        0 => None,
+        n if n % 2 == 1 => Some(sorted[n / 2]),
+        n => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
     }
 }
 
-/// The nearest-rank quantile `q` of sorted values (0 for none).
-fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
+/// The nearest-rank quantile `q` of sorted values (none of none).
+fn nearest_rank(sorted: &[f64], q: f64) -> Option<f64> {
     if sorted.is_empty() {
-        return 0.0;
+        return None;
     }
     let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
-    sorted[rank.min(sorted.len()) - 1]
+    Some(sorted[rank.min(sorted.len()) - 1])
 }
 
 /// The scorecard's summary.
@@ -105,10 +105,15 @@ mod tests {
     fn median_and_p90_of_absolute_errors() {
         let s = Stat::of(&[-0.5, 0.1, 0.2, -0.3, 0.05]);
         assert_eq!(s.rows, 5);
-        assert_eq!(s.median_abs_error, 0.2);
-        assert_eq!(s.p90_abs_error, 0.5);
+        assert_eq!(s.median_abs_error, Some(0.2));
+        assert_eq!(s.p90_abs_error, Some(0.5));
         let even = Stat::of(&[0.1, -0.3]);
-        assert!((even.median_abs_error - 0.2).abs() < 1e-12);
-        assert_eq!(Stat::of(&[]).rows, 0);
+        assert!((even.median_abs_error.unwrap() - 0.2).abs() < 1e-12);
+        // No rows, no statistic: never a 0% that reads as a perfect score.
+        let none = Stat::of(&[]);
+        assert_eq!(
+            (none.rows, none.median_abs_error, none.p90_abs_error),
+            (0, None, None)
+        );
     }
 }
