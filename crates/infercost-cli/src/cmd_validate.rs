@@ -138,12 +138,13 @@ fn table(rows: &[Scored]) -> Vec<String> {
 
 /// One summary line.
 fn stat_line(name: &str, s: &Stat) -> String {
-    match (s.median_abs_error, s.p90_abs_error) {
-        (Some(median), Some(p90)) => format!(
-            "  {name:<12} {:>3} rows   median |error| {:>5.1}%   p90 {:>5.1}%",
+    match (s.median_abs_error, s.p90_abs_error, s.max_abs_error) {
+        (Some(median), Some(p90), Some(max)) => format!(
+            "  {name:<12} {:>3} rows   median |error| {:>5.1}%   p90 {:>5.1}%   max {:>5.1}%",
             s.rows,
             median * 100.0,
-            p90 * 100.0
+            p90 * 100.0,
+            max * 100.0
         ),
         _ => format!("  {name:<12} {:>3} rows   no error to state", s.rows),
     }
@@ -166,6 +167,10 @@ fn summary(card: &Scorecard) -> Vec<String> {
     out.extend(s.by_engine.iter().map(|(k, v)| stat_line(k, v)));
     out.push("by GPU:".into());
     out.extend(s.by_gpu.iter().map(|(k, v)| stat_line(k, v)));
+    out.push("by engine release (as the sources state it):".into());
+    out.extend(s.by_release.iter().map(|(k, v)| stat_line(k, v)));
+    out.push("by metric:".into());
+    out.extend(s.by_metric.iter().map(|(k, v)| stat_line(k, v)));
     out.push("not modelled:".into());
     let mut reasons: Vec<_> = s.reasons.iter().collect();
     reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -178,22 +183,26 @@ fn markdown(card: &Scorecard) -> String {
     let pct = |x: Option<f64>| x.map_or("-".into(), |x| format!("{:.1}%", x * 100.0));
     let s = &card.summary;
     let mut out = String::from(
-        "| scope | rows | median \\|error\\| | p90 \\|error\\| |\n|---|---|---|---|\n",
+        "| scope | rows | median \\|error\\| | p90 \\|error\\| | max \\|error\\| |\n|---|---|---|---|---|\n",
     );
     let o = &s.overall;
     out += &format!(
-        "| **overall** | {} | **{}** | {} |\n",
+        "| **overall** | {} | **{}** | {} | {} |\n",
         o.rows,
         pct(o.median_abs_error),
-        pct(o.p90_abs_error)
+        pct(o.p90_abs_error),
+        pct(o.max_abs_error)
     );
     let groups = s.by_engine.iter().map(|(k, v)| ("engine", k, v));
-    for (kind, k, v) in groups.chain(s.by_gpu.iter().map(|(k, v)| ("GPU", k, v))) {
+    let groups = groups.chain(s.by_gpu.iter().map(|(k, v)| ("GPU", k, v)));
+    let groups = groups.chain(s.by_release.iter().map(|(k, v)| ("release", k, v)));
+    for (kind, k, v) in groups.chain(s.by_metric.iter().map(|(k, v)| ("metric", k, v))) {
         out += &format!(
-            "| {kind} {k} | {} | {} | {} |\n",
+            "| {kind} {k} | {} | {} | {} | {} |\n",
             v.rows,
             pct(v.median_abs_error),
-            pct(v.p90_abs_error)
+            pct(v.p90_abs_error),
+            pct(v.max_abs_error)
         );
     }
     out += "\n| id | engine | GPU | model | layout | precision | ISL/OSL | load | metric | published | predicted | error |\n";
@@ -258,6 +267,9 @@ mod tests {
         );
         let md = markdown(&card);
         assert!(md.contains("| **overall** | 1 |"), "{md}");
+        // v033 is TensorRT-LLM 0.17 (the source's 'v0.17 docs'), a throughput.
+        assert!(md.contains("| release trtllm 0.17 | 1 |"), "{md}");
+        assert!(md.contains("| metric throughput | 1 |"), "{md}");
         assert!(md.contains("| GPU not in the catalog | 1 | v008 |"), "{md}");
         assert!(
             md.contains("| v033 | trtllm | h100-sxm | llama-3.1-70b |"),
@@ -281,7 +293,8 @@ mod tests {
         }
         assert_eq!(v["rows"][0]["status"], "not_modelled");
         assert_eq!(v["rows"][1]["status"], "modelled");
-        for key in ["rows", "median_abs_error", "p90_abs_error"] {
+        assert_eq!(v["rows"][1]["engine_release"], "0.17");
+        for key in ["rows", "median_abs_error", "p90_abs_error", "max_abs_error"] {
             assert!(
                 v["summary"]["overall"].get(key).is_some(),
                 "overall lacks {key}"
@@ -289,6 +302,8 @@ mod tests {
         }
         assert!(v["summary"]["by_engine"]["trtllm"].is_object());
         assert!(v["summary"]["by_gpu"]["h100-sxm"].is_object());
+        assert!(v["summary"]["by_release"]["trtllm 0.17"].is_object());
+        assert!(v["summary"]["by_metric"]["throughput"].is_object());
         assert_eq!(figure(18.58), "18.58");
         assert_eq!(figure(9104.61), "9,105");
     }

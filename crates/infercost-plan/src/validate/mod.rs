@@ -66,6 +66,8 @@ pub struct Row {
     pub id: String,
     /// `vllm`, `sglang`, `trtllm`, `nvidia-nim`.
     pub engine: String,
+    /// The engine's version as the source states it (optional column; `n/s` when absent).
+    pub engine_version: String,
     /// GPU as the source names it (`h100-sxm`, `h200`, …).
     pub gpu: String,
     /// GPUs behind the figure.
@@ -124,6 +126,8 @@ pub fn parse(text: &str) -> Result<Vec<Row>, ValidateError> {
             .position(|h| h == name)
             .ok_or(ValidateError::MissingColumn(name))?;
     }
+    // Optional: a user's own file may not say which release measured it.
+    let version_at = header.iter().position(|h| h == "engine_version");
     let mut rows = Vec::new();
     for record in reader.records() {
         let fields = record.map_err(|e| ValidateError::Row {
@@ -170,6 +174,7 @@ pub fn parse(text: &str) -> Result<Vec<Row>, ValidateError> {
         rows.push(Row {
             id: get(0),
             engine: get(1),
+            engine_version: version_at.map_or("n/s".into(), |c| fields[c].trim().to_string()),
             gpu: get(2),
             num_gpus: num_gpus as u32,
             model: get(4),
@@ -209,6 +214,8 @@ pub struct Scored {
     pub id: String,
     /// Engine.
     pub engine: String,
+    /// The engine's release line as the source states it (`1.0`, `0.17`; `n/s` when it states none).
+    pub engine_release: String,
     /// The catalog GPU it was modelled on, else the source's name.
     pub gpu: String,
     /// The catalog model it was modelled as, else the source's name.
@@ -255,11 +262,28 @@ pub fn scorecard(rows: &[Row], threads: usize) -> Scorecard {
     }
 }
 
+/// The release line (major.minor) a stated engine version begins with, `n/s` when it begins with none: `1.0-era
+/// docs` is `1.0`, `0.14.0 (Triton …)` is `0.14`, `commit b6261862` and `n/s (CI build)` are `n/s`.
+pub fn release(version: &str) -> String {
+    let lead: String = version
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let parts: Vec<&str> = lead.split('.').filter(|p| !p.is_empty()).collect();
+    match parts.as_slice() {
+        [major, minor, ..] => format!("{major}.{minor}"),
+        [major] => major.to_string(),
+        [] => "n/s".into(),
+    }
+}
+
 /// Scores one row.
 pub fn score(row: &Row) -> Scored {
     let mut s = Scored {
         id: row.id.clone(),
         engine: row.engine.clone(),
+        engine_release: release(&row.engine_version),
         gpu: row.gpu.clone(),
         model: row.model.rsplit('/').next().unwrap_or(&row.model).into(),
         layout: map::layout_label(row),
@@ -337,6 +361,21 @@ mod tests {
         assert_eq!(r.value, 3378.03);
         // A quoted note holding commas stays one field.
         assert!(r.notes.contains("LLaMA v3.1 70B | TP 1 | 128, 128"));
+    }
+
+    #[test]
+    fn a_stated_version_gives_its_release_line() {
+        assert_eq!(
+            release("1.0-era docs (PyTorch backend; exact build n/s)"),
+            "1.0"
+        );
+        assert_eq!(release("0.14.0 (Triton tensorrtllm_backend)"), "0.14");
+        assert_eq!(release("0.10.2"), "0.10");
+        assert_eq!(release("0.17"), "0.17");
+        assert_eq!(release("2"), "2");
+        assert_eq!(release("commit b6261862 for B200"), "n/s");
+        assert_eq!(release("n/s (CI build 9515)"), "n/s");
+        assert_eq!(row("v090").engine_version, "0.10.2");
     }
 
     #[test]
@@ -502,6 +541,12 @@ mod tests {
         // digit rounds); a scope the table does not list is a scorecard the page no longer describes.
         let scopes = s.by_engine.iter().map(|(k, v)| (format!("engine {k}"), v));
         let scopes = scopes.chain(s.by_gpu.iter().map(|(k, v)| (format!("GPU {k}"), v)));
+        let scopes = scopes.chain(
+            s.by_release
+                .iter()
+                .map(|(k, v)| (format!("release {k}"), v)),
+        );
+        let scopes = scopes.chain(s.by_metric.iter().map(|(k, v)| (format!("metric {k}"), v)));
         for (scope, stat) in scopes.chain([("**overall**".to_string(), &s.overall)]) {
             let stated = documented_median(&scope)
                 .unwrap_or_else(|| panic!("docs/ACCURACY.md states no median for {scope}"));

@@ -14,6 +14,8 @@ pub struct Stat {
     pub median_abs_error: Option<f64>,
     /// 90th percentile (nearest rank) of the same (null when no row is modelled).
     pub p90_abs_error: Option<f64>,
+    /// The largest of the same (null when no row is modelled).
+    pub max_abs_error: Option<f64>,
 }
 
 impl Stat {
@@ -25,6 +27,7 @@ impl Stat {
             rows: abs.len(),
             median_abs_error: median(&abs),
             p90_abs_error: nearest_rank(&abs, 0.9),
+            max_abs_error: abs.last().copied(),
         }
     }
 }
@@ -47,6 +50,15 @@ fn nearest_rank(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[rank.min(sorted.len()) - 1])
 }
 
+/// `throughput` for a rate (a metric per second), else `latency`.
+pub fn metric_kind(metric: &str) -> &'static str {
+    if metric.ends_with("_per_s") {
+        "throughput"
+    } else {
+        "latency"
+    }
+}
+
 /// The scorecard's summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
@@ -54,6 +66,10 @@ pub struct Summary {
     pub by_engine: BTreeMap<String, Stat>,
     /// Per catalog GPU, over its modelled rows.
     pub by_gpu: BTreeMap<String, Stat>,
+    /// Per engine release line as the sources state it (`trtllm 1.0`, `vllm n/s`).
+    pub by_release: BTreeMap<String, Stat>,
+    /// Per kind of metric: `throughput` (tokens or requests per second) or `latency` (TTFT, TPOT, ITL, end to end).
+    pub by_metric: BTreeMap<String, Stat>,
     /// Over every modelled row.
     pub overall: Stat,
     /// Rows predicted.
@@ -68,6 +84,8 @@ pub struct Summary {
 pub fn summarise(rows: &[Scored]) -> Summary {
     let mut by_engine: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut by_gpu: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut by_release: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut by_metric: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut all = Vec::new();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     for r in rows {
@@ -75,6 +93,12 @@ pub fn summarise(rows: &[Scored]) -> Summary {
             (Status::Modelled, Some(e)) => {
                 by_engine.entry(r.engine.clone()).or_default().push(e);
                 by_gpu.entry(r.gpu.clone()).or_default().push(e);
+                let release = format!("{} {}", r.engine, r.engine_release);
+                by_release.entry(release).or_default().push(e);
+                by_metric
+                    .entry(metric_kind(&r.metric).into())
+                    .or_default()
+                    .push(e);
                 all.push(e);
             }
             _ => {
@@ -90,6 +114,8 @@ pub fn summarise(rows: &[Scored]) -> Summary {
     Summary {
         by_engine: stats(by_engine),
         by_gpu: stats(by_gpu),
+        by_release: stats(by_release),
+        by_metric: stats(by_metric),
         overall: Stat::of(&all),
         modelled: all.len(),
         not_modelled: rows.len() - all.len(),
@@ -107,6 +133,7 @@ mod tests {
         assert_eq!(s.rows, 5);
         assert_eq!(s.median_abs_error, Some(0.2));
         assert_eq!(s.p90_abs_error, Some(0.5));
+        assert_eq!(s.max_abs_error, Some(0.5));
         let even = Stat::of(&[0.1, -0.3]);
         assert!((even.median_abs_error.unwrap() - 0.2).abs() < 1e-12);
         // No rows, no statistic: never a 0% that reads as a perfect score.
