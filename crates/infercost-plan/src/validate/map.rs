@@ -365,7 +365,11 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
     let max_model_len = input_tokens + output_tokens;
     // trtllm-bench sizes its own batch limits when a run names none; other benchmarks run the engine's defaults,
     // which the KV cache, not a sequence cap, bounds here.
-    let (max_seqs, max_tokens) = if r.notes.contains("trtllm-bench") {
+    // A command's own limits come first, per attention-DP rank as TensorRT-LLM applies them.
+    let (max_seqs, max_tokens) = if let Some((bs, tokens)) = super::tuning::stated_limits(&r.notes)
+    {
+        super::tuning::per_replica(&deployment, bs, tokens)
+    } else if r.notes.contains("trtllm-bench") {
         super::tuning::trtllm_bench_limits(&deployment, input_tokens, output_tokens)
     } else {
         (MAX_NUM_SEQS, MAX_BATCHED_TOKENS)

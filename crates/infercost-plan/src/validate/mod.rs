@@ -346,7 +346,7 @@ mod tests {
     #[test]
     fn the_embedded_set_parses_row_by_row() {
         let rows = rows();
-        assert_eq!(rows.len(), 107);
+        assert_eq!(rows.len(), 154);
         let ids: std::collections::BTreeSet<_> = rows.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids.len(), rows.len(), "ids are unique");
         let r = row("v033");

@@ -10,7 +10,8 @@ use infercost_perf::{Deployment, Dtype};
 /// capped at 32,768 and at least 2,048. Memory is counted as the tool counts it: the GPUs' GiB less the
 /// parameters in billions times bytes per weight, and KV heads at least one per rank. Under a pipeline the tool
 /// sizes one micro-batch (its share of the requests over the stages); the replica runs one per stage, so the
-/// limits returned, which bound the whole replica's batch, are the micro-batch's times the stages.
+/// limits returned, which bound the whole replica's batch, are the micro-batch's times the stages. Under
+/// data-parallel attention each rank schedules its own batch under those limits ([`per_replica`]).
 pub fn trtllm_bench_limits(d: &Deployment, input: u32, output: u32) -> (u32, u32) {
     let m = &d.model;
     let weight_bytes = match d.weights {
@@ -27,7 +28,34 @@ pub fn trtllm_bench_limits(d: &Deployment, input: u32, output: u32) -> (u32, u32
     let requests = (total_gib - weights_gb) * 0.95 / per_token_gib / (input + output) as f64;
     let pp = d.layout.pp;
     let (bs, tokens) = finetune(requests.max(1.0), input, output, pp);
-    (bs * pp, tokens * pp)
+    per_replica(d, bs * pp, tokens * pp)
+}
+
+/// A replica's batch limits from TensorRT-LLM's `max_batch_size` and `max_num_tokens`: under data-parallel
+/// attention they bound each rank's own scheduler, so the replica runs up to the stage's GPUs times as many (the
+/// DeepSeek-R1 best-practice commands pair `--max_batch_size 128` with `--concurrency 1024` on eight ranks, and
+/// 384 with 3,072); otherwise they bound the replica.
+pub fn per_replica(d: &Deployment, max_batch_size: u32, max_num_tokens: u32) -> (u32, u32) {
+    let ranks = if d.layout.attention_dp {
+        d.layout.tp
+    } else {
+        1
+    };
+    (max_batch_size * ranks, max_num_tokens * ranks)
+}
+
+/// The `--max_batch_size` and `--max_num_tokens` a row's notes quote from its source's command, if both.
+pub fn stated_limits(notes: &str) -> Option<(u32, u32)> {
+    let flag = |name: &str| -> Option<u32> {
+        let at = notes.find(name)? + name.len();
+        let digits: String = notes[at..]
+            .trim_start_matches([' ', '='])
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        digits.parse().ok().filter(|n| *n > 0)
+    };
+    Some((flag("--max_batch_size")?, flag("--max_num_tokens")?))
 }
 
 /// trtllm-bench's rounding of the raw batch and token figures of one micro-batch (`finetune_setting`, from the
@@ -71,5 +99,21 @@ mod tests {
         // Four pipeline stages: the 4,096 cap comes first, then a quarter per micro-batch (1,024 → 1,024 sequences,
         // 1,024 · 11 = 11,264 tokens).
         assert_eq!(finetune(9000.0, 20000, 2000, 4), (1024, 11264));
+    }
+
+    #[test]
+    fn stated_limits_are_read_from_the_command() {
+        assert_eq!(
+            stated_limits(
+                "trtllm-bench ... --max_batch_size 128 --max_num_tokens 1151 --num_requests 5120"
+            ),
+            Some((128, 1151))
+        );
+        assert_eq!(
+            stated_limits("--max_batch_size=384 --max_num_tokens=3072"),
+            Some((384, 3072))
+        );
+        assert_eq!(stated_limits("--max_batch_size 128 only"), None);
+        assert_eq!(stated_limits("no flags"), None);
     }
 }
