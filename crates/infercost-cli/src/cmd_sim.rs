@@ -435,6 +435,14 @@ struct CapacityOut {
 pub(crate) fn capacity(a: CapacityArgs) -> Result<()> {
     let dep = fitting_deployment(&a.deploy)?;
     let (w, _) = load::trace(&a.select.input(&a.trace))?;
+    // Without arrival times there is no rate to size for: every request would arrive at once.
+    if !w.has_timestamps {
+        bail!(
+            "{} has no timestamps; capacity sizes a fleet for arrivals over time (use `trace synth --lengths {}` to give it some)",
+            a.trace,
+            a.trace
+        );
+    }
     let slo = slo(Some(a.slo_ttft_ms), Some(a.slo_tpot_ms), a.percentile)?
         .context("an SLO is required")?;
     let cfg = SearchConfig {

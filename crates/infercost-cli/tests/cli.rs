@@ -2684,3 +2684,35 @@ fn validate_scores_a_reference_file_of_the_users_own() {
         missing.stderr
     );
 }
+
+#[test]
+fn capacity_refuses_a_trace_without_arrival_times() {
+    // Lengths alone give no rate to size a fleet for; capacity says so, as simulate does.
+    let dir = temp("capacity-lengths-only");
+    std::fs::write(
+        dir.join("lengths.csv"),
+        "num_prefill_tokens,num_decode_tokens\n100,10\n400,20\n",
+    )
+    .unwrap();
+    let r = infercost(
+        &[
+            "capacity",
+            "llama-3.1-8b",
+            "--trace",
+            "lengths.csv",
+            "--gpu",
+            "h100-sxm",
+            "--slo-ttft-ms",
+            "2000",
+            "--slo-tpot-ms",
+            "100",
+        ],
+        &dir,
+    );
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("lengths.csv has no timestamps") && r.stderr.contains("trace synth"),
+        "{}",
+        r.stderr
+    );
+}

@@ -244,8 +244,8 @@ fn grow(
                 )
             } else {
                 format!(
-                    "the SLO (p{} TTFT {} ms, TPOT {} ms) is not met even with {} replicas per group: it is below the unloaded latency (p{} TTFT {:.0} ms, TPOT {:.1} ms)",
-                    cfg.slo.percentile, cfg.slo.ttft_ms, cfg.slo.tpot_ms, MAX_REPLICAS_PER_GROUP, cfg.slo.percentile, best.ttft_ms.p99, best.tpot_ms.p99
+                    "the SLO (p{} TTFT {} ms, TPOT {} ms) is not met even with {} replicas per group: it is below the unloaded latency (p99 TTFT {:.0} ms, TPOT {:.1} ms)",
+                    cfg.slo.percentile, cfg.slo.ttft_ms, cfg.slo.tpot_ms, MAX_REPLICAS_PER_GROUP, best.ttft_ms.p99, best.tpot_ms.p99
                 )
             };
             return Err(Box::new((best, why)));
