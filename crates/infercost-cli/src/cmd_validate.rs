@@ -29,6 +29,12 @@ pub(crate) struct ValidateArgs {
 }
 
 pub(crate) fn validate(a: ValidateArgs) -> Result<()> {
+    let source = a
+        .reference
+        .as_ref()
+        .map_or("data/validation/published.csv".into(), |f| {
+            f.display().to_string()
+        });
     let rows = match &a.reference {
         None => validate::parse(validate::PUBLISHED_CSV)?,
         Some(f) => {
@@ -45,7 +51,7 @@ pub(crate) fn validate(a: ValidateArgs) -> Result<()> {
         return output::json(&card);
     }
     if a.errors {
-        output::raw(&validate::errors::errors_csv(&card));
+        output::raw(&validate::errors::errors_csv(&card, &source));
         return Ok(());
     }
     if a.markdown {
@@ -61,9 +67,12 @@ pub(crate) fn validate(a: ValidateArgs) -> Result<()> {
     Ok(())
 }
 
-/// A number as published: whole when large, three significant figures when small.
+/// A number as published: whole when large, three significant figures when small, in scientific notation
+/// past what a whole number prints exactly.
 fn figure(x: f64) -> String {
-    if x.abs() >= 100.0 {
+    if x.abs() >= 1e15 {
+        format!("{x:.3e}")
+    } else if x.abs() >= 100.0 {
         infercost_core::fmt::int(x)
     } else {
         format!("{x:.3}")
@@ -140,13 +149,27 @@ fn table(rows: &[Scored]) -> Vec<String> {
 fn stat_line(name: &str, s: &Stat) -> String {
     match (s.median_abs_error, s.p90_abs_error, s.max_abs_error) {
         (Some(median), Some(p90), Some(max)) => format!(
-            "  {name:<12} {:>3} rows   median |error| {:>5.1}%   p90 {:>5.1}%   max {:>5.1}%",
+            "  {name:<12} {:>3} {}   median |error| {:>5.1}%   p90 {:>5.1}%   max {:>5.1}%",
             s.rows,
+            rows(s.rows),
             median * 100.0,
             p90 * 100.0,
             max * 100.0
         ),
-        _ => format!("  {name:<12} {:>3} rows   no error to state", s.rows),
+        _ => format!(
+            "  {name:<12} {:>3} {}   no error to state",
+            s.rows,
+            rows(s.rows)
+        ),
+    }
+}
+
+/// "row" or "rows".
+fn rows(n: usize) -> &'static str {
+    if n == 1 {
+        "row "
+    } else {
+        "rows"
     }
 }
 
@@ -156,8 +179,9 @@ fn summary(card: &Scorecard) -> Vec<String> {
     let mut out = vec![
         String::new(),
         format!(
-            "{} rows: {} modelled, {} not modelled",
+            "{} {}: {} modelled, {} not modelled",
             s.modelled + s.not_modelled,
+            rows(s.modelled + s.not_modelled).trim_end(),
             s.modelled,
             s.not_modelled
         ),
@@ -171,7 +195,9 @@ fn summary(card: &Scorecard) -> Vec<String> {
     out.extend(s.by_release.iter().map(|(k, v)| stat_line(k, v)));
     out.push("by metric:".into());
     out.extend(s.by_metric.iter().map(|(k, v)| stat_line(k, v)));
-    out.push("not modelled:".into());
+    if !s.reasons.is_empty() {
+        out.push("not modelled:".into());
+    }
     let mut reasons: Vec<_> = s.reasons.iter().collect();
     reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     out.extend(reasons.iter().map(|(k, n)| format!("  {n:>3}  {k}")));

@@ -44,6 +44,13 @@ pub enum Reason {
     SpeculativeDecoding,
     /// The simulation refused the settings or left requests unserved, so no figure is comparable.
     Unserved(String),
+    /// The stated layout cannot run the model on that many GPUs (a degree that does not divide the heads, more
+    /// GPUs in the layout than the row has).
+    LayoutNotPossible(String),
+    /// An engine with no profile in `data/engines.toml`.
+    EngineWithoutProfile(String),
+    /// A closed loop or batch whose size is not stated as a number.
+    LoadNotStated(String),
 }
 
 impl Reason {
@@ -63,6 +70,9 @@ impl Reason {
                 "speculative decoding (MTP) with an acceptance rate not published"
             }
             Reason::Unserved(_) => "the simulation did not serve every request",
+            Reason::LayoutNotPossible(_) => "layout not possible",
+            Reason::EngineWithoutProfile(_) => "engine without a profile",
+            Reason::LoadNotStated(_) => "load not stated as a number",
         }
     }
 }
@@ -76,6 +86,9 @@ impl fmt::Display for Reason {
             Reason::MetricNotStated(x) | Reason::DoesNotFit(x) | Reason::Unserved(x) => {
                 write!(f, "{}: {x}", self.label())
             }
+            Reason::LayoutNotPossible(x)
+            | Reason::EngineWithoutProfile(x)
+            | Reason::LoadNotStated(x) => write!(f, "{}: {x}", self.label()),
             _ => f.write_str(self.label()),
         }
     }
@@ -137,16 +150,16 @@ pub struct Setup {
     pub scope_divisor: f64,
 }
 
-/// Maps a published GPU name to the catalog's.
-pub fn catalog_gpu(name: &str) -> Option<&'static str> {
-    Some(match name {
+/// Maps a published GPU name (any case) to the catalog's: the sources' names for the SXM parts, else any name
+/// in the GPU catalog (`h100-pcie`, `l4`, `mi300x`).
+pub fn catalog_gpu(name: &str) -> Option<String> {
+    let name = name.trim().to_ascii_lowercase();
+    Some(match name.as_str() {
         // A source that says only "H100" ran the 80 GB SXM part in every row here; the PCIe part is slower.
-        "h100-sxm" | "h100" => "h100-sxm",
-        "h200-sxm" | "h200" => "h200",
-        "b200-sxm" | "b200" => "b200",
-        "a100-80gb" => "a100-80gb",
-        "l40s" => "l40s",
-        _ => return None,
+        "h100-sxm" | "h100" => "h100-sxm".into(),
+        "h200-sxm" | "h200" => "h200".into(),
+        "b200-sxm" | "b200" => "b200".into(),
+        other => GpuCatalog::embedded().get(other).ok()?.name.clone(),
     })
 }
 
@@ -337,6 +350,7 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
         return Err(Reason::Disaggregated);
     }
     let gpu_name = catalog_gpu(&r.gpu).ok_or_else(|| Reason::GpuNotInCatalog(r.gpu.clone()))?;
+    let gpu_name = gpu_name.as_str();
     let model_name =
         catalog_model(&r.model).ok_or_else(|| Reason::ModelNotInCatalog(r.model.clone()))?;
     let gpu = GpuCatalog::embedded()
@@ -359,9 +373,22 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
         return Err(Reason::DatasetLengths);
     };
     let metric = metric?;
+    if infercost_perf::EngineCatalog::embedded()
+        .get(&r.engine)
+        .is_err()
+    {
+        return Err(Reason::EngineWithoutProfile(r.engine.clone()));
+    }
+    if r.num_gpus % layout.gpus() != 0 {
+        return Err(Reason::LayoutNotPossible(format!(
+            "num_gpus {} is not a whole number of {}-GPU replicas",
+            r.num_gpus,
+            layout.gpus()
+        )));
+    }
     let profile = engine_profile(&r.engine);
     let deployment = Deployment::for_engine(model, gpu, layout, w, kv_dtype(r), &profile)
-        .map_err(|e| Reason::DoesNotFit(e.to_string()))?;
+        .map_err(|e| Reason::LayoutNotPossible(e.to_string()))?;
     let max_model_len = input_tokens + output_tokens;
     // trtllm-bench sizes its own batch limits when a run names none; other benchmarks run the engine's defaults,
     // which the KV cache, not a sequence cap, bounds here.
@@ -404,7 +431,7 @@ fn load(r: &Row) -> Result<(Load, u32), Reason> {
         "max_throughput" => Ok((Load::AtOnce, stated.unwrap_or(DEFAULT_REQUESTS))),
         "rate" => match r.load_value.parse::<f64>() {
             Ok(rps) if rps > 0.0 => Ok((Load::Poisson(rps), stated.unwrap_or(DEFAULT_REQUESTS))),
-            _ => Err(Reason::MetricNotStated(format!("rate {:?}", r.load_value))),
+            _ => Err(Reason::LoadNotStated(format!("rate {:?}", r.load_value))),
         },
         // A fixed batch (vLLM's latency benchmark) is one set of requests sent together, not a loop of clients.
         "concurrency" if r.load_value.contains("fixed batch") => {
@@ -412,12 +439,12 @@ fn load(r: &Row) -> Result<(Load, u32), Reason> {
         }
         "concurrency" => match leading_number(&r.load_value) {
             Some(n) if n >= 1 => Ok((Load::Closed(n), stated.unwrap_or((n * 8).max(200)))),
-            _ => Err(Reason::MetricNotStated(format!(
+            _ => Err(Reason::LoadNotStated(format!(
                 "concurrency {:?}",
                 r.load_value
             ))),
         },
-        other => Err(Reason::MetricNotStated(format!("load {other:?}"))),
+        other => Err(Reason::LoadNotStated(format!("load {other:?}"))),
     }
 }
 
@@ -438,8 +465,10 @@ mod tests {
 
     #[test]
     fn names_map_to_the_catalog() {
-        assert_eq!(catalog_gpu("h100"), Some("h100-sxm"));
-        assert_eq!(catalog_gpu("h200-sxm"), Some("h200"));
+        assert_eq!(catalog_gpu("h100").as_deref(), Some("h100-sxm"));
+        assert_eq!(catalog_gpu("H200-SXM").as_deref(), Some("h200"));
+        assert_eq!(catalog_gpu("l4").as_deref(), Some("l4"));
+        assert_eq!(catalog_gpu("h100-pcie").as_deref(), Some("h100-pcie"));
         assert_eq!(catalog_gpu("gb200"), None);
         assert_eq!(
             catalog_model("meta-llama/Llama-3.3-70B-Instruct"),

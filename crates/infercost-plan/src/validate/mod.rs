@@ -6,6 +6,7 @@
 //! [`predict`], the error statistics in [`summary`].
 
 pub mod errors;
+pub mod fields;
 pub mod map;
 pub mod predict;
 pub mod summary;
@@ -107,6 +108,14 @@ pub struct Row {
 /// Reads a reference file in the `published.csv` layout (RFC 4180 quotes; a quoted note may span lines, and a
 /// row's error names the line it starts on).
 pub fn parse(text: &str) -> Result<Vec<Row>, ValidateError> {
+    if text.trim().is_empty() {
+        return Err(ValidateError::Row {
+            line: 1,
+            message: "the file is empty; it needs a header line and rows".into(),
+        });
+    }
+    // The reader counts a CRLF file's lines one short; with LF endings it names the line the user sees.
+    let text = text.replace("\r\n", "\n");
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -119,82 +128,101 @@ pub fn parse(text: &str) -> Result<Vec<Row>, ValidateError> {
         .iter()
         .map(|f| f.trim().to_string())
         .collect();
-    let mut at = [0usize; COLUMNS.len()];
-    for (slot, name) in at.iter_mut().zip(COLUMNS) {
-        *slot = header
-            .iter()
-            .position(|h| h == name)
-            .ok_or(ValidateError::MissingColumn(name))?;
-    }
+    let at = columns(&header)?;
     // Optional: a user's own file may not say which release measured it.
     let version_at = header.iter().position(|h| h == "engine_version");
-    let mut rows = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut lines: Vec<usize> = Vec::new();
     for record in reader.records() {
         let fields = record.map_err(|e| ValidateError::Row {
             line: e.position().map_or(0, |p| p.line() as usize),
             message: e.to_string(),
         })?;
-        let line_no = fields.position().map_or(0, |p| p.line() as usize);
+        let line = fields.position().map_or(0, |p| p.line() as usize);
         if fields.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
+        let bad = |message: String| ValidateError::Row { line, message };
         if fields.len() != header.len() {
-            return Err(ValidateError::Row {
-                line: line_no,
-                message: format!("{} fields, the header has {}", fields.len(), header.len()),
-            });
+            let n = (fields.len(), header.len());
+            return Err(bad(format!("{} fields, the header has {}", n.0, n.1)));
         }
-        let get = |c: usize| fields[at[c]].trim().to_string();
-        let number = |c: usize| -> Result<f64, ValidateError> {
-            get(c).parse::<f64>().map_err(|_| ValidateError::Row {
-                line: line_no,
-                message: format!("{} {:?} is not a number", COLUMNS[c], get(c)),
-            })
-        };
-        if get(0).is_empty() {
-            return Err(ValidateError::Row {
-                line: line_no,
-                message: "the id is empty".into(),
-            });
+        let mut row = read_row(&fields, &at).map_err(bad)?;
+        row.engine_version = version_at.map_or("n/s".into(), |c| fields[c].trim().to_string());
+        if let Some(first) = rows.iter().position(|r| r.id == row.id) {
+            let why = format!("id {:?} repeats the row of line {}", row.id, lines[first]);
+            return Err(bad(why));
         }
-        if let Some(first) = rows.iter().position(|r: &Row| r.id == get(0)) {
-            return Err(ValidateError::Row {
-                line: line_no,
-                message: format!("id {:?} repeats row {} of the file", get(0), first + 1),
-            });
-        }
-        let num_gpus = number(3)?;
-        let value = number(16)?;
-        if !(num_gpus >= 1.0 && num_gpus.fract() == 0.0 && value > 0.0 && value.is_finite()) {
-            return Err(ValidateError::Row {
-                line: line_no,
-                message: format!("num_gpus {num_gpus} and value {value} must be positive"),
-            });
-        }
-        rows.push(Row {
-            id: get(0),
-            engine: get(1),
-            engine_version: version_at.map_or("n/s".into(), |c| fields[c].trim().to_string()),
-            gpu: get(2),
-            num_gpus: num_gpus as u32,
-            model: get(4),
-            tp: get(5),
-            pp: get(6),
-            ep: get(7),
-            attention_dp: get(8),
-            weights: get(9),
-            kv_dtype: get(10),
-            input_len: get(11),
-            output_len: get(12),
-            load: get(13),
-            load_value: get(14),
-            metric: get(15),
-            value,
-            unit: get(17),
-            notes: get(18),
-        });
+        fields::check(&row).map_err(bad)?;
+        rows.push(row);
+        lines.push(line);
     }
     Ok(rows)
+}
+
+/// Where each required column is in the header.
+fn columns(header: &[String]) -> Result<[usize; COLUMNS.len()], ValidateError> {
+    let mut at = [0usize; COLUMNS.len()];
+    for (slot, name) in at.iter_mut().zip(COLUMNS) {
+        *slot = header.iter().position(|h| h == name).ok_or(match header {
+            // One column holding the others' names: another separator.
+            [only] if only.contains(';') || only.contains('\t') => ValidateError::Row {
+                line: 1,
+                message: "the header has one column; the file must be comma-separated".into(),
+            },
+            _ => ValidateError::MissingColumn(name),
+        })?;
+    }
+    Ok(at)
+}
+
+/// One record's required fields as a row (engine and weights in lower case), or what is wrong with one.
+fn read_row(fields: &csv::StringRecord, at: &[usize; COLUMNS.len()]) -> Result<Row, String> {
+    let get = |c: usize| fields[at[c]].trim().to_string();
+    if get(0).is_empty() {
+        return Err("the id is empty".into());
+    }
+    let num_gpus = get(3)
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| {
+            format!(
+                "num_gpus {:?} is not a whole number of GPUs, at least 1",
+                get(3)
+            )
+        })?;
+    let value = get(16)
+        .parse::<f64>()
+        .map_err(|_| format!("value {:?} is not a number", get(16)))?;
+    if !(value > 0.0 && value.is_finite()) {
+        return Err(format!(
+            "value {:?} is not a positive finite number",
+            get(16)
+        ));
+    }
+    Ok(Row {
+        id: get(0),
+        engine: fields::engine_name(&get(1)),
+        engine_version: String::new(),
+        gpu: get(2).to_ascii_lowercase(),
+        num_gpus,
+        model: get(4),
+        tp: get(5),
+        pp: get(6),
+        ep: get(7),
+        attention_dp: get(8),
+        weights: get(9).to_ascii_lowercase(),
+        kv_dtype: get(10),
+        input_len: get(11),
+        output_len: get(12),
+        load: get(13),
+        load_value: get(14),
+        metric: get(15),
+        value,
+        unit: get(17),
+        notes: get(18),
+    })
 }
 
 /// How a row was scored.
@@ -265,8 +293,16 @@ pub fn scorecard(rows: &[Row], threads: usize) -> Scorecard {
 /// The release line (major.minor) a stated engine version begins with, `n/s` when it begins with none: `1.0-era
 /// docs` is `1.0`, `0.14.0 (Triton …)` is `0.14`, `commit b6261862` and `n/s (CI build)` are `n/s`.
 pub fn release(version: &str) -> String {
-    let lead: String = version
-        .trim()
+    // A product name before the number (`vLLM 0.10.1`, `TensorRT-LLM 1.2.0`) and a `v` are skipped.
+    let v = version.trim();
+    let v = match v.split_once(' ') {
+        Some((word, rest)) if word.chars().all(|c| c.is_ascii_alphabetic() || c == '-') => {
+            rest.trim_start()
+        }
+        _ => v,
+    };
+    let v = v.strip_prefix(['v', 'V']).unwrap_or(v);
+    let lead: String = v
         .chars()
         .take_while(|c| c.is_ascii_digit() || *c == '.')
         .collect();
@@ -374,6 +410,9 @@ mod tests {
         assert_eq!(release("0.17"), "0.17");
         assert_eq!(release("2"), "2");
         assert_eq!(release("commit b6261862 for B200"), "n/s");
+        assert_eq!(release("v0.10.1"), "0.10");
+        assert_eq!(release("vLLM 0.10.1"), "0.10");
+        assert_eq!(release("TensorRT-LLM v1.2.0rc1"), "1.2");
         assert_eq!(release("n/s (CI build 9515)"), "n/s");
         assert_eq!(row("v090").engine_version, "0.10.2");
     }
@@ -397,6 +436,12 @@ mod tests {
             parse(&bad_value),
             Err(ValidateError::Row { line: 2, .. })
         ));
+        // Windows line endings: the error names the same line.
+        let crlf = bad_value.replace('\n', "\r\n");
+        assert!(matches!(
+            parse(&crlf),
+            Err(ValidateError::Row { line: 2, .. })
+        ));
         let short = format!("{header}\nv1,x,y\n");
         assert!(matches!(
             parse(&short),
@@ -406,7 +451,7 @@ mod tests {
         let first = PUBLISHED_CSV.lines().nth(1).unwrap();
         match parse(&format!("{header}\n{first}\n{first}\n")) {
             Err(ValidateError::Row { line: 3, message }) => {
-                assert!(message.contains("repeats row 1"))
+                assert!(message.contains("repeats the row of line 2"), "{message}")
             }
             other => panic!("{other:?}"),
         }
@@ -563,7 +608,7 @@ mod tests {
             "threads do not change the figures"
         );
         assert_eq!(
-            errors::errors_csv(&card),
+            errors::errors_csv(&card, "data/validation/published.csv"),
             errors::ERRORS_CSV,
             "data/validation/errors.csv matches the scorecard: regenerate it with \
              `infercost validate --errors > data/validation/errors.csv`"
