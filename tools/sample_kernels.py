@@ -10,6 +10,8 @@ tests/data/profiling/kernels/<engine>_<gpu>.csv with one row per measurement:
   gemm:       dtype (bf16, fp8, nvfp4), a=m (tokens), b=n, c=k, d=0
   allreduce:  dtype = backend (graph, eager), a=num_gpus, b=message bytes (bf16 elements x 2), c=d=0
   decode_attn: dtype = kv-cache dtype, a=batch, b=context (isl+step), c=num_heads, d=num_kv_heads (head_dim 128)
+  context_attn: dtype = attention dtype (bf16, fp8), a=batch, b=prompt length (isl), c=num_heads, d=num_kv_heads
+              (head_dim 128, causal, no cached prefix)
   mla_decode: dtype = kv-cache dtype, a=batch, b=context (isl+step), c=num_heads, d=0 (DeepSeek-V3's latent: 512 +
               64 rope dims; TensorRT-LLM's generation MLA kernel alone, no projections)
 
@@ -78,6 +80,16 @@ def sample(folder):
                 key = (kv, b, ctx, int(r["num_heads"]), int(r["num_key_value_heads"]))
                 seen.setdefault(key, float(r["latency"]))
         out += [("decode_attn",) + k + (t,) for k, t in sorted(seen.items())]
+    ctx = one(folder, "attention_*context_attention*")
+    if ctx:
+        seen = {}
+        for r in rows(ctx):
+            b, isl, h = int(r["batch_size"]), int(r["isl"]), int(r["num_heads"])
+            if (r["head_dim"] == "128" and r.get("window_size", "0") in ("0", "") and b in {1, 4, 16}
+                    and isl in {256, 512, 1024, 2048, 4096, 8192, 16384} and h in {8, 32, 64}):
+                d = DTYPES.get(r["attn_dtype"], r["attn_dtype"])
+                seen.setdefault((d, b, isl, h, int(r["num_key_value_heads"])), float(r["latency"]))
+        out += [("context_attn",) + k + (t,) for k, t in sorted(seen.items())]
     mla = one(folder, "mla_*_generation_mla_perf*")
     if mla:
         seen = {}

@@ -4,8 +4,12 @@
 //! `INFERCOST_WRITE_KERNEL_FITS=1 cargo test -p infercost-io --test kernel_fits` rewrites the TOML file.
 
 use infercost_io::calibration::{parse_kernel_csv, parse_moe_csv, parse_moe_ep_csv};
-use infercost_perf::engine::{AllReduceFit, AttentionCheck, GemmFit, KernelFits, MlaFit};
-use infercost_perf::kernel_fit::{fit_mla_sample, fit_moe_ep_sample, fit_moe_sample, fit_sample};
+use infercost_perf::engine::{
+    AllReduceFit, AttentionCheck, ContextAttentionFit, GemmFit, KernelFits, MlaFit,
+};
+use infercost_perf::kernel_fit::{
+    fit_context_sample, fit_mla_sample, fit_moe_ep_sample, fit_moe_sample, fit_sample,
+};
 use infercost_perf::moe::{MoeEpFit, MoeFit};
 use infercost_perf::GpuCatalog;
 
@@ -43,6 +47,8 @@ fn refit() -> KernelFits {
         fits.decode_attention.extend(a);
         fits.mla_decode
             .extend(fit_mla_sample(engine, measured, gpu, &rows));
+        fits.context_attention
+            .extend(fit_context_sample(engine, measured, gpu, &rows));
         let ep = format!("{ROOT}/tests/data/profiling/moe/{stem}_ep.csv");
         if let Ok(text) = std::fs::read_to_string(&ep) {
             let rows = parse_moe_ep_csv(&text).unwrap();
@@ -112,6 +118,14 @@ fn mla_toml(m: &MlaFit) -> String {
     )
 }
 
+fn context_toml(c: &ContextAttentionFit) -> String {
+    format!(
+        "[[context_attention]]\nengine = {:?}\ngpu = {:?}\ndtype = {:?}\ncompute = {}\nhalf_len = {}\n\
+         fixed_us = {}\nsamples = {}\nmedian = {}\np90 = {}\n\n",
+        c.engine, c.gpu, c.dtype, c.compute, c.half_len, c.fixed_us, c.samples, c.median, c.p90
+    )
+}
+
 fn moe_ep_toml(m: &MoeEpFit) -> String {
     format!(
         "[[moe_ep]]\nengine = {:?}\ngpu = {:?}\ncv = {}\nsamples = {}\nmedian = {}\np90 = {}\n\n",
@@ -136,6 +150,9 @@ fn render(f: &KernelFits) -> String {
     f.moe.iter().for_each(|m| s += &moe_toml(m));
     f.mla_decode.iter().for_each(|m| s += &mla_toml(m));
     f.moe_ep.iter().for_each(|m| s += &moe_ep_toml(m));
+    f.context_attention
+        .iter()
+        .for_each(|c| s += &context_toml(c));
     s
 }
 
@@ -172,6 +189,7 @@ fn shipped_kernel_fits_are_what_the_vendored_sample_gives() {
     }
     assert_eq!(shipped.mla_decode, fits.mla_decode);
     assert_eq!(shipped.moe_ep, fits.moe_ep);
+    assert_eq!(shipped.context_attention, fits.context_attention);
     assert_eq!(shipped.moe.len(), fits.moe.len());
     for (a, b) in shipped.moe.iter().zip(&fits.moe) {
         let same = (&a.engine, &a.gpu, &a.dtype, a.samples)
@@ -273,6 +291,10 @@ fn calibration_md_states_the_refitted_errors() {
     for m in &fits.moe {
         let t = format!("fused MoE {}", m.dtype);
         rows.push(doc_row(&m.engine, &m.gpu, &t, m.samples, m.median, m.p90));
+    }
+    for c in &fits.context_attention {
+        let t = format!("prefill attention {}", c.dtype);
+        rows.push(doc_row(&c.engine, &c.gpu, &t, c.samples, c.median, c.p90));
     }
     let missing: Vec<&String> = rows.iter().filter(|r| !doc.contains(r.as_str())).collect();
     assert!(

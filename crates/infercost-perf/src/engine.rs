@@ -213,6 +213,32 @@ pub struct MlaFit {
     pub p90: f64,
 }
 
+/// A prefill (context) attention fit: one causal prompt of `s` tokens at `fixed + FLOPs / (16-bit peak · compute ·
+/// s / (s + half_len))` per kernel, per attention dtype. Attention kernels reach their speed only over long prompts
+/// (the score tiles of a short one are few), and their fp8 kernels run near their 16-bit ones: neither is the GEMMs'.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextAttentionFit {
+    /// `vllm` or `trtllm`.
+    pub engine: String,
+    /// The measured GPU.
+    pub gpu: String,
+    /// The attention dtype, `bf16` or `fp8`.
+    pub dtype: String,
+    /// Achieved fraction of the 16-bit tensor peak over long prompts.
+    pub compute: f64,
+    /// The prompt length at which half of it is reached, tokens.
+    pub half_len: f64,
+    /// Fixed time of one kernel, microseconds.
+    pub fixed_us: f64,
+    /// Samples fitted.
+    pub samples: usize,
+    /// Median |relative error|.
+    pub median: f64,
+    /// 90th-percentile |relative error|.
+    pub p90: f64,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EngineFile {
@@ -239,6 +265,9 @@ pub struct KernelFits {
     /// Expert-parallel imbalance fits.
     #[serde(default)]
     pub moe_ep: Vec<crate::moe::MoeEpFit>,
+    /// Prefill (context) attention fits.
+    #[serde(default)]
+    pub context_attention: Vec<ContextAttentionFit>,
 }
 
 const ENGINES: &str = include_str!("../../../data/engines.toml");
@@ -372,6 +401,26 @@ impl KernelFits {
                 .iter()
                 .find(|f| f.gpu == gpu && f.kv == kv && f.p90 <= USABLE_P90)
         })
+    }
+
+    /// The prefill-attention fit of an engine's kernels on a GPU in an attention dtype (its 16-bit one where that
+    /// dtype was not measured), falling back to vLLM's; only a usable fit.
+    pub fn context_attention(
+        &self,
+        kernels: &str,
+        gpu: &str,
+        dtype: &str,
+    ) -> Option<&ContextAttentionFit> {
+        let of = |e: &str, d: &str| {
+            self.context_attention
+                .iter()
+                .find(|f| f.engine == e && f.gpu == gpu && f.dtype == d)
+                .filter(|f| f.p90 <= USABLE_P90)
+        };
+        of(kernels, dtype)
+            .or_else(|| of(kernels, "bf16"))
+            .or_else(|| of("vllm", dtype))
+            .or_else(|| of("vllm", "bf16"))
     }
 
     /// The fused MoE fit of an engine's kernels on a GPU in a MoE dtype, falling back to vLLM's.

@@ -170,6 +170,9 @@ pub struct Deployment {
     dp_ranks: f64,
     attention_compute_max: f64,
     attention_half_tokens: f64,
+    /// Prefill attention's measured rate over long prompts (FLOP/s; 0 without a usable fit: then it is timed as
+    /// decode attention is) and the prompt length at which it reaches half of it ([`crate::engine::ContextAttentionFit`]).
+    prefill_attention: (f64, f64),
     /// Fraction of a batch's tokens one routed expert sees (top-k / experts; 1 for a dense model).
     routed_share: f64,
     flops_head: f64,
@@ -365,6 +368,26 @@ impl Deployment {
         self.overhead(tokens) * self.stage_fraction
     }
 
+    /// The compute time of a micro-batch's attention: its prompts' at the measured prefill-attention rate for
+    /// their span (a chunk of c tokens after k cached ones spans 2k + c + 1 on average), its decoding
+    /// sequences' at the GEMM-like rate of `tokens` (decode attention is bound by its KV reads).
+    #[inline]
+    fn attention_compute_s(
+        &self,
+        prefill_flops: f64,
+        decode_flops: f64,
+        b: &Batch,
+        tokens: f64,
+    ) -> f64 {
+        let decode = decode_flops / self.attention_rate(tokens);
+        let (rate, half_len) = self.prefill_attention;
+        if rate == 0.0 || b.prefill_tokens == 0 {
+            return decode + prefill_flops / self.attention_rate(tokens);
+        }
+        let span = 2.0 * b.prefill_attention_pairs / b.prefill_tokens as f64;
+        decode + prefill_flops * (span + half_len) / (rate * span)
+    }
+
     /// How much more than an even share of the batch's tokens the busiest rank computes under data-parallel
     /// attention (1 otherwise): each rank runs the attention and dense layers of its own sequences, and the
     /// experts' all-to-all makes every rank wait for the busiest one each layer. Decoding sequences spread evenly;
@@ -402,9 +425,10 @@ impl Deployment {
         let mb = self.pipe.micro_batches(seqs);
         let (p, all_tokens, tokens, heads) = (self.pipe.stages, tokens, tokens / mb, seqs / mb);
         let linear_flops = self.flops_per_token * tokens + self.flops_head * heads;
-        let attention_flops = (self.flops_attention_pair_prefill * b.prefill_attention_pairs
-            + self.flops_attention_pair * b.decode_context as f64)
-            / mb;
+        let prefill_attention_flops =
+            self.flops_attention_pair_prefill * b.prefill_attention_pairs / mb;
+        let decode_attention_flops = self.flops_attention_pair * b.decode_context as f64 / mb;
+        let attention_flops = prefill_attention_flops + decode_attention_flops;
         let flops = linear_flops + attention_flops;
         let weight_bytes = self.weight_bytes_touched(tokens);
         let kv_bytes =
@@ -415,7 +439,8 @@ impl Deployment {
         // decode attention's cache reads, so the two parts add rather than overlap.
         let skew = self.rank_skew(b, all_tokens);
         let (gemm_s, gemm_compute, gemm_memory) = self.gemms(linear_flops, tokens, skew);
-        let attention_compute = skew * attention_flops / self.attention_rate(tokens);
+        let attention_compute = skew
+            * self.attention_compute_s(prefill_attention_flops, decode_attention_flops, b, tokens);
         let attention_memory = skew * kv_bytes / (self.bandwidth * self.eff.attention_memory);
         let attention_s = attention_compute.max(attention_memory);
         let comm_s = self.comm.at(tokens);

@@ -8,7 +8,7 @@ use crate::calibrate::{
     AttentionSample, Efficiency, FitError, GemmSample, EFFICIENCY_A100, EFFICIENCY_H100,
 };
 use crate::comm::interpolate;
-use crate::engine::{AllReduceFit, AttentionCheck, GemmFit, MlaFit};
+use crate::engine::{AllReduceFit, AttentionCheck, ContextAttentionFit, GemmFit, MlaFit};
 use crate::gpu::Gpu;
 use crate::moe::{fit_ep, fit_moe, moe_dtype, EpSample, MoeEpFit, MoeFit, MoeSample};
 
@@ -237,6 +237,54 @@ pub fn fit_mla_sample(engine: &str, measured: &str, gpu: &Gpu, rows: &[KernelRow
             kv: kv.into(),
             compute: round(p[0], 4),
             memory: round(p[1], 4),
+            fixed_us: round(p[2], 2),
+            samples: err.samples,
+            median: round(err.median, 4),
+            p90: round(err.p90, 4),
+        });
+    }
+    fits
+}
+
+/// FLOPs of causal attention over one prompt of `s` tokens, per head of width `head_dim`: scores and values,
+/// a multiply-add each, over the s·(s+1)/2 query-key pairs.
+pub fn context_flops(s: f64, head_dim: f64) -> f64 {
+    4.0 * s * (s + 1.0) / 2.0 * head_dim
+}
+
+/// The prefill-attention fits of one engine's sample on one GPU, per attention dtype: rows `context_attn` with
+/// a = batch, b = prompt length, c = query heads (head_dim 128).
+pub fn fit_context_sample(
+    engine: &str,
+    measured: &str,
+    gpu: &Gpu,
+    rows: &[KernelRow],
+) -> Vec<ContextAttentionFit> {
+    let peak = gpu.bf16_tflops * 1e12;
+    let mut fits = Vec::new();
+    for dtype in ["bf16", "fp8"] {
+        // (FLOPs, prompt length, seconds)
+        let samples: Vec<(f64, f64, f64)> = rows
+            .iter()
+            .filter(|r| r.table == "context_attn" && r.dtype == dtype)
+            .map(|r| (r.a * r.c * context_flops(r.b, 128.0), r.b, r.seconds))
+            .collect();
+        if samples.is_empty() {
+            continue;
+        }
+        let time =
+            |p: &[f64], s: &(f64, f64, f64)| p[2] * 1e-6 + s.0 * (s.1 + p[1]) / (peak * p[0] * s.1);
+        let mut p = [0.6, 1024.0, 10.0];
+        descend(&mut p, &[(0.05, 1.0), (0.0, 16384.0), (0.0, 100.0)], &|p| {
+            score(samples.iter().map(|s| (time(p, s), s.2)))
+        });
+        let err = fit_error(samples.iter().map(|s| (time(&p, s), s.2)));
+        fits.push(ContextAttentionFit {
+            engine: engine.into(),
+            gpu: measured.into(),
+            dtype: dtype.into(),
+            compute: round(p[0], 4),
+            half_len: round(p[1], 1),
             fixed_us: round(p[2], 2),
             samples: err.samples,
             median: round(err.median, 4),

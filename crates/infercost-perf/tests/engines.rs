@@ -106,3 +106,31 @@ fn precisions_order_as_their_peaks_and_bytes_say() {
     let ratio = decode(Dtype::Fp4Wo) / decode(Dtype::Bf16);
     assert!((0.25..0.3).contains(&ratio), "{ratio}");
 }
+
+#[test]
+fn a_prompts_attention_runs_at_the_measured_prefill_attention_kernels() {
+    // Llama-3.1-8B on one H100 under vLLM: the fitted context-attention kernel, not the GEMMs' efficiency, times
+    // a prompt's attention, and it is slower per FLOP over short prompts than over long ones.
+    let d = dep("llama-3.1-8b", "h100-sxm", 1, Dtype::Bf16, "vllm");
+    let fit = infercost_perf::engine::KernelFits::embedded()
+        .context_attention("vllm", "h100", "bf16")
+        .expect("vLLM's H100 prefill-attention fit is usable");
+    let m = ModelCatalog::get("llama-3.1-8b").unwrap();
+    let peak = GpuCatalog::embedded().get("h100-sxm").unwrap().bf16_tflops * 1e12;
+    let per_flop = |s: u64| {
+        let flops = infercost_perf::kernel_fit::context_flops(s as f64, m.head_dim as f64)
+            * (m.n_q * m.layers) as f64;
+        (d.iteration(&Batch::prefill(s, 1, 0)).attention_s, flops)
+    };
+    let (long_s, long_flops) = per_flop(16384);
+    let expected = long_flops * (16384.0 + fit.half_len) / (peak * fit.compute * 16384.0);
+    assert!(
+        (long_s / expected - 1.0).abs() < 0.01,
+        "{long_s} s against the fit's {expected} s"
+    );
+    let (short_s, short_flops) = per_flop(512);
+    assert!(
+        short_s / short_flops > 2.0 * long_s / long_flops,
+        "a 512-token prompt's attention should run at under half the long prompts' rate"
+    );
+}

@@ -140,6 +140,31 @@ fn attention_rate(
     (peak, engine::efficiency(e, gpu, table, fits))
 }
 
+/// The rate (FLOP/s over long prompts) and half-speed prompt length of the measured prefill-attention kernel a
+/// deployment's prompts run in: the engine's (else vLLM's) fit on the GPU's measured model, in fp8 where the KV
+/// cache is fp8 and the GPU has fp8 tensor cores, at this GPU's 16-bit peak. (0, 0) for MLA, whose prefill runs
+/// decompressed at its own kernels' rate, and without a usable fit.
+fn prefill_attention(
+    model: &ModelSpec,
+    gpu: &Gpu,
+    kv: Dtype,
+    e: &EngineProfile,
+    fits: &KernelFits,
+) -> (f64, f64) {
+    if matches!(model.attention, crate::model::Attention::Mla { .. }) {
+        return (0.0, 0.0);
+    }
+    let dtype = if kv == Dtype::Fp8 && gpu.fp8_tflops > gpu.bf16_tflops {
+        "fp8"
+    } else {
+        "bf16"
+    };
+    fits.context_attention(&e.kernels, &gpu.calibrated_on, dtype)
+        .map_or((0.0, 0.0), |f| {
+            (gpu.bf16_tflops * 1e12 * f.compute, f.half_len)
+        })
+}
+
 impl Deployment {
     /// Builds a plain tensor-parallel deployment served by the default engine (vLLM); refuses a TP that does not
     /// divide the heads or exceeds a node, and a dtype the GPU cannot run.
@@ -239,6 +264,7 @@ impl Deployment {
         );
         let (attention_peak, attention_eff) = attention_rate(&model, &gpu, kv, e, fits, &mut eff);
         Ok(Deployment {
+            prefill_attention: prefill_attention(&model, &gpu, kv, e, fits),
             attention_peak,
             dp_ranks: if layout.attention_dp { t } else { 1.0 },
             attention_compute_max: attention_eff.compute_max,
