@@ -84,12 +84,14 @@ pub enum IoError {
         message: String,
     },
     /// No valid row at all.
-    #[error("{path}: no valid request rows ({malformed} malformed); expected {expected}")]
+    #[error("{path}: no valid request rows ({malformed} malformed{first}); expected {expected}")]
     Empty {
         /// The file.
         path: PathBuf,
         /// Rows skipped as malformed.
         malformed: u64,
+        /// The first of them, as `; the first, line N: why` (empty when none was malformed).
+        first: String,
         /// What a valid row looks like.
         expected: String,
     },

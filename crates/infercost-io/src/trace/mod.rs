@@ -372,6 +372,9 @@ fn read_lines<R: std::io::BufRead>(
         return Err(IoError::Empty {
             path: path.to_path_buf(),
             malformed: sink.malformed,
+            first: sink.errors.first().map_or(String::new(), |(line, why)| {
+                format!("; the first, line {line}: {why}")
+            }),
             expected: expected_row(format).to_string(),
         });
     }
@@ -548,7 +551,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("no valid request rows (1 malformed)"), "{e}");
+        assert!(
+            e.contains("no valid request rows (1 malformed; the first, line "),
+            "{e}"
+        );
     }
 
     #[test]
