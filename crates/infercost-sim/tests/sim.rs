@@ -977,3 +977,46 @@ fn coalesced_and_step_exact_agree_under_an_eager_engines_launch_floor() {
     }
 }
 mod day;
+
+#[test]
+fn under_data_parallel_attention_a_prompt_is_chunked_within_one_ranks_budget() {
+    // TensorRT-LLM applies max_num_tokens per attention-DP rank: a lone 8,192-token prompt on four ranks with an
+    // 8,192-token replica budget runs as four 2,048-token chunks on its rank, not as one chunk of the whole budget.
+    use infercost_perf::{EngineCatalog, Layout};
+    use infercost_sim::EngineConfig;
+    let layout = Layout {
+        tp: 4,
+        pp: 1,
+        ep: 4,
+        attention_dp: true,
+    };
+    let dep = Deployment::for_engine(
+        ModelCatalog::get("qwen3-30b-a3b").unwrap(),
+        GpuCatalog::embedded().get("h100-sxm").unwrap().clone(),
+        layout,
+        Dtype::Bf16,
+        Dtype::Bf16,
+        EngineCatalog::embedded().get("trtllm").unwrap(),
+    )
+    .unwrap();
+    let engine = EngineConfig::for_deployment(&dep, 0.9, 8192);
+    assert_eq!(
+        (engine.attention_dp_ranks, engine.prompt_chunk_cap()),
+        (4, 2048)
+    );
+    let mut c = SimConfig::new(engine.kv_blocks, 1);
+    c.engine = engine;
+    c.record_requests = true;
+    let w = requests(&[(0.0, 8192, 1)]);
+    let r = simulate(&dep, &w, &c).unwrap();
+    let chunks: f64 = (0..4)
+        .map(|k| dep.iteration(&Batch::prefill(2048, 1, 2048 * k)).total_s)
+        .sum();
+    let ttft = r.records[0].ttft_ns as f64 / 1e9;
+    assert!(
+        (ttft - chunks).abs() < 1e-6,
+        "TTFT {ttft} s vs four chunks {chunks} s"
+    );
+    // Without attention DP the same budget takes the prompt whole.
+    assert_eq!(EngineConfig::new(1).prompt_chunk_cap(), 8192);
+}

@@ -24,6 +24,10 @@ pub struct EngineConfig {
     /// running sequences will need, so nothing is preempted (TensorRT-LLM's `GUARANTEED_NO_EVICT`); otherwise
     /// admit while the prompt fits and preempt by recompute when decoding fills the cache (vLLM).
     pub no_evict: bool,
+    /// Data-parallel attention ranks (1 without): each rank runs its own prompts under its own share of the token
+    /// budget, so one prompt's chunk in an iteration is at most `max_batched_tokens / attention_dp_ranks` tokens
+    /// (TensorRT-LLM applies `max_num_tokens` per rank).
+    pub attention_dp_ranks: u32,
 }
 
 /// Tokens per KV block in vLLM's default paged attention.
@@ -42,7 +46,14 @@ impl EngineConfig {
             prefix_block_tokens: 512,
             max_model_len: None,
             no_evict: false,
+            attention_dp_ranks: 1,
         }
+    }
+
+    /// The most prompt tokens one sequence computes in an iteration: the budget, or one rank's share of it.
+    #[inline]
+    pub fn prompt_chunk_cap(&self) -> u64 {
+        (self.max_batched_tokens / self.attention_dp_ranks.max(1)).max(1) as u64
     }
 
     /// The defaults for `dep` run with a token budget of `max_batched_tokens` and `gpu_memory_utilization` of
@@ -57,6 +68,11 @@ impl EngineConfig {
         EngineConfig {
             max_batched_tokens,
             no_evict: dep.engine.no_evict(),
+            attention_dp_ranks: if dep.layout.attention_dp {
+                dep.layout.tp
+            } else {
+                1
+            },
             ..EngineConfig::new(tokens / KV_BLOCK_TOKENS as u64)
         }
     }

@@ -20,7 +20,9 @@ impl Replica<'_> {
         }
         // The head's first chunk needs blocks; during a decode-only stretch free blocks only shrink.
         let s = &self.slab[head as usize];
-        let chunk = (s.target as u64).min(self.cfg.max_batched_tokens as u64 - self.n_dec);
+        let chunk = (s.target as u64)
+            .min(self.cfg.max_batched_tokens as u64 - self.n_dec)
+            .min(self.cfg.prompt_chunk_cap());
         // Under no-evict the reservation only shrinks at a completion, which ends the stretch.
         self.blocks_for(chunk) > self.free_blocks || !self.reservable(head)
     }

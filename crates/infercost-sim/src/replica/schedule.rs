@@ -93,7 +93,9 @@ impl Replica<'_> {
                 let s = &self.slab[slot as usize];
                 (s.target as u64, s.done as u64, s.blocks, s.admit_no)
             };
-            let chunk = (target - done).min(plan.budget);
+            let chunk = (target - done)
+                .min(plan.budget)
+                .min(self.cfg.prompt_chunk_cap());
             let need = self.blocks_for(done + chunk) - blocks;
             // Make room by preempting later-admitted prefills that are not yet in this batch.
             while need > self.free_blocks {
@@ -126,7 +128,9 @@ impl Replica<'_> {
             };
             let (cached, hit_ids) = self.cached_prefix(slot, wl);
             let target = self.slab[slot as usize].target as u64;
-            let chunk = (target - cached).min(plan.budget);
+            let chunk = (target - cached)
+                .min(plan.budget)
+                .min(self.cfg.prompt_chunk_cap());
             let need = self.blocks_for(cached + chunk);
             if need > self.free_blocks || !self.reservable(slot) {
                 break;
