@@ -352,6 +352,9 @@ fn step(a: StepArgs) -> Result<()> {
     if batch.tokens() == 0 {
         anyhow::bail!("an empty iteration: give --prefill TOKENS[xCOUNT] and/or --decode-batch B");
     }
+    for w in step_limits(&d, &a, &batch) {
+        output::warn(&w);
+    }
     let t = d.iteration(&batch);
     let out = StepOut {
         iteration_ms: t.total_s * 1e3,
@@ -382,6 +385,36 @@ fn step(a: StepArgs) -> Result<()> {
         d.model.name, out.weights, d.gpus(), d.gpu.name, d.layout.name(), out.engine, out.tokens, out.iteration_ms, out.bound, out.roofline_ms, out.gemm_ms, out.attention_ms, out.compute_ms, out.memory_ms, out.comm_ms, out.overhead_ms, out.launch_ms
     ));
     Ok(())
+}
+
+/// What an iteration asks beyond what the engine would run: more tokens than its budget, a prompt past
+/// `--max-model-len`, or more KV cache than the deployment holds. The time is still given (the model times any
+/// batch), but a user sizing a real batch is told it could not run.
+fn step_limits(d: &infercost_perf::Deployment, a: &StepArgs, b: &Batch) -> Vec<String> {
+    let mut out = Vec::new();
+    let budget = crate::load::max_batched_tokens(&a.deploy);
+    if b.tokens() > budget as u64 {
+        out.push(format!(
+            "this iteration has {} tokens, more than the engine's budget of {budget} per iteration (--max-batched-tokens)",
+            b.tokens()
+        ));
+    }
+    let per_prompt = b.prefill_tokens.checked_div(b.prefill_seqs).unwrap_or(0) + a.cached;
+    let longest = per_prompt.max(if b.decode_seqs > 0 { a.context } else { 0 });
+    if longest > a.deploy.max_model_len as u64 {
+        out.push(format!(
+            "a sequence of {longest} tokens is longer than --max-model-len {}",
+            a.deploy.max_model_len
+        ));
+    }
+    let kv = b.prefill_seqs * a.cached + b.prefill_tokens + b.decode_seqs * a.context;
+    let capacity = d.kv_capacity_tokens(crate::load::memory_fraction(d, &a.deploy), budget as u64);
+    if kv > capacity {
+        out.push(format!(
+            "the batch holds {kv} tokens of KV cache, more than the {capacity} this deployment caches; no engine would run it"
+        ));
+    }
+    out
 }
 
 #[derive(Serialize)]

@@ -2716,3 +2716,45 @@ fn capacity_refuses_a_trace_without_arrival_times() {
         r.stderr
     );
 }
+
+#[test]
+fn model_step_says_when_a_batch_could_not_run() {
+    // The model times any batch, but one past the token budget, max_model_len or the KV cache is flagged.
+    let dir = temp("step-limits");
+    let over = infercost(
+        &[
+            "model",
+            "step",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--decode-batch",
+            "100000",
+            "--context",
+            "10000",
+        ],
+        &dir,
+    );
+    assert_eq!(over.code, 0, "{}", over.stderr);
+    for what in ["budget of 8192", "--max-model-len 8192", "KV cache"] {
+        assert!(
+            over.stderr.contains(what),
+            "missing {what:?}: {}",
+            over.stderr
+        );
+    }
+    let fine = infercost(
+        &[
+            "model",
+            "step",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--decode-batch",
+            "64",
+        ],
+        &dir,
+    );
+    assert_eq!(fine.code, 0);
+    assert!(!fine.stderr.contains("warning"), "{}", fine.stderr);
+}
