@@ -51,6 +51,8 @@ pub enum Reason {
     EngineWithoutProfile(String),
     /// A closed loop or batch whose size is not stated as a number.
     LoadNotStated(String),
+    /// A sequence (prompt plus output) longer than the model's context (`max_position_embeddings`).
+    LongerThanContext(String),
 }
 
 impl Reason {
@@ -73,6 +75,7 @@ impl Reason {
             Reason::LayoutNotPossible(_) => "layout not possible",
             Reason::EngineWithoutProfile(_) => "engine without a profile",
             Reason::LoadNotStated(_) => "load not stated as a number",
+            Reason::LongerThanContext(_) => "longer than the model's context",
         }
     }
 }
@@ -88,7 +91,8 @@ impl fmt::Display for Reason {
             }
             Reason::LayoutNotPossible(x)
             | Reason::EngineWithoutProfile(x)
-            | Reason::LoadNotStated(x) => write!(f, "{}: {x}", self.label()),
+            | Reason::LoadNotStated(x)
+            | Reason::LongerThanContext(x) => write!(f, "{}: {x}", self.label()),
             _ => f.write_str(self.label()),
         }
     }
@@ -373,6 +377,13 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
         return Err(Reason::DatasetLengths);
     };
     let metric = metric?;
+    let span = input_tokens as u64 + output_tokens as u64;
+    if span > model.max_position {
+        return Err(Reason::LongerThanContext(format!(
+            "{input_tokens} + {output_tokens} tokens, {} holds {}",
+            model.name, model.max_position
+        )));
+    }
     if infercost_perf::EngineCatalog::embedded()
         .get(&r.engine)
         .is_err()

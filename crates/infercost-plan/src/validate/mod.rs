@@ -458,6 +458,18 @@ mod tests {
     }
 
     #[test]
+    fn a_sequence_longer_than_the_models_context_is_not_modelled() {
+        // Llama 3.1 8B holds 131,072 positions; a 200,000-token prompt is listed with its reason, not timed.
+        let mut r = row("v022");
+        r.input_len = "200000".into();
+        let why = map::setup(&r).err().expect("not modelled").to_string();
+        assert!(
+            why.starts_with("longer than the model's context") && why.contains("131072"),
+            "{why}"
+        );
+    }
+
+    #[test]
     fn rows_map_to_a_deployment_and_load_or_to_their_reason() {
         let s = map::setup(&row("v033")).expect("v033 is modelled");
         assert_eq!(s.deployment.model.name, "llama-3.1-70b");
