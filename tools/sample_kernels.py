@@ -26,7 +26,8 @@ the combine) at the expert shapes of the catalog's MoE models:
   dtype: bf16, fp8 (per-tensor), fp8_block (128x128 block scales, DeepSeek-V3's checkpoint), nvfp4, w4a16 (MXFP4 weights, 16-bit activations), int4 (weight
   only); tokens in powers of two 1..16384; each expert split tp ways (no expert parallelism, tp x 1 <= 8 GPUs);
   routing drawn from the tables' power-law distribution (alpha 1.01: a few hot experts, as real routers skew), the
-  fastest kernel the engine measured for that shape. And tests/data/profiling/moe/<engine>_<gpu>_ep.csv, expert
+  fastest kernel the engine measured for that shape (TensorRT-LLM's min-latency kernels aside: they are not its default
+  CUTLASS backend). And tests/data/profiling/moe/<engine>_<gpu>_ep.csv, expert
   parallelism's imbalance: for each dtype, shape, EP group count (2, 4, 8) and 4,096-16,384 tokens, the layer's
   time under power-law and balanced routing with the experts spread over the groups and on one GPU. Usage:
 
@@ -123,8 +124,10 @@ def sample_moe(folder):
         d = MOE_DTYPES.get(r["moe_dtype"])
         shape = (int(r["hidden_size"]), int(r["inter_size"]), int(r["num_experts"]), int(r["topk"]))
         t, tp, ep = int(r["num_tokens"]), int(r["moe_tp_size"]), int(r["moe_ep_size"])
+        # TensorRT-LLM's MoE backend is CUTLASS unless a run names another (its MoeConfig default, and what the
+        # published commands set); its min-latency kernels belong to the TRTLLM backend, so they are left out.
         if (d and shape in MOE_SHAPES and r["distribution"] == "power_law_1.01" and ep == 1 and tp <= 8
-                and t & (t - 1) == 0 and t <= 16384):
+                and t & (t - 1) == 0 and t <= 16384 and "min_latency" not in r["kernel_source"]):
             key = (d,) + shape + (tp, t)
             best[key] = min(best.get(key, float("inf")), float(r["latency"]))
     return [(d, t, h, i, e, k, tp, lat) for (d, h, i, e, k, tp, t), lat in sorted(best.items())]

@@ -8,9 +8,10 @@ use infercost_perf::engine::{
     AllReduceFit, AttentionCheck, ContextAttentionFit, GemmFit, KernelFits, MlaFit,
 };
 use infercost_perf::kernel_fit::{
-    fit_context_sample, fit_mla_sample, fit_moe_ep_sample, fit_moe_sample, fit_sample,
+    fit_context_sample, fit_mla_sample, fit_moe_ep_sample, fit_moe_sample, fit_moe_shapes,
+    fit_sample,
 };
-use infercost_perf::moe::{MoeEpFit, MoeFit};
+use infercost_perf::moe::{MoeEpFit, MoeFit, MoeShapeFit};
 use infercost_perf::GpuCatalog;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
@@ -58,8 +59,9 @@ fn refit() -> KernelFits {
         let moe = format!("{ROOT}/tests/data/profiling/moe/{stem}.csv");
         if let Ok(text) = std::fs::read_to_string(&moe) {
             let rows = parse_moe_csv(&text).unwrap();
-            fits.moe
-                .extend(fit_moe_sample(engine, measured, gpu, &rows));
+            let moe = fit_moe_sample(engine, measured, gpu, &rows);
+            fits.moe_shape.extend(fit_moe_shapes(gpu, &rows, &moe));
+            fits.moe.extend(moe);
         }
     }
     fits
@@ -133,6 +135,15 @@ fn moe_ep_toml(m: &MoeEpFit) -> String {
     )
 }
 
+fn moe_shape_toml(m: &MoeShapeFit) -> String {
+    format!(
+        "[[moe_shape]]\nengine = {:?}\ngpu = {:?}\ndtype = {:?}\nhidden = {}\ninter = {}\nexperts = {}\ntopk = {}\n\
+         tp = {}\nscale = {}\nsamples = {}\nmedian_fit = {}\nmedian = {}\n\n",
+        m.engine, m.gpu, m.dtype, m.hidden, m.inter, m.experts, m.topk, m.tp, m.scale, m.samples, m.median_fit,
+        m.median
+    )
+}
+
 fn render(f: &KernelFits) -> String {
     let mut s = String::from(
         "# Kernel fits: a few numbers per engine x GPU x dtype (GEMM) and per engine x GPU x backend (all-reduce),\n\
@@ -153,6 +164,7 @@ fn render(f: &KernelFits) -> String {
     f.context_attention
         .iter()
         .for_each(|c| s += &context_toml(c));
+    f.moe_shape.iter().for_each(|m| s += &moe_shape_toml(m));
     s
 }
 
@@ -190,6 +202,7 @@ fn shipped_kernel_fits_are_what_the_vendored_sample_gives() {
     assert_eq!(shipped.mla_decode, fits.mla_decode);
     assert_eq!(shipped.moe_ep, fits.moe_ep);
     assert_eq!(shipped.context_attention, fits.context_attention);
+    assert_eq!(shipped.moe_shape, fits.moe_shape);
     assert_eq!(shipped.moe.len(), fits.moe.len());
     for (a, b) in shipped.moe.iter().zip(&fits.moe) {
         let same = (&a.engine, &a.gpu, &a.dtype, a.samples)

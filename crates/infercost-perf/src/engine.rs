@@ -268,6 +268,9 @@ pub struct KernelFits {
     /// Prefill (context) attention fits.
     #[serde(default)]
     pub context_attention: Vec<ContextAttentionFit>,
+    /// Measured expert shapes' scales on their fused MoE fits.
+    #[serde(default)]
+    pub moe_shape: Vec<crate::moe::MoeShapeFit>,
 }
 
 const ENGINES: &str = include_str!("../../../data/engines.toml");

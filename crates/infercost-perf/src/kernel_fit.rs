@@ -10,7 +10,10 @@ use crate::calibrate::{
 use crate::comm::interpolate;
 use crate::engine::{AllReduceFit, AttentionCheck, ContextAttentionFit, GemmFit, MlaFit};
 use crate::gpu::Gpu;
-use crate::moe::{fit_ep, fit_moe, moe_dtype, EpSample, MoeEpFit, MoeFit, MoeSample};
+use crate::moe::{
+    fit_ep, fit_moe, moe_dtype, shape_scales, EpSample, MoeEpFit, MoeFit, MoeParams, MoeSample,
+    MoeShapeFit,
+};
 
 /// One measured operator time of the sample.
 #[derive(Debug, Clone, PartialEq)]
@@ -327,13 +330,7 @@ pub fn fit_moe_sample(
             .filter(|(d, _)| d == dtype)
             .map(|(_, s)| *s)
             .collect();
-        let (peak_of, bytes) = moe_dtype(dtype);
-        let peak = 1e12
-            * match peak_of {
-                "fp8" => gpu.fp8_tflops,
-                "fp4" => gpu.fp4_tflops.unwrap_or(gpu.fp8_tflops),
-                _ => gpu.bf16_tflops,
-            };
+        let (peak, bytes) = moe_peak(gpu, dtype);
         let (p, err) = fit_moe(&samples, peak, gpu.hbm_tb_per_s * 1e12, bytes);
         fits.push(MoeFit {
             engine: engine.into(),
@@ -351,6 +348,58 @@ pub fn fit_moe_sample(
         });
     }
     fits
+}
+
+/// The peak FLOP/s a MoE table's dtype computes at on `gpu`, and its bytes per weight.
+fn moe_peak(gpu: &Gpu, dtype: &str) -> (f64, f64) {
+    let (peak_of, bytes) = moe_dtype(dtype);
+    let tflops = match peak_of {
+        "fp8" => gpu.fp8_tflops,
+        "fp4" => gpu.fp4_tflops.unwrap_or(gpu.fp8_tflops),
+        _ => gpu.bf16_tflops,
+    };
+    (1e12 * tflops, bytes)
+}
+
+/// The measured expert shapes' scales on the shipped (rounded) fits `fits` of the same engine and GPU, for the
+/// shapes whose median departs from the fit by more than 5% (the others keep the fit).
+pub fn fit_moe_shapes(
+    gpu: &Gpu,
+    rows: &[(String, MoeSample)],
+    fits: &[MoeFit],
+) -> Vec<MoeShapeFit> {
+    let mut out = Vec::new();
+    for f in fits {
+        let samples: Vec<MoeSample> = rows
+            .iter()
+            .filter(|(d, _)| *d == f.dtype)
+            .map(|(_, s)| *s)
+            .collect();
+        let (peak, bytes) = moe_peak(gpu, &f.dtype);
+        let p = MoeParams::of(f);
+        for (k, scale, before, after) in
+            shape_scales(&samples, &p, peak, gpu.hbm_tb_per_s * 1e12, bytes)
+        {
+            if (scale - 1.0).abs() <= 0.05 {
+                continue;
+            }
+            out.push(MoeShapeFit {
+                engine: f.engine.clone(),
+                gpu: f.gpu.clone(),
+                dtype: f.dtype.clone(),
+                hidden: k[0],
+                inter: k[1],
+                experts: k[2],
+                topk: k[3],
+                tp: k[4],
+                scale: round(scale, 3),
+                samples: after.samples,
+                median_fit: round(before.median, 4),
+                median: round(after.median, 4),
+            });
+        }
+    }
+    out
 }
 
 fn round(x: f64, digits: i32) -> f64 {

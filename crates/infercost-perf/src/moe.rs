@@ -171,6 +171,71 @@ pub fn fit_moe(
     (p, err)
 }
 
+/// One measured expert shape's departure from its dtype's fit: the compact form follows how time grows with
+/// tokens, but kernels pick tiles per shape, so at one shape a table can sit a steady 20-40% off the form (TensorRT-
+/// LLM's NVFP4 CUTLASS experts of Qwen3-30B-A3B measure 1.25× the fit on B200, Qwen3-235B-A22B's 0.8×). Where the
+/// table measured the deployment's own shape, the fit's time is scaled by the shape's median measured / fitted
+/// ratio over its token counts; any other shape keeps the fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoeShapeFit {
+    /// `vllm` or `trtllm`.
+    pub engine: String,
+    /// The measured GPU.
+    pub gpu: String,
+    /// The table's dtype, as [`MoeFit::dtype`].
+    pub dtype: String,
+    /// The expert shape: hidden size, an expert's intermediate size, routed experts, experts per token and the
+    /// GPUs each expert is split over.
+    pub hidden: u32,
+    /// See `hidden`.
+    pub inter: u32,
+    /// See `hidden`.
+    pub experts: u32,
+    /// See `hidden`.
+    pub topk: u32,
+    /// See `hidden`.
+    pub tp: u32,
+    /// Median measured / fitted time over the shape's samples.
+    pub scale: f64,
+    /// Samples of the shape.
+    pub samples: usize,
+    /// Median |relative error| of the fit on the shape's samples, before and after the scale.
+    pub median_fit: f64,
+    /// See `median_fit`.
+    pub median: f64,
+}
+
+/// The per-shape scales of one table's samples under its fitted parameters `p` (see [`MoeShapeFit`]), as
+/// (hidden, inter, experts, topk, tp), scale, samples, median error before and after.
+pub fn shape_scales(
+    samples: &[MoeSample],
+    p: &MoeParams,
+    peak: f64,
+    bandwidth: f64,
+    bytes: f64,
+) -> Vec<([u32; 5], f64, FitError, FitError)> {
+    let key = |s: &MoeSample| [s.hidden, s.inter, s.experts, s.topk, s.tp].map(|x| x as u32);
+    let mut keys: Vec<[u32; 5]> = samples.iter().map(key).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .map(|k| {
+            let pairs: Vec<(f64, f64)> = samples
+                .iter()
+                .filter(|s| key(s) == k)
+                .map(|s| (moe_time(s, p, peak, bandwidth, bytes), s.seconds))
+                .collect();
+            let mut ratios: Vec<f64> = pairs.iter().map(|(f, m)| m / f).collect();
+            ratios.sort_by(f64::total_cmp);
+            let scale = ratios[ratios.len() / 2];
+            let before = fit_error(pairs.iter().copied());
+            let after = fit_error(pairs.iter().map(|(f, m)| (f * scale, *m)));
+            (k, scale, before, after)
+        })
+        .collect()
+}
+
 /// Expert parallelism's imbalance measured at one shape: how much slower the layer runs when its experts are
 /// spread over `ep` GPUs under skewed routing than under even routing, relative to the same on one GPU.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -276,7 +341,9 @@ impl MoeKernel {
     /// weights run in (`bf16`, `fp8`, `nvfp4`, `w4a16`, `int4`; a weight-only dtype without its own table uses the
     /// bf16 fit at the weight-only scale) where one is usable, else the dense GEMM fit `dense` as before. `width`
     /// is the per-GPU width of an expert's gate-and-up GEMM (2 · intermediate / the ways each expert is split);
-    /// `(experts, ep)` the routed experts and the groups expert parallelism spreads them over.
+    /// `(experts, ep)` the routed experts and the groups expert parallelism spreads them over; `shape` the expert
+    /// shape as [`MoeShapeFit`] keys it (hidden, intermediate, experts, top-k, ways split), whose measured scale
+    /// applies where the table has one.
     #[allow(clippy::too_many_arguments)]
     pub fn of(
         fits: &crate::engine::KernelFits,
@@ -288,6 +355,7 @@ impl MoeKernel {
         scale: f64,
         width: f64,
         (experts, ep): (f64, f64),
+        shape: [u32; 5],
         dense: &crate::calibrate::Efficiency,
     ) -> MoeKernel {
         use crate::dtype::Dtype;
@@ -331,15 +399,29 @@ impl MoeKernel {
             .filter(|f| f.p90 <= crate::engine::USABLE_P90)
             .map_or(1.0, |f| ep_skew(f.cv, experts, ep));
         match found {
-            Some((f, k)) => MoeKernel {
-                flops_max: peak * k * f.compute_max * width / (width + f.half_width) / skew,
-                half_tokens: f.half_tokens,
-                floor: 0.0,
-                bandwidth: bandwidth * f.memory,
-                fixed_s: f.fixed_us * 1e-6,
-                overlap: f.overlap,
-                measured: true,
-            },
+            Some((f, k)) => {
+                // The shape's measured departure from the form scales the whole time (compute, reads, fixed).
+                let at = fits
+                    .moe_shape
+                    .iter()
+                    .find(|m| {
+                        (&m.engine, &m.gpu, &m.dtype) == (&f.engine, &f.gpu, &f.dtype)
+                            && [m.hidden, m.inter, m.experts, m.topk, m.tp] == shape
+                    })
+                    .map_or(1.0, |m| m.scale);
+                MoeKernel {
+                    flops_max: peak * k * f.compute_max * width
+                        / (width + f.half_width)
+                        / skew
+                        / at,
+                    half_tokens: f.half_tokens,
+                    floor: 0.0,
+                    bandwidth: bandwidth * f.memory / at,
+                    fixed_s: f.fixed_us * 1e-6 * at,
+                    overlap: f.overlap,
+                    measured: true,
+                }
+            }
             None => MoeKernel {
                 flops_max: peak * scale * dense.compute_max / skew,
                 half_tokens: dense.compute_half_tokens,
@@ -388,20 +470,38 @@ mod tests {
         let (peak, bw) = (gpu.bf16_tflops * 1e12, gpu.hbm_tb_per_s * 1e12);
         // Mixtral 8x7B's experts on one GPU: the kernel evaluates exactly the fitted formula.
         let (h, i, e, k) = (4096.0, 14336.0, 8.0, 2.0);
-        let kernel = MoeKernel::of(
-            fits,
-            "vllm",
-            &gpu,
-            Dtype::Bf16,
-            false,
-            peak,
-            1.0,
-            2.0 * i,
-            (e, 1.0),
-            &dense,
-        );
+        let of_shape = |shape| {
+            MoeKernel::of(
+                fits,
+                "vllm",
+                &gpu,
+                Dtype::Bf16,
+                false,
+                peak,
+                1.0,
+                2.0 * i,
+                (e, 1.0),
+                shape,
+                &dense,
+            )
+        };
+        let kernel = of_shape([4096, 14336, 8, 2, 1]);
         assert!(kernel.measured);
         let fit = MoeParams::of(fits.moe("vllm", "h100", "bf16").unwrap());
+        // Its shape was measured: the fit's time at the shape's scale (the kernel at an unmeasured shape is the fit).
+        let scale = fits
+            .moe_shape
+            .iter()
+            .find(|m| {
+                (m.engine.as_str(), m.gpu.as_str(), m.dtype.as_str()) == ("vllm", "h100", "bf16")
+                    && [m.hidden, m.inter, m.experts, m.topk, m.tp] == [4096, 14336, 8, 2, 1]
+            })
+            .map(|m| m.scale)
+            .expect("Mixtral 8x7B's experts are in vLLM's H100 table");
+        assert!((scale - 1.0).abs() > 0.05);
+        let plain = of_shape([0; 5]);
+        assert!((kernel.memory_s(1e9) / plain.memory_s(1e9) - scale).abs() < 1e-12);
+        assert!((kernel.compute_s(1e12, 64.0) / plain.compute_s(1e12, 64.0) - scale).abs() < 1e-12);
         for t in [1.0, 64.0, 4096.0] {
             let s = MoeSample {
                 tokens: t,
@@ -412,7 +512,7 @@ mod tests {
                 tp: 1.0,
                 seconds: 0.0,
             };
-            let expected = moe_time(&s, &fit, peak, bw, 2.0);
+            let expected = scale * moe_time(&s, &fit, peak, bw, 2.0);
             let expert = 3.0 * h * i;
             let touched = e * (1.0 - (1.0 - k / e).powf(t));
             let got = kernel.bound_s(
@@ -435,6 +535,7 @@ mod tests {
             0.85,
             2.0 * i,
             (e, 1.0),
+            [0; 5],
             &dense,
         );
         assert!(wo.measured);
@@ -450,6 +551,7 @@ mod tests {
             1.0,
             2.0 * i,
             (e, 1.0),
+            [0; 5],
             &dense,
         );
         assert!(!stand_in.measured && stand_in.fixed_s == 0.0 && stand_in.overlap == 0.0);
@@ -468,6 +570,7 @@ mod tests {
                 1.0,
                 4096.0,
                 (256.0, ep),
+                [0; 5],
                 &fp8,
             )
         };
@@ -485,6 +588,43 @@ mod tests {
         let ratio = ep8.compute_s(1e15, 512.0) / block.compute_s(1e15, 512.0);
         assert!((ratio - ep_skew(cv, 256.0, 8.0)).abs() < 1e-9, "{ratio}");
         assert_eq!(ep8.memory_s(1e9), block.memory_s(1e9));
+    }
+
+    #[test]
+    fn a_shape_off_the_form_gets_its_median_ratio() {
+        let p = MoeParams {
+            compute_max: 0.6,
+            half_tokens: 16.0,
+            half_width: 2048.0,
+            memory: 0.8,
+            fixed_s: 20e-6,
+            overlap: 0.5,
+        };
+        let (peak, bw) = (989e12, 3.35e12);
+        // Two shapes: one on the form, one measuring 1.3x it at every token count but one outlier.
+        let mut samples = Vec::new();
+        for (inter, k) in [(768.0, 1.0), (1536.0, 1.3)] {
+            for (n, t) in [1.0, 16.0, 256.0, 4096.0, 16384.0].into_iter().enumerate() {
+                let mut s = MoeSample {
+                    tokens: t,
+                    hidden: 2048.0,
+                    inter,
+                    experts: 128.0,
+                    topk: 8.0,
+                    tp: 1.0,
+                    seconds: 0.0,
+                };
+                let outlier = if n == 0 && k > 1.0 { 2.0 } else { 1.0 };
+                s.seconds = k * outlier * moe_time(&s, &p, peak, bw, 1.0);
+                samples.push(s);
+            }
+        }
+        let out = shape_scales(&samples, &p, peak, bw, 1.0);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].0, [2048, 768, 128, 8, 1]);
+        assert!((out[0].1 - 1.0).abs() < 1e-12 && out[0].3.median < 1e-12);
+        assert!((out[1].1 - 1.3).abs() < 1e-12, "{}", out[1].1);
+        assert!(out[1].2.median > 0.2 && out[1].3.median < 1e-12);
     }
 
     #[test]

@@ -90,8 +90,17 @@ fn moe_kernel(
     (peak, scale): (f64, f64),
     eff: &crate::calibrate::Efficiency,
 ) -> MoeKernel {
-    let width =
-        2.0 * model.moe.map_or(0, |m| m.expert_ff) as f64 / (layout.tp as f64 / layout.ep as f64);
+    let split = layout.tp / layout.ep;
+    let width = 2.0 * model.moe.map_or(0, |m| m.expert_ff) as f64 / split as f64;
+    let shape = model.moe.map_or([0; 5], |m| {
+        [
+            model.hidden as u32,
+            m.expert_ff as u32,
+            m.experts,
+            m.top_k,
+            split,
+        ]
+    });
     MoeKernel::of(
         fits,
         &e.kernels,
@@ -102,6 +111,7 @@ fn moe_kernel(
         scale,
         width,
         (model.moe.map_or(1, |m| m.experts) as f64, layout.ep as f64),
+        shape,
         eff,
     )
 }

@@ -135,6 +135,13 @@ impl<'a> Keys<'a> {
             .and_then(|q| q.get("weight_block_size"))
             .is_some_and(|b| !b.is_null())
     }
+
+    /// The checkpoint's `quantization_config.quant_method`, if any.
+    fn quant_method(&self) -> Option<&str> {
+        self.get("quantization_config")
+            .and_then(|q| q.get("quant_method"))
+            .and_then(Value::as_str)
+    }
 }
 
 impl ModelSpec {
@@ -235,6 +242,7 @@ impl ModelSpec {
             alibi: k.bool("alibi").unwrap_or(model_type == "bloom"),
             parallel_attention: parallel,
             fp8_block: k.fp8_block(),
+            mxfp4: k.quant_method() == Some("mxfp4"),
         })
     }
 }

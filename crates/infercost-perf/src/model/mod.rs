@@ -101,6 +101,9 @@ pub struct ModelSpec {
     /// The checkpoint's fp8 weights are scaled per block (`quantization_config.weight_block_size`, as
     /// DeepSeek-V3's), whose grouped GEMMs run slower than per-tensor fp8 (docs/CALIBRATION.md, fused MoE).
     pub fp8_block: bool,
+    /// The checkpoint is released in MXFP4 (`quantization_config.quant_method = "mxfp4"`, as gpt-oss is): a
+    /// quantisation TensorRT-LLM's benchmark does not tune its batch limits for.
+    pub mxfp4: bool,
 }
 
 /// The MLP's form.

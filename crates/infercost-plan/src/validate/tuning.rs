@@ -12,7 +12,25 @@ use infercost_perf::{Deployment, Dtype};
 /// sizes one micro-batch (its share of the requests over the stages); the replica runs one per stage, so the
 /// limits returned, which bound the whole replica's batch, are the micro-batch's times the stages. Under
 /// data-parallel attention each rank schedules its own batch under those limits ([`per_replica`]).
+///
+/// A quantisation the heuristic does not tune (MXFP4, as gpt-oss is released) gets TensorRT-LLM's `BuildConfig`
+/// defaults instead (`get_benchmark_engine_settings`).
 pub fn trtllm_bench_limits(d: &Deployment, input: u32, output: u32) -> (u32, u32) {
+    let pp = d.layout.pp;
+    let (bs, tokens) = if d.model.mxfp4 {
+        UNTUNED_LIMITS
+    } else {
+        heuristic(d, input, output)
+    };
+    per_replica(d, bs * pp, tokens * pp)
+}
+
+/// `BuildConfig`'s `max_batch_size` and `max_num_tokens`, which trtllm-bench uses for a quantisation outside its
+/// tuned set (NVFP4, FP8, FP8 block scales, none).
+const UNTUNED_LIMITS: (u32, u32) = (2048, 8192);
+
+/// `calc_engine_setting`: one micro-batch's limits from the requests the KV memory holds.
+fn heuristic(d: &Deployment, input: u32, output: u32) -> (u32, u32) {
     let m = &d.model;
     let weight_bytes = match d.weights {
         Dtype::Fp8 => 1.0,
@@ -26,9 +44,7 @@ pub fn trtllm_bench_limits(d: &Deployment, input: u32, output: u32) -> (u32, u32
     let total_gib = d.gpu.memory_gib * d.gpus() as f64;
     let weights_gb = m.params_total() as f64 / 1e9 * weight_bytes;
     let requests = (total_gib - weights_gb) * 0.95 / per_token_gib / (input + output) as f64;
-    let pp = d.layout.pp;
-    let (bs, tokens) = finetune(requests.max(1.0), input, output, pp);
-    per_replica(d, bs * pp, tokens * pp)
+    finetune(requests.max(1.0), input, output, d.layout.pp)
 }
 
 /// A replica's batch limits from TensorRT-LLM's `max_batch_size` and `max_num_tokens`: under data-parallel
