@@ -65,6 +65,9 @@ pub struct EngineProfile {
     pub kv_memory: KvMemory,
     /// What the scheduler does when the KV cache would run out: `preempt` or `guaranteed-no-evict`.
     pub capacity_policy: Figure<String>,
+    /// How expert parallelism under data-parallel attention moves tokens to the experts and back: `all-to-all`
+    /// (each token to the GPUs of its experts) or `allgather-reducescatter` (every token to every GPU).
+    pub ep_communication: Figure<String>,
 }
 
 impl EngineProfile {
@@ -72,6 +75,13 @@ impl EngineProfile {
     #[inline]
     pub fn eager_at(&self, tokens: f64) -> bool {
         !self.cuda_graphs.value || tokens > self.graph_max_batch.value as f64
+    }
+
+    /// Whether expert parallelism under data-parallel attention gathers every token to every GPU and
+    /// reduce-scatters the outputs back (else an all-to-all sends each token to its experts' GPUs only).
+    #[inline]
+    pub fn ep_gathers(&self) -> bool {
+        self.ep_communication.value == "allgather-reducescatter"
     }
 
     /// Whether the scheduler admits a request only when its whole sequence's KV blocks can be guaranteed
@@ -101,6 +111,7 @@ impl EngineProfile {
                 &self.gpu_memory_utilization.source,
             ),
             ("capacity_policy", &self.capacity_policy.source),
+            ("ep_communication", &self.ep_communication.source),
         ]
     }
 }
@@ -316,6 +327,14 @@ impl EngineCatalog {
             if !["preempt", "guaranteed-no-evict"].contains(&e.capacity_policy.value.as_str()) {
                 return Err(invalid(format!(
                     "engine {:?}: capacity_policy must be preempt or guaranteed-no-evict",
+                    e.name
+                )));
+            }
+            if !["all-to-all", "allgather-reducescatter"]
+                .contains(&e.ep_communication.value.as_str())
+            {
+                return Err(invalid(format!(
+                    "engine {:?}: ep_communication must be all-to-all or allgather-reducescatter",
                     e.name
                 )));
             }

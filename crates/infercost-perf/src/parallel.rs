@@ -165,25 +165,29 @@ fn link(gpu: &Gpu, link_eff: f64, spans_nodes: bool) -> (f64, f64) {
     }
 }
 
-/// The expert all-to-all of a stage: seconds per token of the replica's batch and fixed seconds per iteration
-/// for the dispatch and the combine of every MoE layer of the stage (none without EP).
+/// The expert communication of a stage: seconds per token of the replica's batch and fixed seconds per iteration
+/// for the dispatch and the combine of every MoE layer of the stage (none without EP, and none without
+/// data-parallel attention: then every GPU holds every token already and the layer's all-reduce, counted with
+/// the tensor-parallel ones, combines the experts' outputs).
 ///
-/// Each GPU originates `tokens / tp` tokens and sends each `top_k` copies of the hidden state, one `(ep − 1) /
-/// ep` share of them to other GPUs: dispatch in one byte when the GEMMs run on fp8 or fp4 activations (as DeepEP
-/// does in fp8), in bf16 otherwise; combine in bf16. Across nodes the off-node share goes over the inter-node network while the rest crosses NVLink, in
-/// parallel; the slower decides.
+/// With an all-to-all each GPU originates `tokens / tp` tokens and sends each `top_k` copies of the hidden state,
+/// one `(ep − 1) / ep` share of them to other GPUs; with an all-gather and a reduce-scatter (`gathers`) every GPU
+/// receives the `(ep − 1) / ep` of the tokens it lacks once each and sends that share of the outputs back, so the
+/// traffic is `tp / top_k` times the all-to-all's. Dispatch in one byte when the GEMMs run on fp8 or fp4
+/// activations (as DeepEP does in fp8), in bf16 otherwise; combine in bf16. Across nodes the off-node share goes
+/// over the inter-node network while the rest crosses NVLink, in parallel; the slower decides.
 pub fn all_to_all_costs(
     model: &ModelSpec,
     gpu: &Gpu,
     layout: &Layout,
     weights: Dtype,
-    link_eff: f64,
+    (link_eff, gathers): (f64, bool),
     moe_stage_layers: f64,
 ) -> (f64, f64) {
     let Some(moe) = model.moe else {
         return (0.0, 0.0);
     };
-    if layout.ep <= 1 {
+    if layout.ep <= 1 || !layout.attention_dp {
         return (0.0, 0.0);
     }
     let ep = layout.ep as f64;
@@ -194,8 +198,12 @@ pub fn all_to_all_costs(
     } else {
         1.0
     };
-    let bytes_per_token =
-        moe.top_k as f64 * model.hidden as f64 * (dispatch + 2.0) / layout.tp as f64;
+    let copies = if gathers {
+        1.0
+    } else {
+        moe.top_k as f64 / layout.tp as f64
+    };
+    let bytes_per_token = copies * model.hidden as f64 * (dispatch + 2.0);
     let (nv, nv_lat) = link(gpu, link_eff, false);
     let (sec_per_byte, latency) = if ep <= node {
         ((ep - 1.0) / ep / nv, nv_lat)
@@ -295,10 +303,10 @@ impl Stage {
         } else {
             moe_layers.min(stage_layers)
         };
+        // Without data-parallel attention every layer ends in an all-reduce, the MoE layer's too: under EP each
+        // GPU holds every token and adds its own experts' outputs into the sum, as a TP shard adds its slice.
         let all_reduces = if layout.attention_dp {
             0.0
-        } else if layout.ep > 1 {
-            2.0 * stage_layers - moe_layers
         } else {
             2.0 * stage_layers
         };
@@ -442,7 +450,8 @@ mod tests {
             t.comm_s
         );
         // DeepSeek-V3 in fp8 across two nodes (EP16): half the destinations are off-node at 50 GB/s, which
-        // decides; the dispatch goes in fp8.
+        // decides; the dispatch goes in fp8. vLLM gathers every token to every GPU (each receives the 15/16 it
+        // lacks once); TensorRT-LLM's all-to-all sends each token's 8 copies to its experts' GPUs, half the bytes.
         let m = ModelCatalog::get("deepseek-v3").unwrap();
         let moe = m.moe.unwrap();
         let d = dep(
@@ -451,15 +460,38 @@ mod tests {
             layout(16, 1, 16, true),
             Dtype::Fp8,
         );
-        let per_token = moe.top_k as f64 * 7168.0 * (1.0 + 2.0) / 16.0;
-        let off = 8.0 / 16.0 * per_token / (50e9 * d.eff.link);
-        let want = m.moe_layers() as f64 * (512.0 * off + 2.0 * 10e-6);
-        let t = d.iteration(&Batch::decode(512, 1000));
-        assert!(
-            (t.comm_s / want - 1.0).abs() < 1e-9,
-            "{} vs {want}",
-            t.comm_s
+        let trtllm = crate::engine::EngineCatalog::embedded()
+            .get("trtllm")
+            .unwrap()
+            .clone();
+        let a2a = d.with_engine(&trtllm).unwrap();
+        for (d, copies) in [(&d, 1.0), (&a2a, moe.top_k as f64 / 16.0)] {
+            let per_token = copies * 7168.0 * (1.0 + 2.0);
+            let off = 8.0 / 16.0 * per_token / (50e9 * d.eff.link);
+            let want = m.moe_layers() as f64 * (512.0 * off + 2.0 * 10e-6);
+            let t = d.iteration(&Batch::decode(512, 1000));
+            assert!(
+                (t.comm_s / want - 1.0).abs() < 1e-9,
+                "{} vs {want}",
+                t.comm_s
+            );
+        }
+        // Experts spread over the GPUs of a tensor-parallel replica (no data-parallel attention): every GPU holds
+        // every token, so the MoE costs no more traffic than the dense layer it replaces (its all-reduce).
+        let ep = dep(
+            "qwen3-235b-a22b",
+            "h100-sxm",
+            layout(8, 1, 8, false),
+            Dtype::Bf16,
         );
+        let tp = dep(
+            "qwen3-235b-a22b",
+            "h100-sxm",
+            layout(8, 1, 1, false),
+            Dtype::Bf16,
+        );
+        let b = Batch::decode(256, 1000);
+        assert_eq!(ep.iteration(&b).comm_s, tp.iteration(&b).comm_s);
     }
 
     #[test]

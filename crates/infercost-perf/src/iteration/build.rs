@@ -249,8 +249,9 @@ impl Deployment {
             all_reduce_curve(&model, &gpu, &eff, engine::all_reduce_kernels(e), fits, tp);
         let window_pairs_per_token = window_pairs_per_token(&model);
         let st = Stage::of(&model, &layout, dense_params, moe.layers);
+        let link = (eff.link, e.ep_gathers());
         let (a2a_per_token, a2a_fixed) =
-            all_to_all_costs(&model, &gpu, &layout, weights, eff.link, st.moe_layers);
+            all_to_all_costs(&model, &gpu, &layout, weights, link, st.moe_layers);
         let (kv_bytes_token, kv_seq_bytes_token) = st.kv_bytes(
             kv_bytes_per_token(&model, kv, t),
             model.kv_elements_per_token() as f64 * kv.bytes(),
