@@ -242,7 +242,7 @@ fn show(a: ShowArgs) -> Result<()> {
         hint,
         params_total: d.model.params_total(),
         params_active: d.model.params_active(),
-        weight_bytes: d.model.params_total() as f64 * d.weights.bytes(),
+        weight_bytes: d.weight_bytes(),
         weight_bytes_per_gpu: d.weight_bytes_per_gpu(),
         kv_bytes_per_token: kv_token,
         kv_bytes_per_token_per_gpu: d.kv_bytes_per_token_per_gpu(),

@@ -153,6 +153,9 @@ pub struct Deployment {
     /// The serving engine's profile.
     pub engine: EngineProfile,
     peak_flops: f64,
+    /// The highest tensor peak any of its GEMMs runs at (the experts' where they run in a lower precision than
+    /// the dense weights), for the roofline.
+    roofline_flops: f64,
     compute_scale: f64,
     graph_max_tokens: f64,
     launch_host_s: f64,
@@ -206,6 +209,17 @@ impl Deployment {
     /// attention the whole token's KV; under TP its share of the heads).
     pub fn kv_bytes_per_sequence_token(&self) -> f64 {
         self.kv_seq_bytes_token
+    }
+
+    /// Weight bytes of one copy of the model as this deployment stores it: the dense weights in their dtype, the
+    /// routed experts in the weights' (they differ where the checkpoint quantises the experts only).
+    pub fn weight_bytes(&self) -> f64 {
+        let m = &self.model;
+        let routed = m.moe.map_or(0.0, |x| {
+            m.moe_layers() as f64 * x.experts as f64 * m.expert_params() as f64
+        });
+        let dense = m.params_total() as f64 - routed;
+        dense * build::dense_dtype(m, self.weights).bytes() + routed * self.weights.bytes()
     }
 
     /// Weight bytes per GPU.
@@ -463,7 +477,7 @@ impl Deployment {
             comm_s: p * comm_s + sends,
             overhead_s: p * (gpu_overhead_s + step_s),
             launch_s: p * self.launch_host(tokens),
-            roofline_s: p * (flops / self.peak_flops).max(bytes / self.bandwidth),
+            roofline_s: p * (flops / self.roofline_flops).max(bytes / self.bandwidth),
         }
     }
 
@@ -532,6 +546,48 @@ mod tests {
             let long = d.iteration(&Batch::decode(32, 8000)).total_s;
             assert!(long > short, "{m}: time must grow with context");
         }
+    }
+
+    #[test]
+    fn gpt_oss_keeps_its_dense_weights_16_bit() {
+        // gpt-oss's MXFP4 release quantises the routed experts only (`modules_to_not_convert` names the
+        // attention): at its own fp4 the dense weights take 2 bytes, at fp8 every weight takes 1.
+        let m = ModelCatalog::get("gpt-oss-120b").unwrap();
+        assert!(m.experts_only_quantised && m.mxfp4);
+        let routed =
+            m.moe_layers() as f64 * m.moe.unwrap().experts as f64 * m.expert_params() as f64;
+        let dense = m.params_total() as f64 - routed;
+        let g = GpuCatalog::embedded().get("b200").unwrap().clone();
+        let at = |w: Dtype| {
+            Deployment::new(m.clone(), g.clone(), 1, w, Dtype::Fp8)
+                .unwrap()
+                .weight_bytes_per_gpu()
+        };
+        let fp4 = dense * 2.0 + routed * Dtype::Fp4.bytes();
+        assert!(
+            (at(Dtype::Fp4) / fp4 - 1.0).abs() < 1e-9,
+            "{} vs {fp4}",
+            at(Dtype::Fp4)
+        );
+        assert!((at(Dtype::Fp8) / (dense + routed) - 1.0).abs() < 1e-9);
+        // One copy's bytes (`model show`'s weight_bytes) say the same as the one GPU that holds them.
+        let one = Deployment::new(m.clone(), g.clone(), 1, Dtype::Fp4, Dtype::Fp8).unwrap();
+        assert!((one.weight_bytes() / fp4 - 1.0).abs() < 1e-9);
+        // Its dense GEMMs run at the 16-bit peak, so the same decode step is slower than all-fp4 weights would
+        // make it, and never faster than the experts' fp4 roofline.
+        let d = Deployment::new(m.clone(), g.clone(), 1, Dtype::Fp4, Dtype::Fp8).unwrap();
+        let t = d.iteration(&Batch::decode(2048, 2000));
+        assert!(t.total_s >= t.roofline_s);
+        let mut all_fp4 = m.clone();
+        all_fp4.experts_only_quantised = false;
+        let q = Deployment::new(all_fp4, g, 1, Dtype::Fp4, Dtype::Fp8).unwrap();
+        assert!(t.gemm_s > q.iteration(&Batch::decode(2048, 2000)).gemm_s);
+        // Llama's config names no such modules.
+        assert!(
+            !ModelCatalog::get("llama-3.1-70b")
+                .unwrap()
+                .experts_only_quantised
+        );
     }
 
     #[test]

@@ -31,6 +31,16 @@ fn check_dtypes(gpu: &Gpu, weights: Dtype, kv: Dtype) -> Result<(), PerfError> {
     Ok(())
 }
 
+/// The dtype a deployment's dense (non-expert) GEMMs run in: 16-bit where the checkpoint quantises only the
+/// experts and the deployment runs its own 4-bit weights, else the weights'.
+pub(super) fn dense_dtype(model: &ModelSpec, weights: Dtype) -> Dtype {
+    if model.experts_only_quantised && matches!(weights, Dtype::Fp4 | Dtype::Fp4Wo) {
+        Dtype::Bf16
+    } else {
+        weights
+    }
+}
+
 /// The mixture-of-experts shape: routed layers, experts per layer, parameters per expert, experts per token
 /// (a dense model: none routed, one "expert" of everything).
 struct MoeShape {
@@ -77,9 +87,9 @@ fn window_pairs_per_token(model: &ModelSpec) -> f64 {
     }
 }
 
-/// The fused MoE kernel a deployment's routed experts run in ([`MoeKernel::of`]); each expert's GEMMs are split
-/// tp / ep ways within its group of GPUs. `peak` is the GEMMs' peak and the weight-only scale.
-#[allow(clippy::too_many_arguments)]
+/// The fused MoE kernel a deployment's routed experts run in ([`MoeKernel::of`]), at the peak, weight-only scale
+/// and GEMM fit of the weights' dtype (the dense GEMMs may run in another, [`dense_dtype`]); each expert's GEMMs
+/// are split tp / ep ways within its group of GPUs.
 fn moe_kernel(
     model: &ModelSpec,
     gpu: &Gpu,
@@ -87,9 +97,10 @@ fn moe_kernel(
     weights: Dtype,
     e: &EngineProfile,
     fits: &KernelFits,
-    (peak, scale): (f64, f64),
-    eff: &crate::calibrate::Efficiency,
 ) -> MoeKernel {
+    let (peak, table) = weights.gemm_on(gpu);
+    let scale = weights.compute_scale_on(gpu);
+    let eff = &engine::efficiency(e, gpu, table, fits);
     let split = layout.tp / layout.ep;
     let width = 2.0 * model.moe.map_or(0, |m| m.expert_ff) as f64 / split as f64;
     let shape = model.moe.map_or([0; 5], |m| {
@@ -237,11 +248,14 @@ impl Deployment {
         layout.check(&model, &gpu)?;
         check_dtypes(&gpu, weights, kv)?;
         let fits = KernelFits::embedded();
-        let (peak, table) = weights.gemm_on(&gpu);
+        // The dense GEMMs run in the dense weights' dtype, the routed experts in the weights'.
+        let dense = dense_dtype(&model, weights);
+        let (peak, table) = dense.gemm_on(&gpu);
         let mut eff = engine::efficiency(e, &gpu, table, fits);
         let tp = layout.tp;
         let t = tp as f64;
         let wb = weights.bytes();
+        let dense_wb = dense.bytes();
         let moe = MoeShape::of(&model);
         let routed_total = moe.layers * moe.experts * moe.expert_params;
         let dense_params = model.params_total() as f64 - routed_total;
@@ -262,17 +276,8 @@ impl Deployment {
         let launch_host_s =
             layers * st.fraction * e.kernels_per_layer.value as f64 * e.launch_s.value
                 + 2.0 * layers * st.all_reduce_share * engine::eager_all_reduce_s(&gpu, tp, fits);
-        let compute_scale = weights.compute_scale_on(&gpu);
-        let moe_kernel = moe_kernel(
-            &model,
-            &gpu,
-            &layout,
-            weights,
-            e,
-            fits,
-            (peak, compute_scale),
-            &eff,
-        );
+        let compute_scale = dense.compute_scale_on(&gpu);
+        let moe_kernel = moe_kernel(&model, &gpu, &layout, weights, e, fits);
         let (attention_peak, attention_eff) = attention_rate(&model, &gpu, kv, e, fits, &mut eff);
         Ok(Deployment {
             prefill_attention: prefill_attention(&model, &gpu, kv, e, fits),
@@ -281,6 +286,7 @@ impl Deployment {
             attention_compute_max: attention_eff.compute_max,
             attention_half_tokens: attention_eff.compute_half_tokens,
             peak_flops: peak,
+            roofline_flops: peak.max(weights.gemm_on(&gpu).0),
             compute_scale,
             moe: moe_kernel,
             graph_max_tokens: if e.cuda_graphs.value {
@@ -302,7 +308,7 @@ impl Deployment {
             flops_attention_pair: model.attention_flops_per_pair() / t * st.fraction,
             flops_attention_pair_prefill: model.prefill_attention_flops_per_pair() / t
                 * st.fraction,
-            dense_weight_bytes: st.dense_params * wb / st.dense_split,
+            dense_weight_bytes: st.dense_params * dense_wb / st.dense_split,
             expert_bytes: moe.expert_params * wb / t,
             moe_layers: st.moe_layers,
             experts: moe.experts,

@@ -136,6 +136,18 @@ impl<'a> Keys<'a> {
             .is_some_and(|b| !b.is_null())
     }
 
+    /// Whether `quantization_config.modules_to_not_convert` names the attention (`self_attn`).
+    fn keeps_attention_unquantised(&self) -> bool {
+        self.get("quantization_config")
+            .and_then(|q| q.get("modules_to_not_convert"))
+            .and_then(Value::as_array)
+            .is_some_and(|m| {
+                m.iter()
+                    .filter_map(Value::as_str)
+                    .any(|x| x.contains("self_attn"))
+            })
+    }
+
     /// The checkpoint's `quantization_config.quant_method`, if any.
     fn quant_method(&self) -> Option<&str> {
         self.get("quantization_config")
@@ -243,6 +255,7 @@ impl ModelSpec {
             parallel_attention: parallel,
             fp8_block: k.fp8_block(),
             mxfp4: k.quant_method() == Some("mxfp4"),
+            experts_only_quantised: k.keeps_attention_unquantised(),
         })
     }
 }

@@ -104,6 +104,10 @@ pub struct ModelSpec {
     /// The checkpoint is released in MXFP4 (`quantization_config.quant_method = "mxfp4"`, as gpt-oss is): a
     /// quantisation TensorRT-LLM's benchmark does not tune its batch limits for.
     pub mxfp4: bool,
+    /// The checkpoint quantises only the routed experts: its `quantization_config.modules_to_not_convert` names
+    /// the attention (gpt-oss keeps attention, router, embeddings and head in 16 bits), so at the checkpoint's
+    /// own 4-bit dtype the dense weights stay 16-bit.
+    pub experts_only_quantised: bool,
 }
 
 /// The MLP's form.
