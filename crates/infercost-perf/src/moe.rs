@@ -173,7 +173,7 @@ pub fn fit_moe(
 
 /// One measured expert shape's departure from its dtype's fit: the compact form follows how time grows with
 /// tokens, but kernels pick tiles per shape, so at one shape a table can sit a steady 20-40% off the form (TensorRT-
-/// LLM's NVFP4 CUTLASS experts of Qwen3-30B-A3B measure 1.25× the fit on B200, Qwen3-235B-A22B's 0.8×). Where the
+/// LLM's NVFP4 CUTLASS experts of Qwen3-30B-A3B measure 1.21× the fit on B200, Qwen3-235B-A22B's 0.70×). Where the
 /// table measured the deployment's own shape, the fit's time is scaled by the shape's median measured / fitted
 /// ratio over its token counts; any other shape keeps the fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -277,8 +277,8 @@ pub struct Stage {
     pub dense_split: f64,
     /// MoE layers it holds (all of its layers may be MoE layers).
     pub moe_layers: f64,
-    /// TP all-reduces it runs over the model's two per layer: none under data-parallel attention, and the MoE
-    /// layers' second one is replaced by the expert combine under EP.
+    /// TP all-reduces it runs over the model's two per layer: none under data-parallel attention, else both (under
+    /// EP the MoE layer's sums the experts' shares).
     pub all_reduce_share: f64,
     attention_dp: bool,
     tp: f64,
