@@ -8,7 +8,8 @@ use infercost_perf::{Deployment, Dtype};
 /// requests of `input + output` tokens that 95% of the memory the weights leave would cache, capped at 4,096 and
 /// rounded up (at least 64); a token budget of that many requests' prompt and output tokens per output token,
 /// capped at 32,768 and at least 2,048. Memory is counted as the tool counts it: the GPUs' GiB less the
-/// parameters in billions times bytes per weight, and KV heads at least one per rank. Under a pipeline the tool
+/// checkpoint's stored elements times bytes per weight in GiB ([`checkpoint_elements`]), and KV heads at least
+/// one per rank. Under a pipeline the tool
 /// sizes one micro-batch (its share of the requests over the stages); the replica runs one per stage, so the
 /// limits returned, which bound the whole replica's batch, are the micro-batch's times the stages. Under
 /// data-parallel attention each rank schedules its own batch under those limits ([`per_replica`]).
@@ -42,9 +43,22 @@ fn heuristic(d: &Deployment, input: u32, output: u32) -> (u32, u32) {
     let per_token_gib =
         2.0 * m.layers as f64 * kv_heads * m.head_dim as f64 * kv_bytes / (1u64 << 30) as f64;
     let total_gib = d.gpu.memory_gib * d.gpus() as f64;
-    let weights_gb = m.params_total() as f64 / 1e9 * weight_bytes;
-    let requests = (total_gib - weights_gb) * 0.95 / per_token_gib / (input + output) as f64;
+    let weights_gib = checkpoint_elements(d) * weight_bytes / (1u64 << 30) as f64;
+    let requests = (total_gib - weights_gib) * 0.95 / per_token_gib / (input + output) as f64;
     finetune(requests.max(1.0), input, output, d.layout.pp)
+}
+
+/// The parameter count trtllm-bench reads from the checkpoint's safetensors headers (`get_param_count`: the
+/// elements of every tensor). An NVFP4 checkpoint packs two 4-bit weights per stored byte and adds one fp8 scale
+/// per 16, so its quantised weights (every layer's; Model Optimizer leaves the embeddings and the head unquantised)
+/// count 1/2 + 1/16 elements each; other checkpoints count one per parameter.
+fn checkpoint_elements(d: &Deployment) -> f64 {
+    let m = &d.model;
+    if d.weights != Dtype::Fp4 {
+        return m.params_total() as f64;
+    }
+    let unquantised = m.embedding_params() as f64;
+    (m.params_total() as f64 - unquantised) * (0.5 + 1.0 / 16.0) + unquantised
 }
 
 /// A replica's batch limits from TensorRT-LLM's `max_batch_size` and `max_num_tokens`: under data-parallel
@@ -115,6 +129,34 @@ mod tests {
         // Four pipeline stages: the 4,096 cap comes first, then a quarter per micro-batch (1,024 → 1,024 sequences,
         // 1,024 · 11 = 11,264 tokens).
         assert_eq!(finetune(9000.0, 20000, 2000, 4), (1024, 11264));
+    }
+
+    #[test]
+    fn an_nvfp4_checkpoint_counts_its_packed_elements() {
+        use infercost_perf::{GpuCatalog, Layout, ModelCatalog};
+        let m = ModelCatalog::get("deepseek-v3").unwrap();
+        let g = GpuCatalog::embedded().get("b200").unwrap().clone();
+        let layout = Layout {
+            tp: 4,
+            pp: 1,
+            ep: 4,
+            attention_dp: true,
+        };
+        let e = infercost_perf::engine::EngineCatalog::embedded()
+            .get("trtllm")
+            .unwrap()
+            .clone();
+        let d = Deployment::for_engine(m.clone(), g, layout, Dtype::Fp4, Dtype::Fp8, &e).unwrap();
+        // 671 B parameters, 1.85 B of them embeddings and head: (669.2 · 0.5625 + 1.85) B elements · 0.5 bytes =
+        // 176 GiB of "engine" in 4 × 180 GiB; 95% of the 544 GiB left over 2 · 61 layers · 128 heads · 56 dims of
+        // fp8 per token (DeepSeek's config has no head_dim: 7,168 / 128) and 2,048 tokens a request is 310
+        // requests: 384 sequences per rank (128 · ⌈310 / 128⌉) and 2,048 tokens, four ranks.
+        assert_eq!(trtllm_bench_limits(&d, 1024, 1024), (4 * 384, 4 * 2048));
+        // An fp8 checkpoint counts one element per parameter.
+        let llama = ModelCatalog::get("llama-3.1-70b").unwrap();
+        let h100 = GpuCatalog::embedded().get("h100-sxm").unwrap().clone();
+        let fp8 = Deployment::new(llama.clone(), h100, 2, Dtype::Fp8, Dtype::Fp8).unwrap();
+        assert_eq!(checkpoint_elements(&fp8), llama.params_total() as f64);
     }
 
     #[test]
