@@ -213,9 +213,10 @@ fn bad_input_is_exit_code_2_with_a_message_that_names_it() {
             vec!["model", "step", "llama-3.1-405b", "--gpu", "h100-sxm", "--tp", "1", "--decode-batch", "1"],
             "error: llama-3.1-405b does not fit on 1× h100-sxm: 691.5 GiB short per GPU for one 8192-token sequence; it needs at least TP8×PP2 (16 GPUs) on h100-sxm\nhint: try a larger --tp or --pp, --weights fp8, or a GPU with more memory (`infercost gpu list`)\n",
         ),
-        (vec!["model", "show", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "3"], "error: tensor parallelism must be a power of two (1, 2, 4, 8), got 3\n"),
+        (vec!["model", "show", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "3"], "error: tensor parallelism must be a power of two (1, 2, 4, 8 within a node; 16 and more across nodes with --attention-dp), got 3\n"),
         // Layouts that cannot run say why.
         (vec!["model", "show", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "2", "--ep", "2"], "error: expert parallelism needs a mixture-of-experts model; llama-3.1-8b is dense\n"),
+        (vec!["model", "show", "llama-3.1-70b", "--gpu", "h100-sxm", "--tp", "8", "--attention-dp"], "error: data-parallel attention is for mixture-of-experts models; llama-3.1-70b is dense: serve more replicas instead\n"),
         (vec!["model", "show", "llama-3.1-8b", "--gpu", "h100-sxm", "--pp", "33"], "error: pipeline parallelism 33 must be between 1 and llama-3.1-8b's 32 layers\n"),
         (vec!["model", "show", "mixtral-8x7b", "--gpu", "h100-sxm", "--tp", "8", "--ep", "16"], "error: expert parallelism 16 must divide the 8 GPUs of a stage (--ep at most --tp; each expert is split --tp/--ep ways)\n"),
         (vec!["model", "step", "llama-3.1-70b", "--gpu", "h100-sxm", "--tp", "16", "--decode-batch", "1"], "error: tensor parallelism 16 is more than the 8 GPUs in one h100-sxm node; span nodes with --pp (or --attention-dp for a MoE model)\n"),

@@ -76,7 +76,7 @@ impl Layout {
         let (tp, node) = (self.tp, gpu.gpus_per_node);
         if tp == 0 || !tp.is_power_of_two() {
             return bad(format!(
-                "tensor parallelism must be a power of two (1, 2, 4, 8), got {tp}"
+                "tensor parallelism must be a power of two (1, 2, 4, 8 within a node; 16 and more across nodes with --attention-dp), got {tp}"
             ));
         }
         if self.pp == 0 || self.pp > model.layers {
@@ -110,16 +110,17 @@ impl Layout {
 
     fn check_experts(&self, model: &ModelSpec) -> Result<(), PerfError> {
         let bad = |m: String| Err(PerfError::Deployment(m));
+        // Data-parallel attention brings expert parallelism with it, so on a dense model it is named first.
         let Some(moe) = model.moe else {
-            if self.ep > 1 {
-                return bad(format!(
-                    "expert parallelism needs a mixture-of-experts model; {} is dense",
-                    model.name
-                ));
-            }
             if self.attention_dp {
                 return bad(format!(
                     "data-parallel attention is for mixture-of-experts models; {} is dense: serve more replicas instead",
+                    model.name
+                ));
+            }
+            if self.ep > 1 {
+                return bad(format!(
+                    "expert parallelism needs a mixture-of-experts model; {} is dense",
                     model.name
                 ));
             }
