@@ -61,11 +61,13 @@ fn run(
     w: &Workload,
     cfg: &SearchConfig,
     replicas: u32,
+    stop_at_miss: bool,
 ) -> Result<SimResult, infercost_sim::SimError> {
     let mut c = SimConfig::new(cfg.engine.kv_blocks, replicas);
     c.engine = cfg.engine;
     c.slo = Some(cfg.slo);
     c.seed = cfg.seed;
+    c.stop_at_miss = stop_at_miss;
     simulate(dep, w, &c)
 }
 
@@ -84,10 +86,20 @@ struct Probe<'a> {
 }
 
 impl Probe<'_> {
-    /// One group of `replicas` replicas under the group's traffic.
+    /// One group of `replicas` replicas under the group's traffic, stopped as soon as it misses the SLO: a
+    /// search keeps only the runs that meet it.
     fn run(&mut self, replicas: u32) -> SimResult {
+        self.run_as(replicas, true)
+    }
+
+    /// As [`Probe::run`], run to the end even when it misses, for a result that is read.
+    fn run_whole(&mut self, replicas: u32) -> SimResult {
+        self.run_as(replicas, false)
+    }
+
+    fn run_as(&mut self, replicas: u32, stop_at_miss: bool) -> SimResult {
         self.sims += 1;
-        run(self.dep, &self.w, self.cfg, replicas).unwrap_or_else(|e| {
+        run(self.dep, &self.w, self.cfg, replicas, stop_at_miss).unwrap_or_else(|e| {
             self.refused.get_or_insert(e.to_string());
             SimResult::default()
         })
@@ -120,36 +132,78 @@ pub fn min_replicas(
     min_replicas_routed(dep, pilot, (volume, context, burst), cfg, estimate, &all)
 }
 
+/// As [`min_replicas`], where only a fleet of at most `most` replicas is of interest (another layout already
+/// serves the load on fewer GPUs than more would take): `Err(simulations run)` when `most` replicas miss the
+/// SLO, found in one or two simulations. A fleet that meets it within `most` is sized as [`min_replicas`] sizes
+/// it.
+pub fn min_replicas_within(
+    dep: &Deployment,
+    pilot: &Workload,
+    coords: (f64, f64, f64),
+    cfg: &SearchConfig,
+    estimate: u32,
+    most: u32,
+) -> Result<Capacity, u32> {
+    let all = |_: &Request| true;
+    search(dep, pilot, coords, cfg, estimate, &all, Some(most))
+}
+
 /// Searches the smallest pool meeting the SLO for the requests a router sends it (`keep`) out of the pilot at
 /// `(volume, context, burst)`: each group's traffic is shaped whole, then routed, so the pool sees exactly the
 /// requests it would in the fleet. `estimate` is the pool's replica count to start from.
 pub fn min_replicas_routed(
     dep: &Deployment,
     pilot: &Workload,
-    (volume, context, burst): (f64, f64, f64),
+    coords: (f64, f64, f64),
     cfg: &SearchConfig,
     estimate: u32,
     keep: &dyn Fn(&Request) -> bool,
 ) -> Capacity {
+    let unbounded = search(dep, pilot, coords, cfg, estimate, keep, None);
+    unbounded.unwrap_or_else(|sims| Capacity {
+        replicas: 0,
+        groups: 1,
+        sim: SimResult::default(),
+        failure: Some("no fleet size was searched".to_string()),
+        sims,
+    })
+}
+
+/// The search behind [`min_replicas_routed`] and [`min_replicas_within`]: with a bound `most` on the fleet's
+/// replicas, `Err(simulations run)` when the bound misses the SLO.
+fn search(
+    dep: &Deployment,
+    pilot: &Workload,
+    (volume, context, burst): (f64, f64, f64),
+    cfg: &SearchConfig,
+    estimate: u32,
+    keep: &dyn Fn(&Request) -> bool,
+    most: Option<u32>,
+) -> Result<Capacity, u32> {
     // Split the traffic into groups of about `group_replicas` replicas each; one group is simulated. However
     // wrong the estimate, no simulated group holds more than MAX_GROUP_REQUESTS requests.
     let total = pilot.len() as f64 * volume;
     let groups = (estimate / cfg.group_replicas.max(1))
         .max(((total / MAX_GROUP_REQUESTS).ceil() as u32).max(1));
     let share = volume / groups as f64;
+    // The most replicas per group that keep the fleet within the bound.
+    let within = most.map(|m| (m / groups).min(MAX_REPLICAS_PER_GROUP));
+    if within == Some(0) {
+        return Err(0);
+    }
     let w = match shaped(pilot, share, context, burst, cfg.seed) {
         Ok(mut w) => {
             w.requests.retain(|r| keep(r));
             w
         }
         Err(e) => {
-            return Capacity {
+            return Ok(Capacity {
                 replicas: 0,
                 groups,
                 sim: SimResult::default(),
                 failure: Some(e.to_string()),
                 sims: 1,
-            }
+            })
         }
     };
     let mut probe = Probe {
@@ -159,14 +213,19 @@ pub fn min_replicas_routed(
         sims: 0,
         refused: None,
     };
-    let start = (estimate.div_ceil(groups)).clamp(1, MAX_REPLICAS_PER_GROUP);
-    let first = probe.run(start);
+    // Under a bound the bound itself is simulated first: one simulation rules out a layout that cannot beat it.
+    let start = within.unwrap_or((estimate.div_ceil(groups)).clamp(1, MAX_REPLICAS_PER_GROUP));
+    // The first run's rejections are read below, so it runs to the end, unless a miss only rules the layout out.
+    let first = match within {
+        Some(_) => probe.run(start),
+        None => probe.run_whole(start),
+    };
     if let Some(e) = probe.refused.take() {
-        return probe.fail(
+        return Ok(probe.fail(
             groups,
             first,
             format!("the simulator refused the settings: {e}"),
-        );
+        ));
     }
     // Rejections at max_model_len do not shrink with more replicas: too many of them and no fleet meets the SLO.
     if first.requests > 0
@@ -178,29 +237,31 @@ pub fn min_replicas_routed(
             cfg.engine.max_model_len.unwrap_or(0),
             cfg.slo.percentile
         );
-        return probe.fail(groups, first, why);
+        return Ok(probe.fail(groups, first, why));
     }
     // Gallop away from the estimate (which comes from the measured capacity and is usually within a replica or
     // two), then bisect: two or three simulations where a search from scratch would take five or more.
     let (lo, hi, best) = if ok(&first) {
         gallop_down(&mut probe, start, first)
+    } else if within.is_some() {
+        return Err(probe.sims);
     } else {
         match grow(&mut probe, start, first) {
             Ok(bracket) => bracket,
             Err(unmet) => {
                 let (sim, why) = *unmet;
-                return probe.fail(groups, sim, why);
+                return Ok(probe.fail(groups, sim, why));
             }
         }
     };
     let (hi, best) = bisect(&mut probe, lo, hi, best);
-    Capacity {
+    Ok(Capacity {
         replicas: hi * groups,
         groups,
         sim: best,
         failure: None,
         sims: probe.sims,
-    }
+    })
 }
 
 /// From a size that meets the SLO, shrinks in doubling steps until one does not: returns (lo, hi, the
@@ -253,7 +314,11 @@ fn grow(
         let lo = r;
         r = r.saturating_add(step).min(MAX_REPLICAS_PER_GROUP);
         step = step.saturating_mul(2);
-        let res = probe.run(r);
+        // The largest group's run is the one a failure reports: run it to the end.
+        let res = match r {
+            MAX_REPLICAS_PER_GROUP => probe.run_whole(r),
+            _ => probe.run(r),
+        };
         let good = ok(&res);
         best = res;
         if good {
@@ -297,7 +362,7 @@ pub fn lone_requests(
         q.prefix_len = 0;
         w.requests.push(q);
     }
-    run(dep, &w, cfg, 1).unwrap_or_default()
+    run(dep, &w, cfg, 1, false).unwrap_or_default()
 }
 
 /// A simulation result with nothing in it, for a search that never ran one.

@@ -444,3 +444,57 @@ fn a_layout_the_model_cannot_take_is_refused_with_the_deployment_named() {
         "{e}"
     );
 }
+
+#[test]
+fn the_layout_search_keeps_the_fewest_gpus_of_any_layout() {
+    // gpt-oss-120b in fp8 on H100 runs at TP2 or TP4, with or without its experts spread and attention
+    // data-parallel. The layouts' measured capacities rank them, and one ranked behind another can need fewer
+    // GPUs once simulated (TP4 serves this load on 4 GPUs, TP2 on 6; a search that pruned by the first layout's
+    // shortfall kept TP2). The free search must find the fewest that any one layout, planned alone, needs.
+    let free = SMALL
+        .replace(
+            "model = \"llama-3.1-8b\"",
+            "model = \"gpt-oss-120b\"\nweights = \"fp8\"\nkv_dtype = \"fp8\"",
+        )
+        .replace(
+            "gpus = [\"h100-sxm\", \"a100-80gb\"]",
+            "gpus = [\"h100-sxm\"]",
+        )
+        .replace("users = 10", "users = 50")
+        .replace("volume = [1, 3, 10]", "volume = [1]")
+        .replace("context = [1, 2]", "context = [1]")
+        .replace("burst = [1, 2]", "burst = [1]")
+        .replace("max_model_len = 16384", "max_model_len = 8192");
+    let pilot = azure();
+    let found = &run(&free, &pilot, &Diurnal::flat(), 2, None).points[0];
+    assert!(found.slo_met, "{:?}", found.reason);
+    let mut alone = Vec::new();
+    for (tp, ep, attention_dp) in [
+        (1, 1, false),
+        (2, 1, false),
+        (4, 1, false),
+        (2, 2, false),
+        (4, 4, false),
+        (2, 2, true),
+        (4, 4, true),
+    ] {
+        let fixed = free.replace(
+            "kv_dtype = \"fp8\"",
+            &format!("kv_dtype = \"fp8\"\ntp = {tp}\nep = {ep}\nattention_dp = {attention_dp}"),
+        );
+        let p = &run(&fixed, &pilot, &Diurnal::flat(), 2, None).points[0];
+        if p.slo_met {
+            alone.push((p.gpus_peak, tp, ep, attention_dp));
+        }
+    }
+    let fewest = alone.iter().min().copied().unwrap();
+    assert!(
+        alone.len() >= 3,
+        "several layouts serve the load: {alone:?}"
+    );
+    assert_eq!(
+        found.gpus_peak, fewest.0,
+        "the search chose TP{} EP{} attention-DP {} on {} GPUs; alone: {alone:?}",
+        found.tp, found.ep, found.attention_dp, found.gpus_peak
+    );
+}

@@ -127,6 +127,13 @@ pub struct Metrics {
     pub output_tokens: u64,
     /// Completed requests meeting both SLO targets.
     pub slo_met: u64,
+    /// Completed requests whose time to first token is over the SLO's target.
+    pub late_ttft: u64,
+    /// Completed requests of two or more output tokens whose time per output token is over the SLO's target.
+    pub late_tpot: u64,
+    /// The run stopped once it could no longer meet the SLO (`SimConfig::stop_at_miss`): every other figure
+    /// covers only what ran until then.
+    pub stopped: bool,
     /// Timeline.
     pub buckets: Vec<Bucket>,
     /// Bucket width.
@@ -180,6 +187,9 @@ impl Metrics {
             input_tokens: 0,
             output_tokens: 0,
             slo_met: 0,
+            late_ttft: 0,
+            late_tpot: 0,
+            stopped: false,
             buckets: Vec::new(),
             bucket,
             makespan: SimTime::ZERO,
@@ -303,6 +313,9 @@ impl Metrics {
         self.input_tokens += o.input_tokens;
         self.output_tokens += o.output_tokens;
         self.slo_met += o.slo_met;
+        self.late_ttft += o.late_ttft;
+        self.late_tpot += o.late_tpot;
+        self.stopped |= o.stopped;
         if self.buckets.len() < o.buckets.len() {
             self.buckets.resize(o.buckets.len(), Bucket::default());
         }

@@ -1020,3 +1020,68 @@ fn under_data_parallel_attention_a_prompt_is_chunked_within_one_ranks_budget() {
     // Without attention DP the same budget takes the prompt whole.
     assert_eq!(EngineConfig::new(1).prompt_chunk_cap(), 8192);
 }
+
+#[test]
+fn a_run_stopped_at_its_first_certain_miss_reaches_the_full_runs_verdict() {
+    // The Azure conversations arriving 30× faster: one replica is swamped, more meet the targets. Each target
+    // is set at a whole run's own percentile (met, with the most late requests the percentile allows) and just
+    // below it (missed by a few requests), by TTFT and by TPOT, and with prompts turned away at max_model_len.
+    let dep = deployment("llama-3.1-8b", "h100-sxm", 1);
+    let mut w = azure("azure_conv_2023.csv", 4000);
+    for r in &mut w.requests {
+        r.arrival = SimTime(r.arrival.0 / 30);
+    }
+    let (mut stopped_early, mut verdicts) = (0, [0u32; 2]);
+    for replicas in 1..=4 {
+        for max_model_len in [None, Some(2048)] {
+            let mut cfg = config(&dep, replicas);
+            cfg.record_requests = false;
+            cfg.engine.max_model_len = max_model_len;
+            let loose = Slo {
+                ttft_ms: 1e9,
+                tpot_ms: 1e9,
+                percentile: 99.0,
+            };
+            cfg.slo = Some(loose);
+            let base = simulate(&dep, &w, &cfg).unwrap();
+            for (percentile, ttft, tpot) in [
+                (50.0, base.ttft_ms.p50, base.tpot_ms.p50),
+                (90.0, base.ttft_ms.p90, base.tpot_ms.p90),
+                (99.0, base.ttft_ms.p99, base.tpot_ms.p99),
+            ] {
+                for (ttft_ms, tpot_ms) in [
+                    (ttft, 1e9),
+                    (ttft * 0.97, 1e9),
+                    (1e9, tpot),
+                    (1e9, tpot * 0.97),
+                ] {
+                    cfg.slo = Some(Slo {
+                        ttft_ms,
+                        tpot_ms,
+                        percentile,
+                    });
+                    cfg.stop_at_miss = false;
+                    let whole = simulate(&dep, &w, &cfg).unwrap();
+                    cfg.stop_at_miss = true;
+                    let quick = simulate(&dep, &w, &cfg).unwrap();
+                    assert_eq!(
+                        quick.meets_slo, whole.meets_slo,
+                        "{replicas} replicas, p{percentile} TTFT {ttft_ms} TPOT {tpot_ms}, max_model_len {max_model_len:?}"
+                    );
+                    verdicts[usize::from(whole.meets_slo == Some(true))] += 1;
+                    if whole.meets_slo == Some(true) {
+                        // A run that meets the SLO never stops: it is the whole run.
+                        assert_eq!(quick.iterations, whole.iterations);
+                    } else if quick.iterations < whole.iterations {
+                        stopped_early += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        verdicts[0] >= 20 && verdicts[1] >= 20,
+        "both verdicts are checked: {verdicts:?}"
+    );
+    assert!(stopped_early >= 10, "misses stop early: {stopped_early}");
+}

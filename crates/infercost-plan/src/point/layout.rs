@@ -81,8 +81,9 @@ pub(super) fn candidates(ctx: &Ctx, dep: &Deployment, d: &scenario::Deployment) 
         .collect()
 }
 
-/// The candidates with their capacity at `context` and the GPUs it implies at `peak_rps`, fewest GPUs first
-/// (the smaller TP wins a tie).
+/// The candidates with their capacity at `context` and the GPUs it implies at `peak_rps`, fewest GPUs first; of
+/// layouts that imply as many, the smaller replica, then the one serving more per replica (the headroom that
+/// absorbs bursts), then the smaller TP.
 pub(super) fn ranked(
     ctx: &Ctx,
     setup_index: usize,
@@ -99,6 +100,12 @@ pub(super) fn ranked(
             Ranked { est_gpus, dep, rps }
         })
         .collect();
-    ranked.sort_by_key(|l| (l.est_gpus.is_none(), l.est_gpus, l.dep.gpus(), l.dep.layout));
+    ranked.sort_by(|a, b| {
+        let key = |l: &Ranked| (l.est_gpus.is_none(), l.est_gpus, l.dep.gpus());
+        key(a)
+            .cmp(&key(b))
+            .then(b.rps.total_cmp(&a.rps))
+            .then(a.dep.layout.cmp(&b.dep.layout))
+    });
     ranked
 }

@@ -77,19 +77,41 @@ fn search(
     let mut sims = 0;
     let mut best: Option<Sizing> = None;
     let mut failed: Option<(infercost_perf::Layout, capacity::Capacity)> = None;
-    // Simulated over estimated GPUs of the first layout sized: burstier traffic or a tighter target needs more
-    // than the Poisson capacity says, about equally for every layout.
-    let mut ratio = 1.0f64;
     for Ranked { est_gpus, dep, rps } in ranked {
+        // A layout's estimate is its floor: burstier traffic or a tighter target needs more than the Poisson
+        // capacity says, by how much differs between layouts (a layout with more headroom per step absorbs a
+        // burst better), so every layout whose floor is below the best found is sized.
         if best.as_ref().is_some_and(|b| {
-            est_gpus.is_none_or(|est| (b.cap.replicas * b.dep.gpus()) as f64 <= est as f64 * ratio)
+            est_gpus.is_none_or(|est| u64::from(b.cap.replicas * b.dep.gpus()) <= est)
         }) {
             break;
         }
         cfg.engine = engine_for(ctx.scenario, &dep);
+        let coords = (volume, context, burst);
         let cap = if rps > 0.0 {
             let estimate = ((peak_rps / rps).ceil() as u32).max(1);
-            capacity::min_replicas(&dep, ctx.pilot, volume, context, burst, &cfg, estimate)
+            match &best {
+                // Only a fleet that beats the best found matters: fewer GPUs, or as many in smaller replicas.
+                Some(b) => {
+                    let (bg, g) = (b.cap.replicas * b.dep.gpus(), dep.gpus());
+                    let most = match (g, dep.layout) < (b.dep.gpus(), b.dep.layout) {
+                        true => bg / g,
+                        false => (bg - 1) / g,
+                    };
+                    match capacity::min_replicas_within(
+                        &dep, ctx.pilot, coords, &cfg, estimate, most,
+                    ) {
+                        Ok(cap) => cap,
+                        Err(n) => {
+                            sims += n;
+                            continue;
+                        }
+                    }
+                }
+                None => {
+                    capacity::min_replicas(&dep, ctx.pilot, volume, context, burst, &cfg, estimate)
+                }
+            }
         } else {
             let lone = capacity::lone_requests(&dep, ctx.pilot, context, &cfg);
             sims += 1;
@@ -106,9 +128,6 @@ fn search(
             let bg = b.cap.replicas * b.dep.gpus();
             gpus < bg || (gpus == bg && (dep.gpus(), dep.layout) < (b.dep.gpus(), b.dep.layout))
         });
-        if let (None, Some(est)) = (&best, est_gpus) {
-            ratio = (gpus as f64 / est as f64).max(1.0);
-        }
         if better {
             best = Some(Sizing { dep, cap, rps });
         }

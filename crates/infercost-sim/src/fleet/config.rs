@@ -102,6 +102,11 @@ pub struct SimConfig {
     pub reclaims: Option<Reclaims>,
     /// Keep what each hour's arrivals met (`SimResult::hours`), for a simulated day.
     pub hourly: bool,
+    /// Stop as soon as the run can no longer meet the SLO: more requests late (TTFT or TPOT over its target) or
+    /// turned away than its percentile allows. The result then says only that the SLO is missed (its other
+    /// figures cover the run until it stopped), the verdict a full run would reach. It applies to a run of one
+    /// group, to its end (no horizon), and is for searches that discard the runs that miss.
+    pub stop_at_miss: bool,
 }
 
 impl SimConfig {
@@ -126,6 +131,7 @@ impl SimConfig {
             clients: None,
             reclaims: None,
             hourly: false,
+            stop_at_miss: false,
         }
     }
 }

@@ -27,7 +27,8 @@ pub(super) struct Group<'a> {
     pub(super) next_ready: SimTime,
 }
 
-/// Simulates one group of replicas on the requests given by `indices`.
+/// Simulates one group of replicas on the requests given by `indices`; with `stop_at_miss`, only until it can no
+/// longer meet the SLO (see `SimConfig::stop_at_miss`).
 pub(super) fn simulate_group(
     dep: &Deployment,
     wl: &Workload,
@@ -35,8 +36,13 @@ pub(super) fn simulate_group(
     replicas: u32,
     cfg: &SimConfig,
     seed: u64,
+    stop_at_miss: bool,
 ) -> Metrics {
     let mut group = Group::new(dep, wl, cfg, replicas, seed);
+    let most_missed = cfg
+        .slo
+        .filter(|_| stop_at_miss && cfg.horizon.is_none())
+        .map(|slo| most_missed(indices.len() as u64, slo.percentile));
     let mut next_decision = cfg.autoscaler.map(|a| a.interval);
     let horizon = cfg.horizon.unwrap_or(SimTime::MAX);
     let mut last_arrival = SimTime::ZERO;
@@ -58,8 +64,21 @@ pub(super) fn simulate_group(
         group.promote(t);
         last_arrival = t;
         group.arrive(r, idx);
+        if most_missed.is_some_and(|most| group.missed() > most) {
+            group.m.stopped = true;
+            return group.m;
+        }
     }
     group.finish(horizon, last_arrival)
+}
+
+/// The most requests out of `n` that may miss the SLO (be late or turned away) while its `percentile` is met: the
+/// percentile's nearest rank over all `n` requests, counting a turned-away one as infinitely late, stays within
+/// the target only while at least that rank arrive in time. One more is allowed, so that rounding in the rank's
+/// arithmetic can never stop a run that would meet the SLO.
+fn most_missed(n: u64, percentile: f64) -> u64 {
+    let rank = ((percentile / 100.0) * n as f64).ceil().max(1.0) as u64;
+    n.saturating_sub(rank) + 1
 }
 
 impl<'a> Group<'a> {
@@ -161,6 +180,14 @@ impl<'a> Group<'a> {
             }
         }
         c
+    }
+
+    /// Requests that already miss the SLO, by the target that more of them miss: those late to their first token
+    /// or turned away, or those whose output came slower than the target (a miss either way, however the rest
+    /// fare, once more than `most_missed` of the requests).
+    fn missed(&self) -> u64 {
+        let m = &self.m;
+        (m.late_ttft + m.rejected + m.unservable).max(m.late_tpot)
     }
 
     /// Runs every replica to the horizon (or until drained) and counts provisioned time and the requests left

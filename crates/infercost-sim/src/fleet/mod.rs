@@ -46,13 +46,15 @@ pub fn simulate(dep: &Deployment, wl: &Workload, cfg: &SimConfig) -> Result<SimR
     let groups = sizes.len() as u32;
     let chosen = choose_groups(groups, cfg)?;
     let indices = assign_requests(wl, &sizes, &chosen, cfg.seed);
+    // A miss in one group of several says nothing of the whole fleet's percentile.
+    let stop_at_miss = cfg.stop_at_miss && chosen.len() == 1;
     let results = par_map(&chosen, cfg.threads, |i, &g| {
         let seed = Rng::derive(cfg.seed, 1000 + g as u64).next_u64();
         let size = sizes[g as usize];
         match cfg.clients {
             // Validation keeps a closed loop to one group: its clients share the whole fleet.
             Some(n) => closed::simulate_closed_loop(dep, wl, &indices[i], size, cfg, seed, n),
-            None => group::simulate_group(dep, wl, &indices[i], size, cfg, seed),
+            None => group::simulate_group(dep, wl, &indices[i], size, cfg, seed, stop_at_miss),
         }
     });
     let mut total = Metrics::new(cfg.bucket);

@@ -203,7 +203,8 @@ fn meets_slo(m: &Metrics, cfg: &SimConfig) -> Option<bool> {
     cfg.slo.map(|s| {
         let share = s.percentile * m.requests as f64 / m.completed.max(1) as f64;
         let p = |h: &infercost_core::stats::LogHistogram| h.percentile(share) as f64 / 1e6;
-        m.completed > 0
+        !m.stopped
+            && m.completed > 0
             && share <= 100.0
             && p(&m.ttft) <= s.ttft_ms
             && p(&m.tpot) <= s.tpot_ms

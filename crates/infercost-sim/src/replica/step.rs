@@ -158,6 +158,10 @@ impl Replica<'_> {
             ttft as f64 <= slo.ttft_ms * 1e6 && tpot as f64 <= slo.tpot_ms * 1e6
         });
         m.slo_met += u64::from(met);
+        if let Some(slo) = self.slo {
+            m.late_ttft += u64::from(ttft as f64 > slo.ttft_ms * 1e6);
+            m.late_tpot += u64::from(s.output > 1 && tpot as f64 > slo.tpot_ms * 1e6);
+        }
         if let Some(h) = m.hour_mut(s.arrival) {
             h.ttft.record(ttft);
             h.slo_met += u64::from(met);
