@@ -197,6 +197,15 @@ pub(crate) fn run(cmd: ModelCmd) -> Result<()> {
 
 fn show(a: ShowArgs) -> Result<()> {
     let (d, fit) = deployment(&a.deploy)?;
+    // The fewest GPUs the model fits on, whatever layout the flags ask for.
+    let fewest = infercost_perf::layout::smallest_fitting_layout(
+        &infercost_perf::layout::LayoutRequest::default(),
+        &d.model,
+        &d.gpu,
+        d.weights,
+        d.kv,
+        &crate::load::fit_limits(&a.deploy)?,
+    );
     let util = crate::load::memory_fraction(&d, &a.deploy);
     let mbt = crate::load::max_batched_tokens(&a.deploy) as u64;
     let check = d.check_fits(util, mbt, a.deploy.max_model_len, fit);
@@ -232,13 +241,13 @@ fn show(a: ShowArgs) -> Result<()> {
         attention_dp: d.layout.attention_dp,
         gpus: d.gpus(),
         nodes: d.layout.nodes(&d.gpu),
-        min_gpus: fit.map(|l| l.gpus()),
-        layout: fit.map(|l| LayoutOut::of(l, &d.gpu)),
+        min_gpus: fewest.map(|l| l.gpus()),
+        layout: fewest.map(|l| LayoutOut::of(l, &d.gpu)),
         weights: d.weights,
         kv_dtype: d.kv,
         fits,
         missing_gib: missing,
-        min_tp: fit.filter(|l| l.pp == 1).map(|l| l.tp),
+        min_tp: fewest.filter(|l| l.pp == 1).map(|l| l.tp),
         hint,
         params_total: d.model.params_total(),
         params_active: d.model.params_active(),
@@ -288,6 +297,7 @@ fn print_fit_and_decode(s: &Show, check: &Result<(), infercost_perf::PerfError>)
     let l = output::line;
     let smallest = match &s.layout {
         Some(x) if x.nodes > 1 => format!("{}, {} GPUs on {} nodes", x.name, x.gpus, x.nodes),
+        Some(x) if x.gpus == 1 => format!("{}, 1 GPU", x.name),
         Some(x) => format!("{}, {} GPUs", x.name, x.gpus),
         None => "none".into(),
     };

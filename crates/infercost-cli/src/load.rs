@@ -70,23 +70,29 @@ pub(crate) fn fitting_deployment(a: &DeployArgs) -> Result<Deployment> {
     Ok(d)
 }
 
-/// Builds a deployment served by `--engine`; also returns the smallest layout that fits.
+/// What a layout must leave room for, from the flags or the engine's defaults.
+pub(crate) fn fit_limits(a: &DeployArgs) -> Result<FitLimits> {
+    let util = a
+        .gpu_memory_utilization
+        .unwrap_or(engine_profile(a).gpu_memory_utilization.value);
+    if !(util > 0.0 && util <= 1.0) {
+        anyhow::bail!("--gpu-memory-utilization must be in (0, 1], got {util}");
+    }
+    Ok(FitLimits {
+        gpu_memory_utilization: util,
+        max_batched_tokens: max_batched_tokens(a) as u64,
+        max_model_len: a.max_model_len,
+    })
+}
+
+/// Builds a deployment served by `--engine`; also returns the smallest layout that fits with the parts of the
+/// layout the flags fix (`--ep`, `--attention-dp`).
 pub(crate) fn deployment(a: &DeployArgs) -> Result<(Deployment, Option<Layout>)> {
     let model = load_model(&a.model)?;
     let gpu = GpuCatalog::embedded().get(&a.gpu)?.clone();
     let (w, kv) = (a.weights.into(), a.kv_dtype.into());
     let profile = engine_profile(a);
-    let util = a
-        .gpu_memory_utilization
-        .unwrap_or(profile.gpu_memory_utilization.value);
-    if !(util > 0.0 && util <= 1.0) {
-        anyhow::bail!("--gpu-memory-utilization must be in (0, 1], got {util}");
-    }
-    let limits = FitLimits {
-        gpu_memory_utilization: util,
-        max_batched_tokens: max_batched_tokens(a) as u64,
-        max_model_len: a.max_model_len,
-    };
+    let limits = fit_limits(a)?;
     for (flag, v) in [("--tp", a.tp), ("--pp", a.pp), ("--ep", a.ep)] {
         if v == Some(0) {
             anyhow::bail!("{flag} must be at least 1, got 0");

@@ -217,6 +217,7 @@ fn bad_input_is_exit_code_2_with_a_message_that_names_it() {
         // Layouts that cannot run say why.
         (vec!["model", "show", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "2", "--ep", "2"], "error: expert parallelism needs a mixture-of-experts model; llama-3.1-8b is dense\n"),
         (vec!["model", "show", "llama-3.1-70b", "--gpu", "h100-sxm", "--tp", "8", "--attention-dp"], "error: data-parallel attention is for mixture-of-experts models; llama-3.1-70b is dense: serve more replicas instead\n"),
+        (vec!["model", "show", "qwen3-30b-a3b", "--gpu", "h100-sxm", "--tp", "1", "--attention-dp"], "error: data-parallel attention spreads attention over a stage's GPUs, and a stage of one GPU has nothing to spread: use --tp 2 or more with --attention-dp\n"),
         (vec!["model", "show", "llama-3.1-8b", "--gpu", "h100-sxm", "--pp", "33"], "error: pipeline parallelism 33 must be between 1 and llama-3.1-8b's 32 layers\n"),
         (vec!["model", "show", "mixtral-8x7b", "--gpu", "h100-sxm", "--tp", "8", "--ep", "16"], "error: expert parallelism 16 must divide the 8 GPUs of a stage (--ep at most --tp; each expert is split --tp/--ep ways)\n"),
         (vec!["model", "step", "llama-3.1-70b", "--gpu", "h100-sxm", "--tp", "16", "--decode-batch", "1"], "error: tensor parallelism 16 is more than the 8 GPUs in one h100-sxm node; span nodes with --pp (or --attention-dp for a MoE model)\n"),
@@ -326,6 +327,54 @@ fn model_show_reports_a_deployment_that_does_not_fit() {
     );
     assert!(v["missing_gib"].as_f64().unwrap() > 0.0);
     assert!(v["hint"].as_str().unwrap().contains("TP8×PP2"), "{v}");
+    // The smallest layout is the model's, whatever layout is shown: Qwen3-30B-A3B fits one H100, shown at TP8 EP8.
+    let v = show(&[
+        "qwen3-30b-a3b",
+        "--gpu",
+        "h100-sxm",
+        "--tp",
+        "8",
+        "--ep",
+        "8",
+    ]);
+    assert_eq!(
+        (
+            v["gpus"].as_u64(),
+            v["min_gpus"].as_u64(),
+            v["min_tp"].as_u64()
+        ),
+        (Some(8), Some(1), Some(1))
+    );
+    // `--attention-dp` alone takes the smallest stage of several GPUs.
+    let v = show(&["qwen3-30b-a3b", "--gpu", "h100-sxm", "--attention-dp"]);
+    assert_eq!(
+        (
+            v["tp"].as_u64(),
+            v["ep"].as_u64(),
+            v["attention_dp"].as_bool()
+        ),
+        (Some(2), Some(2), Some(true))
+    );
+    // EP8 with data-parallel attention on one node cannot hold DeepSeek-V3 in fp8: the hint names the layout of
+    // that kind that does, two nodes' stage, not "no layout fits".
+    let v = show(&[
+        "deepseek-v3",
+        "--gpu",
+        "h100-sxm",
+        "--weights",
+        "fp8",
+        "--ep",
+        "8",
+        "--attention-dp",
+    ]);
+    assert_eq!(v["fits"], false);
+    assert!(
+        v["hint"]
+            .as_str()
+            .unwrap()
+            .contains("TP16 EP16 attention-DP (16 GPUs)"),
+        "{v}"
+    );
     // Nothing within 8 nodes holds a 100 M-token sequence.
     let v = show(&[
         "llama-3.1-8b",

@@ -53,19 +53,21 @@ impl LayoutRequest {
         }
     }
 
-    /// Candidate layouts, fewest GPUs first: TP 1, 2, 4 … up to a node in one stage, then whole nodes (more
-    /// pipeline stages of one node each; under data-parallel attention one wider stage) up to [`MAX_NODES`].
+    /// Candidate layouts, fewest GPUs first: TP 1, 2, 4 … up to a node in one stage (from 2 under data-parallel
+    /// attention, which needs a stage of several GPUs), then whole nodes (more pipeline stages of one node each;
+    /// under data-parallel attention one wider stage) up to [`MAX_NODES`].
     pub fn candidates(&self, gpu: &Gpu) -> Vec<Layout> {
         let node = gpu.gpus_per_node;
+        let first = if self.attention_dp { 2 } else { 1 };
         match (self.tp, self.pp) {
             (Some(tp), Some(pp)) => vec![self.complete(tp, pp)],
             (Some(tp), None) => vec![self.complete(tp, 1)],
-            (None, Some(pp)) => std::iter::successors(Some(1u32), |t| Some(t * 2))
+            (None, Some(pp)) => std::iter::successors(Some(first), |t| Some(t * 2))
                 .take_while(|t| *t <= node)
                 .map(|t| self.complete(t, pp))
                 .collect(),
             (None, None) => {
-                let mut out: Vec<Layout> = std::iter::successors(Some(1u32), |t| Some(t * 2))
+                let mut out: Vec<Layout> = std::iter::successors(Some(first), |t| Some(t * 2))
                     .take_while(|t| *t <= node)
                     .map(|t| self.complete(t, 1))
                     .collect();
@@ -92,7 +94,8 @@ pub struct LayoutChoice {
     /// the fit check with a hint).
     pub layout: Layout,
     /// The layout with the fewest GPUs that fits, if any: the first candidate of [`LayoutRequest::candidates`]
-    /// that fits.
+    /// that fits, with the EP and data-parallel attention asked for; where none does, without the EP asked for,
+    /// then without either (what to suggest instead).
     pub smallest_fitting: Option<Layout>,
 }
 
@@ -145,9 +148,18 @@ pub fn choose_layout(
     kv: Dtype,
     limits: &FitLimits,
 ) -> LayoutChoice {
-    let smallest_fitting = smallest_fitting_layout(req, model, gpu, weights, kv, limits);
+    let constrained = smallest_fitting_layout(req, model, gpu, weights, kv, limits);
+    // Where nothing fits with the EP or data-parallel attention asked for, the hint names what does.
+    let smallest_fitting = constrained
+        .or_else(|| {
+            let free_ep = LayoutRequest { ep: None, ..*req };
+            smallest_fitting_layout(&free_ep, model, gpu, weights, kv, limits)
+        })
+        .or_else(|| {
+            smallest_fitting_layout(&LayoutRequest::default(), model, gpu, weights, kv, limits)
+        });
     let asked = match req.pp {
-        None => smallest_fitting,
+        None => constrained,
         Some(_) => req
             .candidates(gpu)
             .into_iter()

@@ -132,6 +132,11 @@ impl Layout {
                 self.ep, self.tp
             ));
         }
+        if self.attention_dp && self.tp < 2 {
+            return bad(
+                "data-parallel attention spreads attention over a stage's GPUs, and a stage of one GPU has nothing to spread: use --tp 2 or more with --attention-dp".to_string(),
+            );
+        }
         if self.attention_dp && self.ep != self.tp {
             return bad(format!(
                 "data-parallel attention serves the experts by expert parallelism over the stage: --ep must be {} (= --tp), got {}",

@@ -65,16 +65,6 @@ pub(crate) fn set_layout(point: &mut Point, l: Layout) {
     point.attention_dp = l.attention_dp;
 }
 
-/// A point's layout, from its `tp`, `pp`, `ep` and `attention_dp`.
-pub(crate) fn layout_of(point: &Point) -> Layout {
-    Layout {
-        tp: point.tp,
-        pp: point.pp,
-        ep: point.ep,
-        attention_dp: point.attention_dp,
-    }
-}
-
 /// What every point of a plan shares.
 pub(crate) struct Ctx<'a> {
     pub(crate) scenario: &'a Scenario,

@@ -17,6 +17,7 @@ pub use mix::{MixRow, MIX_GPU};
 use crate::scenario::Scenario;
 use infercost_core::Usd;
 use infercost_cost::{Bill, Catalog, Commitment};
+use infercost_perf::Layout;
 use infercost_sim::LatencySummary;
 use serde::{Deserialize, Serialize};
 
@@ -151,7 +152,8 @@ pub struct Point {
     pub burst: f64,
     /// GPU.
     pub gpu: String,
-    /// Tensor parallelism (GPUs per pipeline stage).
+    /// Tensor parallelism (GPUs per pipeline stage). This and `pp`, `ep` and `attention_dp` are the layout of
+    /// the point's largest fleet; with a fleet per jurisdiction each fleet's is in `serving`.
     pub tp: u32,
     /// Pipeline stages.
     #[serde(default = "one")]
@@ -234,6 +236,28 @@ impl Point {
     /// Whether this is a mixed-GPU point (`gpu = "mix"`).
     pub fn is_mix(&self) -> bool {
         self.gpu == MIX_GPU
+    }
+
+    /// The layout of the point's largest fleet (each fleet's is in `serving`).
+    pub fn layout(&self) -> Layout {
+        Layout {
+            tp: self.tp,
+            pp: self.pp,
+            ep: self.ep,
+            attention_dp: self.attention_dp,
+        }
+    }
+}
+
+impl Serving {
+    /// The fleet's layout.
+    pub fn layout(&self) -> Layout {
+        Layout {
+            tp: self.tp,
+            pp: self.pp,
+            ep: self.ep,
+            attention_dp: self.attention_dp,
+        }
     }
 }
 

@@ -508,8 +508,10 @@ fn setup(
         // A layout the scenario fixes and the model cannot take is bad input, not a GPU that does not fit.
         Err(PerfError::Deployment(why)) if !d.layout_free() => {
             return Err(PlanError::Invalid(format!(
-                "deployment {:?} on {g}: {why}",
-                d.name
+                "deployment {:?} ({}) on {g}: {}",
+                d.name,
+                layout_keys(d),
+                scenario_terms(&why)
             )))
         }
         Err(err) => (None, Some(err.to_string())),
@@ -524,6 +526,29 @@ fn setup(
         layout,
         failure,
     })
+}
+
+/// The layout keys a deployment sets, as written in the scenario: `tp = 2, ep = 2`.
+fn layout_keys(d: &crate::scenario::Deployment) -> String {
+    let mut keys = Vec::new();
+    for (key, v) in [("tp", d.tp), ("pp", d.pp), ("ep", d.ep)] {
+        if let Some(v) = v {
+            keys.push(format!("{key} = {v}"));
+        }
+    }
+    if let Some(a) = d.attention_dp {
+        keys.push(format!("attention_dp = {a}"));
+    }
+    keys.join(", ")
+}
+
+/// A layout error in the scenario's terms: the performance model names the command line's flags.
+fn scenario_terms(why: &str) -> String {
+    why.replace("--attention-dp", "attention_dp = true")
+        .replace("--tp", "tp")
+        .replace("--pp", "pp")
+        .replace("--ep", "ep")
+        .replace("--weights", "weights =")
 }
 
 /// One replica's capacity for a setup at a context and layout (0 when the layout does not exist or fit).

@@ -439,8 +439,40 @@ fn a_layout_the_model_cannot_take_is_refused_with_the_deployment_named() {
     };
     let e = plan(&inputs, 1, None, &|_, _| {}).unwrap_err().to_string();
     assert!(
-        e.contains("deployment \"8b\" on h100-sxm")
+        e.contains("deployment \"8b\" (tp = 2, ep = 2) on h100-sxm")
             && e.contains("expert parallelism needs a mixture-of-experts model"),
+        "{e}"
+    );
+    // The error speaks the scenario's keys, not the command line's flags.
+    let text = SMALL.replace(
+        "model = \"llama-3.1-8b\"",
+        "model = \"qwen3-30b-a3b\"\ntp = 2\nep = 4",
+    );
+    let s = Scenario::parse(&text, "test.toml").unwrap();
+    let models = vec![ModelCatalog::get("qwen3-30b-a3b").unwrap()];
+    let inputs = Inputs {
+        scenario: &s,
+        models: &models,
+        ..inputs
+    };
+    let e = plan(&inputs, 1, None, &|_, _| {}).unwrap_err().to_string();
+    assert!(
+        e.contains("(ep at most tp; each expert is split tp/ep ways)") && !e.contains("--"),
+        "{e}"
+    );
+    // Data-parallel attention on a stage of one GPU is refused where the file says so.
+    let text = SMALL.replace(
+        "model = \"llama-3.1-8b\"",
+        "model = \"qwen3-30b-a3b\"\ntp = 1\nattention_dp = true",
+    );
+    let e = Scenario::parse(&text, "test.toml").unwrap_err().to_string();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("attention_dp"))
+        .unwrap()
+        + 1;
+    assert!(
+        e.starts_with(&format!("test.toml:{line}: deployment.attention_dp:")),
         "{e}"
     );
 }

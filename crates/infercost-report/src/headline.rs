@@ -57,12 +57,26 @@ pub fn headline(r: &PlanResult, deployment: &str, context: f64, burst: f64) -> V
 /// pools, `40×1 l40s + 3×1 h100-sxm`.
 fn fleet(p: &Point) -> String {
     if p.mix.is_empty() {
-        return format!(
-            "{}×{} {}",
-            count(p.replicas_peak.into()),
-            p.tp * p.pp,
-            p.gpu
-        );
+        // The fleets' replicas by layout (a fleet per jurisdiction may take its own), with the layout named where
+        // it is more than tensor parallelism: `2×8 (TP8×PP2 EP8) h100-sxm`.
+        let mut by_layout = Vec::new();
+        for s in &p.serving {
+            match by_layout.iter_mut().find(|(l, _)| *l == s.layout()) {
+                Some((_, n)) => *n += s.replicas_peak,
+                None => by_layout.push((s.layout(), s.replicas_peak)),
+            }
+        }
+        if by_layout.is_empty() {
+            by_layout.push((p.layout(), p.replicas_peak));
+        }
+        let parts: Vec<String> = by_layout
+            .iter()
+            .map(|(l, n)| match l.pp == 1 && l.ep == 1 && !l.attention_dp {
+                true => format!("{}×{}", count((*n).into()), l.gpus()),
+                false => format!("{}×{} ({})", count((*n).into()), l.gpus(), l.name()),
+            })
+            .collect();
+        return format!("{} {}", parts.join(" + "), p.gpu);
     }
     p.mix
         .iter()
@@ -166,7 +180,7 @@ pub fn headline_cells(row: &HeadlineRow) -> Vec<String> {
 pub const HEADLINE_COLUMNS: [&str; 9] = [
     "volume",
     "users",
-    "fleet (replicas×TP GPU)",
+    "fleet (replicas×GPUs GPU)",
     "cheapest plan",
     "$/month",
     "× pilot",
@@ -196,4 +210,56 @@ pub(crate) fn headline_table(r: &PlanResult, di: usize) -> Table {
     t.notes.push(GPU_BUSY_NOTE.into());
     t.notes.extend(shortfalls(r, &d.name));
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::small;
+    use infercost_plan::result::Serving;
+
+    /// The GPUs a fleet cell names: Σ replicas × GPUs per replica.
+    fn gpus_named(cell: &str) -> u32 {
+        cell.split(" + ")
+            .map(|part| {
+                let (n, rest) = part.split_once('×').unwrap();
+                let g: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                n.replace(',', "").parse::<u32>().unwrap() * g.parse::<u32>().unwrap()
+            })
+            .sum()
+    }
+
+    /// A fleet of `replicas` replicas on a layout, in one jurisdiction.
+    fn serving(replicas: u32, (tp, pp, ep): (u32, u32, u32), served_in: &str) -> Serving {
+        serde_json::from_value(serde_json::json!({
+            "users": [served_in], "served_in": served_in, "plan": "p", "policy": "static",
+            "tp": tp, "pp": pp, "ep": ep, "attention_dp": false, "replicas_peak": replicas,
+            "max_rps_per_replica": 1.0, "requests_peak_hour_share": 0.5,
+            "usd_per_month": 0.0, "transfer_usd": 0.0
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_fleet_cell_names_each_fleets_layout_and_adds_up_to_the_points_gpus() {
+        let r = small();
+        let mut p = r
+            .points
+            .iter()
+            .find(|p| p.replicas_peak > 1)
+            .expect("a point of several replicas")
+            .clone();
+        assert_eq!(fleet(&p), format!("{}×{} {}", p.replicas_peak, p.tp, p.gpu));
+        assert_eq!(gpus_named(&fleet(&p)), p.gpus_peak);
+        // One jurisdiction's fleet on a MoE layout of two stages, the other's on plain TP: both are named, and
+        // the cell adds up to the point's GPUs where replicas × the point's TP would not.
+        p.serving = vec![serving(3, (8, 2, 8), "us"), serving(5, (4, 1, 1), "eu")];
+        (p.tp, p.pp, p.ep, p.replicas_peak, p.gpus_peak) = (8, 2, 8, 8, 3 * 16 + 5 * 4);
+        let cell = fleet(&p);
+        assert_eq!(cell, format!("3×16 (TP8×PP2 EP8) + 5×4 {}", p.gpu));
+        assert_eq!(gpus_named(&cell), p.gpus_peak);
+        // Two fleets on one layout are one term.
+        p.serving = vec![serving(3, (4, 1, 1), "us"), serving(5, (4, 1, 1), "eu")];
+        assert_eq!(fleet(&p), format!("8×4 {}", p.gpu));
+    }
 }

@@ -49,7 +49,7 @@ impl Choice {
             .map(|o| o.name.clone());
         Some(Choice {
             gpu: p.gpu.clone(),
-            layout: crate::point::layout_of(p).name(),
+            layout: p.layout().name(),
             policy: policies.join(" + "),
             region,
             usd,

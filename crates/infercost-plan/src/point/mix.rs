@@ -13,7 +13,7 @@ pub(crate) use buckets::{buckets, Buckets};
 use super::assemble::{self, Fleet};
 use super::policy::{bill_fleets, choose, FleetSize, Traffic};
 use super::sizing::Sizing;
-use super::{engine_for, lawful, layout_of, plans_for, Ctx, Setup};
+use super::{engine_for, lawful, plans_for, Ctx, Setup};
 use crate::capacity::{min_replicas_routed, SearchConfig};
 use crate::result::{MixRow, Point, MIX_GPU};
 use infercost_perf::Deployment;
@@ -40,7 +40,7 @@ pub(crate) fn candidates(
     for &(si, p) in singles {
         let setup = &setups[si];
         let layout = if p.cheapest_usd_per_month.is_some() {
-            layout_of(p)
+            p.layout()
         } else {
             setup.layout
         };

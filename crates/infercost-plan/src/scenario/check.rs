@@ -114,6 +114,12 @@ pub(super) fn layout(
     if pp == Some(0) {
         return Err(bad("deployment.pp", "must be at least 1, got 0".into()));
     }
+    if let (Some(true), Some(1)) = (attention_dp, tp) {
+        return Err(bad(
+            "deployment.attention_dp",
+            "data-parallel attention spreads attention over a stage's GPUs, and tp = 1 leaves one: set tp to 2 or more, or leave tp out for the smallest stage that fits".into(),
+        ));
+    }
     if let (Some(true), Some(t), Some(e)) = (attention_dp, tp, ep) {
         if t != e {
             return Err(bad(

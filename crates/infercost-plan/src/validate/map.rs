@@ -331,7 +331,8 @@ fn layout(r: &Row, moe: bool) -> Result<Layout, Reason> {
             .ok()
             .filter(|&t| t >= 1)
             .ok_or(Reason::LayoutNotStated)?;
-    let attention_dp = r.attention_dp == "yes";
+    // Data-parallel attention over a stage of one GPU is that GPU's own attention: the page's "TP1 DP-attn" is TP1.
+    let attention_dp = r.attention_dp == "yes" && tp > 1;
     Ok(Layout {
         tp,
         pp,
