@@ -197,15 +197,7 @@ pub(crate) fn run(cmd: ModelCmd) -> Result<()> {
 
 fn show(a: ShowArgs) -> Result<()> {
     let (d, fit) = deployment(&a.deploy)?;
-    // The fewest GPUs the model fits on, whatever layout the flags ask for.
-    let fewest = infercost_perf::layout::smallest_fitting_layout(
-        &infercost_perf::layout::LayoutRequest::default(),
-        &d.model,
-        &d.gpu,
-        d.weights,
-        d.kv,
-        &crate::load::fit_limits(&a.deploy)?,
-    );
+    let fewest = crate::load::fewest_gpus(&d, &a.deploy)?;
     let util = crate::load::memory_fraction(&d, &a.deploy);
     let mbt = crate::load::max_batched_tokens(&a.deploy) as u64;
     let check = d.check_fits(util, mbt, a.deploy.max_model_len, fit);
@@ -282,10 +274,15 @@ fn show(a: ShowArgs) -> Result<()> {
         s.weight_bytes / 1e9,
         s.weight_bytes_per_gpu / 1e9
     ));
+    // Under data-parallel attention a sequence's cache sits whole on its rank's GPU; under TP every GPU holds its
+    // share of every token.
+    let where_ = match s.attention_dp {
+        true => "each sequence's on its rank's GPU".to_string(),
+        false => format!("{:.0} KiB per GPU", s.kv_bytes_per_token_per_gpu / 1024.0),
+    };
     l(&format!(
-        "  KV cache        {:.0} KiB per token ({:.0} KiB per GPU), capacity {} tokens",
+        "  KV cache        {:.0} KiB per token ({where_}), capacity {} tokens",
         s.kv_bytes_per_token / 1024.0,
-        s.kv_bytes_per_token_per_gpu / 1024.0,
         output::int(s.kv_capacity_tokens as f64)
     ));
     print_fit_and_decode(&s, &check);

@@ -85,6 +85,18 @@ pub(crate) fn fit_limits(a: &DeployArgs) -> Result<FitLimits> {
     })
 }
 
+/// The layout of fewest GPUs that the deployment's model fits on (over TP × PP), whatever layout the flags ask.
+pub(crate) fn fewest_gpus(d: &Deployment, a: &DeployArgs) -> Result<Option<Layout>> {
+    Ok(infercost_perf::layout::smallest_fitting_layout(
+        &LayoutRequest::default(),
+        &d.model,
+        &d.gpu,
+        d.weights,
+        d.kv,
+        &fit_limits(a)?,
+    ))
+}
+
 /// Builds a deployment served by `--engine`; also returns the smallest layout that fits with the parts of the
 /// layout the flags fix (`--ep`, `--attention-dp`).
 pub(crate) fn deployment(a: &DeployArgs) -> Result<(Deployment, Option<Layout>)> {

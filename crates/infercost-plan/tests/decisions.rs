@@ -96,6 +96,15 @@ fn each_decision_is_where_the_choice_changes() {
             DecisionAxis::Context => (1.0, 3.0),
         };
         assert!(d.at > lo && d.at <= hi, "{d:?}");
+        // The coordinate held is the one the decision was located at, and the sentence names it off the pilot's.
+        let held = match d.variable {
+            DecisionAxis::Volume => 1.0,
+            DecisionAxis::Context => 16.0,
+        };
+        assert_eq!(d.held, held, "{d:?}");
+        if d.variable == DecisionAxis::Context {
+            assert!(d.description.contains("context (and 16× volume)"), "{d:?}");
+        }
         if d.what == DecisionKind::Api {
             continue;
         }

@@ -516,17 +516,37 @@ fn the_layout_search_keeps_the_fewest_gpus_of_any_layout() {
         );
         let p = &run(&fixed, &pilot, &Diurnal::flat(), 2, None).points[0];
         if p.slo_met {
-            alone.push((p.gpus_peak, tp, ep, attention_dp));
+            let per_gpu = p.max_rps_per_replica / f64::from(tp);
+            alone.push((p.gpus_peak, tp, ep, attention_dp, per_gpu));
         }
     }
-    let fewest = alone.iter().min().copied().unwrap();
+    let fewest = alone.iter().map(|a| a.0).min().unwrap();
     assert!(
         alone.len() >= 3,
         "several layouts serve the load: {alone:?}"
     );
     assert_eq!(
-        found.gpus_peak, fewest.0,
+        found.gpus_peak, fewest,
         "the search chose TP{} EP{} attention-DP {} on {} GPUs; alone: {alone:?}",
         found.tp, found.ep, found.attention_dp, found.gpus_peak
     );
+    // Of the layouts on that many GPUs, the one that serves the most per GPU: its headroom is billed.
+    let most = alone
+        .iter()
+        .filter(|a| a.0 == fewest)
+        .map(|a| a.4)
+        .fold(0.0, f64::max);
+    let per_gpu = found.max_rps_per_replica / f64::from(found.tp * found.pp);
+    assert!(
+        per_gpu >= most * (1.0 - 1e-9),
+        "{per_gpu} per GPU, {most} possible; alone: {alone:?}"
+    );
+    // `attention_dp = false` alone narrows the search to the layouts without it, TP and EP still searched.
+    let narrowed = free.replace(
+        "kv_dtype = \"fp8\"",
+        "kv_dtype = \"fp8\"\nattention_dp = false",
+    );
+    let p = &run(&narrowed, &pilot, &Diurnal::flat(), 2, None).points[0];
+    let fewest_without = alone.iter().filter(|a| !a.3).map(|a| a.0).min().unwrap();
+    assert!(!p.attention_dp && p.gpus_peak == fewest_without, "{p:?}");
 }

@@ -154,7 +154,7 @@ fn mixes(r: &PlanResult) -> Vec<String> {
                     format!(
                         "{}×{} {} ({:.0}% of requests)",
                         count(x.replicas.into()),
-                        x.tp,
+                        x.tp * x.pp,
                         x.gpu,
                         x.requests_share * 100.0
                     )

@@ -179,6 +179,13 @@ fn self_host(
                 volume,
                 tokens_per_month: tok / first.volume.max(1e-12) * volume,
                 fine_tuned: d.fine_tuned,
+                // Whole replicas make a saw-tooth: self-hosting can win at a swept volume below the break-even
+                // and lose again above it.
+                also: series
+                    .iter()
+                    .filter(|p| p.volume < volume && gap(api, p) <= 1.0)
+                    .map(|p| p.volume)
+                    .collect(),
             }
         }
         None if series.iter().all(|p| gap(api, p) <= 1.0) => BreakevenFinding::SelfHostAlways {

@@ -127,6 +127,8 @@ pub(crate) enum BreakevenFinding<'a> {
         volume: f64,
         tokens_per_month: f64,
         fine_tuned: bool,
+        /// Swept volumes below `volume` where self-hosting is already cheaper (a tooth of whole replicas).
+        also: Vec<f64>,
     },
     /// Self-hosting is cheaper at every swept volume, from `from`.
     SelfHostAlways {
@@ -197,6 +199,18 @@ fn fine_tuned_note(fine_tuned: bool) -> &'static str {
     }
 }
 
+/// The swept volumes below a break-even where self-hosting already wins, as a sentence (empty when none).
+fn teeth(volumes: &[f64]) -> String {
+    match volumes {
+        [] => String::new(),
+        _ => format!(
+            " Below it, self-hosting also wins at the sweep point{} {}, where whole replicas run nearly full, and loses again above.",
+            if volumes.len() > 1 { "s" } else { "" },
+            volumes.iter().map(|&v| times(v)).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 impl BreakevenFinding<'_> {
     /// The break-even, its description written from the finding.
     pub(crate) fn breakeven(&self) -> Breakeven {
@@ -216,11 +230,11 @@ impl BreakevenFinding<'_> {
                 None,
                 format!("{deployment}: no per-token API price for {base} in the catalog."),
             ),
-            F::SelfHostFrom { deployment, api, volume, tokens_per_month, fine_tuned } => (
+            F::SelfHostFrom { deployment, api, volume, tokens_per_month, fine_tuned, ref also } => (
                 BreakevenKind::SelfHostVsApi,
                 Some(deployment),
                 Some(volume),
-                format!("{deployment}: self-hosting beats {} ({}/M in, {}/M out) from about {} the pilot's volume ({}/month of tokens), located by sizing fleets between the sweep points.{}", api.name, usd_unit(api.usd_per_million_input), usd_unit(api.usd_per_million_output), times(volume), tokens(tokens_per_month), fine_tuned_note(fine_tuned)),
+                format!("{deployment}: self-hosting beats {} ({}/M in, {}/M out) from about {} the pilot's volume ({}/month of tokens), located by sizing fleets between the sweep points.{}{}", api.name, usd_unit(api.usd_per_million_input), usd_unit(api.usd_per_million_output), times(volume), tokens(tokens_per_month), teeth(also), fine_tuned_note(fine_tuned)),
             ),
             F::SelfHostAlways { deployment, api, from, fine_tuned } => (
                 BreakevenKind::SelfHostVsApi,
@@ -301,7 +315,13 @@ impl crate::result::Decision {
         use crate::result::{DecisionAxis, DecisionKind};
         let at = match self.variable {
             DecisionAxis::Volume => format!("at {} volume", times(self.at)),
-            DecisionAxis::Context => format!("at {} context", times(self.at)),
+            DecisionAxis::Context => {
+                format!(
+                    "at {} context (and {} volume)",
+                    times(self.at),
+                    times(self.held)
+                )
+            }
         };
         let what = match self.what {
             DecisionKind::Gpu => format!("move from {} to {}", self.from, self.to),
@@ -319,5 +339,39 @@ impl crate::result::Decision {
             usd(self.usd_before),
             usd(self.usd_after)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_break_even_names_the_sweep_points_below_it_where_self_hosting_already_wins() {
+        let catalog = infercost_cost::Catalog::embedded();
+        let api = &catalog.apis[0];
+        let finding = |also: Vec<f64>| BreakevenFinding::SelfHostFrom {
+            deployment: "d",
+            api,
+            volume: 17.79,
+            tokens_per_month: 3.09e11,
+            fine_tuned: false,
+            also,
+        };
+        let plain = finding(Vec::new()).breakeven();
+        assert_eq!(plain.value, Some(17.79));
+        assert!(
+            !plain.description.contains("Below it"),
+            "{}",
+            plain.description
+        );
+        let teeth = finding(vec![10.0]).breakeven().description;
+        assert!(
+            teeth.contains("from about 17.79×")
+                && teeth.contains("also wins at the sweep point 10×,"),
+            "{teeth}"
+        );
+        let two = finding(vec![5.0, 10.0]).breakeven().description;
+        assert!(two.contains("at the sweep points 5×, 10×,"), "{two}");
     }
 }

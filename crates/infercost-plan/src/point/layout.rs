@@ -17,15 +17,13 @@ pub(super) struct Ranked {
     pub(super) rps: f64,
 }
 
-/// The layouts the planner tries for a deployment whose smallest fitting layout is `base`: that one alone when
-/// the scenario fixes any part of the layout; otherwise wider TP within the node, and for a MoE model each
-/// multi-GPU layout with its experts spread over the stage (EP = TP), with and without data-parallel attention,
-/// and, when the model spans nodes, one stage of data-parallel attention over all of them. Only those that fit.
+/// The layouts the planner tries for a deployment whose smallest fitting layout is `base`: that one, wider TP
+/// within the node, and for a MoE model each multi-GPU layout with its experts spread over the stage (EP = TP),
+/// with and without data-parallel attention, and, when the model spans nodes, one stage of data-parallel
+/// attention over all of them. Only those that fit and agree with the parts of the layout the scenario sets
+/// (`attention_dp = false` alone still searches TP and EP).
 pub(crate) fn layouts(s: &Scenario, d: &scenario::Deployment, base: &Deployment) -> Vec<Layout> {
     let mut out = vec![base.layout];
-    if !d.layout_free() {
-        return out;
-    }
     let node = base.gpu.gpus_per_node;
     let mut tp = base.layout.tp;
     while base.layout.pp == 1 && tp * 2 <= node {
@@ -59,9 +57,18 @@ pub(crate) fn layouts(s: &Scenario, d: &scenario::Deployment, base: &Deployment)
         max_batched_tokens: e.max_batched_tokens as u64,
         max_model_len: e.max_model_len,
     };
+    let asked = |l: &Layout| {
+        d.tp.is_none_or(|t| t == l.tp)
+            && d.pp.is_none_or(|p| p == l.pp)
+            && d.ep.is_none_or(|e| e == l.ep)
+            && d.attention_dp.is_none_or(|a| a == l.attention_dp)
+    };
     let mut kept = vec![base.layout];
     for l in out.into_iter().skip(1) {
-        if !kept.contains(&l) && fits(&base.model, &base.gpu, l, base.weights, base.kv, &limits) {
+        if !kept.contains(&l)
+            && asked(&l)
+            && fits(&base.model, &base.gpu, l, base.weights, base.kv, &limits)
+        {
             kept.push(l);
         }
     }

@@ -80,11 +80,16 @@ fn search(
     for Ranked { est_gpus, dep, rps } in ranked {
         // A layout's estimate is its floor: burstier traffic or a tighter target needs more than the Poisson
         // capacity says, by how much differs between layouts (a layout with more headroom per step absorbs a
-        // burst better), so every layout whose floor is below the best found is sized.
-        if best.as_ref().is_some_and(|b| {
-            est_gpus.is_none_or(|est| u64::from(b.cap.replicas * b.dep.gpus()) <= est)
-        }) {
-            break;
+        // burst better), so every layout whose floor is below the best found is sized, and one whose floor ties
+        // it when it would win the tie.
+        if let Some(b) = &best {
+            let bg = u64::from(b.cap.replicas * b.dep.gpus());
+            match est_gpus {
+                None => break,
+                Some(est) if est > bg => break,
+                Some(est) if est == bg && !wins_tie((&dep, rps), b) => continue,
+                Some(_) => {}
+            }
         }
         cfg.engine = engine_for(ctx.scenario, &dep);
         let coords = (volume, context, burst);
@@ -94,7 +99,7 @@ fn search(
                 // Only a fleet that beats the best found matters: fewer GPUs, or as many in smaller replicas.
                 Some(b) => {
                     let (bg, g) = (b.cap.replicas * b.dep.gpus(), dep.gpus());
-                    let most = match (g, dep.layout) < (b.dep.gpus(), b.dep.layout) {
+                    let most = match wins_tie((&dep, rps), b) {
                         true => bg / g,
                         false => (bg - 1) / g,
                     };
@@ -126,7 +131,7 @@ fn search(
         let gpus = cap.replicas * dep.gpus();
         let better = best.as_ref().is_none_or(|b| {
             let bg = b.cap.replicas * b.dep.gpus();
-            gpus < bg || (gpus == bg && (dep.gpus(), dep.layout) < (b.dep.gpus(), b.dep.layout))
+            gpus < bg || (gpus == bg && wins_tie((&dep, rps), b))
         });
         if better {
             best = Some(Sizing { dep, cap, rps });
@@ -142,6 +147,16 @@ fn search(
             Err(Box::new(Unsized { layout, cap, sims }))
         }
     }
+}
+
+/// Whether a layout (its deployment and one replica's capacity) beats the best found on as many GPUs: it serves
+/// more per GPU (the headroom the day's quieter hours and bursts are billed on), or as much in smaller replicas.
+fn wins_tie((dep, rps): (&Deployment, f64), best: &Sizing) -> bool {
+    let (per_gpu, best_per_gpu) = (rps / dep.gpus() as f64, best.rps / best.dep.gpus() as f64);
+    let margin = 1e-9 * best_per_gpu.abs();
+    per_gpu > best_per_gpu + margin
+        || (per_gpu >= best_per_gpu - margin
+            && (dep.gpus(), dep.layout) < (best.dep.gpus(), best.dep.layout))
 }
 
 /// A capacity that found no fleet, for the reason given.

@@ -12,6 +12,10 @@ pub struct Decision {
     pub variable: DecisionAxis,
     /// The first coordinate (volume or context multiple) with the new choice.
     pub at: f64,
+    /// The other coordinate, held while `at` is walked: the context (the pilot's, 1) along the volume axis, the
+    /// volume (the largest swept) along the context axis; burst is the pilot's.
+    #[serde(default = "one")]
+    pub held: f64,
     /// Which choice changes.
     pub what: DecisionKind,
     /// The choice below `at`.
@@ -73,4 +77,8 @@ impl DecisionKind {
             DecisionKind::Region => "region",
         }
     }
+}
+
+fn one() -> f64 {
+    1.0
 }
