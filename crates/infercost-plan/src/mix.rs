@@ -95,15 +95,8 @@ pub(crate) fn add_points(sweep: &Sweep, points: &mut Vec<Point>) {
                 buckets: b,
                 capacity: &caps,
             };
-            let (v, c, burst) = t.coords;
-            let seed = point_seed(
-                s.seed,
-                &s.deployments[t.deployment].name,
-                MIX_GPU,
-                v,
-                c,
-                burst,
-            );
+            let (v, _, burst) = t.coords;
+            let seed = point_seed(s.seed, &s.deployments[t.deployment].name, MIX_GPU, v, burst);
             Some(eval_mix(ctx, &input, t.coords, seed))
         })
     });

@@ -240,29 +240,17 @@ impl<'a> Sweep<'a> {
                 sis = lawful;
             }
             par_map(&sis, self.threads, |_, &si| {
-                self.point(
-                    si,
-                    (volume, context, 1.0),
-                    self.seed(si, volume, context, 1.0),
-                    None,
-                )
+                self.point(si, (volume, context, 1.0), self.seed(si, volume, 1.0), None)
             })
         })
         .clone()
     }
 
-    /// A point's seed, from its coordinates alone (see [`point_seed`]).
-    pub(crate) fn seed(&self, si: usize, volume: f64, context: f64, burst: f64) -> u64 {
+    /// A point's seed, from its coordinates alone, its context aside (see [`point_seed`]).
+    pub(crate) fn seed(&self, si: usize, volume: f64, burst: f64) -> u64 {
         let setup = &self.setups[si];
         let d = &self.inp.scenario.deployments[setup.deployment];
-        point_seed(
-            self.inp.scenario.seed,
-            &d.name,
-            &setup.gpu,
-            volume,
-            context,
-            burst,
-        )
+        point_seed(self.inp.scenario.seed, &d.name, &setup.gpu, volume, burst)
     }
 }
 
@@ -354,7 +342,7 @@ pub fn plan_uncertain(
         let p = sweep.point(
             t.setup,
             (t.volume, t.context, t.burst),
-            sweep.seed(t.setup, t.volume, t.context, t.burst),
+            sweep.seed(t.setup, t.volume, t.burst),
             uncertainty,
         );
         tick();

@@ -550,3 +550,42 @@ fn the_layout_search_keeps_the_fewest_gpus_of_any_layout() {
     let fewest_without = alone.iter().filter(|a| !a.3).map(|a| a.0).min().unwrap();
     assert!(!p.attention_dp && p.gpus_peak == fewest_without, "{p:?}");
 }
+
+#[test]
+fn a_longer_context_never_needs_fewer_gpus() {
+    // Points that differ only in prompt length draw the same traffic, so the fleet follows the prompts: over a
+    // fine context sweep the GPUs never fall as the context grows. (Drawn afresh per context, gpt-oss-120b at
+    // 100× needed 34 replicas at 3.56× the pilot's prompts and 32 at 3.6×.)
+    let text = SMALL
+        .replace(
+            "model = \"llama-3.1-8b\"",
+            "model = \"gpt-oss-120b\"\nweights = \"fp8\"",
+        )
+        .replace(
+            "gpus = [\"h100-sxm\", \"a100-80gb\"]",
+            "gpus = [\"h100-sxm\"]",
+        )
+        .replace("users = 10", "users = 50")
+        .replace("volume = [1, 3, 10]", "volume = [1, 100]")
+        .replace(
+            "context = [1, 2]",
+            "context = [1, 3.4, 3.5, 3.5557, 3.6, 3.8]",
+        )
+        .replace("burst = [1, 2]", "burst = [1]")
+        .replace("max_model_len = 16384", "max_model_len = 32768");
+    let r = run(&text, &azure(), &Diurnal::flat(), 2, None);
+    for volume in [1.0, 100.0] {
+        let mut line: Vec<(f64, u32)> = r
+            .points
+            .iter()
+            .filter(|p| p.volume == volume && p.slo_met)
+            .map(|p| (p.context, p.gpus_peak))
+            .collect();
+        line.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert!(line.len() == 6, "{line:?}");
+        assert!(
+            line.windows(2).all(|w| w[1].1 >= w[0].1),
+            "GPUs along the context at {volume}× volume: {line:?}"
+        );
+    }
+}
