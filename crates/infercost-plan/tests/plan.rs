@@ -589,3 +589,54 @@ fn a_longer_context_never_needs_fewer_gpus() {
         );
     }
 }
+
+#[test]
+fn of_layouts_on_as_many_gpus_the_one_the_day_needs_least_of_is_kept() {
+    // gpt-oss-120b in fp8 at 4× the pilot's prompts on H100 peaks at 8 GPUs as one TP8 EP8 replica or two TP4
+    // EP4 ones, both with data-parallel attention; TP8 serves a little more per GPU, but the two TP4 replicas
+    // follow the quiet hours down to one. The day's shape decides, and the point costs no more than either
+    // layout planned alone.
+    let servegen: Vec<f64> = include_str!("../../../data/diurnal_servegen.csv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("hour"))
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    let diurnal = Diurnal::new(&servegen).unwrap();
+    let free = SMALL
+        .replace(
+            "model = \"llama-3.1-8b\"",
+            "model = \"gpt-oss-120b\"\nweights = \"fp8\"\nkv_dtype = \"fp8\"",
+        )
+        .replace(
+            "gpus = [\"h100-sxm\", \"a100-80gb\"]",
+            "gpus = [\"h100-sxm\"]",
+        )
+        .replace("users = 10", "users = 50")
+        .replace("volume = [1, 3, 10]", "volume = [1]")
+        .replace("context = [1, 2]", "context = [1, 4]")
+        .replace("burst = [1, 2]", "burst = [1]")
+        .replace("max_model_len = 16384", "max_model_len = 32768");
+    let pilot = azure();
+    let at4 = |r: PlanResult| r.points.into_iter().find(|p| p.context == 4.0).unwrap();
+    let found = at4(run(&free, &pilot, &diurnal, 2, None));
+    let mut alone = Vec::new();
+    for tp in [4, 8] {
+        let fixed = free.replace(
+            "kv_dtype = \"fp8\"",
+            &format!("kv_dtype = \"fp8\"\ntp = {tp}\nep = {tp}\nattention_dp = true"),
+        );
+        let p = at4(run(&fixed, &pilot, &diurnal, 2, None));
+        alone.push((tp, p.gpus_peak, p.cheapest_usd_per_month.unwrap()));
+    }
+    assert_eq!(
+        alone[0].1, alone[1].1,
+        "both peak on as many GPUs: {alone:?}"
+    );
+    let cheapest = alone.iter().map(|a| a.2).fold(f64::MAX, f64::min);
+    assert!(
+        found.cheapest_usd_per_month.unwrap() <= cheapest,
+        "TP{} at {:?}; alone: {alone:?}",
+        found.tp,
+        found.cheapest_usd_per_month
+    );
+}

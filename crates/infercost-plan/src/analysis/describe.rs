@@ -67,10 +67,17 @@ impl InflectionEvent<'_> {
             ),
             InflectionEvent::NewNode { gpus, per_node, nodes } => (
                 InflectionKind::NewNode,
-                format!(
-                    "{deployment}: at {} the busiest hour needs {} GPUs, more than one {per_node}-GPU node ({} nodes).",
-                    times(to), count(gpus as u64), count(nodes as u64)
-                ),
+                // Fleets in different regions take a node each, however few GPUs they hold.
+                match gpus > per_node {
+                    true => format!(
+                        "{deployment}: at {} the busiest hour needs {} GPUs, more than one {per_node}-GPU node ({} nodes).",
+                        times(to), count(gpus as u64), count(nodes as u64)
+                    ),
+                    false => format!(
+                        "{deployment}: at {} the busiest hour needs {} GPUs on {} {per_node}-GPU nodes, one for each region's fleet.",
+                        times(to), count(gpus as u64), count(nodes as u64)
+                    ),
+                },
             ),
             InflectionEvent::GpuChange { before, after } => (
                 InflectionKind::GpuChange,

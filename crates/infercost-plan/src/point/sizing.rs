@@ -74,6 +74,8 @@ fn search(
     first: infercost_perf::Layout,
 ) -> Result<Sizing, Box<Unsized>> {
     let peak_rps = ctx.pilot_rate * volume;
+    // Each hour's load over the day, for breaking ties between layouts on as many GPUs at the peak.
+    let day: Vec<f64> = ctx.weights.iter().map(|w| peak_rps * w).collect();
     let mut sims = 0;
     let mut best: Option<Sizing> = None;
     let mut failed: Option<(infercost_perf::Layout, capacity::Capacity)> = None;
@@ -87,7 +89,7 @@ fn search(
             match est_gpus {
                 None => break,
                 Some(est) if est > bg => break,
-                Some(est) if est == bg && !wins_tie((&dep, rps), b) => continue,
+                Some(est) if est == bg && !wins_tie((&dep, rps), b, &day) => continue,
                 Some(_) => {}
             }
         }
@@ -99,7 +101,7 @@ fn search(
                 // Only a fleet that beats the best found matters: fewer GPUs, or as many in smaller replicas.
                 Some(b) => {
                     let (bg, g) = (b.cap.replicas * b.dep.gpus(), dep.gpus());
-                    let most = match wins_tie((&dep, rps), b) {
+                    let most = match wins_tie((&dep, rps), b, &day) {
                         true => bg / g,
                         false => (bg - 1) / g,
                     };
@@ -131,7 +133,7 @@ fn search(
         let gpus = cap.replicas * dep.gpus();
         let better = best.as_ref().is_none_or(|b| {
             let bg = b.cap.replicas * b.dep.gpus();
-            gpus < bg || (gpus == bg && wins_tie((&dep, rps), b))
+            gpus < bg || (gpus == bg && wins_tie((&dep, rps), b, &day))
         });
         if better {
             best = Some(Sizing { dep, cap, rps });
@@ -149,9 +151,27 @@ fn search(
     }
 }
 
-/// Whether a layout (its deployment and one replica's capacity) beats the best found on as many GPUs: it serves
-/// more per GPU (the headroom the day's quieter hours and bursts are billed on), or as much in smaller replicas.
-fn wins_tie((dep, rps): (&Deployment, f64), best: &Sizing) -> bool {
+/// Whether a layout (its deployment and one replica's capacity) beats the best found on as many GPUs at the peak:
+/// it needs fewer GPU-hours over the day when the fleet follows the load (each hour's replicas at one replica's
+/// measured capacity: the quieter hours are where replicas of different sizes and speeds differ, and where
+/// autoscaled and committed bills part), then it serves more per GPU (headroom for bursts), then it is the
+/// smaller replica.
+fn wins_tie((dep, rps): (&Deployment, f64), best: &Sizing, day: &[f64]) -> bool {
+    if rps <= 0.0 || best.rps <= 0.0 {
+        return false;
+    }
+    let gpu_hours = |gpus: u32, rps: f64| -> f64 {
+        day.iter()
+            .map(|&load| (load / rps).ceil().max(1.0) * f64::from(gpus))
+            .sum()
+    };
+    let (mine, theirs) = (
+        gpu_hours(dep.gpus(), rps),
+        gpu_hours(best.dep.gpus(), best.rps),
+    );
+    if mine != theirs {
+        return mine < theirs;
+    }
     let (per_gpu, best_per_gpu) = (rps / dep.gpus() as f64, best.rps / best.dep.gpus() as f64);
     let margin = 1e-9 * best_per_gpu.abs();
     per_gpu > best_per_gpu + margin
