@@ -477,13 +477,10 @@ fn a_layout_the_model_cannot_take_is_refused_with_the_deployment_named() {
     );
 }
 
-#[test]
-fn the_layout_search_keeps_the_fewest_gpus_of_any_layout() {
-    // gpt-oss-120b in fp8 on H100 runs at TP2 or TP4, with or without its experts spread and attention
-    // data-parallel. The layouts' measured capacities rank them, and one ranked behind another can need fewer
-    // GPUs once simulated (TP4 serves this load on 4 GPUs, TP2 on 6; a search that pruned by the first layout's
-    // shortfall kept TP2). The free search must find the fewest that any one layout, planned alone, needs.
-    let free = SMALL
+/// gpt-oss-120b in fp8 (weights and KV cache) on H100 for 50 users at the pilot's volume and burst, at the
+/// contexts given.
+fn gpt_oss_at_the_pilots_volume(contexts: &str, max_model_len: u32) -> String {
+    SMALL
         .replace(
             "model = \"llama-3.1-8b\"",
             "model = \"gpt-oss-120b\"\nweights = \"fp8\"\nkv_dtype = \"fp8\"",
@@ -494,9 +491,21 @@ fn the_layout_search_keeps_the_fewest_gpus_of_any_layout() {
         )
         .replace("users = 10", "users = 50")
         .replace("volume = [1, 3, 10]", "volume = [1]")
-        .replace("context = [1, 2]", "context = [1]")
+        .replace("context = [1, 2]", &format!("context = {contexts}"))
         .replace("burst = [1, 2]", "burst = [1]")
-        .replace("max_model_len = 16384", "max_model_len = 8192");
+        .replace(
+            "max_model_len = 16384",
+            &format!("max_model_len = {max_model_len}"),
+        )
+}
+
+#[test]
+fn the_layout_search_keeps_the_fewest_gpus_of_any_layout() {
+    // gpt-oss-120b in fp8 on H100 runs at TP2 or TP4, with or without its experts spread and attention
+    // data-parallel. The layouts' measured capacities rank them, and one ranked behind another can need fewer
+    // GPUs once simulated (TP4 serves this load on 4 GPUs, TP2 on 6; a search that pruned by the first layout's
+    // shortfall kept TP2). The free search must find the fewest that any one layout, planned alone, needs.
+    let free = gpt_oss_at_the_pilots_volume("[1]", 8192);
     let pilot = azure();
     let found = &run(&free, &pilot, &Diurnal::flat(), 2, None).points[0];
     assert!(found.slo_met, "{:?}", found.reason);
@@ -602,20 +611,7 @@ fn of_layouts_on_as_many_gpus_the_one_the_day_needs_least_of_is_kept() {
         .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
         .collect();
     let diurnal = Diurnal::new(&servegen).unwrap();
-    let free = SMALL
-        .replace(
-            "model = \"llama-3.1-8b\"",
-            "model = \"gpt-oss-120b\"\nweights = \"fp8\"\nkv_dtype = \"fp8\"",
-        )
-        .replace(
-            "gpus = [\"h100-sxm\", \"a100-80gb\"]",
-            "gpus = [\"h100-sxm\"]",
-        )
-        .replace("users = 10", "users = 50")
-        .replace("volume = [1, 3, 10]", "volume = [1]")
-        .replace("context = [1, 2]", "context = [1, 4]")
-        .replace("burst = [1, 2]", "burst = [1]")
-        .replace("max_model_len = 16384", "max_model_len = 32768");
+    let free = gpt_oss_at_the_pilots_volume("[1, 4]", 32768);
     let pilot = azure();
     let at4 = |r: PlanResult| r.points.into_iter().find(|p| p.context == 4.0).unwrap();
     let found = at4(run(&free, &pilot, &diurnal, 2, None));
