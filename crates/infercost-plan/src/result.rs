@@ -240,24 +240,24 @@ impl Point {
 
     /// The layout of the point's largest fleet (each fleet's is in `serving`).
     pub fn layout(&self) -> Layout {
-        Layout {
-            tp: self.tp,
-            pp: self.pp,
-            ep: self.ep,
-            attention_dp: self.attention_dp,
-        }
+        layout(self.tp, self.pp, self.ep, self.attention_dp)
     }
 }
 
 impl Serving {
     /// The fleet's layout.
     pub fn layout(&self) -> Layout {
-        Layout {
-            tp: self.tp,
-            pp: self.pp,
-            ep: self.ep,
-            attention_dp: self.attention_dp,
-        }
+        layout(self.tp, self.pp, self.ep, self.attention_dp)
+    }
+}
+
+/// A layout from the fields a point and a fleet record it in.
+fn layout(tp: u32, pp: u32, ep: u32, attention_dp: bool) -> Layout {
+    Layout {
+        tp,
+        pp,
+        ep,
+        attention_dp,
     }
 }
 
