@@ -8,6 +8,7 @@
 
 use crate::calibrate::{Efficiency, EFFICIENCY_A100, EFFICIENCY_H100};
 use crate::gpu::Gpu;
+use crate::graphs::CudaGraphs;
 use crate::PerfError;
 use serde::{Deserialize, Serialize};
 
@@ -45,8 +46,12 @@ pub struct EngineProfile {
     pub all_reduce: Figure<String>,
     /// Whether decode steps replay captured CUDA graphs.
     pub cuda_graphs: Figure<bool>,
-    /// Largest captured batch (tokens of one iteration); larger iterations run eagerly.
-    pub graph_max_batch: Figure<u32>,
+    /// Captured batch sizes ([`crate::graphs::parse_sizes`]); a batch above the largest runs eagerly.
+    pub graph_batch_sizes: Figure<String>,
+    /// Whether a decode batch between captured sizes is padded up to the next (else it runs eagerly).
+    pub graph_padding: Figure<bool>,
+    /// Whether iterations with prompt tokens replay graphs too (else they run eagerly).
+    pub graph_prompts: Figure<bool>,
     /// CPU work per iteration outside the kernels, seconds.
     pub step_overhead_s: Figure<f64>,
     /// CPU work per running sequence per iteration, seconds.
@@ -71,10 +76,16 @@ pub struct EngineProfile {
 }
 
 impl EngineProfile {
-    /// Whether an iteration of `tokens` tokens runs eagerly (no graph captured for it).
-    #[inline]
-    pub fn eager_at(&self, tokens: f64) -> bool {
-        !self.cuda_graphs.value || tokens > self.graph_max_batch.value as f64
+    /// The iterations that replay CUDA graphs, and at what batch ([`CudaGraphs`]).
+    pub fn graphs(&self) -> Result<CudaGraphs, String> {
+        if !self.cuda_graphs.value {
+            return Ok(CudaGraphs::none());
+        }
+        CudaGraphs::new(
+            &self.graph_batch_sizes.value,
+            self.graph_padding.value,
+            self.graph_prompts.value,
+        )
     }
 
     /// Whether expert parallelism under data-parallel attention gathers every token to every GPU and
@@ -96,7 +107,9 @@ impl EngineProfile {
         vec![
             ("all_reduce", &self.all_reduce.source),
             ("cuda_graphs", &self.cuda_graphs.source),
-            ("graph_max_batch", &self.graph_max_batch.source),
+            ("graph_batch_sizes", &self.graph_batch_sizes.source),
+            ("graph_padding", &self.graph_padding.source),
+            ("graph_prompts", &self.graph_prompts.source),
             ("step_overhead_s", &self.step_overhead_s.source),
             (
                 "step_overhead_per_seq_s",
@@ -317,6 +330,9 @@ impl EngineCatalog {
         for e in &f.engine {
             if let Some((k, _)) = e.sources().iter().find(|(_, s)| s.trim().is_empty()) {
                 return Err(invalid(format!("engine {:?}: {k} has no source", e.name)));
+            }
+            if let Err(m) = e.graphs() {
+                return Err(invalid(format!("engine {:?}: {m}", e.name)));
             }
             if !["custom-graph", "custom-eager", "trtllm"].contains(&e.all_reduce.value.as_str()) {
                 return Err(invalid(format!(

@@ -17,6 +17,7 @@ use crate::comm::Curve;
 pub use crate::dtype::{Dtype, WEIGHT_ONLY_COMPUTE};
 use crate::engine::EngineProfile;
 use crate::gpu::Gpu;
+use crate::graphs::CudaGraphs;
 use crate::model::ModelSpec;
 use crate::moe::MoeKernel;
 use crate::parallel::{Layout, Pipeline};
@@ -157,7 +158,8 @@ pub struct Deployment {
     /// the dense weights), for the roofline.
     roofline_flops: f64,
     compute_scale: f64,
-    graph_max_tokens: f64,
+    /// Which iterations replay CUDA graphs, and at what batch.
+    graphs: CudaGraphs,
     launch_host_s: f64,
     bandwidth: f64,
     flops_per_token: f64,
@@ -338,13 +340,14 @@ impl Deployment {
         )
     }
 
-    /// Host time of launching an iteration of `tokens` tokens eagerly (0 when a CUDA graph covers it).
+    /// How one GPU runs a micro-batch whose busiest rank has `rank_tokens` tokens: the factor its padded CUDA
+    /// graph multiplies the GEMMs, expert traffic and small operators by (1 when it runs eagerly or exactly), and
+    /// the host time of launching it eagerly (0 when a graph replays).
     #[inline]
-    fn launch_host(&self, tokens: f64) -> f64 {
-        if tokens > self.graph_max_tokens {
-            self.launch_host_s
-        } else {
-            0.0
+    fn launch(&self, rank_tokens: f64, prompts: bool) -> (f64, f64) {
+        match self.graphs.replay(rank_tokens, self.dp_ranks, prompts) {
+            Some(run) => ((run / rank_tokens).max(1.0), 0.0),
+            None => (1.0, self.launch_host_s),
         }
     }
 
@@ -402,6 +405,13 @@ impl Deployment {
         decode + prefill_flops * (span + half_len) / (rate * span)
     }
 
+    /// The batch one GPU captures its CUDA graphs for in a micro-batch of `tokens`: all of it, or under
+    /// data-parallel attention the busiest rank's share (`skew` times an even one).
+    #[inline]
+    fn rank_tokens(&self, tokens: f64, skew: f64) -> f64 {
+        tokens * skew / self.dp_ranks
+    }
+
     /// How much more than an even share of the batch's tokens the busiest rank computes under data-parallel
     /// attention (1 otherwise): each rank runs the attention and dense layers of its own sequences, and the
     /// experts' all-to-all makes every rank wait for the busiest one each layer. Decoding sequences spread evenly;
@@ -452,20 +462,27 @@ impl Deployment {
         // batch's tokens), attention streams the KV cache. A prefill chunk's compute-bound GEMMs do not hide the
         // decode attention's cache reads, so the two parts add rather than overlap.
         let skew = self.rank_skew(b, all_tokens);
-        let (gemm_s, gemm_compute, gemm_memory) = self.gemms(linear_flops, tokens, skew);
+        // The CUDA graph replayed is each GPU's own: under data-parallel attention a GPU captures graphs for its
+        // rank's batch (the busiest rank's, to which the others pad). A padded graph runs its dummy sequences
+        // through the GEMMs, the experts' all-to-all and the small operators; their attention and KV are a token
+        // each and left out, as is their share of the roofline.
+        let rank_tokens = self.rank_tokens(tokens, skew);
+        let (pad, launch_s) = self.launch(rank_tokens, b.prefill_tokens > 0);
+        let (gemm_s, gemm_compute, gemm_memory) =
+            self.gemms(linear_flops * pad, tokens * pad, skew);
         let attention_compute = skew
             * self.attention_compute_s(prefill_attention_flops, decode_attention_flops, b, tokens);
         let attention_memory = skew * kv_bytes / (self.bandwidth * self.eff.attention_memory);
         let attention_s = attention_compute.max(attention_memory);
-        let comm_s = self.comm.at(tokens);
+        let comm_s = self.comm.at(tokens * pad);
         // The small per-token operators are charged on the stage's whole micro-batch. Under data-parallel
         // attention a GPU runs them on its own rank's tokens only, so this counts them `tp` times over: a known
         // overcount, kept (conservative) until the per-rank costs it stands in for are modelled (docs/MODEL.md,
         // "What is approximate").
-        let gpu_overhead_s = self.stage_overhead(tokens);
+        let gpu_overhead_s = self.stage_overhead(tokens * pad);
         // Each stage slot takes the longer of the stage's GPU work and its host's eager launches, and each
         // micro-batch is a step the engine schedules of its own; the sends between stages come on top.
-        let slot = (gemm_s + attention_s + comm_s + gpu_overhead_s).max(self.launch_host(tokens));
+        let slot = (gemm_s + attention_s + comm_s + gpu_overhead_s).max(launch_s);
         let step_s = self.step(heads);
         let sends = self.pipe.sends(tokens);
         IterationTime {
@@ -476,7 +493,7 @@ impl Deployment {
             attention_s: p * attention_s,
             comm_s: p * comm_s + sends,
             overhead_s: p * (gpu_overhead_s + step_s),
-            launch_s: p * self.launch_host(tokens),
+            launch_s: p * launch_s,
             roofline_s: p * (flops / self.roofline_flops).max(bytes / self.bandwidth),
         }
     }
@@ -488,10 +505,16 @@ impl Deployment {
         let (p, n) = (self.pipe.stages, seqs as f64 / mb);
         let ce = self.attention_rate(n);
         let attention_bw = self.bandwidth * self.eff.attention_memory;
-        let gpu_fixed = self.comm.at(n) + self.stage_overhead(n);
+        let rank = self.rank_tokens(n, 1.0);
+        let (pad, launch_s) = self.launch(rank, false);
+        let gpu_fixed = self.comm.at(n * pad) + self.stage_overhead(n * pad);
         // The GEMMs' time does not depend on the context; attention's grows with it (see `iteration`).
         let gemms = self
-            .gemms((self.flops_per_token + self.flops_head) * n, n, 1.0)
+            .gemms(
+                (self.flops_per_token + self.flops_head) * n * pad,
+                n * pad,
+                1.0,
+            )
             .0;
         DecodeLine {
             c0: p * gemms,
@@ -499,7 +522,7 @@ impl Deployment {
             m0: p * (gemms + self.kv_bytes_token * n / attention_bw),
             m1: p * (self.kv_bytes_token / mb) / attention_bw,
             fixed: p * (gpu_fixed + self.step(n)) + self.pipe.sends(n),
-            floor: p * (self.launch_host(n) - gpu_fixed).max(0.0),
+            floor: p * (launch_s - gpu_fixed).max(0.0),
         }
     }
 

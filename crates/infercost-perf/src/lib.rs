@@ -9,6 +9,7 @@ pub mod comm;
 pub mod dtype;
 pub mod engine;
 pub mod gpu;
+pub mod graphs;
 pub mod iteration;
 pub mod kernel_fit;
 pub mod layout;

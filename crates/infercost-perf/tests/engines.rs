@@ -59,6 +59,76 @@ fn the_decode_line_keeps_the_eager_launch_floor() {
     assert!(v.iteration(&Batch::decode(513, 100)).launch_s > 0.0);
 }
 
+/// An engine profile with its CUDA graphs replaced.
+fn with_graphs(engine: &str, sizes: &str, padding: bool) -> infercost_perf::EngineProfile {
+    let mut e = EngineCatalog::embedded().get(engine).unwrap().clone();
+    e.graph_batch_sizes.value = sizes.into();
+    e.graph_padding.value = padding;
+    e
+}
+
+#[test]
+fn cuda_graphs_replay_only_the_batches_the_engine_captures() {
+    // TensorRT-LLM's defaults: sizes 1-31, 32, 64, 128 without padding, generation-only batches.
+    let t = dep("llama-3.1-8b", "h100-sxm", 1, Dtype::Bf16, "trtllm");
+    assert_eq!(t.iteration(&Batch::decode(32, 500)).launch_s, 0.0);
+    assert!(t.iteration(&Batch::decode(40, 500)).launch_s > 0.0);
+    assert!(t.iteration(&Batch::prefill(64, 1, 0)).launch_s > 0.0);
+    // vLLM's piecewise graphs cover a small prompt iteration too.
+    let v = dep("llama-3.1-8b", "h100-sxm", 1, Dtype::Bf16, "vllm");
+    assert_eq!(v.iteration(&Batch::prefill(64, 1, 0)).launch_s, 0.0);
+
+    // With padding, a batch between captured sizes runs the next one's GEMMs (compute-bound at these batches),
+    // and the decode line agrees.
+    let at = |e: &infercost_perf::EngineProfile| {
+        let d = dep("llama-3.1-8b", "h100-sxm", 1, Dtype::Bf16, "trtllm")
+            .with_engine(e)
+            .unwrap();
+        let gemm = |n: u64| d.iteration(&Batch::decode(n, 1000)).gemm_s;
+        for n in [513u64, 800, 1024] {
+            let (a, b) = (
+                d.iteration(&Batch::decode(n, 1000)).total_s,
+                d.decode_line(n).at((n * 1000) as f64),
+            );
+            assert!((a - b).abs() < 1e-12 * a.max(1.0), "{n}: {a} vs {b}");
+        }
+        (gemm(513), gemm(1024))
+    };
+    let (padded_513, padded_1024) = at(&with_graphs("trtllm", "512,1024", true));
+    assert_eq!(padded_513, padded_1024);
+    let (exact_513, exact_1024) = at(&with_graphs("trtllm", "1-1024", true));
+    assert!(exact_513 < 0.7 * exact_1024 && exact_1024 == padded_1024);
+
+    // Under data-parallel attention each rank replays its own batch's graph: 256 sequences over two ranks are
+    // 128 each, within the largest captured size; 258 are 129 on the busiest rank, above it.
+    let e = with_graphs("trtllm", "1,2,4,8,16,32,64,128", true);
+    let layout = Layout {
+        tp: 2,
+        pp: 1,
+        ep: 2,
+        attention_dp: true,
+    };
+    let moe = Deployment::for_engine(
+        ModelCatalog::get("qwen3-30b-a3b").unwrap(),
+        GpuCatalog::embedded().get("h100-sxm").unwrap().clone(),
+        layout,
+        Dtype::Bf16,
+        Dtype::Bf16,
+        &e,
+    )
+    .unwrap();
+    assert_eq!(moe.iteration(&Batch::decode(256, 500)).launch_s, 0.0);
+    assert!(moe.iteration(&Batch::decode(258, 500)).launch_s > 0.0);
+
+    // A size list that is not one is refused with the engine's name.
+    let bad = with_graphs("trtllm", "8-4", true);
+    let err = dep("llama-3.1-8b", "h100-sxm", 1, Dtype::Bf16, "trtllm")
+        .with_engine(&bad)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("trtllm") && err.contains("8-4"), "{err}");
+}
+
 #[test]
 fn fp4_is_refused_without_fp4_tensor_cores_and_the_message_names_b200() {
     let m = ModelCatalog::get("llama-3.1-70b").unwrap();

@@ -664,7 +664,7 @@ fn gpu_busy_is_offered_load_over_capacity() {
         assert!((0.0..=1.0).contains(&r.engine_active_fraction));
         for row in &r.timeline {
             assert!((0.0..=1.0).contains(&row.busy_fraction));
-            assert!((0.0..=1.0).contains(&row.engine_active_fraction));
+            assert!((0.0..=1.0).contains(&row.engine_active_fraction), "{row:?}");
         }
     }
     // A capacity never measured (0) leaves a loaded fleet fully busy, not idle.

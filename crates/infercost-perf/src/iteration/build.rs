@@ -289,11 +289,10 @@ impl Deployment {
             roofline_flops: peak.max(weights.gemm_on(&gpu).0),
             compute_scale,
             moe: moe_kernel,
-            graph_max_tokens: if e.cuda_graphs.value {
-                e.graph_max_batch.value as f64
-            } else {
-                0.0
-            },
+            graphs: e.graphs().map_err(|message| PerfError::Invalid {
+                source_name: format!("engine {}", e.name),
+                message,
+            })?,
             launch_host_s,
             engine: e.clone(),
             bandwidth: gpu.hbm_tb_per_s * 1e12,

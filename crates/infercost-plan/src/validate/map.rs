@@ -2,6 +2,7 @@
 //! settings, fixed lengths, the load and the metric, or the reason the row cannot be modelled yet.
 
 use super::Row;
+use infercost_perf::engine::Figure;
 use infercost_perf::{Deployment, Dtype, GpuCatalog, Layout, ModelCatalog};
 use infercost_sim::EngineConfig;
 use std::fmt;
@@ -300,6 +301,92 @@ fn stated_requests(notes: &str) -> Option<u32> {
     count.replace(',', "").parse().ok()
 }
 
+/// The engine profile a row runs: its engine's, with the CUDA graphs and KV memory fraction its source's
+/// command states.
+fn row_profile(r: &Row) -> infercost_perf::EngineProfile {
+    let mut profile = engine_profile(&r.engine);
+    let stated = |value: String| format!("as the row's source states it: {value}");
+    if let Some((sizes, padding)) = stated_graphs(&r.notes) {
+        profile.cuda_graphs.value = true;
+        profile.graph_padding = Figure {
+            value: padding,
+            source: stated(format!("padding {padding}")),
+        };
+        profile.graph_batch_sizes = Figure {
+            source: stated(format!("batch sizes {sizes}")),
+            value: sizes,
+        };
+    }
+    if let Some(fraction) = stated_flag(&r.notes, "--kv_cache_free_gpu_mem_fraction") {
+        profile.gpu_memory_utilization = Figure {
+            value: fraction,
+            source: stated(format!("--kv_cache_free_gpu_mem_fraction {fraction}")),
+        };
+    }
+    profile
+}
+
+/// The deployment with its stated CUDA graphs cut to the largest batch the scheduler runs (`max_seqs` a replica,
+/// over its data-parallel attention ranks and pipeline micro-batches): TensorRT-LLM pads a batch only when the
+/// padded batch stays within its `max_batch_size`, so a batch that would pad beyond it runs eagerly.
+fn graphs_within(
+    d: Deployment,
+    profile: &infercost_perf::EngineProfile,
+    max_seqs: u32,
+) -> Result<Deployment, Reason> {
+    if !profile
+        .graph_batch_sizes
+        .source
+        .starts_with("as the row's source")
+    {
+        return Ok(d);
+    }
+    let ranks = if d.layout.attention_dp {
+        d.layout.tp
+    } else {
+        1
+    } * d.layout.pp;
+    let most = (max_seqs / ranks).max(1);
+    let sizes = infercost_perf::graphs::parse_sizes(&profile.graph_batch_sizes.value)
+        .map_err(|e| Reason::LayoutNotPossible(e.to_string()))?;
+    let kept: Vec<String> = sizes
+        .iter()
+        .filter(|&&s| s <= most)
+        .map(u32::to_string)
+        .collect();
+    let mut capped = profile.clone();
+    capped.graph_batch_sizes.value = kept.join(",");
+    d.with_engine(&capped)
+        .map_err(|e| Reason::LayoutNotPossible(e.to_string()))
+}
+
+/// The CUDA-graph batch sizes a source's configuration captures and whether it pads, as its notes quote them
+/// ("CUDA graphs with padding, batch sizes [1, 2, 4, 8]": TensorRT-LLM's `cuda_graph_config`), as a profile's
+/// size list.
+fn stated_graphs(notes: &str) -> Option<(String, bool)> {
+    let at = notes.find("CUDA graphs")?;
+    let clause = notes[at..].split(';').next()?;
+    let (_, list) = clause.split_once("batch sizes [")?;
+    let (list, _) = list.split_once(']')?;
+    let sizes: Vec<u32> = list
+        .split(',')
+        .map(|n| n.trim().parse().ok().filter(|n| *n > 0))
+        .collect::<Option<_>>()?;
+    let spec: Vec<String> = sizes.iter().map(u32::to_string).collect();
+    Some((spec.join(","), clause.contains("with padding")))
+}
+
+/// A flag's number in a command quoted in a row's notes (`--flag 0.85`, `--flag=0.85`).
+fn stated_flag(notes: &str, flag: &str) -> Option<f64> {
+    let at = notes.find(flag)? + flag.len();
+    let value: String = notes[at..]
+        .trim_start_matches([' ', '='])
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    value.parse().ok().filter(|v: &f64| *v > 0.0 && *v <= 1.0)
+}
+
 /// The metric, or why it cannot be computed.
 fn metric(name: &str) -> Result<Metric, Reason> {
     Ok(match name {
@@ -398,7 +485,7 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
             layout.gpus()
         )));
     }
-    let profile = engine_profile(&r.engine);
+    let profile = row_profile(r);
     let deployment = Deployment::for_engine(model, gpu, layout, w, kv_dtype(r), &profile)
         .map_err(|e| Reason::LayoutNotPossible(e.to_string()))?;
     let max_model_len = input_tokens + output_tokens;
@@ -413,6 +500,7 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
     } else {
         (MAX_NUM_SEQS, MAX_BATCHED_TOKENS)
     };
+    let deployment = graphs_within(deployment, &profile, max_seqs)?;
     let util = memory_utilization(&deployment, max_tokens);
     deployment
         .check_fits(util, max_tokens as u64, max_model_len, None)
@@ -503,5 +591,33 @@ mod tests {
             None
         );
         assert_eq!(leading_number("8 (fixed batch)"), Some(8));
+        assert_eq!(
+            stated_graphs("x; CUDA graphs with padding, batch sizes [1, 2, 384]; kv 0.95"),
+            Some(("1,2,384".into(), true))
+        );
+        assert_eq!(
+            stated_graphs("CUDA graphs without padding, batch sizes [128]"),
+            Some(("128".into(), false))
+        );
+        assert_eq!(
+            stated_graphs("CUDA graphs with padding; batch sizes [64]"),
+            None
+        );
+        assert_eq!(stated_graphs("CUDA graphs, batch sizes [1, x]"), None);
+        assert_eq!(stated_graphs("no graphs stated"), None);
+        assert_eq!(
+            stated_flag(
+                "--kv_cache_free_gpu_mem_fraction 0.85;",
+                "--kv_cache_free_gpu_mem_fraction"
+            ),
+            Some(0.85)
+        );
+        assert_eq!(
+            stated_flag(
+                "fraction 0.95 'in many cases'",
+                "--kv_cache_free_gpu_mem_fraction"
+            ),
+            None
+        );
     }
 }

@@ -269,7 +269,7 @@ pub(super) fn summarize(
         gpu_busy_fraction: cfg
             .replica_capacity_rps
             .map(|cap| crate::capacity::busy_fraction(offered_rps, fleet, cap)),
-        engine_active_fraction: ratio_or_zero(busy, replica_seconds),
+        engine_active_fraction: ratio_or_zero(busy, replica_seconds).min(1.0),
         offered_rps,
         makespan_s,
         slo_attainment: cfg
@@ -341,7 +341,9 @@ fn timeline(m: &Metrics, cfg: &SimConfig, scale: f64, replica_blocks: u64) -> Ve
                 }
                 _ => 0.0,
             },
-            engine_active_fraction: ratio_or_zero(b.busy_s, b.provisioned_s),
+            // A bucket's busy and provisioned seconds are sums of the same spans cut at its edges; their ratio
+            // can round a few ulps above 1 when the engine never idled.
+            engine_active_fraction: ratio_or_zero(b.busy_s, b.provisioned_s).min(1.0),
             mean_batch: ratio_or_zero(b.batch_seq_s, b.busy_s),
             kv_use: if b.provisioned_s > 0.0 {
                 b.kv_block_s / (b.provisioned_s * replica_blocks as f64)
