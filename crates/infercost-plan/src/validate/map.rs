@@ -326,7 +326,7 @@ fn row_profile(r: &Row) -> infercost_perf::EngineProfile {
     profile
 }
 
-/// The deployment with its stated CUDA graphs cut to the largest batch the scheduler runs (`max_seqs` a replica,
+/// The deployment with the CUDA graphs its row states cut to the largest batch the scheduler runs (`max_seqs` a replica,
 /// over its data-parallel attention ranks and pipeline micro-batches): TensorRT-LLM pads a batch only when the
 /// padded batch stays within its `max_batch_size`, so a batch that would pad beyond it runs eagerly.
 fn graphs_within(
@@ -334,13 +334,6 @@ fn graphs_within(
     profile: &infercost_perf::EngineProfile,
     max_seqs: u32,
 ) -> Result<Deployment, Reason> {
-    if !profile
-        .graph_batch_sizes
-        .source
-        .starts_with("as the row's source")
-    {
-        return Ok(d);
-    }
     let ranks = if d.layout.attention_dp {
         d.layout.tp
     } else {
@@ -500,7 +493,11 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
     } else {
         (MAX_NUM_SEQS, MAX_BATCHED_TOKENS)
     };
-    let deployment = graphs_within(deployment, &profile, max_seqs)?;
+    let deployment = if stated_graphs(&r.notes).is_some() {
+        graphs_within(deployment, &profile, max_seqs)?
+    } else {
+        deployment
+    };
     let util = memory_utilization(&deployment, max_tokens);
     deployment
         .check_fits(util, max_tokens as u64, max_model_len, None)
