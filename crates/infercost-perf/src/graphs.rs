@@ -17,7 +17,14 @@ pub struct CudaGraphs {
     padding: bool,
     /// Whether iterations with prompt tokens replay graphs too.
     prompts: bool,
+    /// The smallest captured size at or above each batch from 0 to the largest captured one, where that list is
+    /// short enough to keep ([`NEXT_TABLE_MAX`]): one load per iteration instead of a binary search whose
+    /// branches a simulation's varying batches mispredict.
+    next: Vec<u32>,
 }
+
+/// The largest captured size for which [`CudaGraphs`] keeps a table of next sizes (256 KiB of `u32`).
+const NEXT_TABLE_MAX: u32 = 1 << 16;
 
 impl CudaGraphs {
     /// No graphs: every iteration runs eagerly.
@@ -27,10 +34,26 @@ impl CudaGraphs {
 
     /// Graphs for `spec` (see [`parse_sizes`]), with or without padding and prompt iterations.
     pub fn new(spec: &str, padding: bool, prompts: bool) -> Result<CudaGraphs, String> {
+        let sizes = parse_sizes(spec)?;
+        let largest = sizes.last().copied().unwrap_or(0);
+        let next = if !sizes.is_empty() && largest <= NEXT_TABLE_MAX {
+            let mut at = 0;
+            (0..=largest)
+                .map(|b| {
+                    while sizes[at] < b {
+                        at += 1;
+                    }
+                    sizes[at]
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(CudaGraphs {
-            sizes: parse_sizes(spec)?,
+            sizes,
             padding,
             prompts,
+            next,
         })
     }
 
@@ -47,8 +70,14 @@ impl CudaGraphs {
             return None;
         }
         let busiest = rank_tokens.ceil();
-        let at = self.sizes.partition_point(|&s| (s as f64) < busiest);
-        let size = *self.sizes.get(at)? as f64;
+        let size = match self.next.get(busiest as usize) {
+            Some(&s) => s as f64,
+            None if !self.next.is_empty() => return None,
+            None => {
+                let at = self.sizes.partition_point(|&s| (s as f64) < busiest);
+                *self.sizes.get(at)? as f64
+            }
+        };
         if self.padding {
             return Some(size);
         }
@@ -118,6 +147,34 @@ mod tests {
         let piecewise = CudaGraphs::new("1-512", true, true).unwrap();
         assert_eq!(piecewise.replay(100.0, 1.0, true), Some(100.0));
         assert_eq!(CudaGraphs::none().replay(1.0, 1.0, false), None);
+    }
+
+    #[test]
+    fn the_next_size_table_agrees_with_a_search_of_the_list() {
+        // A list short enough for the table, and one past it (searched); each batch up to past the largest.
+        for spec in ["1,2,4,8-248/8,256-512/16", "3,7,100-70000/4096"] {
+            let g = CudaGraphs::new(spec, true, false).unwrap();
+            let sizes = parse_sizes(spec).unwrap();
+            assert_eq!(g.next.is_empty(), g.largest() > NEXT_TABLE_MAX, "{spec}");
+            assert!(
+                spec.starts_with('1') || g.largest() > NEXT_TABLE_MAX,
+                "{spec} must test the search"
+            );
+            for b in
+                (1..=g.largest() + 2)
+                    .step_by(97)
+                    .chain([1, 2, 3, g.largest(), g.largest() + 1])
+            {
+                let want = sizes.iter().find(|&&s| s >= b).map(|&s| s as f64);
+                assert_eq!(g.replay(b as f64 - 0.5, 1.0, false), want, "{spec} at {b}");
+            }
+        }
+        assert_eq!(
+            CudaGraphs::new("", true, true)
+                .unwrap()
+                .replay(1.0, 1.0, true),
+            None
+        );
     }
 
     #[test]
