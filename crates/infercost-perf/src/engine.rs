@@ -73,6 +73,10 @@ pub struct EngineProfile {
     /// How expert parallelism under data-parallel attention moves tokens to the experts and back: `all-to-all`
     /// (each token to the GPUs of its experts) or `allgather-reducescatter` (every token to every GPU).
     pub ep_communication: Figure<String>,
+    /// How an iteration that mixes prompts and decoding sequences runs their attention: `separate` (the prompts'
+    /// kernels, then the decoders': their times add) or `fused` (one kernel over all sequences: the prompts'
+    /// compute and the decoders' cache reads overlap).
+    pub mixed_attention: Figure<String>,
 }
 
 impl EngineProfile {
@@ -93,6 +97,13 @@ impl EngineProfile {
     #[inline]
     pub fn ep_gathers(&self) -> bool {
         self.ep_communication.value == "allgather-reducescatter"
+    }
+
+    /// Whether a mixed iteration runs its prompts' attention and its decoders' as separate kernels, one after the
+    /// other (else one kernel covers both).
+    #[inline]
+    pub fn separate_mixed_attention(&self) -> bool {
+        self.mixed_attention.value == "separate"
     }
 
     /// Whether the scheduler admits a request only when its whole sequence's KV blocks can be guaranteed
@@ -125,6 +136,7 @@ impl EngineProfile {
             ),
             ("capacity_policy", &self.capacity_policy.source),
             ("ep_communication", &self.ep_communication.source),
+            ("mixed_attention", &self.mixed_attention.source),
         ]
     }
 }
@@ -351,6 +363,12 @@ impl EngineCatalog {
             {
                 return Err(invalid(format!(
                     "engine {:?}: ep_communication must be all-to-all or allgather-reducescatter",
+                    e.name
+                )));
+            }
+            if !["separate", "fused"].contains(&e.mixed_attention.value.as_str()) {
+                return Err(invalid(format!(
+                    "engine {:?}: mixed_attention must be separate or fused",
                     e.name
                 )));
             }
@@ -599,6 +617,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("capacity_policy must be"), "{e}");
+        let bad = ENGINES.replacen(
+            "mixed_attention = { value = \"separate\"",
+            "mixed_attention = { value = \"both\"",
+            1,
+        );
+        let e = EngineCatalog::parse(&bad, "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"sglang\": mixed_attention must be separate or fused"),
+            "{e}"
+        );
+        assert!(c.get("trtllm").unwrap().separate_mixed_attention());
+        assert!(!c.get("vllm").unwrap().separate_mixed_attention());
         assert!(c.get("VLLM").is_ok());
         let e = c.get("tgi").unwrap_err().to_string();
         assert!(e.contains("vllm, sglang, trtllm, eager"), "{e}");

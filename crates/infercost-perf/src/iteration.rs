@@ -161,6 +161,8 @@ pub struct Deployment {
     /// Which iterations replay CUDA graphs, and at what batch.
     graphs: CudaGraphs,
     launch_host_s: f64,
+    /// Whether a mixed iteration's prompt and decode attention run as separate kernels (their times add).
+    separate_attention: bool,
     bandwidth: f64,
     flops_per_token: f64,
     /// The routed experts' share of `flops_per_token`.
@@ -405,6 +407,27 @@ impl Deployment {
         decode + prefill_flops * (span + half_len) / (rate * span)
     }
 
+    /// Attention's time from its compute and its cache reads, `(compute, memory)` in seconds, of which the
+    /// decoding sequences' part is `(FLOPs, bytes)` of a micro-batch of `tokens`. Each kernel is bound by its own
+    /// resource; where one kernel runs prompts and decoders together, the prompts' compute and the decoders' reads
+    /// overlap (the larger of the totals), and where the engine runs them as separate kernels (TensorRT-LLM's
+    /// context and generation phases) the two parts add.
+    #[inline]
+    fn attention_s(
+        &self,
+        (compute, memory): (f64, f64),
+        (decode_flops, decode_bytes): (f64, f64),
+        b: &Batch,
+        tokens: f64,
+    ) -> f64 {
+        if !self.separate_attention || b.prefill_tokens == 0 || b.decode_seqs == 0 {
+            return compute.max(memory);
+        }
+        let decode_compute = decode_flops / self.attention_rate(tokens);
+        let decode_memory = decode_bytes / (self.bandwidth * self.eff.attention_memory);
+        decode_compute.max(decode_memory) + (compute - decode_compute).max(memory - decode_memory)
+    }
+
     /// The batch one GPU captures its CUDA graphs for in a micro-batch of `tokens`: all of it, or under
     /// data-parallel attention the busiest rank's share (`skew` times an even one).
     #[inline]
@@ -473,7 +496,16 @@ impl Deployment {
         let attention_compute = skew
             * self.attention_compute_s(prefill_attention_flops, decode_attention_flops, b, tokens);
         let attention_memory = skew * kv_bytes / (self.bandwidth * self.eff.attention_memory);
-        let attention_s = attention_compute.max(attention_memory);
+        let decode_part = (
+            skew * decode_attention_flops,
+            skew * self.kv_bytes_token * b.decode_context as f64 / mb,
+        );
+        let attention_s = self.attention_s(
+            (attention_compute, attention_memory),
+            decode_part,
+            b,
+            tokens,
+        );
         let comm_s = self.comm.at(tokens * pad);
         // The small per-token operators are charged on the stage's whole micro-batch. Under data-parallel
         // attention a GPU runs them on its own rank's tokens only, so this counts them `tp` times over: a known

@@ -204,3 +204,43 @@ fn a_prompts_attention_runs_at_the_measured_prefill_attention_kernels() {
         "a 512-token prompt's attention should run at under half the long prompts' rate"
     );
 }
+
+#[test]
+fn a_mixed_iterations_prompt_and_decode_attention_add_where_the_engine_runs_them_apart() {
+    // 64 sequences decoding at 8,192 tokens of context (their attention bound by its cache reads) beside one
+    // 4,096-token prompt (its attention bound by compute).
+    let decode = Batch::decode(64, 8192);
+    let prompt = Batch::prefill(4096, 1, 0);
+    let mixed = decode.with(prompt);
+    for (engine, separate) in [("trtllm", true), ("vllm", false)] {
+        let d = dep("llama-3.1-8b", "h100-sxm", 1, Dtype::Bf16, engine);
+        let (m, p, dd) = (
+            d.iteration(&mixed),
+            d.iteration(&prompt),
+            d.iteration(&decode),
+        );
+        assert!(
+            dd.memory_s > dd.compute_s && p.compute_s > p.memory_s,
+            "{engine}"
+        );
+        let sum = p.attention_s + dd.attention_s;
+        if separate {
+            // TensorRT-LLM's context kernels, then its generation kernels: the parts add.
+            assert!(
+                (m.attention_s - sum).abs() < 1e-3 * sum,
+                "{engine}: {m:?} vs {sum}"
+            );
+        } else {
+            // One kernel over all sequences: the prompt's compute hides part of the decoders' reads.
+            assert!(
+                m.attention_s < 0.95 * sum,
+                "{engine}: {} vs {sum}",
+                m.attention_s
+            );
+            assert!(
+                m.attention_s >= p.attention_s.max(dd.attention_s),
+                "{engine}"
+            );
+        }
+    }
+}

@@ -294,6 +294,7 @@ impl Deployment {
                 message,
             })?,
             launch_host_s,
+            separate_attention: e.separate_mixed_attention(),
             engine: e.clone(),
             bandwidth: gpu.hbm_tb_per_s * 1e12,
             flops_per_token: (2.0 * model.layer_params_active() as f64 + window_pairs_per_token)

@@ -489,7 +489,8 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
     {
         super::tuning::per_replica(&deployment, bs, tokens)
     } else if r.notes.contains("trtllm-bench") {
-        super::tuning::trtllm_bench_limits(&deployment, input_tokens, output_tokens)
+        let pytorch = r.engine_version.contains("PyTorch") || r.notes.contains("PyTorch backend");
+        super::tuning::trtllm_bench_limits(&deployment, input_tokens, output_tokens, pytorch)
     } else {
         (MAX_NUM_SEQS, MAX_BATCHED_TOKENS)
     };

@@ -16,12 +16,27 @@ use infercost_perf::{Deployment, Dtype};
 ///
 /// A quantisation the heuristic does not tune (MXFP4, as gpt-oss is released) gets TensorRT-LLM's `BuildConfig`
 /// defaults instead (`get_benchmark_engine_settings`).
-pub fn trtllm_bench_limits(d: &Deployment, input: u32, output: u32) -> (u32, u32) {
+///
+/// On the PyTorch backend (`whole_prompts`) trtllm-bench runs without chunked prefill unless told otherwise, so a
+/// prompt must fit one iteration: it raises the token budget to the longest prompt plus the batch
+/// (`get_settings`, `tensorrt_llm/bench/benchmark/utils/general.py`). The TensorRT-engine flow of the older
+/// releases builds its engine with the heuristic's figures alone.
+pub fn trtllm_bench_limits(
+    d: &Deployment,
+    input: u32,
+    output: u32,
+    whole_prompts: bool,
+) -> (u32, u32) {
     let pp = d.layout.pp;
     let (bs, tokens) = if d.model.mxfp4 {
         UNTUNED_LIMITS
     } else {
         heuristic(d, input, output)
+    };
+    let tokens = if whole_prompts {
+        tokens.max(input + bs)
+    } else {
+        tokens
     };
     per_replica(d, bs * pp, tokens * pp)
 }
@@ -151,7 +166,21 @@ mod tests {
         // 176 GiB of "engine" in 4 × 180 GiB; 95% of the 544 GiB left over 2 · 61 layers · 128 heads · 56 dims of
         // fp8 per token (DeepSeek's config has no head_dim: 7,168 / 128) and 2,048 tokens a request is 310
         // requests: 384 sequences per rank (128 · ⌈310 / 128⌉) and 2,048 tokens, four ranks.
-        assert_eq!(trtllm_bench_limits(&d, 1024, 1024), (4 * 384, 4 * 2048));
+        assert_eq!(
+            trtllm_bench_limits(&d, 1024, 1024, true),
+            (4 * 384, 4 * 2048)
+        );
+        // Prompts longer than the heuristic's budget: on the PyTorch backend, without chunked prefill, the budget
+        // becomes the prompt plus the batch (8,192 + 96 at 8,192/1,024, where 69 requests fit: 96 per rank); the
+        // engine flow keeps the heuristic's 2,048.
+        assert_eq!(
+            trtllm_bench_limits(&d, 8192, 1024, true),
+            (4 * 96, 4 * 8288)
+        );
+        assert_eq!(
+            trtllm_bench_limits(&d, 8192, 1024, false),
+            (4 * 96, 4 * 2048)
+        );
         // An fp8 checkpoint counts one element per parameter.
         let llama = ModelCatalog::get("llama-3.1-70b").unwrap();
         let h100 = GpuCatalog::embedded().get("h100-sxm").unwrap().clone();
