@@ -206,7 +206,7 @@ fn bad_input_is_exit_code_2_with_a_message_that_names_it() {
             vec!["trace", "stats", "weird.csv"],
             "error: weird.csv: cannot tell the trace format from its first line \"a,b,c\"; expected an Azure (TIMESTAMP,ContextTokens,GeneratedTokens), Vidur (arrived_at,num_prefill_tokens,num_decode_tokens), lengths (num_prefill_tokens,num_decode_tokens), BurstGPT (Timestamp,Model,Request tokens,Response tokens,...) or LiteLLM spend log (startTime,prompt_tokens,completion_tokens,...) CSV header, a JSON array of LiteLLM spend logs, or a JSON object per line; use --format csv|jsonl with --col-* for other files\nhint: pass --format csv or --format jsonl with --col-time, --col-input and --col-output\n",
         ),
-        (vec!["model", "show", "gpt-5", "--gpu", "h100-sxm"], "error: unknown model \"gpt-5\"; known: llama-3.1-8b, llama-3.1-70b, llama-3.1-405b, mixtral-8x7b, mixtral-8x22b, deepseek-v3, qwen3-8b, qwen3-32b, qwen3-30b-a3b, qwen3-235b-a22b, gpt-oss-120b (or a path to a config.json)\n"),
+        (vec!["model", "show", "gpt-5", "--gpu", "h100-sxm"], "error: unknown model \"gpt-5\"; known: llama-3.1-8b, llama-3.1-70b, llama-3.1-405b, mixtral-8x7b, mixtral-8x22b, deepseek-v3, qwen3-8b, qwen3-14b, qwen3-32b, qwen3-30b-a3b, qwen3-235b-a22b, gpt-oss-120b (or a path to a config.json)\n"),
         (vec!["model", "show", "llama-3.1-8b", "--gpu", "h900"], "error: unknown gpu \"h900\"; known: a100-40gb, a100-80gb, h100-sxm, h100-pcie, h200, b200, l40s, l4, mi300x\n"),
         // A deployment that does not fit is refused with what would make it fit, and then what to try.
         (

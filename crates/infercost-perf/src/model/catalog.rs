@@ -36,6 +36,10 @@ const MODELS: &[(&str, &str)] = &[
         include_str!("../../../../data/models/qwen3-8b.json"),
     ),
     (
+        "qwen3-14b",
+        include_str!("../../../../data/models/qwen3-14b.json"),
+    ),
+    (
         "qwen3-32b",
         include_str!("../../../../data/models/qwen3-32b.json"),
     ),

@@ -348,6 +348,8 @@ mod tests {
             ("llama-3.1-405b", 405.9, 405.9),
             ("mixtral-8x7b", 46.7, 12.9),
             ("deepseek-v3", 671.0, 37.0),
+            // Qwen3-14B's model card: 14.8 B parameters.
+            ("qwen3-14b", 14.8, 14.8),
             ("qwen3-30b-a3b", 30.5, 3.3),
             ("qwen3-235b-a22b", 235.0, 22.0),
         ];

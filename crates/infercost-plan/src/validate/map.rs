@@ -173,7 +173,7 @@ pub fn catalog_gpu(name: &str) -> Option<String> {
 /// shape, DeepSeek-R1 is DeepSeek-V3's).
 pub fn catalog_model(hf_name: &str) -> Option<&'static str> {
     let base = hf_name.rsplit('/').next()?.to_ascii_lowercase();
-    const PREFIXES: [(&str, &str); 13] = [
+    const PREFIXES: [(&str, &str); 14] = [
         ("llama-3.1-8b", "llama-3.1-8b"),
         ("meta-llama-3.1-8b", "llama-3.1-8b"),
         ("llama-3.1-70b", "llama-3.1-70b"),
@@ -185,6 +185,7 @@ pub fn catalog_model(hf_name: &str) -> Option<&'static str> {
         ("qwen3-235b-a22b", "qwen3-235b-a22b"),
         ("qwen3-30b-a3b", "qwen3-30b-a3b"),
         ("qwen3-32b", "qwen3-32b"),
+        ("qwen3-14b", "qwen3-14b"),
         ("deepseek-v3", "deepseek-v3"),
         ("deepseek-r1", "deepseek-v3"),
     ];
@@ -288,6 +289,17 @@ pub fn load_label(r: &Row) -> String {
 fn leading_number(s: &str) -> Option<u32> {
     let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
     digits.parse().ok()
+}
+
+/// The prompts of a burst sent at once, as a load is written "burst of 500 prompts" or "200 prompts offline": a
+/// burst's throughput includes its ramp-up and drain, so the count matters.
+fn burst_size(load_value: &str) -> Option<u32> {
+    let rest = load_value.strip_prefix("burst of ").unwrap_or(load_value);
+    let (count, unit) = rest.split_once(' ')?;
+    unit.starts_with("prompts")
+        .then(|| count.replace(',', "").parse().ok())
+        .flatten()
+        .filter(|n| *n > 0)
 }
 
 /// The request count a source states as "with N requests" in its notes (a count quoted from an example
@@ -526,7 +538,12 @@ pub fn setup(r: &Row) -> Result<Setup, Reason> {
 fn load(r: &Row) -> Result<(Load, u32), Reason> {
     let stated = stated_requests(&r.notes);
     match r.load.as_str() {
-        "max_throughput" => Ok((Load::AtOnce, stated.unwrap_or(DEFAULT_REQUESTS))),
+        "max_throughput" => Ok((
+            Load::AtOnce,
+            stated
+                .or_else(|| burst_size(&r.load_value))
+                .unwrap_or(DEFAULT_REQUESTS),
+        )),
         "rate" => match r.load_value.parse::<f64>() {
             Ok(rps) if rps > 0.0 => Ok((Load::Poisson(rps), stated.unwrap_or(DEFAULT_REQUESTS))),
             _ => Err(Reason::LoadNotStated(format!("rate {:?}", r.load_value))),
@@ -577,6 +594,7 @@ mod tests {
             Some("deepseek-v3")
         );
         assert_eq!(catalog_model("Qwen/Qwen3-32B-AWQ"), Some("qwen3-32b"));
+        assert_eq!(catalog_model("Qwen/Qwen3-14B-FP8"), Some("qwen3-14b"));
         assert_eq!(catalog_model("meta-llama/Llama-2-70b-chat-hf"), None);
         assert_eq!(catalog_model("moonshotai/Kimi-K2-Instruct"), None);
         assert_eq!(
@@ -589,6 +607,14 @@ mod tests {
             None
         );
         assert_eq!(leading_number("8 (fixed batch)"), Some(8));
+        assert_eq!(burst_size("burst of 500 prompts"), Some(500));
+        assert_eq!(
+            burst_size("burst of 1000 prompts (984 successful)"),
+            Some(1000)
+        );
+        assert_eq!(burst_size("200 prompts offline"), Some(200));
+        assert_eq!(burst_size("burst of many prompts"), None);
+        assert_eq!(burst_size("inf"), None);
         assert_eq!(
             stated_graphs("x; CUDA graphs with padding, batch sizes [1, 2, 384]; kv 0.95"),
             Some(("1,2,384".into(), true))

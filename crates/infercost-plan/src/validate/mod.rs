@@ -382,7 +382,7 @@ mod tests {
     #[test]
     fn the_embedded_set_parses_row_by_row() {
         let rows = rows();
-        assert_eq!(rows.len(), 154);
+        assert_eq!(rows.len(), 162);
         let ids: std::collections::BTreeSet<_> = rows.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids.len(), rows.len(), "ids are unique");
         let r = row("v033");
@@ -397,6 +397,12 @@ mod tests {
         assert_eq!(r.value, 3378.03);
         // A quoted note holding commas stays one field.
         assert!(r.notes.contains("LLaMA v3.1 70B | TP 1 | 128, 128"));
+        // A burst's prompts are its request count.
+        let s = map::setup(&row("v158")).unwrap();
+        assert_eq!(
+            (s.requests, s.input_tokens, s.output_tokens),
+            (1000, 128, 4)
+        );
     }
 
     #[test]
