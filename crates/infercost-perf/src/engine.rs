@@ -6,8 +6,7 @@
 //! source. The kernel fits are a few numbers per engine × GPU × dtype (GEMM) and per engine × GPU × backend
 //! (all-reduce), fitted to operator times measured inside vLLM and TensorRT-LLM (docs/CALIBRATION.md).
 
-use crate::calibrate::{Efficiency, EFFICIENCY_A100, EFFICIENCY_H100};
-use crate::gpu::Gpu;
+pub use crate::efficiency::{all_reduce_kernels, eager_all_reduce_s, efficiency};
 use crate::graphs::CudaGraphs;
 use crate::PerfError;
 use serde::{Deserialize, Serialize};
@@ -77,6 +76,11 @@ pub struct EngineProfile {
     /// kernels, then the decoders': their times add) or `fused` (one kernel over all sequences: the prompts'
     /// compute and the decoders' cache reads overlap).
     pub mixed_attention: Figure<String>,
+    /// Whether a residual add and the RMSNorm after it run as one kernel (one read of the input and the residual,
+    /// one write of each), rather than an add and a norm.
+    pub fused_add_norm: Figure<bool>,
+    /// Whether the rotary embedding is applied inside the attention kernels rather than by a kernel of its own.
+    pub rope_in_attention: Figure<bool>,
 }
 
 impl EngineProfile {
@@ -137,6 +141,8 @@ impl EngineProfile {
             ("capacity_policy", &self.capacity_policy.source),
             ("ep_communication", &self.ep_communication.source),
             ("mixed_attention", &self.mixed_attention.source),
+            ("fused_add_norm", &self.fused_add_norm.source),
+            ("rope_in_attention", &self.rope_in_attention.source),
         ]
     }
 }
@@ -346,31 +352,37 @@ impl EngineCatalog {
             if let Err(m) = e.graphs() {
                 return Err(invalid(format!("engine {:?}: {m}", e.name)));
             }
-            if !["custom-graph", "custom-eager", "trtllm"].contains(&e.all_reduce.value.as_str()) {
-                return Err(invalid(format!(
-                    "engine {:?}: all_reduce must be custom-graph, custom-eager or trtllm",
-                    e.name
-                )));
-            }
-            if !["preempt", "guaranteed-no-evict"].contains(&e.capacity_policy.value.as_str()) {
-                return Err(invalid(format!(
-                    "engine {:?}: capacity_policy must be preempt or guaranteed-no-evict",
-                    e.name
-                )));
-            }
-            if !["all-to-all", "allgather-reducescatter"]
-                .contains(&e.ep_communication.value.as_str())
-            {
-                return Err(invalid(format!(
-                    "engine {:?}: ep_communication must be all-to-all or allgather-reducescatter",
-                    e.name
-                )));
-            }
-            if !["separate", "fused"].contains(&e.mixed_attention.value.as_str()) {
-                return Err(invalid(format!(
-                    "engine {:?}: mixed_attention must be separate or fused",
-                    e.name
-                )));
+            let choices: [(&str, &str, &[&str]); 4] = [
+                (
+                    "all_reduce",
+                    &e.all_reduce.value,
+                    &["custom-graph", "custom-eager", "trtllm"],
+                ),
+                (
+                    "capacity_policy",
+                    &e.capacity_policy.value,
+                    &["preempt", "guaranteed-no-evict"],
+                ),
+                (
+                    "ep_communication",
+                    &e.ep_communication.value,
+                    &["all-to-all", "allgather-reducescatter"],
+                ),
+                (
+                    "mixed_attention",
+                    &e.mixed_attention.value,
+                    &["separate", "fused"],
+                ),
+            ];
+            for (key, value, allowed) in choices {
+                if !allowed.contains(&value) {
+                    let (last, rest) = allowed.split_last().unwrap_or((&"", &[]));
+                    return Err(invalid(format!(
+                        "engine {:?}: {key} must be {} or {last}",
+                        e.name,
+                        rest.join(", ")
+                    )));
+                }
             }
         }
         Ok(EngineCatalog { engines: f.engine })
@@ -500,69 +512,6 @@ impl KernelFits {
     }
 }
 
-/// The achieved efficiencies an engine reaches on a GPU when its GEMMs run in `dtype` (`bf16`, `fp8`,
-/// `nvfp4`): the engine's kernel fit where that GPU was measured, the operator fit of the closest measured
-/// generation (Vidur's small operators) for the rest, and the engine's per-step overhead.
-pub fn efficiency(engine: &EngineProfile, gpu: &Gpu, dtype: &str, fits: &KernelFits) -> Efficiency {
-    let measured = gpu.calibrated_on.as_str();
-    let mut e = if matches!(measured, "a100" | "l40s") {
-        EFFICIENCY_A100
-    } else {
-        EFFICIENCY_H100
-    };
-    let gemm = fits
-        .gemm(&engine.kernels, measured, dtype)
-        .or_else(|| fits.gemm(&engine.kernels, measured, "bf16"))
-        .filter(|g| g.p90 <= USABLE_P90);
-    if let Some(g) = gemm {
-        e.compute_max = g.compute_max;
-        e.compute_half_tokens = g.compute_half_tokens;
-        e.memory = g.memory;
-        e.gemm_launch_s = g.launch_us * 1e-6;
-    }
-    // Attention reads the KV cache at its own measured bandwidth, with its own fixed time (16-bit tables; the
-    // measured fp8-KV rows are in the same fit). Without a usable fit it is timed as a GEMM.
-    let usable = |kernels: &str| {
-        fits.attention(kernels, measured)
-            .filter(|a| a.p90 <= USABLE_P90)
-    };
-    match usable(&engine.kernels).or_else(|| usable("vllm")) {
-        Some(a) => {
-            e.attention_memory = a.memory;
-            e.attention_fixed_s = a.fixed_us * 1e-6;
-        }
-        None => {
-            e.attention_memory = e.memory;
-            e.attention_fixed_s = e.gemm_launch_s;
-        }
-    }
-    let kernels = all_reduce_kernels(engine);
-    // The GPU side of an eager all-reduce is the graph kernel; its extra latency is host work (see
-    // `eager_all_reduce_s`). A fit whose compact form does not describe its table (p90 error past
-    // `USABLE_P90`: L40S, whose 8-GPU all-reduce crosses PCIe roots at a tenth of the 2-GPU bandwidth) is not
-    // used; the closest generation's Vidur fit stands in (docs/CALIBRATION.md).
-    if let Some(r) = fits
-        .all_reduce(kernels, measured, "graph")
-        .filter(|r| r.p90 <= USABLE_P90)
-    {
-        e.link = r.link;
-        e.link_latency_s = r.step_us * 1e-6;
-        e.all_reduce_fixed_s = r.fixed_us * 1e-6;
-    }
-    e.iteration_overhead_s = engine.step_overhead_s.value;
-    e
-}
-
-/// Whose measured all-reduce an engine runs: TensorRT-LLM's own, or vLLM's custom one (SGLang and eager
-/// engines included).
-pub fn all_reduce_kernels(engine: &EngineProfile) -> &'static str {
-    if engine.all_reduce.value == "trtllm" {
-        "trtllm"
-    } else {
-        "vllm"
-    }
-}
-
 /// The fraction of all GPU memory the engine's memory setting `fraction` amounts to for a deployment: itself
 /// for an engine whose fraction is of all memory (vLLM, SGLang); for one whose fraction is of what the weights
 /// and activations leave (TensorRT-LLM), the weights and activations plus that share of the rest.
@@ -580,18 +529,6 @@ pub fn total_memory_fraction(
             ((taken + fraction * (mem - taken).max(0.0)) / mem).min(1.0)
         }
     }
-}
-
-/// Host-side latency of one eager all-reduce over `tp` GPUs (0 without TP or without a measured table).
-pub fn eager_all_reduce_s(gpu: &Gpu, tp: u32, fits: &KernelFits) -> f64 {
-    if tp <= 1 {
-        return 0.0;
-    }
-    fits.all_reduce("vllm", &gpu.calibrated_on, "eager")
-        .filter(|r| r.p90 <= USABLE_P90)
-        .map_or(0.0, |r| {
-            (r.fixed_us + 2.0 * (tp as f64 - 1.0) * r.step_us) * 1e-6
-        })
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 pub mod calibrate;
 pub mod comm;
 pub mod dtype;
+pub mod efficiency;
 pub mod engine;
 pub mod gpu;
 pub mod graphs;
