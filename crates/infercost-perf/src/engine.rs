@@ -549,19 +549,17 @@ mod tests {
         }
         assert!(!c.get("eager").unwrap().cuda_graphs.value);
         assert!(c.get("trtllm").unwrap().no_evict() && !c.get("vllm").unwrap().no_evict());
-        let bad = ENGINES.replacen("value = \"guaranteed-no-evict\"", "value = \"never\"", 1);
-        let e = EngineCatalog::parse(&bad, "x.toml")
-            .unwrap_err()
-            .to_string();
+        let refused = |from: &str, to: &str| {
+            EngineCatalog::parse(&ENGINES.replacen(from, to, 1), "x.toml")
+                .unwrap_err()
+                .to_string()
+        };
+        let e = refused("value = \"guaranteed-no-evict\"", "value = \"never\"");
         assert!(e.contains("capacity_policy must be"), "{e}");
-        let bad = ENGINES.replacen(
+        let e = refused(
             "mixed_attention = { value = \"separate\"",
             "mixed_attention = { value = \"both\"",
-            1,
         );
-        let e = EngineCatalog::parse(&bad, "x.toml")
-            .unwrap_err()
-            .to_string();
         assert!(
             e.contains("\"sglang\": mixed_attention must be separate or fused"),
             "{e}"
@@ -571,14 +569,10 @@ mod tests {
         assert!(c.get("VLLM").is_ok());
         let e = c.get("tgi").unwrap_err().to_string();
         assert!(e.contains("vllm, sglang, trtllm, eager"), "{e}");
-        let bad = ENGINES.replacen(
+        let e = refused(
             "source = \"vLLM SchedulerConfig default max_num_seqs = 256 (vllm/config, 2025)\"",
             "source = \" \"",
-            1,
         );
-        let e = EngineCatalog::parse(&bad, "x.toml")
-            .unwrap_err()
-            .to_string();
         assert!(e.contains("max_num_seqs has no source"), "{e}");
     }
 
